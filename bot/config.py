@@ -1,0 +1,76 @@
+"""Settings: one object, read from the environment and ``.env``, built once in main.
+
+The environment names are a contract (README, docker-compose, external checks), so every field
+is read from exactly the upper-case name of its alias.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.provider.presets import SANDBOX_PRESET, ProviderPreset, parse_providers
+
+SUPPORTED_LOCALES = ("en", "ru")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_base: str | None = Field(default=None, alias="TELEGRAM_API_BASE")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    data_dir: Path = Field(default=Path("./data"), alias="DATA_DIR")
+    sms_providers: str | None = Field(default=None, alias="SMS_PROVIDERS")
+    poll_interval: float = Field(default=5.0, gt=0, alias="POLL_INTERVAL")
+    secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
+    sandbox: bool = Field(default=False, alias="SANDBOX")
+    log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
+    default_locale: str = Field(default="en", alias="DEFAULT_LOCALE")
+
+    @field_validator("telegram_api_base", "redis_url", "sms_providers", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        locale = value.strip().lower()
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return locale
+
+    @field_validator("sms_providers")
+    @classmethod
+    def _valid_providers(cls, value: str | None) -> str | None:
+        parse_providers(value)
+        return value
+
+    @property
+    def providers(self) -> list[ProviderPreset]:
+        """The providers users may choose, the sandbox last when it is on."""
+        providers = parse_providers(self.sms_providers)
+        if self.sandbox:
+            providers.append(SANDBOX_PRESET)
+        return providers
+
+    def provider(self, name: str) -> ProviderPreset | None:
+        return next((p for p in self.providers if p.name == name), None)

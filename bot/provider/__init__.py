@@ -1,0 +1,25 @@
+"""The SMS-Activate ``handler_api.php`` protocol: client, models, errors and provider presets."""
+
+from bot.provider import errors, models
+from bot.provider.client import (
+    PAID_ACTIONS,
+    READ_ACTIONS,
+    ProviderClient,
+    RentAction,
+    build_http_client,
+)
+from bot.provider.presets import PRESETS, Feature, ProviderPreset, parse_providers
+
+__all__ = [
+    "PAID_ACTIONS",
+    "PRESETS",
+    "READ_ACTIONS",
+    "Feature",
+    "ProviderClient",
+    "ProviderPreset",
+    "RentAction",
+    "build_http_client",
+    "errors",
+    "models",
+    "parse_providers",
+]

@@ -1,0 +1,145 @@
+"""Providers that speak the ``handler_api.php`` protocol, and what each of them offers.
+
+The protocol is shared, the feature set is not: HeroSMS has no ``setRentStatus``, SMSHub only
+the classic activation subset. The bot hides what a provider cannot do instead of letting the
+user run into ``BAD_ACTION``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Feature(StrEnum):
+    ACTIVATIONS = "activations"
+    NUMBER_V2 = "number_v2"
+    ACTIVE_LIST = "active_list"
+    HISTORY = "history"
+    READY_STATUS = "ready_status"
+    CASHBACK = "cashback"
+    TOP_COUNTRIES = "top_countries"
+    COUNTRY_RATES = "country_rates"
+    OPERATORS = "operators"
+    COUNTRIES = "countries"
+    SERVICES_LIST = "services_list"
+    MULTI_SERVICE = "multi_service"
+    CALL_VERIFICATION = "call_verification"
+    EXTRA_ACTIVATION = "extra_activation"
+    ADDITIONAL_SERVICE = "additional_service"
+    OUTGOING_CALLS = "outgoing_calls"
+    RENT = "rent"
+    RENT_PRICE = "rent_price"
+    MAIL = "mail"
+    PARTNER = "partner"
+
+
+ALL_FEATURES = frozenset(Feature)
+CLASSIC = frozenset({Feature.ACTIVATIONS})
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPreset:
+    name: str
+    title: str
+    url: str
+    features: frozenset[Feature] = field(default=ALL_FEATURES)
+    note: str = ""
+
+    def supports(self, feature: Feature) -> bool:
+        return feature in self.features
+
+
+PRESETS: dict[str, ProviderPreset] = {
+    preset.name: preset
+    for preset in (
+        ProviderPreset(
+            name="herosms",
+            title="HeroSMS",
+            url="https://hero-sms.com/stubs/handler_api.php",
+            # HeroSMS drops multi-service, forwarding, extra activations, status 1 and the
+            # classic rent status/list actions (protocol reference, section 12.3).
+            features=frozenset(
+                {
+                    Feature.ACTIVATIONS,
+                    Feature.NUMBER_V2,
+                    Feature.ACTIVE_LIST,
+                    Feature.HISTORY,
+                    Feature.TOP_COUNTRIES,
+                    Feature.COUNTRY_RATES,
+                    Feature.OPERATORS,
+                    Feature.COUNTRIES,
+                    Feature.SERVICES_LIST,
+                    Feature.CASHBACK,
+                }
+            ),
+        ),
+        ProviderPreset(
+            name="smshub",
+            title="SMSHub",
+            url="https://smshub.org/stubs/handler_api.php",
+            features=CLASSIC,
+        ),
+        ProviderPreset(
+            name="grizzlysms",
+            title="GrizzlySMS",
+            url="https://api.grizzlysms.com/stubs/handler_api.php",
+            features=CLASSIC | {Feature.ACTIVE_LIST, Feature.COUNTRIES, Feature.TOP_COUNTRIES},
+        ),
+        ProviderPreset(
+            name="smsbower",
+            title="SMSBower",
+            url="https://smsbower.page/stubs/handler_api.php",
+            features=CLASSIC | {Feature.NUMBER_V2, Feature.ACTIVE_LIST, Feature.COUNTRIES},
+        ),
+        ProviderPreset(
+            name="sms-activate",
+            title="SMS-Activate",
+            url="https://api.sms-activate.org/stubs/handler_api.php",
+            note="SMS-Activate closed on 29 December 2025; kept for compatible mirrors.",
+        ),
+    )
+}
+
+SANDBOX_NAME = "sandbox"
+SANDBOX_URL = "http://sandbox.invalid/stubs/handler_api.php"
+SANDBOX_PRESET = ProviderPreset(name=SANDBOX_NAME, title="Sandbox", url=SANDBOX_URL)
+
+
+def parse_providers(spec: str | None) -> list[ProviderPreset]:
+    """Read ``SMS_PROVIDERS``: ``name=url`` pairs separated by commas.
+
+    A name that matches a preset keeps the preset's title and features with the given URL; a
+    bare preset name takes the preset's URL; an unknown name is a generic provider with every
+    feature. Empty or unset means every preset.
+    """
+    if spec is None or not spec.strip():
+        return list(PRESETS.values())
+    providers: dict[str, ProviderPreset] = {}
+    for item in spec.split(","):
+        entry = item.strip()
+        if not entry:
+            continue
+        name, sep, url = entry.partition("=")
+        name, url = name.strip().lower(), url.strip()
+        if not name:
+            raise ValueError(f"SMS_PROVIDERS entry without a name: {entry!r}")
+        if name == SANDBOX_NAME:
+            raise ValueError("'sandbox' is reserved: set SANDBOX=1 to offer the sandbox")
+        preset = PRESETS.get(name)
+        if not sep:
+            if preset is None:
+                raise ValueError(f"SMS_PROVIDERS: unknown provider {name!r} needs '=url'")
+            providers[name] = preset
+            continue
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"SMS_PROVIDERS: {name!r} needs an http(s) URL, got {url!r}")
+        if preset is None:
+            providers[name] = ProviderPreset(name=name, title=name, url=url)
+        else:
+            providers[name] = ProviderPreset(
+                name=name, title=preset.title, url=url, features=preset.features
+            )
+    if not providers:
+        raise ValueError("SMS_PROVIDERS lists no provider")
+    return list(providers.values())

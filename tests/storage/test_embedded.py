@@ -1,0 +1,67 @@
+"""The embedded Redis: starts, persists under DATA_DIR, is found again, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import AuthenticationError, ResponseError
+
+from bot.storage.embedded import STATE_FILE, EmbeddedRedis
+
+
+async def test_start_persist_reuse_and_stop(tmp_path):
+    data_dir = tmp_path / "data"
+    first = EmbeddedRedis(data_dir)
+    url = await first.start()
+    assert first.owned
+    assert oct((data_dir / STATE_FILE).stat().st_mode & 0o777) == "0o600"
+    client = aioredis.Redis.from_url(url)
+    await client.set("answer", "42")
+    await client.aclose()
+
+    # A second process (a worker, a restarted bot) finds the same server instead of a new one.
+    second = EmbeddedRedis(data_dir)
+    assert await second.start() == url
+    assert not second.owned
+    await second.stop()  # not its server: nothing happens
+
+    # Without the password the server refuses to work.
+    assert first.info is not None
+    port = first.info.port
+    anonymous = aioredis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0))
+    with pytest.raises((AuthenticationError, ResponseError)):
+        await anonymous.get("answer")
+    await anonymous.aclose()
+
+    await first.stop()
+    assert not (data_dir / STATE_FILE).exists()
+
+    # Data survives a restart: the AOF under DATA_DIR is loaded again.
+    third = EmbeddedRedis(data_dir)
+    url = await third.start()
+    client = aioredis.Redis.from_url(url)
+    assert await client.get("answer") == b"42"
+    await client.aclose()
+    await third.stop()
+
+
+async def test_server_killed_with_its_owner_is_restarted(tmp_path):
+    data_dir = tmp_path / "data"
+    first = EmbeddedRedis(data_dir)
+    await first.start()
+    assert first.info is not None
+    assert first._process is not None
+    os.kill(first.info.pid, signal.SIGKILL)
+    await first._process.wait()
+    second = EmbeddedRedis(data_dir)
+    url = await second.start()
+    assert second.owned
+    client = aioredis.Redis.from_url(url)
+    assert await client.ping()
+    await client.aclose()
+    await second.stop()
