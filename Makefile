@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot tests bench
+	$(BIN)/mypy bot tests $(wildcard bench)
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
