@@ -4,7 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest sandbox clean
+BABEL_KEYWORDS := -k _ -k __ -k ngettext:1,2 -k lazy_ngettext:1,2
+
+.PHONY: run test lint typecheck pytest sandbox locales messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +14,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# Compile the gettext catalogues (.po -> .mo); the bot refuses to start without them.
+locales: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D messages
+
+# For translators: pull new strings from the code into the catalogues.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-wrap --sort-by-file \
+		--project=sms-activate-bot -o locales/messages.pot .
+	$(BIN)/pybabel update -d locales -D messages -i locales/messages.pot --no-wrap \
+		--no-fuzzy-matching
+
+run: locales
 	$(BIN)/python -m bot
 
 sandbox: $(STAMP)
@@ -25,7 +38,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot tests $(wildcard bench)
 
-pytest: $(STAMP)
+pytest: locales
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=False, alias="SANDBOX")
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     default_locale: str = Field(default="en", alias="DEFAULT_LOCALE")
+    throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
+    throttle_window: float = Field(default=4.0, gt=0, alias="THROTTLE_WINDOW")
 
     @field_validator("telegram_api_base", "redis_url", "sms_providers", mode="before")
     @classmethod

@@ -1,0 +1,91 @@
+"""A user's provider account: the stored key, the preset, and a ready client.
+
+Shared by handlers and the worker, so both resolve "this user's provider" the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.provider.client import ProviderClient
+from bot.provider.hub import ProviderHub
+from bot.provider.models import Balance
+from bot.provider.presets import SANDBOX_NAME, Feature, ProviderPreset
+from bot.storage.users import UserRepo
+
+
+class SandboxBackend(Protocol):
+    """The in-process emulator's account book, as far as the bot needs it."""
+
+    def ensure_account(self, key: str, balance: Decimal) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserAccount:
+    user_id: int
+    preset: ProviderPreset
+    client: ProviderClient
+
+    @property
+    def provider(self) -> str:
+        return self.preset.name
+
+    def supports(self, feature: Feature) -> bool:
+        return self.preset.supports(feature)
+
+
+class Accounts:
+    def __init__(
+        self,
+        users: UserRepo,
+        hub: ProviderHub,
+        *,
+        sandbox: SandboxBackend | None = None,
+        sandbox_balance: Decimal = Decimal("100"),
+    ) -> None:
+        self.users = users
+        self.hub = hub
+        self._sandbox = sandbox
+        self._sandbox_balance = sandbox_balance
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self._sandbox is not None and self.hub.preset(SANDBOX_NAME) is not None
+
+    async def get(self, user_id: int) -> UserAccount:
+        """The user's account; NoKeyConnected / ProviderUnavailable explain what is missing."""
+        credentials = await self.users.get_credentials(user_id)
+        if credentials is None:
+            raise NoKeyConnected
+        preset = self.hub.preset(credentials.provider)
+        if preset is None:
+            raise ProviderUnavailable(credentials.provider)
+        if preset.name == SANDBOX_NAME and self._sandbox is not None:
+            # The emulator lives in memory: after a restart the demo account comes back.
+            self._sandbox.ensure_account(
+                credentials.api_key.get_secret_value(), self._sandbox_balance
+            )
+        return UserAccount(user_id, preset, self.hub.client(preset.name, credentials.api_key))
+
+    async def connect(self, user_id: int, provider: str, api_key: str) -> Balance:
+        """Check the key with a balance call, and store it only when the provider accepts it."""
+        preset = self.hub.preset(provider)
+        if preset is None:
+            raise ProviderUnavailable(provider)
+        client = self.hub.client(provider, SecretStr(api_key))
+        balance = await client.get_balance_info(with_cashback=preset.supports(Feature.CASHBACK))
+        await self.users.set_credentials(user_id, provider, api_key)
+        return balance
+
+    async def connect_sandbox(self, user_id: int) -> Balance:
+        if self._sandbox is None:
+            raise ProviderUnavailable(SANDBOX_NAME)
+        key = f"sandbox-{user_id}-{secrets.token_hex(8)}"
+        self._sandbox.ensure_account(key, self._sandbox_balance)
+        return await self.connect(user_id, SANDBOX_NAME, key)

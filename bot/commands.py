@@ -1,0 +1,22 @@
+"""The commands menu, in one place: setMyCommands per language and /help read it."""
+
+from __future__ import annotations
+
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+from babel.support import LazyProxy
+
+COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
+    ("start", __("Start and connect your account")),
+    ("balance", __("Your balance")),
+    ("key", __("Set, replace or remove your API key")),
+    ("language", __("Change the language")),
+    ("cancel", __("Leave the current dialog")),
+    ("help", __("What I can do")),
+)
+
+
+def bot_commands(i18n: I18n, locale: str) -> list[BotCommand]:
+    with i18n.context(), i18n.use_locale(locale):
+        return [BotCommand(command=name, description=str(text)) for name, text in COMMANDS]

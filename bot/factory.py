@@ -1,0 +1,201 @@
+"""Building the application: resources, the Bot and the Dispatcher. Main and tests call these."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.utils.i18n import I18n
+from redis.asyncio import Redis
+
+from bot.accounts import Accounts
+from bot.config import Settings
+from bot.handlers import get_routers
+from bot.i18n import build_i18n
+from bot.lifespan import on_shutdown, on_startup
+from bot.middlewares.i18n import UserLocaleMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.provider.client import build_http_client
+from bot.provider.hub import ProviderHub
+from bot.provider.presets import SANDBOX_NAME
+from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
+from bot.sandbox.server import keep_saving, save_state
+from bot.storage.embedded import EmbeddedRedis
+from bot.storage.secrets import KeyCipher, load_or_create_secret
+from bot.storage.users import PREFIX, UserRepo
+
+log = logging.getLogger(__name__)
+
+SANDBOX_SMS_DELAY = 8.0
+SANDBOX_RENT_SMS_INTERVAL = 90.0
+SANDBOX_STATE = "sandbox.json"
+SANDBOX_BALANCE = Decimal("100")
+
+
+@dataclass
+class Resources:
+    """Everything application-scoped: opened once, shared, closed on shutdown."""
+
+    settings: Settings
+    redis: Redis
+    i18n: I18n
+    users: UserRepo
+    hub: ProviderHub
+    accounts: Accounts
+    embedded: EmbeddedRedis | None = None
+    sandbox: SandboxRuntime | None = None
+
+    def workflow_data(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings,
+            "redis": self.redis,
+            "i18n": self.i18n,
+            "users": self.users,
+            "hub": self.hub,
+            "accounts": self.accounts,
+            "resources": self,
+        }
+
+
+class SandboxRuntime:
+    """The in-process emulator behind "Sandbox": demo accounts, kept under DATA_DIR."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / SANDBOX_STATE
+        config = EmulatorConfig(
+            auto_sms_delay=SANDBOX_SMS_DELAY, auto_rent_sms_interval=SANDBOX_RENT_SMS_INTERVAL
+        )
+        self.emulator = self._load(config) or Emulator(config)
+        self.http = build_http_client(transport=EmulatorTransport(self.emulator))
+        self._saver: asyncio.Task[None] | None = None
+
+    def _load(self, config: EmulatorConfig) -> Emulator | None:
+        try:
+            return Emulator.restore(json.loads(self.path.read_text(encoding="utf-8")), config)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("sandbox state unreadable, starting afresh: %s", type(error).__name__)
+            return None
+
+    def ensure_account(self, key: str, balance: Decimal) -> None:
+        if key not in self.emulator.accounts:
+            self.emulator.add_account(key, balance=balance)
+
+    def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._saver = asyncio.create_task(keep_saving(self.emulator, self.path, 2.0))
+
+    async def stop(self) -> None:
+        if self._saver is not None:
+            self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
+        save_state(self.emulator, self.path)
+
+
+async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
+    embedded = None
+    url = settings.redis_url
+    if url is None:
+        embedded = EmbeddedRedis(settings.data_dir / "redis")
+        url = await embedded.start()
+    redis = Redis.from_url(url)
+    try:
+        await redis.ping()
+    except Exception:
+        await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
+        raise
+    return redis, embedded
+
+
+async def open_resources(
+    settings: Settings,
+    *,
+    redis: Redis | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Resources:
+    """Open what the bot needs. Tests pass their own Redis (fakeredis) and HTTP client."""
+    embedded = None
+    if redis is None:
+        redis, embedded = await open_redis(settings)
+    secret = load_or_create_secret(settings.secret_key, settings.data_dir)
+    users = UserRepo(redis, KeyCipher(secret))
+    i18n = build_i18n(settings.default_locale)
+    special: dict[str, httpx.AsyncClient] = {}
+    sandbox = None
+    if settings.sandbox:
+        sandbox = SandboxRuntime(settings.data_dir)
+        sandbox.start()
+        special[SANDBOX_NAME] = sandbox.http
+    hub = ProviderHub(settings.providers, http or build_http_client(), special=special)
+    accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
+    return Resources(
+        settings=settings,
+        redis=redis,
+        i18n=i18n,
+        users=users,
+        hub=hub,
+        accounts=accounts,
+        embedded=embedded,
+        sandbox=sandbox,
+    )
+
+
+async def close_resources(resources: Resources) -> None:
+    if resources.sandbox is not None:
+        await resources.sandbox.stop()
+    await resources.hub.aclose()
+    await resources.redis.aclose()
+    if resources.embedded is not None:
+        await resources.embedded.stop()
+
+
+def build_bot(settings: Settings, **session_options: Any) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is required to run the bot")
+    if settings.telegram_api_base:
+        api = TelegramAPIServer.from_base(settings.telegram_api_base)
+        session = AiohttpSession(api=api, **session_options)
+    else:
+        session = AiohttpSession(**session_options)
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> Dispatcher:
+    if storage is None:
+        storage = RedisStorage(
+            resources.redis, key_builder=DefaultKeyBuilder(prefix=f"{PREFIX}:fsm")
+        )
+    dispatcher = Dispatcher(storage=storage, **resources.workflow_data())
+    UserLocaleMiddleware(resources.i18n, resources.users).setup(dispatcher)
+    settings = resources.settings
+    throttling = ThrottlingMiddleware(
+        resources.redis, rate=settings.throttle_rate, window=settings.throttle_window
+    )
+    dispatcher.message.outer_middleware(throttling)
+    dispatcher.callback_query.outer_middleware(throttling)
+    dispatcher.include_routers(*get_routers())
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return dispatcher

@@ -1,0 +1,72 @@
+"""One place where failures become answers: the user always hears back, logs stay clean.
+
+Logs name the error class, the provider token and the action, never the update itself (a key
+may be in it) and never a key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Message
+
+from bot.accounts import Accounts
+from bot.errors import BotError
+from bot.provider.errors import ProviderAPIError, ProviderError
+from bot.texts import describe_error
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+_ALERT_LIMIT = 200
+
+
+async def _provider_title(event: ErrorEvent, accounts: Accounts) -> str | None:
+    user = event.update.event.from_user if hasattr(event.update.event, "from_user") else None
+    if user is None:
+        return None
+    name = await accounts.users.get_provider(user.id)
+    preset = accounts.hub.preset(name) if name else None
+    return preset.title if preset else None
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    query = event.update.callback_query
+    message = event.update.message
+    try:
+        if query is not None:
+            if len(text) <= _ALERT_LIMIT:
+                await query.answer(text, show_alert=True)
+                return
+            await query.answer()
+            if isinstance(query.message, Message):
+                await query.message.answer(text)
+        elif message is not None:
+            await message.answer(text)
+    except TelegramAPIError as error:
+        log.warning("could not deliver an error message: %s", type(error).__name__)
+
+
+@router.error(ExceptionTypeFilter(BotError, ProviderError))
+async def expected_failure(event: ErrorEvent, accounts: Accounts) -> None:
+    exc = event.exception
+    if isinstance(exc, ProviderAPIError):
+        log.info("provider refused %s: %s", exc.action, exc.token)
+    elif isinstance(exc, ProviderError):
+        log.warning("provider failure on %s: %s", exc.action, type(exc).__name__)
+    await _tell(event, describe_error(exc, await _provider_title(event, accounts)))
+
+
+@router.error()
+async def unexpected_failure(event: ErrorEvent) -> None:
+    exc = event.exception
+    log.error(
+        "unhandled %s in update %s",
+        type(exc).__name__,
+        event.update.update_id,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    await _tell(event, describe_error(exc))

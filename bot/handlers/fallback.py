@@ -1,0 +1,32 @@
+"""Last router: whatever nobody else took gets an answer, never silence."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.telegram import drop_keyboard
+
+router = Router(name=__name__)
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message) -> None:
+    await message.answer(_("I do not know this command. See /help."))
+
+
+@router.message()
+async def unknown_message(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is not None:
+        await message.answer(_("I did not understand. Follow the last message, or /cancel."))
+        return
+    await message.answer(_("I did not understand. See /help for what I can do."))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is out of date. Use the menu again."), show_alert=True)
+    if isinstance(query.message, Message):
+        await drop_keyboard(query.message)

@@ -1,0 +1,226 @@
+"""Connecting a provider account: choose the provider, send the key, replace or remove it.
+
+The message that carried a key is deleted at once, valid or not, and a key is stored only
+after the provider accepted it. Keys never go into FSM data (which Redis keeps in plain text).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts
+from bot.handlers.start import provider_choices
+from bot.keyboards.callbacks import KeyAction, KeyCallback, ProviderCallback
+from bot.keyboards.common import (
+    cancel_keyboard,
+    confirm_remove_keyboard,
+    key_menu_keyboard,
+    providers_keyboard,
+)
+from bot.provider import errors as pe
+from bot.provider.models import Balance
+from bot.provider.presets import SANDBOX_NAME, ProviderPreset
+from bot.telegram import delete, drop_keyboard, edit_text
+from bot.texts import describe_error, escape, money
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:=+/]{8,256}$")
+
+
+class KeyForm(StatesGroup):
+    waiting_key = State()
+
+
+def _connected_text(preset: ProviderPreset, balance: Balance) -> str:
+    text = _("Connected to {provider}. Balance: {amount}.").format(
+        provider=escape(preset.title), amount=money(balance.balance)
+    )
+    if balance.cashback:
+        text += "\n" + _("Cashback: {amount}.").format(amount=money(balance.cashback))
+    return text
+
+
+async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = False) -> None:
+    text = _("Choose your provider:")
+    markup = providers_keyboard(provider_choices(accounts), cancel_label=_("Cancel"))
+    if edit:
+        await edit_text(message, text, markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+async def _receive_key(
+    message: Message, raw_key: str, provider: str, state: FSMContext, accounts: Accounts
+) -> None:
+    """Delete the key's message, check the key with the provider, store it if accepted."""
+    await delete(message)
+    user_id = message.chat.id
+    preset = accounts.hub.preset(provider)
+    if preset is None:
+        await state.clear()
+        await message.answer(_("That provider is not offered any more. Send /key again."))
+        return
+    key = raw_key.strip()
+    if not _KEY_PATTERN.match(key):
+        await message.answer(
+            _(
+                "That does not look like an API key (8 to 256 letters, digits and -_.:=+/). "
+                "I deleted the message. Send the key again, or /cancel."
+            ),
+            reply_markup=cancel_keyboard(_("Cancel")),
+        )
+        return
+    try:
+        balance = await accounts.connect(user_id, provider, key)
+    except pe.AuthError:
+        await message.answer(
+            _(
+                "{provider} did not accept this key. Nothing was stored, and I deleted your "
+                "message. Check the key in your {provider} profile and send it again, or /cancel."
+            ).format(provider=escape(preset.title)),
+            reply_markup=cancel_keyboard(_("Cancel")),
+        )
+        return
+    except pe.ProviderError as error:
+        log.warning("key check failed for user %s: %s", user_id, type(error).__name__)
+        await message.answer(
+            describe_error(error, preset.title)
+            + "\n"
+            + _(
+                "The key was not stored. Send it again when {provider} answers, or /cancel."
+            ).format(provider=escape(preset.title)),
+            reply_markup=cancel_keyboard(_("Cancel")),
+        )
+        return
+    await state.clear()
+    await message.answer(_connected_text(preset, balance))
+
+
+@router.message(Command("key"))
+async def key_command(
+    message: Message, command: CommandObject, state: FSMContext, accounts: Accounts
+) -> None:
+    user_id = message.chat.id
+    if command.args:
+        data = await state.get_data()
+        provider = data.get("provider") or await accounts.users.get_provider(user_id)
+        presets = [p for p in accounts.hub.presets if p.name != SANDBOX_NAME]
+        if provider is None and len(presets) == 1:
+            provider = presets[0].name
+        if provider is None or provider == SANDBOX_NAME:
+            await delete(message)
+            await message.answer(
+                _("I deleted the message with the key. Choose the provider first, then send it.")
+            )
+            await _ask_provider(message, accounts)
+            return
+        await _receive_key(message, command.args, provider, state, accounts)
+        return
+    account_provider = await accounts.users.get_provider(user_id)
+    preset = accounts.hub.preset(account_provider) if account_provider else None
+    if preset is not None and await accounts.users.has_key(user_id):
+        await message.answer(
+            _("Your {provider} key is connected.").format(provider=escape(preset.title)),
+            reply_markup=key_menu_keyboard(_("Replace"), _("Remove"), _("Close")),
+        )
+        return
+    await _ask_provider(message, accounts)
+
+
+@router.callback_query(ProviderCallback.filter())
+async def provider_chosen(
+    query: CallbackQuery, callback_data: ProviderCallback, state: FSMContext, accounts: Accounts
+) -> None:
+    preset = accounts.hub.preset(callback_data.name)
+    if preset is None or not isinstance(query.message, Message):
+        await query.answer(_("This provider is not offered."), show_alert=True)
+        return
+    user_id = query.from_user.id
+    if preset.name == SANDBOX_NAME:
+        try:
+            balance = await accounts.connect_sandbox(user_id)
+        except pe.ProviderError as error:
+            await query.answer(describe_error(error, preset.title), show_alert=True)
+            return
+        await state.clear()
+        await query.answer()
+        await edit_text(
+            query.message,
+            _connected_text(preset, balance)
+            + "\n"
+            + _("This is the sandbox: numbers and codes are simulated, and nothing is charged."),
+        )
+        return
+    await state.set_state(KeyForm.waiting_key)
+    await state.update_data(provider=preset.name)
+    await query.answer()
+    await edit_text(
+        query.message,
+        _(
+            "Send your {provider} API key (you find it in your profile on their site). "
+            "I will delete your message right away."
+        ).format(provider=escape(preset.title)),
+        cancel_keyboard(_("Cancel")),
+    )
+
+
+@router.message(KeyForm.waiting_key, F.text)
+async def key_received(message: Message, state: FSMContext, accounts: Accounts) -> None:
+    assert message.text is not None
+    if message.text.startswith("/"):
+        await message.answer(_("Send the key itself, or /cancel."))
+        return
+    data = await state.get_data()
+    provider = data.get("provider")
+    if not isinstance(provider, str):
+        await state.clear()
+        await _ask_provider(message, accounts)
+        return
+    await _receive_key(message, message.text, provider, state, accounts)
+
+
+@router.message(KeyForm.waiting_key)
+async def key_not_text(message: Message) -> None:
+    await message.answer(_("Send the key as text, or /cancel."))
+
+
+@router.callback_query(KeyCallback.filter())
+async def key_menu(
+    query: CallbackQuery, callback_data: KeyCallback, state: FSMContext, accounts: Accounts
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    user_id = query.from_user.id
+    match callback_data.action:
+        case KeyAction.CONNECT | KeyAction.REPLACE:
+            await query.answer()
+            await _ask_provider(query.message, accounts, edit=True)
+        case KeyAction.REMOVE:
+            await query.answer()
+            await edit_text(
+                query.message,
+                _("Remove your stored key? I will stop following your numbers."),
+                confirm_remove_keyboard(_("Yes, remove"), _("No")),
+            )
+        case KeyAction.REMOVE_CONFIRM:
+            removed = await accounts.users.delete_credentials(user_id)
+            await state.clear()
+            await query.answer()
+            await edit_text(
+                query.message,
+                _("Your key is removed.") if removed else _("No key was stored."),
+            )
+        case KeyAction.CLOSE:
+            await query.answer()
+            await drop_keyboard(query.message)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import contextlib
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts
+from bot.commands import bot_commands
+from bot.config import SUPPORTED_LOCALES
+from bot.keyboards.callbacks import LanguageCallback
+from bot.keyboards.common import languages_keyboard
+from bot.telegram import edit_text
+
+router = Router(name=__name__)
+
+
+@router.message(Command("language"))
+async def language_command(message: Message, i18n: I18n) -> None:
+    await message.answer(
+        _("Choose your language:"), reply_markup=languages_keyboard(i18n.current_locale)
+    )
+
+
+@router.callback_query(LanguageCallback.filter())
+async def language_chosen(
+    query: CallbackQuery, callback_data: LanguageCallback, accounts: Accounts, i18n: I18n, bot: Bot
+) -> None:
+    locale = callback_data.locale
+    if locale not in SUPPORTED_LOCALES:
+        await query.answer(_("This language is not available."), show_alert=True)
+        return
+    await accounts.users.set_locale(query.from_user.id, locale)
+    with i18n.use_locale(locale):
+        text = _("Done: I will speak English with you.")
+    await query.answer()
+    if isinstance(query.message, Message):
+        await edit_text(query.message, text)
+    # The menu follows the choice in this chat, not only Telegram's app language.
+    with contextlib.suppress(TelegramAPIError):
+        await bot.set_my_commands(
+            bot_commands(i18n, locale), scope=BotCommandScopeChat(chat_id=query.from_user.id)
+        )

@@ -1,0 +1,68 @@
+"""Keyboards shared by several features. Pure: data and translated labels in, markup out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.keyboards.callbacks import (
+    DialogCallback,
+    KeyAction,
+    KeyCallback,
+    LanguageCallback,
+    ProviderCallback,
+)
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+
+def providers_keyboard(
+    providers: Sequence[tuple[str, str]], cancel_label: str | None = None
+) -> InlineKeyboardMarkup:
+    """One button per (name, title)."""
+    builder = InlineKeyboardBuilder()
+    for name, title in providers:
+        builder.button(text=title, callback_data=ProviderCallback(name=name))
+    builder.adjust(2)
+    if cancel_label:
+        builder.row()
+        builder.button(text=cancel_label, callback_data=DialogCallback())
+    return builder.as_markup()
+
+
+def connect_keyboard(label: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=label, callback_data=KeyCallback(action=KeyAction.CONNECT))
+    return builder.as_markup()
+
+
+def key_menu_keyboard(replace: str, remove: str, close: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=replace, callback_data=KeyCallback(action=KeyAction.REPLACE))
+    builder.button(text=remove, callback_data=KeyCallback(action=KeyAction.REMOVE))
+    builder.button(text=close, callback_data=KeyCallback(action=KeyAction.CLOSE))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def confirm_remove_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=yes, callback_data=KeyCallback(action=KeyAction.REMOVE_CONFIRM))
+    builder.button(text=no, callback_data=KeyCallback(action=KeyAction.CLOSE))
+    return builder.as_markup()
+
+
+def languages_keyboard(current: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for locale, name in LANGUAGE_NAMES.items():
+        mark = "✓ " if locale == current else ""
+        builder.button(text=f"{mark}{name}", callback_data=LanguageCallback(locale=locale))
+    return builder.as_markup()
+
+
+def cancel_keyboard(label: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=label, callback_data=DialogCallback())
+    return builder.as_markup()

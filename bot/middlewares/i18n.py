@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from bot.config import SUPPORTED_LOCALES
+from bot.i18n import pick_locale
+from bot.storage.users import UserRepo
+
+
+class UserLocaleMiddleware(I18nMiddleware):
+    """The user's chosen language (its own Redis key), else Telegram's language_code.
+
+    Kept out of FSM data on purpose: ``/cancel`` clears FSM data and must not forget it.
+    """
+
+    def __init__(self, i18n: I18n, users: UserRepo) -> None:
+        super().__init__(i18n=i18n)
+        self._users = users
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.i18n.default_locale
+        chosen = await self._users.get_locale(user.id)
+        if chosen in SUPPORTED_LOCALES:
+            return chosen
+        return pick_locale(user.language_code, self.i18n.default_locale)

@@ -1,0 +1,122 @@
+"""Users: language, provider, encrypted API key, recent services.
+
+Layout (all under the ``PREFIX`` namespace):
+
+* ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``
+* ``user:<id>:locale`` — the chosen language, apart from FSM data so ``/cancel`` keeps it
+* ``user:<id>:recent`` — list of recently bought service codes, newest first
+* ``user:<id>:paused`` — set while polling is paused because the provider refused the key
+* ``users`` — set of every user id (for the operator's statistics)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.storage.secrets import KeyCipher, KeyDecryptionError
+
+PREFIX = "sab"
+RECENT_LIMIT = 6
+
+
+def user_key(user_id: int, *suffix: str) -> str:
+    return ":".join((PREFIX, "user", str(user_id), *suffix))
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    provider: str
+    api_key: SecretStr
+
+    def __repr__(self) -> str:
+        return f"Credentials(provider={self.provider!r}, api_key=SecretStr('**********'))"
+
+
+class UserRepo:
+    def __init__(self, redis: Redis, cipher: KeyCipher) -> None:
+        self._redis = redis
+        self._cipher = cipher
+
+    async def register(self, user_id: int) -> None:
+        await self._redis.sadd(f"{PREFIX}:users", user_id)
+        await self._redis.hsetnx(user_key(user_id), "created", int(time.time()))
+
+    async def count(self) -> int:
+        return int(await self._redis.scard(f"{PREFIX}:users"))
+
+    # --- language ---
+
+    async def get_locale(self, user_id: int) -> str | None:
+        value = await self._redis.get(user_key(user_id, "locale"))
+        return _text(value)
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        await self._redis.set(user_key(user_id, "locale"), locale)
+
+    # --- provider and key ---
+
+    async def get_provider(self, user_id: int) -> str | None:
+        return _text(await self._redis.hget(user_key(user_id), "provider"))
+
+    async def set_provider(self, user_id: int, provider: str) -> None:
+        """Remember the provider chosen before the key arrives (onboarding)."""
+        await self._redis.hset(user_key(user_id), "provider", provider)
+
+    async def set_credentials(self, user_id: int, provider: str, api_key: str) -> None:
+        sealed = self._cipher.encrypt(user_id, api_key)
+        await self._redis.hset(
+            user_key(user_id),
+            mapping={"provider": provider, "key": sealed, "key_set_at": int(time.time())},
+        )
+        await self._redis.delete(user_key(user_id, "paused"))
+
+    async def get_credentials(self, user_id: int) -> Credentials | None:
+        """The provider and key, or None when no usable key is stored."""
+        provider, sealed = await self._redis.hmget(user_key(user_id), ["provider", "key"])
+        provider_name, token = _text(provider), _text(sealed)
+        if not provider_name or not token:
+            return None
+        try:
+            return Credentials(provider_name, self._cipher.decrypt(user_id, token))
+        except KeyDecryptionError:
+            return None
+
+    async def has_key(self, user_id: int) -> bool:
+        return bool(await self._redis.hexists(user_key(user_id), "key"))
+
+    async def delete_credentials(self, user_id: int) -> bool:
+        removed = await self._redis.hdel(user_key(user_id), "key", "key_set_at")
+        return bool(removed)
+
+    # --- polling pause (the provider said BAD_KEY) ---
+
+    async def pause(self, user_id: int, reason: str) -> bool:
+        """Mark the user's polling paused; True only the first time (to tell them once)."""
+        return bool(await self._redis.set(user_key(user_id, "paused"), reason, nx=True))
+
+    async def is_paused(self, user_id: int) -> bool:
+        return bool(await self._redis.exists(user_key(user_id, "paused")))
+
+    # --- recent services ---
+
+    async def add_recent_service(self, user_id: int, service: str) -> None:
+        key = user_key(user_id, "recent")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.lrem(key, 0, service)
+            pipe.lpush(key, service)
+            pipe.ltrim(key, 0, RECENT_LIMIT - 1)
+            await pipe.execute()
+
+    async def recent_services(self, user_id: int) -> list[str]:
+        values = await self._redis.lrange(user_key(user_id, "recent"), 0, RECENT_LIMIT - 1)
+        return [text for value in values if (text := _text(value))]
+
+
+def _text(value: bytes | str | None) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else value

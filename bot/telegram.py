@@ -1,0 +1,45 @@
+"""Small Bot API helpers that tolerate what Telegram reports about harmless races."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardMarkup, Message
+
+_HARMLESS = (
+    "message is not modified",
+    "message to edit not found",
+    "message to delete not found",
+    "message can't be edited",
+    "message can't be deleted",
+)
+
+
+def is_harmless(error: TelegramBadRequest) -> bool:
+    return any(phrase in error.message for phrase in _HARMLESS)
+
+
+async def edit_text(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    try:
+        await message.edit_text(text, reply_markup=reply_markup)
+    except TelegramBadRequest as error:
+        if not is_harmless(error):
+            raise
+
+
+async def drop_keyboard(message: Message) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as error:
+        if not is_harmless(error):
+            raise
+
+
+async def delete(message: Message) -> bool:
+    """Delete a message; False when Telegram would not (too old, already gone)."""
+    with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
+        return bool(await message.delete())
+    return False

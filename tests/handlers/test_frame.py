@@ -1,0 +1,228 @@
+"""The bot's frame through the real dispatcher: onboarding, keys, balance, language, guards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.storage.users import user_key
+from tests.harness import GOOD_KEY, Harness
+
+
+async def test_start_offers_providers(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    reply = user.last()
+    assert "Hi, Alice!" in reply.text
+    assert reply.button_texts == ["HeroSMS", "SMSHub", "Sandbox"]
+
+
+async def test_start_in_russian(harness: Harness):
+    user = harness.user(language_code="ru")
+    await user.send("/start")
+    assert "Привет, Alice!" in user.last().text
+    assert "Для начала выберите провайдера" in user.last().text
+
+
+async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("HeroSMS")
+    assert "Send your HeroSMS API key" in user.last().text
+    key_message = await user.send(GOOD_KEY)
+    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert "Connected to HeroSMS. Balance: 50.00." in user.last().text
+    credentials = await harness.resources.users.get_credentials(user.id)
+    assert credentials is not None
+    assert credentials.api_key.get_secret_value() == GOOD_KEY
+    raw = await harness.resources.redis.hgetall(user_key(user.id))
+    assert GOOD_KEY not in repr(raw)
+
+
+async def test_wrong_key_stores_nothing(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("HeroSMS")
+    key_message = await user.send("WrongKey0123456789")
+    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert "HeroSMS did not accept this key. Nothing was stored" in user.last().text
+    assert await harness.resources.users.get_credentials(user.id) is None
+    # Still waiting for a key: the right one now works.
+    await user.send(GOOD_KEY)
+    assert "Connected to HeroSMS" in user.last().text
+
+
+async def test_wrong_key_in_russian(harness: Harness):
+    user = harness.user(language_code="ru")
+    await user.send("/start")
+    await user.press("HeroSMS")
+    await user.send("WrongKey0123456789")
+    assert "HeroSMS не принял этот ключ" in user.last().text
+
+
+async def test_provider_down_stores_nothing(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("HeroSMS")
+    harness.emulator.faults.configure(rate=1.0, kinds=["http_5xx"])
+    await user.send(GOOD_KEY)
+    text = user.last().text
+    assert "HeroSMS is not answering properly right now" in text
+    assert "The key was not stored" in text
+    assert await harness.resources.users.get_credentials(user.id) is None
+
+
+async def test_key_command_with_inline_key(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("HeroSMS")
+    await user.send("/cancel")
+    # The provider was not stored yet: /key KEY asks for it and still deletes the key.
+    sent = await user.send(f"/key {GOOD_KEY}")
+    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert "Choose the provider first" in user.texts()[-2]
+    await user.press("HeroSMS")
+    sent = await user.send(f"/key {GOOD_KEY}")
+    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert "Connected to HeroSMS" in user.last().text
+
+
+async def test_key_that_does_not_look_like_a_key(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("HeroSMS")
+    sent = await user.send("my key is secret")
+    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert "does not look like an API key" in user.last().text
+
+
+async def test_remove_key(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    await user.send("/key")
+    assert "Your HeroSMS key is connected." in user.last().text
+    await user.press("Remove")
+    await user.press("Yes, remove")
+    assert "Your key is removed." in user.last().text
+    assert await harness.resources.users.get_credentials(user.id) is None
+
+
+async def test_balance_needs_a_key(harness: Harness):
+    user = harness.user()
+    await user.send("/balance")
+    assert "Connect your provider account first" in user.last().text
+
+
+async def test_balance_and_cashback(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    harness.emulator.account(GOOD_KEY).cashback = Decimal("1.25")
+    await user.send("/balance")
+    assert "Balance on HeroSMS: 50.00" in user.last().text
+    assert "Cashback: 1.25" in user.last().text
+
+
+async def test_balance_in_russian(harness: Harness):
+    user = harness.user(language_code="ru")
+    await harness.connect(user)
+    await user.send("/balance")
+    assert "Баланс в HeroSMS: 50.00" in user.last().text
+
+
+async def test_balance_when_key_was_revoked_at_the_provider(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    del harness.emulator.accounts[GOOD_KEY]
+    await user.send("/balance")
+    assert "HeroSMS did not accept your API key" in user.last().text
+
+
+async def test_balance_when_provider_times_out(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    harness.emulator.faults.configure(rate=1.0, kinds=["timeout"])
+    await user.send("/balance")
+    assert "HeroSMS did not answer in time" in user.last().text
+
+
+async def test_sandbox_connects_without_a_key(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    await user.press("Sandbox")
+    assert "Connected to Sandbox. Balance: 100.00." in user.last().text
+    await user.send("/balance")
+    assert "Balance on Sandbox: 100.00" in user.last().text
+
+
+async def test_language_kept_after_cancel(harness: Harness):
+    user = harness.user()
+    await user.send("/language")
+    await user.press("Русский")
+    assert "по-русски" in user.last().text
+    await user.send("/start")
+    await user.press("HeroSMS")
+    await user.send("/cancel")
+    assert user.last().text == "Отменено."
+    await user.send("/help")
+    assert "Что я умею" in user.last().text
+    assert await harness.resources.users.get_locale(user.id) == "ru"
+
+
+async def test_cancel_without_dialog(harness: Harness):
+    user = harness.user()
+    await user.send("/cancel")
+    assert user.last().text == "Nothing to cancel."
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "What I can do"), ("ru", "Что я умею")])
+async def test_help(harness: Harness, language: str, expected: str):
+    user = harness.user(language_code=language)
+    await user.send("/help")
+    assert expected in user.last().text
+    assert "/balance" in user.last().text
+
+
+async def test_commands_menu_per_language(harness: Harness):
+    english = harness.server.commands() or []
+    assert [c["command"] for c in english][:2] == ["start", "balance"]
+    russian = harness.server.commands(language_code="ru") or []
+    assert russian[0]["description"] == "Начать и подключить аккаунт"
+
+
+async def test_unknown_command_and_text(harness: Harness):
+    user = harness.user()
+    await user.send("/nonsense")
+    assert "I do not know this command" in user.last().text
+    await user.send("hello")
+    assert "I did not understand" in user.last().text
+
+
+async def test_forged_button_gets_an_answer(harness: Harness):
+    user = harness.user()
+    await user.send("/start")
+    query = await user.press_data(user.last().message_id, "prov:doesnotexist")
+    assert user.answer(query) == "This provider is not offered."
+    query = await user.press_data(user.last().message_id, "garbage-data")
+    assert user.answer(query) == "This button is out of date. Use the menu again."
+    query = await user.press_data(user.last().message_id, "lang:xx")
+    assert user.answer(query) == "This language is not available."
+
+
+async def test_group_chat_is_refused(harness: Harness):
+    group = harness.group()
+    await group.send("/start")
+    await harness.feed()
+    assert "I work in private chats only" in group.last_bot_message().text
+
+
+async def test_flood_gets_one_polite_answer(tmp_path):
+    from tests.harness import running_harness
+
+    async with running_harness(tmp_path, THROTTLE_RATE=3, THROTTLE_WINDOW=60) as harness:
+        user = harness.user()
+        for _ in range(10):
+            await user.send("/help")
+        texts = user.texts()
+        assert texts.count("Slow down a little, please: too many messages at once.") == 1
+        assert sum("What I can do" in text for text in texts) == 3

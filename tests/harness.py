@@ -1,0 +1,188 @@
+"""Handler tests: the real dispatcher and router tree, fed real updates, with fakes at the edges.
+
+Telegram is the FakeTelegram state machine served in-process (no sockets): a session hands
+each Bot API call straight to it, so edits, deletes and "message is not modified" behave as
+on Telegram. Providers are the emulator behind an in-process httpx transport; Redis is
+fakeredis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import PRODUCTION
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Update
+from fakeredis import FakeAsyncRedis
+
+from bot.config import Settings
+from bot.factory import Resources, build_dispatcher, close_resources, open_resources
+from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
+from tests.faketg import ChatMessage, FakeTelegram, UserSide
+
+TOKEN = "123456:TEST-TOKEN"
+PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
+OTHER_URL = "https://other.test/stubs/handler_api.php"
+GOOD_KEY = "GoodKey0123456789abcdef"
+START = 1_790_000_000.0
+
+
+class InProcessSession(BaseSession):
+    """Serves Bot API calls from FakeTelegram directly, with aiogram's own response checks."""
+
+    def __init__(self, server: FakeTelegram) -> None:
+        super().__init__(api=PRODUCTION)
+        self.server = server
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        args: dict[str, str] = {}
+        files: dict[str, Any] = {}
+        for key, value in method.model_dump(warnings=False).items():
+            prepared = self.prepare_value(value, bot=bot, files=files)
+            if prepared:
+                args[key] = prepared
+        status, text = await self.server.call_direct(method.__api_method__, args)
+        response = self.check_response(bot=bot, method=method, status_code=status, content=text)
+        return response.result  # type: ignore[return-value]
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        raise RuntimeError("file downloads are not used by the bot")
+        yield b""  # pragma: no cover
+
+    async def close(self) -> None:
+        return None
+
+
+class ChatUser:
+    """A Telegram user whose actions go through the dispatcher before returning."""
+
+    def __init__(self, harness: Harness, side: UserSide) -> None:
+        self.harness = harness
+        self.side = side
+
+    @property
+    def id(self) -> int:
+        return self.side.user_id
+
+    @property
+    def chat(self) -> list[ChatMessage]:
+        return self.side.chat
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        return self.side.messages
+
+    def last(self) -> ChatMessage:
+        return self.side.last_bot_message()
+
+    def texts(self) -> list[str]:
+        return [message.text for message in self.side.bot_messages]
+
+    async def send(self, text: str) -> ChatMessage:
+        message = await self.side.send(text)
+        await self.harness.feed()
+        return message
+
+    async def press(self, button: str, message: ChatMessage | int | None = None) -> str:
+        query_id = await self.side.press(button, message)
+        await self.harness.feed()
+        return query_id
+
+    async def press_data(self, message_id: int, data: str) -> str:
+        query_id = await self.side.press_data(message_id, data)
+        await self.harness.feed()
+        return query_id
+
+    def answer(self, query_id: str) -> str | None:
+        answer = self.side.callback_answers.get(query_id)
+        return None if answer is None else answer.text
+
+
+class Harness:
+    def __init__(
+        self,
+        server: FakeTelegram,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        resources: Resources,
+        emulator: Emulator,
+    ) -> None:
+        self.server = server
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.resources = resources
+        self.emulator = emulator
+        self.errors: list[BaseException] = []
+
+    def user(self, *, language_code: str = "en", first_name: str = "Alice") -> ChatUser:
+        side = self.server.user(language_code=language_code, first_name=first_name)
+        return ChatUser(self, side)
+
+    def group(self) -> Any:
+        return self.server.group_chat()
+
+    async def feed(self) -> None:
+        for raw in self.server.take_updates():
+            update = Update.model_validate(raw, context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update)
+
+    async def connect(self, user: ChatUser, key: str = GOOD_KEY) -> None:
+        """Onboard a user with a working key (through the real /key flow)."""
+        await user.send("/start")
+        await user.press("HeroSMS")
+        await user.send(key)
+        assert "Connected" in user.last().text or "Подключено" in user.last().text
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "BOT_TOKEN": TOKEN,
+        "DATA_DIR": data_dir,
+        "SMS_PROVIDERS": f"herosms={PROVIDER_URL},smshub={OTHER_URL}",
+        "SECRET_KEY": "handler-tests-secret-key",
+        "SANDBOX": True,
+        "THROTTLE_RATE": 1000,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running_harness(data_dir: Path, **overrides: Any) -> AsyncIterator[Harness]:
+    emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
+    emulator.add_account(GOOD_KEY, balance=Decimal("50"))
+    http = httpx.AsyncClient(transport=EmulatorTransport(emulator))
+    settings = make_settings(data_dir, **overrides)
+    resources = await open_resources(settings, redis=FakeAsyncRedis(), http=http)
+    server = FakeTelegram(TOKEN)
+    bot = Bot(
+        TOKEN,
+        session=InProcessSession(server),
+        default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    )
+    dispatcher = build_dispatcher(resources)
+    harness = Harness(server, bot, dispatcher, resources, emulator)
+    await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
+    try:
+        yield harness
+    finally:
+        await dispatcher.emit_shutdown(bot=bot, **dispatcher.workflow_data)
+        await close_resources(resources)
