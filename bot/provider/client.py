@@ -179,7 +179,7 @@ class ProviderClient:
         endpoint: str,
         api_key: SecretStr | str,
         *,
-        read_retries: int = 2,
+        read_retries: int = 3,
         backoff: float = 0.25,
         observer: RequestObserver | None = None,
         gate: RequestGate | None = None,

@@ -28,7 +28,7 @@ class ProviderHub:
         special: dict[str, httpx.AsyncClient] | None = None,
         observer: RequestObserver | None = None,
         gate_for: Callable[[str, SecretStr], RequestGate | None] | None = None,
-        read_retries: int = 2,
+        read_retries: int = 3,
     ) -> None:
         self._presets = {preset.name: preset for preset in presets}
         self._http = http

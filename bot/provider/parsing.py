@@ -84,6 +84,31 @@ def _error_from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return ("UNKNOWN_ERROR", info) if failed else None
 
 
+SUCCESS_WORDS = frozenset(
+    {
+        "ACCESS_BALANCE",
+        "ACCESS_NUMBER",
+        "ACCESS_READY",
+        "ACCESS_RETRY_GET",
+        "ACCESS_ACTIVATION",
+        "ACCESS_CANCEL",
+        "STATUS_WAIT_CODE",
+        "STATUS_WAIT_RETRY",
+        "STATUS_WAIT_RESEND",
+        "STATUS_CANCEL",
+        "STATUS_OK",
+        "ADDITIONAL",
+        "FULL_SMS",
+    }
+)
+
+
+def _cut_short(word: str) -> bool:
+    if word in SUCCESS_WORDS or word in TOKEN_CLASSES:
+        return False
+    return any(known.startswith(word) for known in (*SUCCESS_WORDS, *TOKEN_CLASSES))
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A successfully classified answer that is not an error."""
@@ -113,6 +138,9 @@ def read_answer(action: str, status_code: int, text: str) -> Answer:
                 raw=text[:2000],
                 status_code=status_code,
             )
+    if isinstance(body, Token) and _cut_short(body.word):
+        # "ACCESS_NUM": an answer cut off in transit, not a new token; worth another try.
+        raise MalformedResponse(f"truncated answer to {action}", raw=text[:500], action=action)
     if isinstance(body, Token):
         cls = TOKEN_CLASSES.get(body.word)
         # STATUS_WAIT_CODE and friends are answers to getStatus, not failures.

@@ -709,3 +709,13 @@ def test_every_catalogue_token_has_a_class():
         error = e.error_for_token(token)
         assert not isinstance(error, e.UnknownProviderError), token
         assert error.token == token
+
+
+async def test_truncated_token_is_malformed_and_retried():
+    answers = iter(["ACCESS_NUM", "ACCESS_BALANCE:3"])
+    client, seen = client_for(lambda r: httpx.Response(200, text=next(answers)))
+    assert await client.get_balance() == Decimal(3)
+    assert len(seen) == 2
+    client, _ = client_for("ACCESS_NUM", read_retries=0)
+    with pytest.raises(e.MalformedResponse):
+        await client.get_number("tg")
