@@ -11,10 +11,12 @@ import logging
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent, Message
+from aiogram.types import ErrorEvent, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
-from bot.errors import BotError
+from bot.errors import BotError, NoKeyConnected, ProviderUnavailable
+from bot.keyboards.common import connect_keyboard
 from bot.provider.errors import ProviderAPIError, ProviderError
 from bot.texts import describe_error
 
@@ -33,19 +35,19 @@ async def _provider_title(event: ErrorEvent, accounts: Accounts) -> str | None:
     return preset.title if preset else None
 
 
-async def _tell(event: ErrorEvent, text: str) -> None:
+async def _tell(event: ErrorEvent, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     query = event.update.callback_query
     message = event.update.message
     try:
         if query is not None:
-            if len(text) <= _ALERT_LIMIT:
+            if len(text) <= _ALERT_LIMIT and markup is None:
                 await query.answer(text, show_alert=True)
                 return
             await query.answer()
             if isinstance(query.message, Message):
-                await query.message.answer(text)
+                await query.message.answer(text, reply_markup=markup)
         elif message is not None:
-            await message.answer(text)
+            await message.answer(text, reply_markup=markup)
     except TelegramAPIError as error:
         log.warning("could not deliver an error message: %s", type(error).__name__)
 
@@ -57,7 +59,10 @@ async def expected_failure(event: ErrorEvent, accounts: Accounts) -> None:
         log.info("provider refused %s: %s", exc.action, exc.token)
     elif isinstance(exc, ProviderError):
         log.warning("provider failure on %s: %s", exc.action, type(exc).__name__)
-    await _tell(event, describe_error(exc, await _provider_title(event, accounts)))
+    markup = None
+    if isinstance(exc, NoKeyConnected | ProviderUnavailable):
+        markup = connect_keyboard(_("Connect an account"))
+    await _tell(event, describe_error(exc, await _provider_title(event, accounts)), markup)
 
 
 @router.error()

@@ -112,6 +112,42 @@ async def test_balance_needs_a_key(harness: Harness):
     user = harness.user()
     await user.send("/balance")
     assert "Connect your provider account first" in user.last().text
+    await user.press("Connect an account")
+    assert "Choose your provider:" in user.last().text
+    await user.press("HeroSMS")
+    await user.send(GOOD_KEY)
+    await user.send("/balance")
+    assert "Balance on HeroSMS: 50.00" in user.last().text
+
+
+@pytest.mark.parametrize(
+    ("command", "english", "russian"),
+    [
+        ("/key", "Choose your provider:", "Выберите провайдера:"),
+        ("/language", "Choose your language:", "Выберите язык:"),
+        ("/cancel", "Nothing to cancel.", "Отменять нечего."),
+        ("/balance", "Connect your provider account first", "Сначала подключите аккаунт"),
+        ("/help", "What I can do", "Что я умею"),
+        ("/start", "To begin, choose your provider", "Для начала выберите провайдера"),
+    ],
+)
+async def test_every_command_in_both_languages(
+    harness: Harness, command: str, english: str, russian: str
+):
+    for language, expected in (("en", english), ("ru", russian)):
+        user = harness.user(language_code=language)
+        await user.send(command)
+        assert expected in user.last().text, (language, user.last().text)
+
+
+async def test_key_menu_in_russian(harness: Harness):
+    user = harness.user(language_code="ru")
+    await harness.connect(user)
+    await user.send("/key")
+    assert "Ваш ключ HeroSMS подключён." in user.last().text
+    await user.press("Удалить")
+    await user.press("Да, удалить")
+    assert "Ключ удалён." in user.last().text
 
 
 async def test_balance_and_cashback(harness: Harness):
