@@ -8,12 +8,16 @@ from aiogram.utils.i18n import lazy_gettext as __
 from babel.support import LazyProxy
 
 COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
-    ("start", __("Start and connect your account")),
+    ("buy", __("Buy a number for a service")),
+    ("active", __("Your open activations")),
+    ("history", __("Your past activations")),
+    ("prices", __("Prices and stock for a service")),
     ("balance", __("Your balance")),
     ("key", __("Set, replace or remove your API key")),
     ("language", __("Change the language")),
     ("cancel", __("Leave the current dialog")),
     ("help", __("What I can do")),
+    ("start", __("Start and connect your account")),
 )
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     sandbox: bool = Field(default=False, alias="SANDBOX")
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     default_locale: str = Field(default="en", alias="DEFAULT_LOCALE")
+    run_worker: bool = Field(default=True, alias="RUN_WORKER")
+    telegram_rate: int = Field(default=25, ge=1, alias="TELEGRAM_RATE")
+    telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
     throttle_window: float = Field(default=4.0, gt=0, alias="THROTTLE_WINDOW")
 

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,15 +30,22 @@ from bot.handlers import get_routers
 from bot.i18n import build_i18n
 from bot.lifespan import on_shutdown, on_startup
 from bot.middlewares.i18n import UserLocaleMiddleware
+from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.provider.client import build_http_client
 from bot.provider.hub import ProviderHub
 from bot.provider.presets import SANDBOX_NAME
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.sandbox.server import keep_saving, save_state
+from bot.services.activations import ActivationService
+from bot.services.catalogue import CatalogueService
+from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
+from bot.storage.orders import OrderRepo
+from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
 from bot.storage.users import PREFIX, UserRepo
+from bot.worker.runner import Worker
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +65,16 @@ class Resources:
     users: UserRepo
     hub: ProviderHub
     accounts: Accounts
+    activations: ActivationRepo
+    orders: OrderRepo
+    schedule: Schedule
+    activation_service: ActivationService
+    catalogue: CatalogueService
     embedded: EmbeddedRedis | None = None
     sandbox: SandboxRuntime | None = None
+    clock: Callable[[], float] = time.time
+    worker: Worker | None = None
+    worker_task: asyncio.Task[None] | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         return {
@@ -67,6 +84,10 @@ class Resources:
             "users": self.users,
             "hub": self.hub,
             "accounts": self.accounts,
+            "activations": self.activations,
+            "activation_service": self.activation_service,
+            "catalogue": self.catalogue,
+            "schedule": self.schedule,
             "resources": self,
         }
 
@@ -130,8 +151,9 @@ async def open_resources(
     *,
     redis: Redis | None = None,
     http: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> Resources:
-    """Open what the bot needs. Tests pass their own Redis (fakeredis) and HTTP client."""
+    """Open what the bot needs. Tests pass their own Redis, HTTP client and clock."""
     embedded = None
     if redis is None:
         redis, embedded = await open_redis(settings)
@@ -146,6 +168,9 @@ async def open_resources(
         special[SANDBOX_NAME] = sandbox.http
     hub = ProviderHub(settings.providers, http or build_http_client(), special=special)
     accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
+    activations = ActivationRepo(redis)
+    orders = OrderRepo(redis)
+    schedule = Schedule(redis, clock)
     return Resources(
         settings=settings,
         redis=redis,
@@ -153,8 +178,14 @@ async def open_resources(
         users=users,
         hub=hub,
         accounts=accounts,
+        activations=activations,
+        orders=orders,
+        schedule=schedule,
+        activation_service=ActivationService(activations, orders, schedule, users, clock=clock),
+        catalogue=CatalogueService(redis),
         embedded=embedded,
         sandbox=sandbox,
+        clock=clock,
     )
 
 
@@ -183,11 +214,15 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
 
 
 def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> Dispatcher:
+    key_builder = DefaultKeyBuilder(prefix=f"{PREFIX}:fsm")
     if storage is None:
-        storage = RedisStorage(
-            resources.redis, key_builder=DefaultKeyBuilder(prefix=f"{PREFIX}:fsm")
-        )
-    dispatcher = Dispatcher(storage=storage, **resources.workflow_data())
+        storage = RedisStorage(resources.redis, key_builder=key_builder)
+    # One update at a time per chat, across replicas: a key sent right after choosing the
+    # provider must meet the state that choice set, not race past it.
+    isolation = OrderedEventIsolation(resources.redis, key_builder=key_builder)
+    dispatcher = Dispatcher(
+        storage=storage, events_isolation=isolation, **resources.workflow_data()
+    )
     UserLocaleMiddleware(resources.i18n, resources.users).setup(dispatcher)
     settings = resources.settings
     throttling = ThrottlingMiddleware(

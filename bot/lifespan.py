@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING
@@ -27,7 +28,26 @@ async def set_commands(bot: Bot, resources: Resources) -> None:
         await bot.set_my_commands(bot_commands(i18n, locale), language_code=locale)
 
 
+async def start_worker(bot: Bot, resources: Resources) -> None:
+    from bot.worker import build_worker
+
+    worker = build_worker(resources, bot)
+    resources.worker = worker
+    resources.worker_task = asyncio.create_task(worker.run(), name="worker")
+
+
+async def stop_worker(resources: Resources) -> None:
+    if resources.worker is None or resources.worker_task is None:
+        return
+    resources.worker.stop()
+    with contextlib.suppress(asyncio.CancelledError):
+        await resources.worker_task
+    resources.worker = resources.worker_task = None
+
+
 async def on_startup(bot: Bot, resources: Resources) -> None:
+    if resources.settings.run_worker:
+        await start_worker(bot, resources)
     try:
         await set_commands(bot, resources)
     except TelegramAPIError as error:
@@ -40,3 +60,4 @@ async def on_startup(bot: Bot, resources: Resources) -> None:
 
 async def on_shutdown(bot: Bot, resources: Resources) -> None:
     log.info("bot stopping")
+    await stop_worker(resources)

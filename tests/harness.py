@@ -27,6 +27,7 @@ from fakeredis import FakeAsyncRedis
 from bot.config import Settings
 from bot.factory import Resources, build_dispatcher, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
+from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
 TOKEN = "123456:TEST-TOKEN"
@@ -124,16 +125,21 @@ class Harness:
         dispatcher: Dispatcher,
         resources: Resources,
         emulator: Emulator,
+        worker: Worker,
     ) -> None:
         self.server = server
         self.bot = bot
         self.dispatcher = dispatcher
         self.resources = resources
         self.emulator = emulator
-        self.errors: list[BaseException] = []
+        self.worker = worker
 
     def user(self, *, language_code: str = "en", first_name: str = "Alice") -> ChatUser:
         side = self.server.user(language_code=language_code, first_name=first_name)
+        return ChatUser(self, side)
+
+    def wrap(self, side: UserSide) -> ChatUser:
+        """A user of an earlier harness (same fake Telegram), acting through this one."""
         return ChatUser(self, side)
 
     def group(self) -> Any:
@@ -143,6 +149,15 @@ class Harness:
         for raw in self.server.take_updates():
             update = Update.model_validate(raw, context={"bot": self.bot})
             await self.dispatcher.feed_update(self.bot, update)
+
+    async def poll(self) -> int:
+        """One pass of the worker over everything due now (as the running bot would)."""
+        return await self.worker.run_once()
+
+    async def advance(self, seconds: float) -> None:
+        """Move the provider's (and the bot's) clock, then let the worker catch up."""
+        self.emulator.advance(seconds)
+        await self.poll()
 
     async def connect(self, user: ChatUser, key: str = GOOD_KEY) -> None:
         """Onboard a user with a working key (through the real /key flow)."""
@@ -160,26 +175,40 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "SECRET_KEY": "handler-tests-secret-key",
         "SANDBOX": True,
         "THROTTLE_RATE": 1000,
+        # Handler tests drive the worker themselves (harness.worker.run_once()).
+        "RUN_WORKER": False,
+        "TELEGRAM_CHAT_INTERVAL": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 
 
 @asynccontextmanager
-async def running_harness(data_dir: Path, **overrides: Any) -> AsyncIterator[Harness]:
-    emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
-    emulator.add_account(GOOD_KEY, balance=Decimal("50"))
+async def running_harness(
+    data_dir: Path,
+    *,
+    redis: FakeAsyncRedis | None = None,
+    server: FakeTelegram | None = None,
+    emulator: Emulator | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Harness]:
+    """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart"."""
+    if emulator is None:
+        emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
+        emulator.add_account(GOOD_KEY, balance=Decimal("50"))
     http = httpx.AsyncClient(transport=EmulatorTransport(emulator))
     settings = make_settings(data_dir, **overrides)
-    resources = await open_resources(settings, redis=FakeAsyncRedis(), http=http)
-    server = FakeTelegram(TOKEN)
+    resources = await open_resources(
+        settings, redis=redis or FakeAsyncRedis(), http=http, clock=emulator.clock.now
+    )
+    server = server or FakeTelegram(TOKEN)
     bot = Bot(
         TOKEN,
         session=InProcessSession(server),
         default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
     )
     dispatcher = build_dispatcher(resources)
-    harness = Harness(server, bot, dispatcher, resources, emulator)
+    harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources, bot))
     await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
     try:
         yield harness

@@ -5,7 +5,18 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.handlers import balance, errors, fallback, groups, keys, language, start
+from bot.handlers import (
+    activation,
+    balance,
+    buy,
+    errors,
+    fallback,
+    groups,
+    keys,
+    language,
+    membership,
+    start,
+)
 
 
 def _detached(*routers: Router) -> tuple[Router, ...]:
@@ -21,6 +32,14 @@ def get_routers() -> list[Router]:
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.include_routers(
-        *_detached(start.router, keys.router, balance.router, language.router, fallback.router)
+        *_detached(
+            start.router,
+            keys.router,
+            balance.router,
+            language.router,
+            buy.router,
+            activation.router,
+            fallback.router,
+        )
     )
-    return [*_detached(errors.router, groups.router), private]
+    return [*_detached(errors.router, membership.router, groups.router), private]

@@ -27,4 +27,7 @@ class UserLocaleMiddleware(I18nMiddleware):
         chosen = await self._users.get_locale(user.id)
         if chosen in SUPPORTED_LOCALES:
             return chosen
-        return pick_locale(user.language_code, self.i18n.default_locale)
+        locale = pick_locale(user.language_code, self.i18n.default_locale)
+        # The worker writes to users outside any update: it needs to know their language.
+        await self._users.remember_telegram_locale(user.id, locale)
+        return locale

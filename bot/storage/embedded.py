@@ -186,6 +186,7 @@ class EmbeddedRedis:
         if process is None or process.returncode is not None:
             return
         # SIGTERM makes redis-server save and fsync the AOF before it exits.
+        log.info("stopping the embedded Redis (pid %s)", process.pid)
         process.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(process.wait(), timeout)

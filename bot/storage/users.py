@@ -6,6 +6,7 @@ Layout (all under the ``PREFIX`` namespace):
 * ``user:<id>:locale`` — the chosen language, apart from FSM data so ``/cancel`` keeps it
 * ``user:<id>:recent`` — list of recently bought service codes, newest first
 * ``user:<id>:paused`` — set while polling is paused because the provider refused the key
+* ``user:<id>:blocked`` — set while the user has blocked the bot
 * ``users`` — set of every user id (for the operator's statistics)
 """
 
@@ -100,6 +101,31 @@ class UserRepo:
 
     async def is_paused(self, user_id: int) -> bool:
         return bool(await self._redis.exists(user_key(user_id, "paused")))
+
+    # --- the user blocked the bot: pushes wait until they write again ---
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        key = user_key(user_id, "blocked")
+        if blocked:
+            await self._redis.set(key, 1)
+        else:
+            await self._redis.delete(key)
+
+    async def is_blocked(self, user_id: int) -> bool:
+        return bool(await self._redis.exists(user_key(user_id, "blocked")))
+
+    # --- the locale for messages the bot sends on its own ---
+
+    async def remember_telegram_locale(self, user_id: int, locale: str) -> None:
+        await self._redis.hset(user_key(user_id), "tg_locale", locale)
+
+    async def locale_for(self, user_id: int, default: str) -> str:
+        """The chosen language, else the one Telegram reported last, else the default."""
+        chosen = await self.get_locale(user_id)
+        if chosen:
+            return chosen
+        seen = _text(await self._redis.hget(user_key(user_id), "tg_locale"))
+        return seen or default
 
     # --- recent services ---
 

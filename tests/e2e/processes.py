@@ -60,6 +60,11 @@ class BotProcess:
                 raise AssertionError(f"{self.module} ignored SIGTERM; log:\n{self.log}") from None
         return process.returncode if process.returncode is not None else 0
 
+    def kill_sync(self) -> None:
+        """Last-resort cleanup from a sync fixture teardown."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
             self.process.kill()

@@ -221,9 +221,9 @@ async def test_help(harness: Harness, language: str, expected: str):
 
 async def test_commands_menu_per_language(harness: Harness):
     english = harness.server.commands() or []
-    assert [c["command"] for c in english][:2] == ["start", "balance"]
+    assert [c["command"] for c in english][:2] == ["buy", "active"]
     russian = harness.server.commands(language_code="ru") or []
-    assert russian[0]["description"] == "Начать и подключить аккаунт"
+    assert russian[0]["description"] == "Купить номер для сервиса"
 
 
 async def test_unknown_command_and_text(harness: Harness):

@@ -1,0 +1,185 @@
+"""Keyboards of the purchase flow: pure builders from data and translated labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.keyboards.callbacks import BuyAction, BuyCallback
+
+
+def _nav_row(page: int, pages: int, action: BuyAction) -> list[InlineKeyboardButton]:
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(
+            InlineKeyboardButton(
+                text="◀", callback_data=BuyCallback(action=action, value=str(page - 1)).pack()
+            )
+        )
+    row.append(
+        InlineKeyboardButton(
+            text=f"{page + 1}/{pages}",
+            callback_data=BuyCallback(action=action, value=str(page)).pack(),
+        )
+    )
+    if page < pages - 1:
+        row.append(
+            InlineKeyboardButton(
+                text="▶", callback_data=BuyCallback(action=action, value=str(page + 1)).pack()
+            )
+        )
+    return row
+
+
+def _button(text: str, action: BuyAction, value: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=text, callback_data=BuyCallback(action=action, value=value).pack()
+    )
+
+
+def services_keyboard(
+    items: Sequence[tuple[str, str]], page: int, pages: int, cancel: str
+) -> InlineKeyboardMarkup:
+    """``items``: (code, label) of this page."""
+    builder = InlineKeyboardBuilder()
+    for code, label in items:
+        builder.button(text=label, callback_data=BuyCallback(action=BuyAction.SERVICE, value=code))
+    builder.adjust(2)
+    nav = _nav_row(page, pages, BuyAction.SERVICE_PAGE)
+    if nav:
+        builder.row(*nav)
+    builder.row(_button("✖ " + cancel, BuyAction.CANCEL))
+    return builder.as_markup()
+
+
+def service_choices_keyboard(
+    items: Sequence[tuple[str, str]], back: str, cancel: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, label in items:
+        builder.button(text=label, callback_data=BuyCallback(action=BuyAction.SERVICE, value=code))
+    builder.adjust(2)
+    builder.row(
+        _button("◀ " + back, BuyAction.TO_SERVICES, "0"), _button("✖ " + cancel, BuyAction.CANCEL)
+    )
+    return builder.as_markup()
+
+
+@dataclass(frozen=True, slots=True)
+class SortLabels:
+    price: str
+    count: str
+    rate: str | None  # None: the provider publishes no success rates
+
+
+def countries_keyboard(
+    items: Sequence[tuple[int, str]],
+    page: int,
+    pages: int,
+    sort: str,
+    sorts: SortLabels,
+    back: str,
+    cancel: str,
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for country_id, label in items:
+        builder.row(_button(label, BuyAction.COUNTRY, str(country_id)))
+    nav = _nav_row(page, pages, BuyAction.COUNTRY_PAGE)
+    if nav:
+        builder.row(*nav)
+    options = [("price", sorts.price), ("count", sorts.count)]
+    if sorts.rate is not None:
+        options.append(("rate", sorts.rate))
+    builder.row(
+        *(
+            _button(("✓ " if key == sort else "") + label, BuyAction.SORT, key)
+            for key, label in options
+        )
+    )
+    builder.row(
+        _button("◀ " + back, BuyAction.TO_SERVICES, "0"), _button("✖ " + cancel, BuyAction.CANCEL)
+    )
+    return builder.as_markup()
+
+
+@dataclass(frozen=True, slots=True)
+class OptionLabels:
+    operator: str | None  # None: no operator choice in this country
+    max_price: str
+    clear_max_price: str | None
+    verification: str | None  # None: the provider has no call verification
+    exclude: str
+    clear_exclude: str | None
+    buy: str
+    back: str
+    cancel: str
+
+
+def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    first = [_button(labels.max_price, BuyAction.MAX_PRICE)]
+    if labels.operator is not None:
+        first.insert(0, _button(labels.operator, BuyAction.OPERATORS))
+    builder.row(*first)
+    second = [_button(labels.exclude, BuyAction.EXCLUDE)]
+    if labels.verification is not None:
+        second.insert(0, _button(labels.verification, BuyAction.VERIFY))
+    builder.row(*second)
+    clears = []
+    if labels.clear_max_price:
+        clears.append(_button(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))
+    if labels.clear_exclude:
+        clears.append(_button(labels.clear_exclude, BuyAction.EXCLUDE_CLEAR))
+    if clears:
+        builder.row(*clears)
+    builder.row(_button("✅ " + labels.buy, BuyAction.CONFIRM, token))
+    builder.row(
+        _button("◀ " + labels.back, BuyAction.TO_COUNTRIES, "0"),
+        _button("✖ " + labels.cancel, BuyAction.CANCEL),
+    )
+    return builder.as_markup()
+
+
+def operators_keyboard(
+    operators: Sequence[str], current: str | None, any_label: str, back: str
+) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    mark = "✓ "
+    builder.button(
+        text=(mark if not current else "") + any_label,
+        callback_data=BuyCallback(action=BuyAction.OPERATOR, value=""),
+    )
+    for name in operators:
+        builder.button(
+            text=(mark if name == current else "") + name,
+            callback_data=BuyCallback(action=BuyAction.OPERATOR, value=name),
+        )
+    builder.adjust(3)
+    builder.row(_button("◀ " + back, BuyAction.TO_OPTIONS))
+    return builder.as_markup()
+
+
+def prompt_keyboard(back: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(_button("◀ " + back, BuyAction.TO_OPTIONS))
+    return builder.as_markup()
+
+
+def failure_keyboard(
+    other_country: str, cancel: str, min_price: tuple[str, str] | None = None
+) -> InlineKeyboardMarkup:
+    """After a refused purchase: another country, or the minimum max price offered."""
+    builder = InlineKeyboardBuilder()
+    if min_price is not None:
+        label, value = min_price
+        builder.row(_button(label, BuyAction.MAX_PRICE_SET, value))
+    builder.row(
+        _button("◀ " + other_country, BuyAction.TO_COUNTRIES, "0"),
+        _button("✖ " + cancel, BuyAction.CANCEL),
+    )
+    return builder.as_markup()

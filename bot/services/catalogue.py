@@ -1,0 +1,141 @@
+"""What a provider sells, with short-lived caching so menus do not hammer the provider.
+
+Cached per provider (not per user): prices and stock move, so the TTLs are short.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.accounts import UserAccount
+from bot.catalogue import POPULAR_SERVICES, SERVICES, service_name
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.storage.users import PREFIX
+
+SERVICES_TTL = 6 * 3600
+OFFERS_TTL = 60
+RATES_TTL = 3600
+OPERATORS_TTL = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    country: int
+    price: Decimal
+    count: int
+    rate: Decimal | None = None
+
+
+class CatalogueService:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def _cached(self, key: str, ttl: int, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        full_key = f"{PREFIX}:cache:{key}"
+        raw = await self._redis.get(full_key)
+        if raw is not None:
+            return json.loads(raw)
+        value = await fetch()
+        await self._redis.set(full_key, json.dumps(value), ex=ttl)
+        return value
+
+    async def service_codes(self, account: UserAccount) -> list[str]:
+        """Codes the provider sells, most popular first; the bundled table when it cannot say."""
+
+        async def fetch() -> list[str]:
+            if account.supports(Feature.SERVICES_LIST):
+                try:
+                    listed = await account.client.get_services_list()
+                except pe.ProviderError:
+                    listed = []
+                codes = [item.code for item in listed if item.code]
+                if codes:
+                    return codes
+            return [code for code in SERVICES if code != "full"]
+
+        codes: list[str] = await self._cached(f"{account.provider}:services", SERVICES_TTL, fetch)
+        popularity = {code: rank for rank, code in enumerate(POPULAR_SERVICES)}
+        return sorted(codes, key=lambda c: (popularity.get(c, len(popularity)), c))
+
+    async def is_service(self, account: UserAccount, code: str) -> bool:
+        return code in SERVICES or code in await self.service_codes(account)
+
+    def name(self, code: str, locale: str) -> str:
+        return service_name(code, locale)
+
+    async def offers(self, account: UserAccount, service: str) -> list[Offer]:
+        """Countries with stock for the service, cheapest first."""
+
+        async def fetch() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = []
+            if account.supports(Feature.TOP_COUNTRIES):
+                try:
+                    top = await account.client.get_top_countries_by_service(service)
+                except pe.BadService:
+                    raise
+                except pe.ProviderError:
+                    top = []
+                rows = [
+                    {"country": t.country, "price": str(t.price), "count": t.count} for t in top
+                ]
+            if not rows:
+                prices = await account.client.get_prices(service)
+                rows = [
+                    {"country": country, "price": str(info.cost), "count": info.count}
+                    for country, services in prices.items()
+                    for code, info in services.items()
+                    if code == service
+                ]
+            return rows
+
+        rows = await self._cached(f"{account.provider}:offers:{service}", OFFERS_TTL, fetch)
+        offers = [
+            Offer(int(row["country"]), Decimal(row["price"]), int(row["count"]))
+            for row in rows
+            if int(row["count"]) > 0
+        ]
+        return sorted(offers, key=lambda o: (o.price, -o.count))
+
+    async def offer(self, account: UserAccount, service: str, country: int) -> Offer | None:
+        for offer in await self.offers(account, service):
+            if offer.country == country:
+                return offer
+        return None
+
+    async def rates(self, account: UserAccount, service: str) -> dict[int, Decimal]:
+        """Success rate per country, where the provider publishes it."""
+        if not account.supports(Feature.COUNTRY_RATES):
+            return {}
+
+        async def fetch() -> dict[str, str]:
+            try:
+                shares = await account.client.get_list_of_top_countries_by_service(service)
+            except pe.ProviderError:
+                return {}
+            return {str(s.country): str(s.rate) for s in shares}
+
+        raw = await self._cached(f"{account.provider}:rates:{service}", RATES_TTL, fetch)
+        return {int(country): Decimal(rate) for country, rate in raw.items()}
+
+    async def operators(self, account: UserAccount, country: int) -> list[str]:
+        if not account.supports(Feature.OPERATORS):
+            return []
+
+        async def fetch() -> list[str]:
+            try:
+                found = await account.client.get_operators(country)
+            except pe.ProviderError:
+                return []
+            return [op for op in found.get(country, []) if op and op != "any"]
+
+        result: list[str] = await self._cached(
+            f"{account.provider}:operators:{country}", OPERATORS_TTL, fetch
+        )
+        return result

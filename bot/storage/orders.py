@@ -1,0 +1,103 @@
+"""Idempotent purchases: one confirmation buys at most one number, whatever is tapped twice.
+
+A confirmation screen carries a token; ``orders:<uid>:<token>`` remembers what it would buy
+and, once tapped, what happened: ``pending`` while the provider is asked, ``done`` with the
+result, ``draft`` again when the purchase certainly failed (a retry is then safe), or
+``unknown`` when the outcome is ambiguous and the bot must look at the provider's state. A
+per-user lock keeps two devices from buying at the same moment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from bot.storage import records
+from bot.storage.users import PREFIX
+
+ORDER_TTL = 24 * 3600
+LOCK_TTL_MS = 60_000
+
+OrderStatus = Literal["draft", "pending", "done", "unknown"]
+
+
+class Order(BaseModel):
+    kind: str  # "activation", "rent", "mail"
+    params: dict[str, Any]
+    status: OrderStatus = "draft"
+    result: str | None = None  # the ref of what was bought
+    started_at: float | None = None
+
+
+def _order_key(user_id: int, token: str) -> str:
+    return f"{PREFIX}:order:{user_id}:{token}"
+
+
+def _lock_key(user_id: int) -> str:
+    return f"{PREFIX}:lock:buy:{user_id}"
+
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class OrderRepo:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._unlock = redis.register_script(_UNLOCK)
+
+    async def draft(self, user_id: int, kind: str, params: dict[str, Any]) -> str:
+        token = secrets.token_urlsafe(9)
+        order = Order(kind=kind, params=params)
+        await self._redis.set(_order_key(user_id, token), order.model_dump_json(), ex=ORDER_TTL)
+        return token
+
+    async def get(self, user_id: int, token: str) -> Order | None:
+        return await records.load(self._redis, _order_key(user_id, token), Order)
+
+    async def begin(self, user_id: int, token: str, now: float) -> tuple[Order | None, bool]:
+        """Move a draft to pending. Returns the order and whether this call may buy."""
+        key = _order_key(user_id, token)
+
+        def start(order: Order) -> Order | None:
+            if order.status != "draft":
+                return None
+            order.status = "pending"
+            order.started_at = now
+            return order
+
+        try:
+            before, after = await records.update(self._redis, key, Order, start)
+        except records.RecordMissing:
+            return None, False
+        return after, before.status == "draft" and after.status == "pending"
+
+    async def settle(
+        self, user_id: int, token: str, status: OrderStatus, result: str | None = None
+    ) -> None:
+        key = _order_key(user_id, token)
+
+        def finish(order: Order) -> Order:
+            order.status = status
+            order.result = result
+            return order
+
+        try:
+            await records.update(self._redis, key, Order, finish)
+        except records.RecordMissing:
+            return
+
+    async def lock(self, user_id: int) -> str | None:
+        """The user's purchase lock (a token to unlock with), or None if someone holds it."""
+        token = secrets.token_hex(8)
+        taken = await self._redis.set(_lock_key(user_id), token, nx=True, px=LOCK_TTL_MS)
+        return token if taken else None
+
+    async def unlock(self, user_id: int, token: str) -> None:
+        # Only the holder unlocks: a lock that expired and was taken again stays taken.
+        await self._unlock(keys=[_lock_key(user_id)], args=[token])

@@ -1,0 +1,39 @@
+"""Polling the provider and pushing what arrives; see runner.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import Bot
+
+from bot.worker.activations import ActivationPoller
+from bot.worker.context import WorkerContext
+from bot.worker.notifier import Notifier
+from bot.worker.runner import Worker
+
+if TYPE_CHECKING:
+    from bot.factory import Resources
+
+
+def build_worker(resources: Resources, bot: Bot) -> Worker:
+    settings = resources.settings
+    notifier = Notifier(
+        bot,
+        resources.redis,
+        resources.users,
+        global_rate=settings.telegram_rate,
+        chat_interval=settings.telegram_chat_interval,
+    )
+    ctx = WorkerContext(
+        settings=resources.settings,
+        redis=resources.redis,
+        users=resources.users,
+        i18n=resources.i18n,
+        notifier=notifier,
+        clock=resources.clock,
+    )
+    activations = ActivationPoller(ctx, resources.activation_service, resources.accounts)
+    return Worker(ctx, resources.schedule, {"act": activations.poll})
+
+
+__all__ = ["Worker", "build_worker"]

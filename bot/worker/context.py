@@ -1,0 +1,75 @@
+"""What every poller shares: settings, Redis, users, translations, the notifier, a clock."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
+
+from bot.config import Settings
+from bot.keyboards.common import connect_keyboard
+from bot.provider.errors import ProviderError
+from bot.storage.users import PREFIX, UserRepo
+from bot.texts import escape
+from bot.worker.notifier import Notifier
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+
+
+@dataclass
+class WorkerContext:
+    settings: Settings
+    redis: Redis
+    users: UserRepo
+    i18n: I18n
+    notifier: Notifier
+    clock: Callable[[], float] = time.time
+    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    async def locale(self, user_id: int) -> str:
+        return await self.users.locale_for(user_id, self.settings.default_locale)
+
+    async def key_refused(self, user_id: int, provider_title: str) -> None:
+        """The provider said BAD_KEY: pause this user's polling and tell them, once."""
+        if not await self.users.pause(user_id, "BAD_KEY"):
+            return
+        log.info("provider refused the key of user %s; polling paused", user_id)
+        locale = await self.locale(user_id)
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            text = _(
+                "{provider} no longer accepts your API key (changed or revoked?). I paused "
+                "following your numbers: send the new key with /key."
+            ).format(provider=escape(provider_title))
+            markup = connect_keyboard(_("Connect an account"))
+        await self.notifier.send(user_id, text, reply_markup=markup)
+
+    def backoff_key(self, ref: str) -> str:
+        return f"{PREFIX}:fail:{ref}"
+
+    async def backoff(self, ref: str) -> float:
+        """Delay before polling an item again after a transient failure (grows, jittered)."""
+        key = self.backoff_key(ref)
+        failures = int(await self.redis.incr(key))
+        await self.redis.expire(key, 3600)
+        delay = min(MAX_BACKOFF, self.settings.poll_interval * 2.0 ** min(failures, 8))
+        return float(delay * random.uniform(0.5, 1.0))
+
+    async def recovered(self, ref: str) -> None:
+        await self.redis.delete(self.backoff_key(ref))
+
+    def emit(self, event: str, *args: Any) -> None:
+        hook = self.hooks.get(event)
+        if hook is not None:
+            hook(*args)
+
+    def transient(self, error: ProviderError) -> None:
+        self.emit("transient", error)

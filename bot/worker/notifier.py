@@ -1,0 +1,151 @@
+"""Messages the bot sends on its own (codes, card updates), within Telegram's limits.
+
+Limits are counted in Redis so several worker processes share them: about 25 messages a
+second overall and one a second per chat. ``RetryAfter`` waits and retries; a user who blocked
+the bot is marked and skipped (their state is kept, undelivered codes wait for them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from redis.asyncio import Redis
+
+from bot.storage.users import PREFIX, UserRepo
+from bot.telegram import is_harmless
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+class DeliveryFailed(Exception):
+    """Telegram could not be reached; the caller keeps the item to try again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int | None  # None: the user blocked the bot, nothing was sent
+
+
+class Notifier:
+    def __init__(
+        self,
+        bot: Bot,
+        redis: Redis,
+        users: UserRepo,
+        *,
+        global_rate: int = 25,
+        chat_interval: float = 1.0,
+    ) -> None:
+        self.bot = bot
+        self._redis = redis
+        self._users = users
+        self._global_rate = global_rate
+        self._chat_interval_ms = int(chat_interval * 1000)
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        while True:
+            now = time.time()
+            second = int(now)
+            key = f"{PREFIX}:tg:rate:{second}"
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, 3)
+                count, _ = await pipe.execute()
+            if int(count) > self._global_rate:
+                await asyncio.sleep(second + 1 - now + random.uniform(0, 0.05))
+                continue
+            if self._chat_interval_ms <= 0:
+                return
+            chat_key = f"{PREFIX}:tg:chat:{chat_id}"
+            if await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
+                return
+            wait_ms = await self._redis.pttl(chat_key)
+            await asyncio.sleep(max(0.05, (wait_ms if wait_ms > 0 else 100) / 1000))
+
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> Sent:
+        if await self._users.is_blocked(chat_id):
+            return Sent(None)
+        for attempt in range(MAX_ATTEMPTS):
+            await self._wait_turn(chat_id)
+            try:
+                message = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    reply_markup=reply_markup,
+                    reply_parameters=_reply(reply_to),
+                )
+                return Sent(message.message_id)
+            except TelegramRetryAfter as error:
+                await asyncio.sleep(error.retry_after)
+            except TelegramForbiddenError:
+                await self._users.set_blocked(chat_id, True)
+                log.info("user %s blocked the bot; pushes paused", chat_id)
+                return Sent(None)
+            except TelegramBadRequest as error:
+                log.warning("Telegram refused a push to %s: %s", chat_id, error.message)
+                raise DeliveryFailed(error.message) from None
+            except (TelegramNetworkError, TelegramServerError) as error:
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+                log.info("Telegram unreachable (%s), retrying", type(error).__name__)
+        raise DeliveryFailed("Telegram kept refusing")
+
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+    ) -> bool:
+        """Edit a card; False when the message is gone (the caller may send a new one)."""
+        if await self._users.is_blocked(chat_id):
+            return True
+        for attempt in range(MAX_ATTEMPTS):
+            await self._wait_turn(chat_id)
+            try:
+                await self.bot.edit_message_text(
+                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+                )
+                return True
+            except TelegramRetryAfter as error:
+                await asyncio.sleep(error.retry_after)
+            except TelegramForbiddenError:
+                await self._users.set_blocked(chat_id, True)
+                return True
+            except TelegramBadRequest as error:
+                if "message is not modified" in error.message:
+                    return True
+                if is_harmless(error):
+                    return False
+                log.warning("Telegram refused a card edit for %s: %s", chat_id, error.message)
+                return True
+            except (TelegramNetworkError, TelegramServerError):
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        raise DeliveryFailed("Telegram kept refusing")
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)

@@ -1,0 +1,106 @@
+"""The worker loop: claim due items from the shared schedule, poll them, give them back.
+
+Runs inside ``python -m bot`` by default, or alone as ``python -m bot.worker`` (several
+processes may share one Redis). It sends through the Bot API but never reads updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from bot.storage.schedule import Schedule
+from bot.storage.users import PREFIX
+from bot.worker.context import WorkerContext
+
+log = logging.getLogger(__name__)
+
+Poll = Callable[[str], Awaitable[float | None]]
+HEARTBEAT_TTL = 30
+
+
+class Worker:
+    def __init__(
+        self,
+        ctx: WorkerContext,
+        schedule: Schedule,
+        pollers: dict[str, Poll],
+        *,
+        batch: int = 64,
+        concurrency: int = 32,
+        lease: float = 90.0,
+        idle: float = 0.25,
+    ) -> None:
+        self.ctx = ctx
+        self.schedule = schedule
+        self.pollers = pollers
+        self.batch = batch
+        self.lease = lease
+        self.idle = idle
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        log.info("worker %s started", self.name)
+        try:
+            while not self._stopping.is_set():
+                await self.heartbeat()
+                free = self.batch - len(self._tasks)
+                claimed = await self.schedule.claim(max(free, 0), self.lease) if free > 0 else []
+                for member in claimed:
+                    task = asyncio.create_task(self._process(member))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), self.idle)
+        finally:
+            await self._drain()
+            log.info("worker %s stopped", self.name)
+
+    async def run_once(self) -> int:
+        """Claim and process what is due now, and wait for it (tests and benchmarks)."""
+        claimed = await self.schedule.claim(self.batch, self.lease)
+        await asyncio.gather(*(self._process(member) for member in claimed))
+        return len(claimed)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _drain(self) -> None:
+        # Items being polled finish (they are short); their leases would also expire.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=20)
+
+    async def heartbeat(self) -> None:
+        await self.ctx.redis.set(
+            f"{PREFIX}:worker:{self.name}", int(self.ctx.clock()), ex=HEARTBEAT_TTL
+        )
+
+    async def _process(self, member: str) -> None:
+        kind, _, ref = member.partition(":")
+        poll = self.pollers.get(kind)
+        if poll is None:
+            log.error("no poller for %s; dropping it", member)
+            await self.schedule.release(member, None)
+            return
+        async with self._semaphore:
+            try:
+                next_at = await poll(ref)
+            except asyncio.CancelledError:
+                await self.schedule.release(member, self.ctx.clock())
+                raise
+            except Exception:
+                log.exception("polling %s failed", kind)
+                next_at = self.ctx.clock() + await self.ctx.backoff(ref)
+        try:
+            await self.schedule.release(member, next_at)
+        except Exception:
+            # Redis is away: the lease runs out and another pass picks the item up again.
+            log.exception("could not give %s back to the schedule", kind)

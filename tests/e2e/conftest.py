@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.sandbox import Clock, Emulator, EmulatorConfig, create_app
+from tests.e2e.processes import BotProcess
+from tests.faketg import FakeTelegram
+
+KEY = "E2eProviderKey0123456789"
+
+
+@dataclass
+class Provider:
+    emulator: Emulator
+    url: str
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[Provider]:
+    """The emulator served over HTTP on loopback, as a real provider would be."""
+    emulator = Emulator(EmulatorConfig(seed=3), Clock())
+    emulator.add_account(KEY, balance=Decimal("20"))
+    runner = web.AppRunner(create_app(emulator), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield Provider(emulator, f"http://127.0.0.1:{port}/stubs/handler_api.php")
+    await runner.cleanup()
+
+
+def bot_env(tmp_path: Path, telegram: FakeTelegram, provider: Provider) -> dict[str, str]:
+    return {
+        "BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE": telegram.base_url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "SMS_PROVIDERS": f"herosms={provider.url}",
+        "SECRET_KEY": "e2e-secret-key-of-some-length",
+        "POLL_INTERVAL": "0.3",
+        "TELEGRAM_CHAT_INTERVAL": "0",
+        "THROTTLE_RATE": "1000",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def make_bot(tmp_path: Path, fake_telegram: FakeTelegram, provider: Provider):
+    processes: list[BotProcess] = []
+
+    def make(module: str = "bot", **extra: str) -> BotProcess:
+        env = {**bot_env(tmp_path, fake_telegram, provider), **extra}
+        process = BotProcess(env, tmp_path / f"{module}-{len(processes)}.log", module=module)
+        processes.append(process)
+        return process
+
+    yield make
+    for process in processes:
+        process.kill_sync()

@@ -1,0 +1,95 @@
+"""Buying through the real bot process: Telegram and the provider are fakes on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import KEY, Provider
+from tests.faketg import FakeTelegram, UserSide
+
+pytestmark = pytest.mark.e2e
+
+
+async def onboard(user: UserSide) -> None:
+    await user.send("/start")
+    await user.wait_for("To begin, choose your provider", timeout=30)
+    await user.press("HeroSMS")
+    await user.send(KEY)
+    await user.wait_for("Connected to HeroSMS")
+
+
+async def buy_number(user: UserSide, provider: Provider) -> tuple[int, int]:
+    await user.send("/buy")
+    await user.wait_for("Choose a service")
+    await user.press("Telegram")
+    countries = await user.wait_for("choose a country")
+    await user.press(countries.buttons[0][0][0])
+    confirm = await user.wait_for("after the purchase")
+    buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+    await user.press(buy)
+    card = await user.wait_for("Waiting for the SMS")
+    (activation_id,) = list(provider.emulator.activations)
+    return activation_id, card.message_id
+
+
+def card_of(user: UserSide, message_id: int):
+    return next(m for m in user.chat if m.message_id == message_id)
+
+
+async def test_buy_code_another_code_finish_with_a_restart(
+    make_bot, fake_telegram: FakeTelegram, provider: Provider
+):
+    bot = make_bot()
+    await bot.start()
+    user = fake_telegram.user(first_name="Bob")
+    await onboard(user)
+    activation_id, card_id = await buy_number(user, provider)
+
+    provider.emulator.deliver_sms(activation_id, "Your Telegram code: 31337", code="31337")
+    push = await user.wait_for("Code for Telegram", timeout=10)
+    assert "3 1 3 3 7" in push.text
+    await user.wait_for(lambda m: m.message_id == card_id and "Code received" in m.text)
+
+    # A restart in the middle: the card keeps working from the state in Redis.
+    assert await bot.stop() == 0
+    bot = make_bot()
+    await bot.start()
+
+    await user.press("Another code", card_id)
+    await user.wait_for(lambda m: m.message_id == card_id and "Waiting for another code" in m.text)
+    provider.emulator.deliver_sms(activation_id, "Your Telegram code: 42424", code="42424")
+    await user.wait_for("4 2 4 2 4", timeout=10)
+    await user.wait_for(lambda m: m.message_id == card_id and "Code received" in m.text)
+    await user.press("Finish", card_id)
+    await user.wait_for(lambda m: m.message_id == card_id and "Finished." in m.text)
+
+    pushes = [m for m in user.chat if "Code for Telegram" in m.text]
+    assert len(pushes) == 2, user.transcript()
+    assert await bot.stop() == 0
+    assert KEY not in bot.log
+
+
+async def test_cancel_denied_early_then_refunded(
+    make_bot, fake_telegram: FakeTelegram, provider: Provider
+):
+    bot = make_bot()
+    await bot.start()
+    user = fake_telegram.user(first_name="Carol")
+    await onboard(user)
+    balance = provider.emulator.account(KEY).balance
+    _activation_id, card_id = await buy_number(user, provider)
+    assert provider.emulator.account(KEY).balance < balance
+
+    query = await user.press("Cancel", card_id)
+    answer = await user.wait_for_answer(query)
+    assert "Cancel is possible 2 minutes after purchase" in (answer.text or "")
+
+    provider.emulator.clock.advance(121)
+    query = await user.press("Cancel", card_id)
+    answer = await user.wait_for_answer(query)
+    assert answer.text == "Cancelled, the money is refunded.", answer
+    await user.wait_for(
+        lambda m: m.message_id == card_id and "Cancelled, the money is refunded." in m.text
+    )
+    assert provider.emulator.account(KEY).balance == balance
+    assert await bot.stop() == 0

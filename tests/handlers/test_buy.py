@@ -1,0 +1,379 @@
+"""Buying numbers through the real dispatcher, the emulator and the worker."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.keyboards.callbacks import ActAction, ActCallback, BuyAction, BuyCallback
+from bot.sandbox.models import Activation
+from bot.storage.activations import State
+from tests.harness import GOOD_KEY, ChatUser, Harness
+
+SERVICE = "tg"
+COUNTRY = 6  # Indonesia
+
+
+async def connected(harness: Harness, language: str = "en") -> ChatUser:
+    user = harness.user(language_code=language)
+    await harness.connect(user)
+    return user
+
+
+def bought(harness: Harness) -> Activation:
+    key_activations = list(harness.emulator.activations.values())
+    assert key_activations, "nothing was bought"
+    return key_activations[-1]
+
+
+async def buy_direct(harness: Harness, user: ChatUser) -> int:
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    await user.press(buy_button)
+    activation = bought(harness)
+    return activation.id
+
+
+async def test_services_then_countries_then_confirm(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy")
+    services = user.last()
+    assert "Choose a service" in services.text
+    assert services.button_texts[:2] == ["Telegram", "WhatsApp"]
+    await user.press("Telegram")
+    countries = user.last()
+    assert countries.message_id == services.message_id  # edited in place
+    assert "Telegram: choose a country" in countries.text
+    first = countries.buttons[0][0][0]
+    assert "·" in first  # flag, name, price, count
+    await user.press(first)
+    confirm = user.last()
+    assert "Balance: 50.00 →" in confirm.text
+    assert any(t.startswith("✅ Buy for") for t in confirm.button_texts)
+
+
+def first_numbers(message) -> list[int]:
+    """Stock counts shown on the country buttons of a page."""
+    counts = []
+    for row in message.buttons:
+        label = row[0][0]
+        if label.count("·") >= 2:
+            counts.append(int(label.split("·")[2].strip().split()[0]))
+    return counts
+
+
+def first_prices(message) -> list[Decimal]:
+    prices = []
+    for row in message.buttons:
+        label = row[0][0]
+        if label.count("·") >= 2:
+            prices.append(Decimal(label.split("·")[1].strip()))
+    return prices
+
+
+async def test_country_sorting_and_paging(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy tg")
+    prices = first_prices(user.last())
+    assert prices == sorted(prices)
+    assert "✓ Price" in user.last().button_texts
+    await user.press("Most numbers")
+    assert "✓ Most numbers" in user.last().button_texts
+    counts = first_numbers(user.last())
+    assert counts == sorted(counts, reverse=True)
+    assert "1/" in " ".join(user.last().button_texts)
+    await user.press("▶")
+    assert "2/" in " ".join(user.last().button_texts)
+    assert max(first_numbers(user.last())) <= min(counts)
+
+
+async def test_typed_service_search_in_russian(harness: Harness):
+    user = await connected(harness, "ru")
+    await user.send("/buy")
+    await user.send("Телеграм")
+    assert "Телеграм: выберите страну" in user.last().text
+
+
+async def test_typed_search_with_nothing_found(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy")
+    await user.send("zzzzqqq")
+    assert "Nothing found for “zzzzqqq”" in user.last().text
+
+
+async def test_typed_country_search(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy tg")
+    await user.send("indonesia")
+    assert "Indonesia" in user.last().text
+    assert any(t.startswith("✅ Buy for") for t in user.last().button_texts)
+
+
+async def test_power_user_shortcut_and_bad_arguments(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy tg 6")
+    assert "Telegram" in user.last().text
+    assert "Indonesia" in user.last().text
+    await user.send("/buy tg six")
+    assert "The country is a number" in user.last().text
+    await user.send("/buy tg 9999")
+    assert "There is no country number 9999" in user.last().text
+    await user.send("/buy nosuchservice 6")
+    assert "I do not know the service" in user.last().text
+
+
+async def test_full_activation_flow(harness: Harness):
+    user = await connected(harness)
+    activation_id = await buy_direct(harness, user)
+    card = user.last()
+    assert "Waiting for the SMS" in card.text
+    assert f"+{harness.emulator.activations[activation_id].phone}" in card.text
+    assert "Cancel" in card.button_texts
+    assert harness.emulator.account(GOOD_KEY).balance < Decimal("50")
+
+    harness.emulator.deliver_sms(activation_id, "Telegram code: 12345", code="12345")
+    await harness.poll()
+    push = user.last()
+    assert "1 2 3 4 5" in push.text
+    assert "Telegram cancels its own login codes" in push.text
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Code received" in card.text
+    assert card.button_texts[:2] == ["Finish", "Another code"]
+
+    await user.press("Another code", card.message_id)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Waiting for another code" in card.text
+    harness.emulator.deliver_sms(activation_id, "Telegram code: 67890", code="67890")
+    await harness.poll()
+    assert "6 7 8 9 0" in user.last().text
+    # Each code was pushed once.
+    pushes = [m.text for m in user.chat if "Code for Telegram" in m.text]
+    assert len(pushes) == 2
+    await harness.poll()
+    assert len([m.text for m in user.chat if "Code for Telegram" in m.text]) == 2
+
+    await user.press("Finish", card.message_id)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Finished." in card.text
+    assert "Buy again" in card.button_texts
+    record = await harness.resources.activations.find(user.id, activation_id)
+    assert record is not None
+    assert record.state is State.FINISHED
+    assert not await harness.resources.schedule.is_followed(f"act:{record.ref}")
+
+
+async def test_cancel_denied_then_refunded(harness: Harness):
+    user = await connected(harness)
+    activation_id = await buy_direct(harness, user)
+    card = user.last()
+    query = await user.press("Cancel", card.message_id)
+    answer = user.answer(query)
+    assert answer is not None
+    assert "wait 120 s" in answer
+    await harness.advance(121)
+    balance_before = harness.emulator.account(GOOD_KEY).balance
+    await user.press("Cancel", card.message_id)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Cancelled, the money is refunded." in card.text
+    assert harness.emulator.account(GOOD_KEY).balance > balance_before
+    assert harness.emulator.activations[activation_id].status is not None
+
+
+async def test_expiry_refund_shown_on_the_card(harness: Harness):
+    user = await connected(harness)
+    await buy_direct(harness, user)
+    card = user.last()
+    await harness.advance(20 * 60 + 5)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Expired without a code, the money is refunded." in card.text
+    assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
+
+
+async def test_buy_again_repeats_the_options(harness: Harness):
+    user = await connected(harness)
+    await buy_direct(harness, user)
+    card = user.last()
+    await harness.advance(121)
+    await user.press("Cancel", card.message_id)
+    await user.press("Buy again", card.message_id)
+    confirm = user.last()
+    assert "Indonesia" in confirm.text
+    assert any(t.startswith("✅ Buy for") for t in confirm.button_texts)
+
+
+async def test_double_tap_buys_once(harness: Harness):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    confirm = user.last()
+    buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
+    data = confirm.find_button(buy_button)
+    assert data is not None
+    await user.press(buy_button)
+    # The same confirmation again (a second device, a repeated callback): no second number.
+    query = await user.press_data(confirm.message_id, data["callback_data"])
+    assert user.answer(query) == "Already bought: here it is."
+    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
+    assert len(purchases) == 1
+
+
+async def test_ambiguous_purchase_is_found_in_the_active_list(harness: Harness):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    harness.emulator.faults.configure(
+        rate=1.0, kinds=["timeout"], when="after", actions={"getNumber", "getNumberV2"}
+    )
+    query = await user.press(buy_button)
+    assert "the number is yours" in (user.answer(query) or "")
+    assert "Waiting for the SMS" in user.last().text
+    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
+    assert len(purchases) == 1
+
+
+async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    harness.emulator.faults.configure(
+        rate=1.0, kinds=["timeout"], when="before", actions={"getNumber", "getNumberV2"}
+    )
+    await user.press(buy_button)
+    assert "Most likely nothing was bought" in user.last().text
+    assert not harness.emulator.activations
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("no_balance", "Not enough money on your balance at HeroSMS"),
+        ("no_numbers", "No numbers are available for this choice right now"),
+    ],
+)
+async def test_purchase_errors(harness: Harness, setup: str, expected: str):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    if setup == "no_balance":
+        harness.emulator.account(GOOD_KEY).balance = Decimal("0")
+    else:
+        harness.emulator.set_offer(COUNTRY, SERVICE, count=0)
+    await user.press(buy_button)
+    assert expected in user.last().text
+    assert "Countries" in " ".join(user.last().button_texts)
+
+
+async def test_wrong_max_price_offers_the_minimum(harness: Harness):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Set a max price")
+    await user.send("0.0001")
+    assert "You pay at most 0.0001" in user.last().text
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    await user.press(buy_button)
+    assert "below the lowest price" in user.last().text
+    minimum = next(t for t in user.last().button_texts if t.startswith("Set max price to"))
+    await user.press(minimum)
+    assert "You pay at most" in user.last().text
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    await user.press(buy_button)
+    assert "Waiting for the SMS" in user.last().text
+
+
+async def test_max_price_and_prefix_input_validation(harness: Harness):
+    user = await connected(harness)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Set a max price")
+    await user.send("cheap please")
+    assert "That is not a price" in user.last().text
+    await user.press("◀ Back")
+    await user.press("Exclude prefixes")
+    await user.send("62abc")
+    assert "Send up to 20 prefixes" in user.last().text
+    await user.send("62812, 62813")
+    assert "Excluded prefixes: 62812, 62813" in user.last().text
+
+
+async def test_operator_choice(harness: Harness):
+    user = await connected(harness)
+    await user.send("/buy tg 0")
+    operator_button = next(t for t in user.last().button_texts if t.startswith("Operator:"))
+    await user.press(operator_button)
+    choice = user.last().button_texts[1]
+    await user.press(choice)
+    assert f"Operator: {choice}" in user.last().text
+
+
+async def test_forged_card_buttons_touch_nothing(harness: Harness):
+    owner = await connected(harness)
+    activation_id = await buy_direct(harness, owner)
+    intruder = harness.user(first_name="Mallory")
+    await harness.connect(intruder)
+    await intruder.send("/help")
+    calls_before = len(harness.emulator.calls)
+    for action in (ActAction.CANCEL, ActAction.FINISH, ActAction.ANOTHER, ActAction.REFRESH):
+        data = ActCallback(action=action, id=activation_id).pack()
+        query = await intruder.press_data(intruder.last().message_id, data)
+        assert intruder.answer(query) == "This is not one of your numbers."
+    assert len(harness.emulator.calls) == calls_before
+    query = await owner.press_data(owner.last().message_id, "a:zz:1")
+    assert owner.answer(query) == "This button is out of date. Use the menu again."
+    stale = BuyCallback(action=BuyAction.CONFIRM, value="nonexistent-token").pack()
+    query = await owner.press_data(owner.last().message_id, stale)
+    assert "out of date" in (owner.answer(query) or "")
+
+
+async def test_active_lists_activations_bought_elsewhere(harness: Harness):
+    user = await connected(harness)
+    await buy_direct(harness, user)
+    # A number bought on the provider's site with the same key.
+    reply = harness.emulator.handle(
+        {"api_key": GOOD_KEY, "action": "getNumber", "service": "wa", "country": "6"}
+    )
+    assert reply.body.startswith("ACCESS_NUMBER")
+    await user.send("/active")
+    listing = user.last()
+    assert "Your open activations" in listing.text
+    assert len(listing.button_texts) == 2
+    await user.press(listing.button_texts[-1])
+    assert "Waiting for the SMS" in user.last().text
+
+
+async def test_history_and_prices(harness: Harness):
+    user = await connected(harness)
+    await buy_direct(harness, user)
+    await user.send("/history")
+    assert "Your activations, page 1" in user.last().text
+    await user.send("/prices telegram")
+    assert "Telegram: the cheapest countries" in user.last().text
+    await user.send("/prices")
+    assert "Which service?" in user.last().text
+
+
+async def test_buy_needs_a_key(harness: Harness):
+    user = harness.user()
+    await user.send("/buy")
+    assert "Connect your provider account first" in user.last().text
+
+
+async def test_card_survives_a_restart(tmp_path):
+    """State lives in Redis: a new dispatcher and worker keep driving the same card."""
+    from fakeredis import FakeAsyncRedis
+
+    from tests.harness import running_harness
+
+    redis = FakeAsyncRedis()
+    async with running_harness(tmp_path, redis=redis) as first:
+        user = first.user()
+        await first.connect(user)
+        activation_id = await buy_direct(first, user)
+        card_id = user.last().message_id
+        server, emulator = first.server, first.emulator
+    async with running_harness(tmp_path, redis=redis, server=server, emulator=emulator) as second:
+        user = second.wrap(user.side)
+        emulator.deliver_sms(activation_id, "Telegram code: 55555", code="55555")
+        await second.poll()
+        assert "5 5 5 5 5" in user.last().text
+        await user.press("Finish", card_id)
+        card = next(m for m in user.chat if m.message_id == card_id)
+        assert "Finished." in card.text
