@@ -38,12 +38,28 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field(default="INFO", alias="LOG_LEVEL")
     default_locale: str = Field(default="en", alias="DEFAULT_LOCALE")
     run_worker: bool = Field(default=True, alias="RUN_WORKER")
+    provider_rps: int = Field(default=40, ge=0, alias="PROVIDER_RPS")
+    auto_cancel: bool = Field(default=True, alias="AUTO_CANCEL")
+    auto_cancel_before: float = Field(default=60.0, ge=10, alias="AUTO_CANCEL_BEFORE")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(default=8080, ge=0, le=65535, alias="HTTP_PORT")
+    provider_webhook_secret: SecretStr | None = Field(
+        default=None, alias="PROVIDER_WEBHOOK_SECRET"
+    )
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
     telegram_rate: int = Field(default=25, ge=1, alias="TELEGRAM_RATE")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
     throttle_window: float = Field(default=4.0, gt=0, alias="THROTTLE_WINDOW")
 
-    @field_validator("telegram_api_base", "redis_url", "sms_providers", mode="before")
+    @field_validator(
+        "telegram_api_base",
+        "redis_url",
+        "sms_providers",
+        "public_url",
+        "provider_webhook_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

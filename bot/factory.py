@@ -22,6 +22,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.accounts import Accounts
@@ -38,6 +39,7 @@ from bot.provider.presets import SANDBOX_NAME
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.sandbox.server import keep_saving, save_state
 from bot.services.activations import ActivationService
+from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
 from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
@@ -75,6 +77,7 @@ class Resources:
     clock: Callable[[], float] = time.time
     worker: Worker | None = None
     worker_task: asyncio.Task[None] | None = None
+    web_runner: web.AppRunner | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         return {
@@ -166,7 +169,13 @@ async def open_resources(
         sandbox = SandboxRuntime(settings.data_dir)
         sandbox.start()
         special[SANDBOX_NAME] = sandbox.http
-    hub = ProviderHub(settings.providers, http or build_http_client(), special=special)
+    budget = ProviderBudget(redis, settings.provider_rps)
+    hub = ProviderHub(
+        settings.providers,
+        http or build_http_client(),
+        special=special,
+        gate_for=budget.gate_for,
+    )
     accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
     activations = ActivationRepo(redis)
     orders = OrderRepo(redis)

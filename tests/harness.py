@@ -178,6 +178,7 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         # Handler tests drive the worker themselves (harness.worker.run_once()).
         "RUN_WORKER": False,
         "TELEGRAM_CHAT_INTERVAL": 0,
+        "HTTP_PORT": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -158,6 +158,10 @@ class Emulator:
         self.world.accounts[key] = account
         return account
 
+    def revoke_key(self, key: str, revoked: bool = True) -> None:
+        """The key stops working (BAD_KEY) while its numbers keep their lifecycle."""
+        self.world.account(key).revoked = revoked
+
     def account(self, key: str) -> Account:
         return self.world.account(key)
 
@@ -276,7 +280,7 @@ class Emulator:
         if key is None:
             return action, self._error(ApiError("NO_KEY"), action)
         account = self.world.accounts.get(key)
-        if account is None:
+        if account is None or account.revoked:
             return action, self._error(ApiError("BAD_KEY"), action)
         handler = ACTIONS.get(action)
         if handler is None:

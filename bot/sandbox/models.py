@@ -66,6 +66,8 @@ class Account(BaseModel):
     max_channels: int | None = None
     partner_verified: bool = True
     order_ids: list[str] = Field(default_factory=list)
+    # The owner replaced the key on the site: the old one answers BAD_KEY, numbers live on.
+    revoked: bool = False
 
 
 class Sms(BaseModel):

@@ -73,6 +73,16 @@ def apply_status(activation: Activation, status: ActivationStatus, now: float) -
     return activation
 
 
+def status_from_listing(item: ActiveActivation) -> ActivationStatus:
+    """What getStatus would say, read from a getActiveActivations entry."""
+    if item.codes:
+        last = item.codes[-1]
+        if item.status == 3:
+            return ActivationStatus(state=ActivationState.WAIT_RETRY, code=last)
+        return ActivationStatus(state=ActivationState.CODE_RECEIVED, code=last)
+    return ActivationStatus(state=ActivationState.WAIT_CODE)
+
+
 @dataclass(frozen=True, slots=True)
 class Purchase:
     """What a confirmation tap led to."""
@@ -337,6 +347,7 @@ class ActivationService:
 
         def change(record: Activation) -> Activation:
             record.version += 1
+            record.changed_at = now
             if action is ActivationAction.SMS_SENT:
                 record.ready_sent = True
             elif action is ActivationAction.ANOTHER_CODE:

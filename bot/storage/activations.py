@@ -1,6 +1,7 @@
 """Activations the bot follows, as JSON records in Redis.
 
 * ``act:<provider>:<id>`` — the record (ids are per provider, so the provider is in the key)
+* ``user:<uid>:open_acts`` — set of the user's open refs (batching decides on its size)
 * ``user:<uid>:acts`` — sorted set of the user's refs (``<provider>:<id>``) by purchase time;
   a button names an activation by id and is resolved only through the presser's own set, so
   another user's activation cannot even be looked up.
@@ -78,6 +79,7 @@ class Activation(BaseModel):
     waiting_since: float | None = None  # purchase or the last "Another code": a code is likely
     extra_ref: str | None = None  # the reuse of this number bought with "Use again"
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
+    changed_at: float = 0.0  # when the user last acted: provider snapshots older than it lie
 
     @property
     def ref(self) -> str:
@@ -116,6 +118,8 @@ class ActivationRepo:
         await self._redis.zadd(
             user_key(activation.user_id, "acts"), {activation.ref: activation.created_at}
         )
+        if activation.is_open:
+            await self._redis.sadd(user_key(activation.user_id, "open_acts"), activation.ref)
         return True
 
     async def get(self, ref: str) -> Activation | None:
@@ -135,7 +139,14 @@ class ActivationRepo:
     async def update(
         self, ref: str, change: Callable[[Activation], Activation | None]
     ) -> tuple[Activation, Activation]:
-        return await records.update(self._redis, activation_key(ref), Activation, change)
+        before, after = await records.update(self._redis, activation_key(ref), Activation, change)
+        if before.is_open and not after.is_open:
+            await self._redis.srem(user_key(after.user_id, "open_acts"), ref)
+        return before, after
+
+    async def open_count(self, user_id: int) -> int:
+        """How many of the user's activations are open (kept as a set, so this is cheap)."""
+        return int(await self._redis.scard(user_key(user_id, "open_acts")))
 
     async def of_user(self, user_id: int, *, limit: int = 50) -> list[Activation]:
         refs = await self._redis.zrevrange(user_key(user_id, "acts"), 0, limit - 1)
@@ -159,6 +170,7 @@ class ActivationRepo:
             if activation is None or not activation.is_open:
                 await self._redis.delete(activation_key(ref))
                 await self._redis.zrem(user_key(user_id, "acts"), ref)
+                await self._redis.srem(user_key(user_id, "open_acts"), ref)
                 removed += 1
         return removed
 

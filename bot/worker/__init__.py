@@ -9,13 +9,14 @@ from aiogram import Bot
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import WorkerContext
 from bot.worker.notifier import Notifier
+from bot.worker.reconcile import Reconciler
 from bot.worker.runner import Worker
 
 if TYPE_CHECKING:
     from bot.factory import Resources
 
 
-def build_worker(resources: Resources, bot: Bot) -> Worker:
+def build_context(resources: Resources, bot: Bot) -> WorkerContext:
     settings = resources.settings
     notifier = Notifier(
         bot,
@@ -24,16 +25,30 @@ def build_worker(resources: Resources, bot: Bot) -> Worker:
         global_rate=settings.telegram_rate,
         chat_interval=settings.telegram_chat_interval,
     )
-    ctx = WorkerContext(
-        settings=resources.settings,
+    return WorkerContext(
+        settings=settings,
         redis=resources.redis,
         users=resources.users,
         i18n=resources.i18n,
         notifier=notifier,
         clock=resources.clock,
     )
-    activations = ActivationPoller(ctx, resources.activation_service, resources.accounts)
-    return Worker(ctx, resources.schedule, {"act": activations.poll})
 
 
-__all__ = ["Worker", "build_worker"]
+def build_activation_poller(resources: Resources, ctx: WorkerContext) -> ActivationPoller:
+    return ActivationPoller(ctx, resources.activation_service, resources.accounts)
+
+
+def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = None) -> Worker:
+    ctx = ctx or build_context(resources, bot)
+    activations = build_activation_poller(resources, ctx)
+    reconciler = Reconciler(ctx, resources.activation_service, resources.accounts)
+    return Worker(
+        ctx,
+        resources.schedule,
+        {"act": activations.poll},
+        on_start=[reconciler.run],
+    )
+
+
+__all__ = ["Worker", "build_activation_poller", "build_context", "build_worker"]

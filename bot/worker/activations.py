@@ -1,20 +1,35 @@
 """Following one activation: read its status, record what changed, push new codes once.
 
 A code is recorded (undelivered) before it is pushed and marked delivered after Telegram took
-it, so a crash in between repeats the push rather than losing it.
+it, so a crash in between repeats the push rather than losing it; a short claim per code keeps
+two deliverers (a webhook and a poll, or two workers) from pushing it at the same moment.
+
+A user with several open activations is served from one getActiveActivations snapshot shared
+by all of them (cached in Redis for a fraction of the poll interval) instead of one getStatus
+each.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 
-from bot.accounts import Accounts
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts, UserAccount
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
+from bot.provider.models import ActivationAction, ActivationStatus, ActiveActivation
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService, apply_status
+from bot.services.activations import (
+    ActivationService,
+    apply_status,
+    cancel_wait,
+    status_from_listing,
+)
 from bot.storage.activations import Activation, State
+from bot.storage.users import PREFIX
 from bot.views.activation import card_keyboard, card_text, code_push
 from bot.worker.context import WorkerContext
 
@@ -24,6 +39,9 @@ log = logging.getLogger(__name__)
 MILESTONES = (15, 10, 5, 2)
 #: An activation the provider never closes is given up this long after its expiry.
 GIVE_UP_AFTER = 3600.0
+#: From this many open activations on, one getActiveActivations serves them all.
+BATCH_FROM = 3
+DELIVERY_CLAIM_SECONDS = 60
 
 
 def milestone(activation: Activation, now: float) -> int | None:
@@ -32,7 +50,9 @@ def milestone(activation: Activation, now: float) -> int | None:
     return min(passed) if passed else None
 
 
-def next_poll(activation: Activation, now: float, base: float) -> float | None:
+def next_poll(
+    activation: Activation, now: float, base: float, cancel_before: float | None = None
+) -> float | None:
     """Poll often while a code is likely, less often later; None once it is closed."""
     if not activation.is_open:
         return None
@@ -41,10 +61,15 @@ def next_poll(activation: Activation, now: float, base: float) -> float | None:
         interval = base if since < 180 else base * 2 if since < 600 else base * 3
     else:
         interval = max(base * 4, 20.0)
-    interval *= random.uniform(0.85, 1.15)
-    if now < activation.expires_at:
-        return min(now + interval, activation.expires_at + 2)
-    return now + max(interval, 30.0)
+    at = now + interval * random.uniform(0.85, 1.15)
+    if now >= activation.expires_at:
+        return now + max(interval, 30.0)
+    at = min(at, activation.expires_at + 2)
+    if cancel_before is not None and activation.state is State.WAITING:
+        cancel_at = activation.expires_at - cancel_before
+        if cancel_at > now:
+            at = min(at, cancel_at)
+    return at
 
 
 class ActivationPoller:
@@ -53,6 +78,11 @@ class ActivationPoller:
         self.service = service
         self.accounts = accounts
 
+    @property
+    def _cancel_before(self) -> float | None:
+        settings = self.ctx.settings
+        return settings.auto_cancel_before if settings.auto_cancel else None
+
     async def poll(self, ref: str) -> float | None:
         ctx = self.ctx
         activation = await self.service.activations.get(ref)
@@ -60,7 +90,7 @@ class ActivationPoller:
             return None
         now = ctx.clock()
         if not activation.is_open:
-            await self._deliver(activation)
+            await self.deliver(activation)
             return None
         if await ctx.users.is_paused(activation.user_id):
             return now + 600
@@ -72,7 +102,7 @@ class ActivationPoller:
             return None
         seen_version = activation.version
         try:
-            status = await account.client.get_status(activation.id)
+            status = await self._status(account, activation)
         except pe.AuthError:
             await ctx.key_refused(activation.user_id, account.preset.title)
             return now + 600
@@ -98,10 +128,53 @@ class ActivationPoller:
         before, after = await self.service.activations.update(ref, change)
         if after.version != seen_version:
             return now + 0.5
-        await self._deliver(after)
+        await self.deliver(after)
+        if await self._auto_cancel(account, after, now):
+            return None
         if _card_changed(before, after):
             await self.render_card(after)
-        return next_poll(after, now, ctx.settings.poll_interval)
+        return next_poll(after, now, ctx.settings.poll_interval, self._cancel_before)
+
+    # --- reading the provider ---
+
+    async def _status(self, account: UserAccount, activation: Activation) -> ActivationStatus:
+        """One getStatus, or the user's shared snapshot when they have several open."""
+        client = account.client
+        if not account.supports(Feature.ACTIVE_LIST):
+            return await client.get_status(activation.id)
+        if await self.service.activations.open_count(activation.user_id) < BATCH_FROM:
+            return await client.get_status(activation.id)
+        snapshot = await self._snapshot(account)
+        # A snapshot from before the user's last action may show what that action replaced.
+        if snapshot is None or snapshot[0] <= activation.changed_at:
+            return await client.get_status(activation.id)
+        listed = snapshot[1].get(activation.id)
+        if listed is None:
+            # No longer listed: closed. getStatus tells how (and is rare).
+            return await client.get_status(activation.id)
+        return status_from_listing(listed)
+
+    async def _snapshot(
+        self, account: UserAccount
+    ) -> tuple[float, dict[int, ActiveActivation]] | None:
+        redis = self.ctx.redis
+        key = f"{PREFIX}:snap:{account.provider}:{account.user_id}"
+        raw = await redis.get(key)
+        if raw is None:
+            ttl_ms = max(200, int(self.ctx.settings.poll_interval * 700))
+            if not await redis.set(f"{key}:lock", 1, nx=True, px=ttl_ms):
+                return None  # someone else is fetching it: this poll asks on its own
+            fetched_at = self.ctx.clock()
+            listing = await account.client.get_active_activations()
+            payload = {
+                "at": fetched_at,
+                "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
+            }
+            raw = json.dumps(payload)
+            await redis.set(key, raw, px=ttl_ms)
+        data = json.loads(raw)
+        items = [ActiveActivation.model_validate(item) for item in data["items"]]
+        return float(data["at"]), {item.activation_id: item for item in items}
 
     async def _close_unknown(self, activation: Activation) -> float | None:
         """The provider no longer knows the activation: close it as it most likely ended."""
@@ -114,24 +187,64 @@ class ActivationPoller:
             return record
 
         _, after = await self.service.activations.update(activation.ref, change)
-        await self._deliver(after)
+        await self.deliver(after)
         await self.render_card(after)
         return None
 
-    async def _deliver(self, activation: Activation) -> None:
+    # --- acting for the user ---
+
+    async def _auto_cancel(self, account: UserAccount, activation: Activation, now: float) -> bool:
+        """Cancel a number that got no code shortly before it expires, so the refund is now."""
+        cancel_before = self._cancel_before
+        if (
+            cancel_before is None
+            or activation.state is not State.WAITING
+            or activation.codes
+            or activation.seconds_left(now) > cancel_before
+            or cancel_wait(activation, now) > 0
+        ):
+            return False
+        try:
+            cancelled = await self.service.set_status(account, activation, ActivationAction.CANCEL)
+        except pe.ProviderError as error:
+            log.info("auto-cancel refused (%s); the expiry will refund", type(error).__name__)
+            return False
+        await self.render_card(cancelled)
+        locale = await self.ctx.locale(activation.user_id)
+        with self.ctx.i18n.context(), self.ctx.i18n.use_locale(locale):
+            text = _(
+                "No code came for +{phone}, so I cancelled it just before it expired: the "
+                "money is refunded."
+            ).format(phone=cancelled.phone)
+        await self.ctx.notifier.send(cancelled.user_id, text, reply_to=cancelled.card_message_id)
+        self.ctx.emit("auto_cancelled", cancelled)
+        return True
+
+    # --- telling the user ---
+
+    async def deliver(self, activation: Activation) -> None:
+        """Push every code not yet delivered, in order, each once."""
         pending = [i for i, code in enumerate(activation.codes) if not code.delivered]
         if not pending:
             return
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
+            claim = f"{PREFIX}:deliver:{activation.ref}:{index}"
+            if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
+                return  # another deliverer is pushing it right now
             code = activation.codes[index].code
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text = code_push(activation, code, locale)
-            sent = await ctx.notifier.send(
-                activation.user_id, text, reply_to=activation.card_message_id
-            )
+            try:
+                sent = await ctx.notifier.send(
+                    activation.user_id, text, reply_to=activation.card_message_id
+                )
+            except BaseException:
+                await ctx.redis.delete(claim)
+                raise
             if sent.message_id is None:
+                await ctx.redis.delete(claim)
                 return  # blocked: the code waits, undelivered, for the user to come back
             await self.service.mark_delivered(activation.ref, index + 1)
             ctx.emit("delivered", activation, index)

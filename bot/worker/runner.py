@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.storage.schedule import Schedule
 from bot.storage.users import PREFIX
@@ -34,6 +34,7 @@ class Worker:
         concurrency: int = 32,
         lease: float = 90.0,
         idle: float = 0.25,
+        on_start: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
         self.ctx = ctx
         self.schedule = schedule
@@ -45,18 +46,20 @@ class Worker:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        self._on_start = list(on_start)
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)
+        for job in self._on_start:
+            # Catch-up work runs beside the loop: new codes must not wait for it.
+            self._track(asyncio.create_task(self._guarded(job)))
         try:
             while not self._stopping.is_set():
                 await self.heartbeat()
                 free = self.batch - len(self._tasks)
                 claimed = await self.schedule.claim(max(free, 0), self.lease) if free > 0 else []
                 for member in claimed:
-                    task = asyncio.create_task(self._process(member))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
+                    self._track(asyncio.create_task(self._process(member)))
                 if not claimed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), self.idle)
@@ -72,6 +75,17 @@ class Worker:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def _track(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(job: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await job()
+        except Exception:
+            log.exception("worker start-up job failed")
 
     async def _drain(self) -> None:
         # Items being polled finish (they are short); their leases would also expire.

@@ -45,6 +45,7 @@ def bot_env(tmp_path: Path, telegram: FakeTelegram, provider: Provider) -> dict[
         "POLL_INTERVAL": "0.3",
         "TELEGRAM_CHAT_INTERVAL": "0",
         "THROTTLE_RATE": "1000",
+        "HTTP_PORT": "0",
         "LOG_LEVEL": "INFO",
     }
 

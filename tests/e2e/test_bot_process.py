@@ -24,6 +24,7 @@ async def test_start_and_sandbox_key_flow_then_clean_shutdown(
             "DATA_DIR": str(data_dir),
             "SMS_PROVIDERS": "herosms=http://127.0.0.1:9/stubs/handler_api.php",
             "LOG_LEVEL": "INFO",
+            "HTTP_PORT": "0",
         },
         tmp_path / "bot.log",
     )

@@ -691,17 +691,21 @@ class FakeTelegram:
     def _push_member_status(self, chat: ChatState, *, old: str, new: str) -> None:
         if chat.user is None:
             return
-        new_member: dict[str, Any] = {"status": new, "user": self.bot.to_api()}
-        if new == "kicked":
-            new_member["until_date"] = 0
+        def member(status: str) -> dict[str, Any]:
+            # A banned member carries until_date (0: forever), as in Telegram's ChatMemberBanned.
+            found: dict[str, Any] = {"status": status, "user": self.bot.to_api()}
+            if status == "kicked":
+                found["until_date"] = 0
+            return found
+
         self._push(
             "my_chat_member",
             {
                 "chat": chat.to_api(),
                 "from": chat.user.to_api(),
                 "date": int(time.time()),
-                "old_chat_member": {"status": old, "user": self.bot.to_api()},
-                "new_chat_member": new_member,
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
             },
         )
 

@@ -169,7 +169,7 @@ async def test_balance_in_russian(harness: Harness):
 async def test_balance_when_key_was_revoked_at_the_provider(harness: Harness):
     user = harness.user()
     await harness.connect(user)
-    del harness.emulator.accounts[GOOD_KEY]
+    harness.emulator.revoke_key(GOOD_KEY)
     await user.send("/balance")
     assert "HeroSMS did not accept your API key" in user.last().text
 

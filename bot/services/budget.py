@@ -1,0 +1,46 @@
+"""A per-key budget of provider requests per second, shared by every process through Redis.
+
+HeroSMS allows 50 requests a second per account and blocks for 10 s beyond that; other
+providers publish nothing. Staying under a configurable budget (40 by default) keeps one busy
+user from locking their own account out, whichever process sends the requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import time
+
+from pydantic import SecretStr
+from redis.asyncio import Redis
+
+from bot.provider.client import RequestGate
+from bot.storage.users import PREFIX
+
+
+class ProviderBudget:
+    def __init__(self, redis: Redis, requests_per_second: int) -> None:
+        self._redis = redis
+        self._rps = requests_per_second
+
+    def gate_for(self, provider: str, api_key: SecretStr) -> RequestGate | None:
+        if self._rps <= 0:
+            return None
+        # The key itself never goes into Redis: a short digest names the budget.
+        digest = hashlib.sha256(f"{provider}:{api_key.get_secret_value()}".encode()).hexdigest()
+
+        async def wait_turn() -> None:
+            while True:
+                now = time.time()
+                second = int(now)
+                counter = f"{PREFIX}:budget:{digest[:20]}:{second}"
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(counter)
+                    pipe.expire(counter, 3)
+                    used, _ = await pipe.execute()
+                if int(used) <= self._rps:
+                    return
+                await asyncio.sleep(second + 1 - now + random.uniform(0, 0.05))
+
+        return wait_turn

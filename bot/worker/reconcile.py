@@ -1,0 +1,66 @@
+"""After a start: catch up with the provider for every user.
+
+Codes that arrived while the bot was down are found by the normal polls (every open item is
+put back on the schedule); activations bought outside the bot are adopted so that /active and
+the worker know them. One worker does this at a time (a lock in Redis).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.accounts import Accounts
+from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.provider import errors as pe
+from bot.services.activations import ActivationService, member
+from bot.storage.users import PREFIX
+from bot.worker.context import WorkerContext
+
+log = logging.getLogger(__name__)
+
+LOCK = f"{PREFIX}:reconcile:lock"
+LOCK_SECONDS = 300
+CONCURRENCY = 8
+
+
+class Reconciler:
+    def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
+        self.ctx = ctx
+        self.service = service
+        self.accounts = accounts
+
+    async def run(self) -> int:
+        """Reconcile every user; returns how many activations were adopted."""
+        redis = self.ctx.redis
+        if not await redis.set(LOCK, self.ctx.clock(), nx=True, ex=LOCK_SECONDS):
+            return 0
+        try:
+            members = await redis.smembers(f"{PREFIX}:users")
+            users = sorted(int(m) for m in members)
+            semaphore = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(user_id: int) -> int:
+                async with semaphore:
+                    return await self.reconcile_user(user_id)
+
+            adopted = sum(await asyncio.gather(*(one(u) for u in users)))
+            log.info("reconciled %s users, adopted %s activations", len(users), adopted)
+            return adopted
+        finally:
+            await redis.delete(LOCK)
+
+    async def reconcile_user(self, user_id: int) -> int:
+        now = self.ctx.clock()
+        for activation in await self.service.activations.open_of_user(user_id):
+            await self.service.schedule.add(member(activation.ref), now)
+        if await self.ctx.users.is_paused(user_id):
+            return 0
+        try:
+            account = await self.accounts.get(user_id)
+        except (NoKeyConnected, ProviderUnavailable):
+            return 0
+        try:
+            return len(await self.service.reconcile(account))
+        except pe.ProviderError:
+            return 0

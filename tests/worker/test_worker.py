@@ -1,0 +1,250 @@
+"""The worker: every code pushed once, across restarts, two workers, faults and limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from redis.asyncio import Redis
+
+from bot.storage.embedded import EmbeddedRedis
+from bot.web import create_web_app
+from bot.worker import build_activation_poller, build_context, build_worker
+from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
+
+COUNTRY = 6
+
+
+@pytest.fixture
+async def real_redis(tmp_path: Path) -> AsyncIterator[Redis]:
+    """The embedded redis-server: real Lua, real transactions, real leases."""
+    server = EmbeddedRedis(tmp_path / "redis")
+    redis = Redis.from_url(await server.start())
+    yield redis
+    await redis.aclose()
+    await server.stop()
+
+
+async def buy(harness: Harness, user: ChatUser, service: str = "tg") -> int:
+    await user.send(f"/buy {service} {COUNTRY}")
+    button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    await user.press(button)
+    return max(harness.emulator.activations)
+
+
+def code_pushes(user: ChatUser) -> Counter[str]:
+    """How many times each code was pushed to this user."""
+    pushes: Counter[str] = Counter()
+    for message in user.chat:
+        if message.from_bot and "Code for" in message.text:
+            pushes[message.text.splitlines()[1].replace(" ", "")] += 1
+    return pushes
+
+
+async def test_code_delivered_after_a_restart_while_waiting(tmp_path, real_redis):
+    async with running_harness(tmp_path, redis=real_redis) as first:
+        user = first.user()
+        await first.connect(user)
+        activation_id = await buy(first, user)
+        server, emulator = first.server, first.emulator
+    # The bot is down while the SMS arrives.
+    emulator.deliver_sms(activation_id, "Telegram code: 24680", code="24680")
+    async with running_harness(
+        tmp_path, redis=real_redis, server=server, emulator=emulator
+    ) as second:
+        again = second.wrap(user.side)
+        await second.poll()
+        assert code_pushes(again) == Counter({"24680": 1})
+        await second.poll()
+        assert code_pushes(again) == Counter({"24680": 1})
+
+
+async def test_two_workers_deliver_every_code_exactly_once(tmp_path, real_redis):
+    async with running_harness(tmp_path, redis=real_redis) as harness:
+        harness.emulator.account(GOOD_KEY).balance = Decimal(1000)
+        users = []
+        for _ in range(4):
+            user = harness.user()
+            await harness.connect(user)
+            users.append(user)
+        expected: dict[int, str] = {}
+        for index, user in enumerate(users):
+            for _ in range(3):
+                activation_id = await buy(harness, user)
+                expected[activation_id] = f"{index}{activation_id % 10000:04d}"
+        second = build_worker(harness.resources, harness.bot)
+        for activation_id, code in expected.items():
+            harness.emulator.deliver_sms(activation_id, f"Code {code}", code=code)
+        for _ in range(4):
+            await asyncio.gather(harness.worker.run_once(), second.run_once())
+            harness.emulator.advance(6)
+        delivered: Counter[str] = Counter()
+        for user in users:
+            delivered += code_pushes(user)
+        assert delivered == Counter(dict.fromkeys(expected.values(), 1))
+
+
+async def test_second_code_after_another_code(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    activation_id = await buy(harness, user)
+    card = user.last().message_id
+    harness.emulator.deliver_sms(activation_id, "code 11111", code="11111")
+    await harness.poll()
+    await user.press("Another code", card)
+    harness.emulator.advance(6)
+    await harness.poll()  # still waiting: nothing new
+    harness.emulator.deliver_sms(activation_id, "code 22222", code="22222")
+    harness.emulator.advance(6)
+    await harness.poll()
+    assert code_pushes(user) == Counter({"11111": 1, "22222": 1})
+
+
+async def test_telegram_429_storm_and_provider_faults_lose_nothing(tmp_path, real_redis):
+    async with running_harness(tmp_path, redis=real_redis) as harness:
+        harness.emulator.account(GOOD_KEY).balance = Decimal(1000)
+        user = harness.user()
+        await harness.connect(user)
+        ids = [await buy(harness, user, service) for service in ("tg", "wa", "go", "vk", "fb")]
+        harness.server.set_flood(0.33, retry_after=1)
+        harness.emulator.faults.configure(
+            rate=0.3, kinds=["timeout", "http_5xx", "garbage", "error_sql", "rate_limit"]
+        )
+        codes = {activation_id: f"7{n:04d}" for n, activation_id in enumerate(ids)}
+        for activation_id, code in codes.items():
+            harness.emulator.deliver_sms(activation_id, f"code {code}", code=code)
+        for _ in range(40):
+            if sum(code_pushes(user).values()) == len(codes):
+                break
+            harness.emulator.advance(30)
+            await harness.poll()
+        harness.emulator.faults.clear()
+        harness.server.set_flood(0.0)
+        assert code_pushes(user) == Counter(dict.fromkeys(codes.values(), 1))
+
+
+async def test_activation_about_to_expire_is_cancelled_and_refunded(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    balance = harness.emulator.account(GOOD_KEY).balance
+    await buy(harness, user)
+    card = user.last().message_id
+    assert harness.emulator.account(GOOD_KEY).balance < balance
+    harness.emulator.advance(20 * 60 - 45)
+    await harness.poll()
+    assert harness.emulator.account(GOOD_KEY).balance == balance
+    assert "I cancelled it just before it expired" in user.last().text
+    card_text = next(m.text for m in user.chat if m.message_id == card)
+    assert "Cancelled, the money is refunded." in card_text
+
+
+async def test_revoked_key_pauses_polling_and_tells_once(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    await buy(harness, user)
+    harness.emulator.revoke_key(GOOD_KEY)
+    for _ in range(3):
+        harness.emulator.advance(700)
+        await harness.poll()
+    notices = [m for m in user.chat if "no longer accepts your API key" in m.text]
+    assert len(notices) == 1
+    assert await harness.resources.users.is_paused(user.id)
+
+
+async def test_several_open_activations_share_one_listing(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    harness.emulator.account(GOOD_KEY).balance = Decimal(100)
+    for service in ("tg", "wa", "go", "vk", "fb"):
+        await buy(harness, user, service)
+    harness.emulator.advance(6)
+    before = len(harness.emulator.calls)
+    await harness.poll()
+    actions = Counter(call.action for call in harness.emulator.calls[before:])
+    assert actions["getActiveActivations"] == 1
+    assert actions["getStatus"] == 0
+
+
+async def test_webhook_pushes_at_once_and_the_poll_does_not_repeat_it(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    activation_id = await buy(harness, user)
+    ctx = build_context(harness.resources, harness.bot)
+    app = create_web_app(
+        build_activation_poller(harness.resources, ctx),
+        providers=frozenset({"herosms"}),
+        webhook_secret="hook-secret",
+    )
+    async with TestClient(TestServer(app)) as client:
+        body = {
+            "activationId": activation_id,
+            "service": "tg",
+            "text": "Telegram code 97531",
+            "code": "97531",
+            "country": COUNTRY,
+            "receivedAt": "2026-11-27 10:00:00",
+        }
+        harness.emulator.deliver_sms(activation_id, "Telegram code 97531", code="97531")
+        response = await client.post("/provider/hook-secret/herosms", json=body)
+        assert response.status == 200
+        assert code_pushes(user) == Counter({"97531": 1})
+        again = await client.post("/provider/hook-secret/herosms", json=body)
+        assert (await again.json())["new"] is False
+        wrong = await client.post("/provider/wrong/herosms", json=body)
+        assert wrong.status == 404
+        garbage = await client.post("/provider/hook-secret/herosms", data=b"{nope")
+        assert garbage.status == 400
+        unknown = await client.post(
+            "/provider/hook-secret/herosms", json={**body, "activationId": 1}
+        )
+        assert (await unknown.json())["known"] is False
+    harness.emulator.advance(6)
+    await harness.poll()
+    assert code_pushes(user) == Counter({"97531": 1})
+
+
+async def test_blocked_user_keeps_state_and_gets_codes_after_unblocking(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    activation_id = await buy(harness, user)
+    user.side.block_bot()
+    await harness.feed()  # Telegram tells the bot (my_chat_member)
+    harness.emulator.deliver_sms(activation_id, "code 86420", code="86420")
+    harness.emulator.advance(6)
+    await harness.poll()
+    assert code_pushes(user) == Counter()
+    record = await harness.resources.activations.find(user.id, activation_id)
+    assert record is not None
+    assert [c.code for c in record.codes] == ["86420"]
+    user.side.unblock_bot()
+    await harness.feed()
+    harness.emulator.advance(30)
+    await harness.poll()
+    assert code_pushes(user) == Counter({"86420": 1})
+
+
+async def test_reconciliation_adopts_numbers_bought_elsewhere(harness: Harness):
+    user = harness.user()
+    await harness.connect(user)
+    reply = harness.emulator.handle(
+        {"api_key": GOOD_KEY, "action": "getNumber", "service": "wa", "country": str(COUNTRY)}
+    )
+    external_id = int(reply.body.split(":")[1])
+    from bot.worker.reconcile import Reconciler
+
+    reconciler = Reconciler(
+        harness.worker.ctx, harness.resources.activation_service, harness.resources.accounts
+    )
+    assert await reconciler.run() == 1
+    record = await harness.resources.activations.find(user.id, external_id)
+    assert record is not None
+    assert record.external
+    harness.emulator.deliver_sms(external_id, "WhatsApp code 123-456", code="123-456")
+    harness.emulator.advance(6)
+    await harness.poll()
+    assert code_pushes(user) == Counter({"123-456": 1})
