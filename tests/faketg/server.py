@@ -691,6 +691,7 @@ class FakeTelegram:
     def _push_member_status(self, chat: ChatState, *, old: str, new: str) -> None:
         if chat.user is None:
             return
+
         def member(status: str) -> dict[str, Any]:
             # A banned member carries until_date (0: forever), as in Telegram's ChatMemberBanned.
             found: dict[str, Any] = {"status": status, "user": self.bot.to_api()}
