@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
     throttle_window: float = Field(default=4.0, gt=0, alias="THROTTLE_WINDOW")
+    rent_reminder: float = Field(default=3600.0, ge=0, alias="RENT_REMINDER")
 
     @field_validator(
         "telegram_api_base",
@@ -92,6 +93,13 @@ class Settings(BaseSettings):
         if self.sandbox:
             providers.append(SANDBOX_PRESET)
         return providers
+
+    def webhook_url_for(self, provider: str) -> str | None:
+        """Where a provider should POST incoming SMS, when webhooks are set up."""
+        if not self.public_url or self.provider_webhook_secret is None:
+            return None
+        secret = self.provider_webhook_secret.get_secret_value()
+        return f"{self.public_url.rstrip('/')}/provider/{secret}/{provider}"
 
     def provider(self, name: str) -> ProviderPreset | None:
         return next((p for p in self.providers if p.name == name), None)

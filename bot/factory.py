@@ -41,9 +41,13 @@ from bot.sandbox.server import keep_saving, save_state
 from bot.services.activations import ActivationService
 from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
+from bot.services.mails import MailService
+from bot.services.rents import RentService
 from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
+from bot.storage.mails import MailRepo
 from bot.storage.orders import OrderRepo
+from bot.storage.rents import RentRepo
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
 from bot.storage.users import PREFIX, UserRepo
@@ -72,6 +76,10 @@ class Resources:
     schedule: Schedule
     activation_service: ActivationService
     catalogue: CatalogueService
+    mails: MailRepo
+    mail_service: MailService
+    rents: RentRepo
+    rent_service: RentService
     embedded: EmbeddedRedis | None = None
     sandbox: SandboxRuntime | None = None
     clock: Callable[[], float] = time.time
@@ -90,6 +98,8 @@ class Resources:
             "activations": self.activations,
             "activation_service": self.activation_service,
             "catalogue": self.catalogue,
+            "mail_service": self.mail_service,
+            "rent_service": self.rent_service,
             "schedule": self.schedule,
             "resources": self,
         }
@@ -180,6 +190,8 @@ async def open_resources(
     activations = ActivationRepo(redis)
     orders = OrderRepo(redis)
     schedule = Schedule(redis, clock)
+    mails = MailRepo(redis)
+    rents = RentRepo(redis)
     return Resources(
         settings=settings,
         redis=redis,
@@ -192,6 +204,12 @@ async def open_resources(
         schedule=schedule,
         activation_service=ActivationService(activations, orders, schedule, users, clock=clock),
         catalogue=CatalogueService(redis),
+        mails=mails,
+        mail_service=MailService(mails, orders, schedule, clock=clock),
+        rents=rents,
+        rent_service=RentService(
+            rents, orders, schedule, redis, clock=clock, webhook_url=settings.webhook_url_for
+        ),
         embedded=embedded,
         sandbox=sandbox,
         clock=clock,

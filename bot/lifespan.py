@@ -48,6 +48,7 @@ async def start_web(resources: Resources, ctx: WorkerContext) -> None:
         build_activation_poller(resources, ctx),
         providers=frozenset(p.name for p in resources.hub.presets),
         webhook_secret=secret.get_secret_value() if secret else None,
+        rent_hook=resources.rent_service.record_webhook,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

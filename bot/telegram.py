@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 _HARMLESS = (
     "message is not modified",
@@ -43,3 +43,15 @@ async def delete(message: Message) -> bool:
     with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
         return bool(await message.delete())
     return False
+
+
+async def show(
+    target: CallbackQuery | Message, text: str, reply_markup: InlineKeyboardMarkup | None
+) -> None:
+    """A step of a dialog: edit the message whose button was pressed, or answer typed input
+    with a new message (the old one is above what the user typed)."""
+    if isinstance(target, CallbackQuery):
+        if isinstance(target.message, Message):
+            await edit_text(target.message, text, reply_markup)
+        return
+    await target.answer(text, reply_markup=reply_markup)

@@ -37,10 +37,6 @@ PROVIDERS: web.AppKey[frozenset[str]] = web.AppKey("providers", frozenset)
 RENT_HOOK: web.AppKey[RentHook | None] = web.AppKey("rent_hook")
 
 
-def webhook_path(secret: str, provider: str) -> str:
-    return f"/provider/{secret}/{provider}"
-
-
 async def record_code(poller: ActivationPoller, ref: str, code: str) -> bool:
     """Record a code that a webhook brought, push it and update the card. False if known."""
     clock = poller.ctx.clock

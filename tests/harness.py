@@ -8,7 +8,7 @@ fakeredis.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -17,10 +17,6 @@ from typing import Any
 import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.base import BaseSession
-from aiogram.client.telegram import PRODUCTION
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from fakeredis import FakeAsyncRedis
 
@@ -29,47 +25,13 @@ from bot.factory import Resources, build_dispatcher, close_resources, open_resou
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
+from tests.faketg.session import InProcessSession
 
 TOKEN = "123456:TEST-TOKEN"
 PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
 OTHER_URL = "https://other.test/stubs/handler_api.php"
 GOOD_KEY = "GoodKey0123456789abcdef"
 START = 1_790_000_000.0
-
-
-class InProcessSession(BaseSession):
-    """Serves Bot API calls from FakeTelegram directly, with aiogram's own response checks."""
-
-    def __init__(self, server: FakeTelegram) -> None:
-        super().__init__(api=PRODUCTION)
-        self.server = server
-
-    async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
-    ) -> TelegramType:
-        args: dict[str, str] = {}
-        files: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files)
-            if prepared:
-                args[key] = prepared
-        status, text = await self.server.call_direct(method.__api_method__, args)
-        response = self.check_response(bot=bot, method=method, status_code=status, content=text)
-        return response.result  # type: ignore[return-value]
-
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:
-        raise RuntimeError("file downloads are not used by the bot")
-        yield b""  # pragma: no cover
-
-    async def close(self) -> None:
-        return None
 
 
 class ChatUser:

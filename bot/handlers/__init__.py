@@ -14,7 +14,9 @@ from bot.handlers import (
     groups,
     keys,
     language,
+    mail,
     membership,
+    rent,
     start,
 )
 
@@ -38,6 +40,8 @@ def get_routers() -> list[Router]:
             balance.router,
             language.router,
             buy.router,
+            mail.router,
+            rent.router,
             activation.router,
             fallback.router,
         )

@@ -30,7 +30,7 @@ from bot.services.catalogue import CatalogueService
 from bot.storage.activations import Activation
 from bot.telegram import edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.activation import card_keyboard, card_text
+from bot.views.activation import render_card
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -45,21 +45,28 @@ _STATUS_ACTIONS = {
 }
 
 
-def render(
-    activation: Activation, account: UserAccount, locale: str
+async def render(
+    activation: Activation, account: UserAccount, service: ActivationService, locale: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    return card_text(activation, locale), card_keyboard(
-        activation,
+    """The card, with the other services on the same number when there are any."""
+    group = await service.activations.with_group(activation)
+    return render_card(
+        group,
+        locale,
         ready_status=account.supports(Feature.READY_STATUS),
         extra=account.supports(Feature.EXTRA_ACTIVATION),
+        now=service.clock(),
     )
 
 
 async def show_card(
-    message: Message, activation: Activation, account: UserAccount, locale: str
+    message: Message,
+    activation: Activation,
+    account: UserAccount,
+    service: ActivationService,
+    locale: str,
 ) -> None:
-    text, markup = render(activation, account, locale)
-    await edit_text(message, text, markup)
+    await edit_text(message, *await render(activation, account, service, locale))
 
 
 @router.callback_query(ActCallback.filter())
@@ -98,11 +105,11 @@ async def card_button(
             updated = await activation_service.refresh(account, activation)
             await query.answer(_("Updated."))
             if message is not None:
-                await show_card(message, updated, account, locale)
+                await show_card(message, updated, account, activation_service, locale)
         case ActAction.SHOW:
             await query.answer()
             if message is not None:
-                text, markup = render(activation, account, locale)
+                text, markup = await render(activation, account, activation_service, locale)
                 sent = await message.answer(text, reply_markup=markup)
                 await activation_service.set_card(activation.ref, sent.message_id)
         case ActAction.AGAIN:
@@ -142,7 +149,7 @@ async def _status_action(
     if not activation.is_open:
         await query.answer(_("This activation is already closed."), show_alert=True)
         if message is not None:
-            await show_card(message, activation, account, locale)
+            await show_card(message, activation, account, service, locale)
         return
     try:
         updated = await service.set_status(account, activation, _STATUS_ACTIONS[action])
@@ -165,7 +172,7 @@ async def _status_action(
         except pe.ProviderError:
             return
         if message is not None:
-            await show_card(message, refreshed, account, locale)
+            await show_card(message, refreshed, account, service, locale)
         return
     answers = {
         ActAction.READY: _("Noted: waiting for the SMS."),
@@ -175,7 +182,7 @@ async def _status_action(
     }
     await query.answer(answers[action])
     if message is not None:
-        await show_card(message, updated, account, locale)
+        await show_card(message, updated, account, service, locale)
 
 
 async def _offer_extra(
@@ -225,8 +232,7 @@ async def _buy_extra(
         return
     await query.answer(_("Already bought: here it is.") if purchase.already else _("Bought!"))
     if message is not None:
-        text, markup = render(new, account, locale)
-        await edit_text(message, text, markup)
+        await edit_text(message, *await render(new, account, service, locale))
         await service.set_card(new.ref, message.message_id)
 
 

@@ -16,7 +16,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -41,13 +41,14 @@ from bot.provider.presets import Feature
 from bot.services.activations import ActivationService, Purchase
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
-from bot.telegram import edit_text
+from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape, money
-from bot.views.activation import card_keyboard, card_text
+from bot.views.activation import render_card
 
 router = Router(name=__name__)
 
 SERVICES_PER_PAGE = 12
+MAX_MULTI = 5
 COUNTRIES_PER_PAGE = 8
 MAX_PRICE_LIMIT = Decimal("10000")
 _PREFIX = re.compile(r"^\d{4,10}$")
@@ -88,21 +89,6 @@ async def open_flow(
     return Flow(state, account, accounts, catalogue, activation_service, i18n.current_locale)
 
 
-async def _show(
-    target: Target, state: FSMContext, text: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Edit the flow message on a button press; answer with a new one after typed input."""
-    if isinstance(target, CallbackQuery) and isinstance(target.message, Message):
-        await edit_text(target.message, text, markup)
-        await state.update_data(msg=target.message.message_id)
-        return
-    message = target.message if isinstance(target, CallbackQuery) else target
-    if not isinstance(message, Message):
-        return
-    sent = await message.answer(text, reply_markup=markup)
-    await state.update_data(msg=sent.message_id)
-
-
 def _pages(count: int, size: int) -> int:
     return max(1, math.ceil(count / size))
 
@@ -123,17 +109,37 @@ async def show_services(flow: Flow, target: Target, page: int = 0) -> None:
     pages = _pages(len(ordered), SERVICES_PER_PAGE)
     page = min(max(page, 0), pages - 1)
     chunk = ordered[page * SERVICES_PER_PAGE : (page + 1) * SERVICES_PER_PAGE]
-    items = [
-        (code, ("★ " if code in recent else "") + service_name(code, locale)) for code in chunk
-    ]
+    data = await state.get_data()
+    picked: list[str] | None = data.get("multi")
+    items = [(code, _service_label(code, locale, recent, picked)) for code in chunk]
     await state.set_state(BuyFlow.service)
     await state.update_data(page=page)
-    await _show(
+    multi = done = None
+    if flow.account.supports(Feature.MULTI_SERVICE):
+        multi = (
+            _("One service per number")
+            if picked is not None
+            else _("➕ Several services on one number")
+        )
+    if picked is not None:
+        text = _("Pick the services for one number ({count} picked), then continue.").format(
+            count=len(picked)
+        )
+        done = _("Continue with {count} services").format(count=len(picked))
+    else:
+        text = _("Choose a service, or type its name (for example: telegram).")
+    await show(
         target,
-        state,
-        _("Choose a service, or type its name (for example: telegram)."),
-        services_keyboard(items, page, pages, _("Cancel")),
+        text,
+        services_keyboard(items, page, pages, _("Cancel"), multi=multi, done=done),
     )
+
+
+def _service_label(code: str, locale: str, recent: list[str], picked: list[str] | None) -> str:
+    name = service_name(code, locale)
+    if picked is not None:
+        return ("☑ " if code in picked else "☐ ") + name
+    return ("★ " if code in recent else "") + name
 
 
 # --- step 2: the country ---
@@ -163,13 +169,19 @@ async def show_countries(
     data = await state.get_data()
     service = data["service"]
     sort = data.get("sort", "price")
-    offers = only if only is not None else await catalogue.offers(account, service)
-    title = escape(service_name(service, locale))
+    picked: list[str] = data.get("multi") or []
+    if only is not None:
+        offers = only
+    elif len(picked) > 1:
+        offers = await catalogue.multi_offers(account, picked)
+    else:
+        offers = await catalogue.offers(account, service)
+    names = [service_name(code, locale) for code in (picked if len(picked) > 1 else [service])]
+    title = escape(", ".join(names))
     if not offers:
         await state.set_state(BuyFlow.service)
-        await _show(
+        await show(
             target,
-            state,
             _(
                 "No numbers for {service} at {provider} right now. Try another service later."
             ).format(service=title, provider=escape(account.preset.title)),
@@ -195,9 +207,8 @@ async def show_countries(
     text = _("{service}: choose a country (price · numbers). Or type a country name.").format(
         service=f"<b>{title}</b>"
     )
-    await _show(
+    await show(
         target,
-        state,
         text,
         countries_keyboard(items, page, pages, sort, sorts, _("Services"), _("Cancel")),
     )
@@ -206,8 +217,24 @@ async def show_countries(
 # --- step 3: options and confirmation ---
 
 
+async def _offer(flow: Flow, options: BuyOptions) -> Offer | None:
+    assert options.country is not None
+    if options.is_multi:
+        offers = await flow.catalogue.multi_offers(flow.account, options.services)
+        return next((o for o in offers if o.country == options.country), None)
+    return await flow.catalogue.offer(flow.account, options.service, options.country)
+
+
 def _options_from(data: dict[str, Any]) -> BuyOptions:
     max_price = data.get("max_price")
+    services = [code for code in data.get("multi") or [] if isinstance(code, str)]
+    if len(services) > 1:
+        return BuyOptions(
+            service=services[0],
+            country=data.get("country"),
+            operator=data.get("operator") or None,
+            services=services,
+        )
     return BuyOptions(
         service=data["service"],
         country=data.get("country"),
@@ -223,15 +250,16 @@ async def show_options(flow: Flow, target: Target) -> None:
     data = await state.get_data()
     options = _options_from(data)
     assert options.country is not None
-    offer = await catalogue.offer(account, options.service, options.country)
+    offer = await _offer(flow, options)
     info = country_info(options.country)
     place = f"{info.flag} {escape(info.name(locale))}" if info else f"#{options.country}"
-    title = escape(service_name(options.service, locale))
+    title = escape(
+        ", ".join(service_name(code, locale) for code in options.services or [options.service])
+    )
     if offer is None:
         await state.set_state(BuyFlow.country)
-        await _show(
+        await show(
             target,
-            state,
             _("No numbers for {service} in {country} right now. Choose another country.").format(
                 service=title, country=place
             ),
@@ -264,7 +292,7 @@ async def show_options(flow: Flow, target: Target) -> None:
         lines.append(_("The code comes as an incoming call."))
     token = await flow.service.draft(account.user_id, options)
     verification = None
-    if account.supports(Feature.CALL_VERIFICATION):
+    if account.supports(Feature.CALL_VERIFICATION) and not options.is_multi:
         verification = (
             _("Call instead of SMS: on") if options.verification else _("Call instead of SMS: off")
         )
@@ -272,19 +300,22 @@ async def show_options(flow: Flow, target: Target) -> None:
         operator=_("Operator: {operator}").format(operator=options.operator or _("any"))
         if operators
         else None,
-        max_price=_("Max price: {price}").format(price=money(options.max_price))
+        # getMultiServiceNumber takes no maxPrice and no exclusions.
+        max_price=None
+        if options.is_multi
+        else _("Max price: {price}").format(price=money(options.max_price))
         if options.max_price is not None
         else _("Set a max price"),
         clear_max_price=_("Remove max price") if options.max_price is not None else None,
         verification=verification,
-        exclude=_("Exclude prefixes"),
+        exclude=None if options.is_multi else _("Exclude prefixes"),
         clear_exclude=_("Remove exclusions") if options.phone_exception else None,
         buy=_("Buy for {price}").format(price=money(price)),
         back=_("Countries"),
         cancel=_("Cancel"),
     )
     await state.set_state(BuyFlow.options)
-    await _show(target, state, "\n".join(lines), options_keyboard(labels, token))
+    await show(target, "\n".join(lines), options_keyboard(labels, token))
 
 
 # --- entry points ---
@@ -364,6 +395,8 @@ async def buy_step(
         BuyAction.SERVICE,
         BuyAction.SERVICE_PAGE,
         BuyAction.TO_SERVICES,
+        BuyAction.MULTI,
+        BuyAction.MULTI_DONE,
     }
     if needs_service and "service" not in data:
         await query.answer(_("This menu is out of date. Start again with /buy."), show_alert=True)
@@ -371,9 +404,37 @@ async def buy_step(
     match action:
         case BuyAction.SERVICE_PAGE | BuyAction.TO_SERVICES:
             await show_services(flow, query, _int(value))
+        case BuyAction.MULTI:
+            if not flow.account.supports(Feature.MULTI_SERVICE):
+                await query.answer(
+                    _("This provider sells one service per number."), show_alert=True
+                )
+                return
+            await state.update_data(multi=None if data.get("multi") is not None else [])
+            await show_services(flow, query, data.get("page", 0))
+        case BuyAction.MULTI_DONE:
+            picked = data.get("multi") or []
+            if len(picked) < 2:
+                await query.answer(_("Pick at least two services."), show_alert=True)
+                return
+            await state.update_data(service=picked[0], sort="price", country=None)
+            await show_countries(flow, query)
         case BuyAction.SERVICE:
             if not await catalogue.is_service(flow.account, value):
                 await query.answer(_("This service is not offered."), show_alert=True)
+                return
+            picked = data.get("multi")
+            if picked is not None:
+                picked = [c for c in picked if c != value] if value in picked else [*picked, value]
+                if len(picked) > MAX_MULTI:
+                    await query.answer(
+                        _("At most {count} services on one number.").format(count=MAX_MULTI),
+                        show_alert=True,
+                    )
+                    return
+                await state.update_data(multi=picked)
+                await show_services(flow, query, data.get("page", 0))
+                await query.answer()
                 return
             await state.update_data(service=value, sort="price", country=None)
             await show_countries(flow, query)
@@ -387,7 +448,8 @@ async def buy_step(
             await show_countries(flow, query)
         case BuyAction.COUNTRY:
             country_id = _int(value, -1)
-            if await catalogue.offer(flow.account, data["service"], country_id) is None:
+            options = _options_from({**data, "country": country_id})
+            if await _offer(flow, options) is None:
                 await query.answer(_("No numbers in this country right now."), show_alert=True)
                 return
             await state.update_data(country=country_id, operator=None)
@@ -410,9 +472,8 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
         case BuyAction.OPERATORS:
             operators = await catalogue.operators(account, data["country"])
             await state.set_state(BuyFlow.options)
-            await _show(
+            await show(
                 query,
-                state,
                 _("Choose the operator:"),
                 operators_keyboard(operators, data.get("operator"), _("any"), _("Back")),
             )
@@ -426,9 +487,8 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
             await state.update_data(operator=value or None)
         case BuyAction.MAX_PRICE:
             await state.set_state(BuyFlow.max_price)
-            await _show(
+            await show(
                 query,
-                state,
                 _(
                     "Send the most you are willing to pay for one number, for example 0.25. "
                     "A higher price finds numbers faster (Free Price)."
@@ -452,9 +512,8 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
             await state.update_data(verify=not data.get("verify"))
         case BuyAction.EXCLUDE:
             await state.set_state(BuyFlow.exclude)
-            await _show(
+            await show(
                 query,
-                state,
                 _(
                     "Send the number prefixes you do not want, separated by commas: the country "
                     "code and 3 to 6 more digits, for example 7918,7900111."
@@ -518,13 +577,15 @@ async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Purchase) ->
     await query.answer(note or _("Bought!"))
     if message is None:
         return
+    group = await service.activations.with_group(activation)
     await edit_text(
         message,
-        card_text(activation, locale),
-        card_keyboard(
-            activation,
+        *render_card(
+            group,
+            locale,
             ready_status=account.supports(Feature.READY_STATUS),
             extra=account.supports(Feature.EXTRA_ACTIVATION),
+            now=service.clock(),
         ),
     )
     if activation.card_message_id != message.message_id:

@@ -43,9 +43,16 @@ def _button(text: str, action: BuyAction, value: str = "") -> InlineKeyboardButt
 
 
 def services_keyboard(
-    items: Sequence[tuple[str, str]], page: int, pages: int, cancel: str
+    items: Sequence[tuple[str, str]],
+    page: int,
+    pages: int,
+    cancel: str,
+    *,
+    multi: str | None = None,
+    done: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """``items``: (code, label) of this page."""
+    """``items``: (code, label) of this page; ``multi`` switches several-services mode,
+    ``done`` goes on with the services picked in it."""
     builder = InlineKeyboardBuilder()
     for code, label in items:
         builder.button(text=label, callback_data=BuyCallback(action=BuyAction.SERVICE, value=code))
@@ -53,6 +60,10 @@ def services_keyboard(
     nav = _nav_row(page, pages, BuyAction.SERVICE_PAGE)
     if nav:
         builder.row(*nav)
+    if done is not None:
+        builder.row(_button("✅ " + done, BuyAction.MULTI_DONE))
+    if multi is not None:
+        builder.row(_button(multi, BuyAction.MULTI))
     builder.row(_button("✖ " + cancel, BuyAction.CANCEL))
     return builder.as_markup()
 
@@ -110,10 +121,10 @@ def countries_keyboard(
 @dataclass(frozen=True, slots=True)
 class OptionLabels:
     operator: str | None  # None: no operator choice in this country
-    max_price: str
+    max_price: str | None  # None: not for this purchase (several services)
     clear_max_price: str | None
     verification: str | None  # None: the provider has no call verification
-    exclude: str
+    exclude: str | None
     clear_exclude: str | None
     buy: str
     back: str
@@ -122,14 +133,20 @@ class OptionLabels:
 
 def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    first = [_button(labels.max_price, BuyAction.MAX_PRICE)]
+    first = []
     if labels.operator is not None:
-        first.insert(0, _button(labels.operator, BuyAction.OPERATORS))
-    builder.row(*first)
-    second = [_button(labels.exclude, BuyAction.EXCLUDE)]
+        first.append(_button(labels.operator, BuyAction.OPERATORS))
+    if labels.max_price is not None:
+        first.append(_button(labels.max_price, BuyAction.MAX_PRICE))
+    if first:
+        builder.row(*first)
+    second = []
     if labels.verification is not None:
-        second.insert(0, _button(labels.verification, BuyAction.VERIFY))
-    builder.row(*second)
+        second.append(_button(labels.verification, BuyAction.VERIFY))
+    if labels.exclude is not None:
+        second.append(_button(labels.exclude, BuyAction.EXCLUDE))
+    if second:
+        builder.row(*second)
     clears = []
     if labels.clear_max_price:
         clears.append(_button(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))

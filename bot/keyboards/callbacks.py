@@ -75,6 +75,8 @@ class BuyAction(StrEnum):
     TO_OPTIONS = "bo"
     CONFIRM = "ok"
     CANCEL = "x"
+    MULTI = "mu"
+    MULTI_DONE = "md"
 
 
 class BuyCallback(CallbackData, prefix="b"):
@@ -84,3 +86,91 @@ class BuyCallback(CallbackData, prefix="b"):
 
 class HistoryCallback(CallbackData, prefix="h"):
     page: int
+
+
+class MailFlowAction(StrEnum):
+    DOMAIN = "d"
+    PAGE = "p"
+    TO_DOMAINS = "bd"
+    CONFIRM = "ok"
+    CANCEL = "x"
+
+
+class MailFlowCallback(CallbackData, prefix="mf"):
+    """A step of /mail; ``index`` is an offer or a page, checked against the user's own list."""
+
+    action: MailFlowAction
+    index: int = 0
+    token: str = ""  # the confirmation's order token
+
+
+class MailAction(StrEnum):
+    CANCEL = "ca"
+    ANOTHER = "an"
+    REFRESH = "rf"
+    FULL = "fl"
+    SHOW = "sh"
+
+
+class MailCallback(CallbackData, prefix="m"):
+    """A button on a mail card or letter; ``id`` is checked against the presser's own list."""
+
+    action: MailAction
+    id: int
+
+
+class MailHistoryCallback(CallbackData, prefix="mh"):
+    page: int
+
+
+class RentBuyAction(StrEnum):
+    DURATION = "d"
+    COUNTRY = "c"
+    COUNTRY_PAGE = "cp"
+    SERVICE = "s"
+    SERVICE_PAGE = "sp"
+    OPERATORS = "om"
+    OPERATOR = "op"
+    TO_DURATIONS = "bd"
+    TO_COUNTRIES = "bc"
+    TO_SERVICES = "bs"
+    TO_CONFIRM = "bo"
+    CONFIRM = "ok"
+    CANCEL = "x"
+
+
+class RentBuyCallback(CallbackData, prefix="rb"):
+    """A step of /rent; values are checked again against the provider's offer."""
+
+    action: RentBuyAction
+    value: str = ""
+
+
+class RentCardAction(StrEnum):
+    FINISH = "fi"
+    CANCEL = "ca"
+    EXTEND = "ex"
+    REFRESH = "rf"
+    SHOW = "sh"
+
+
+class RentCallback(CallbackData, prefix="r"):
+    """A button on a rent card; ``id`` is checked against the presser's own rents."""
+
+    action: RentCardAction
+    id: int
+
+
+class RentExtendAction(StrEnum):
+    DURATIONS = "d"
+    HOURS = "h"
+    CONFIRM = "ok"
+    CANCEL = "x"
+
+
+class RentExtendCallback(CallbackData, prefix="rx"):
+    """The extension dialog; ``value`` is hours or the confirmation's order token."""
+
+    action: RentExtendAction
+    id: int
+    value: str = ""

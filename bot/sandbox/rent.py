@@ -247,7 +247,8 @@ def get_rent_status(world: World, account: Account, p: Params) -> Answer:
     if not rent.sms:
         raise _error("STATUS_WAIT_CODE")
     newest_first = sorted(rent.sms, key=lambda s: s.at, reverse=True)
-    if "page" in p or "size" in p:
+    # The 2025 API pages by default (page 1, 10 per page); the seed's version sent everything.
+    if "page" in p or "size" in p or world.config.json_style == "modern":
         page = p.count("page", 1, low=1)
         size = p.count("size", 10, low=1)
         newest_first = newest_first[(page - 1) * size : page * size]

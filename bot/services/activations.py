@@ -151,26 +151,29 @@ class ActivationService:
         user_id = account.user_id
         known = {a.id for a in await self.activations.of_user(user_id, limit=200)}
         try:
-            activation = await self._purchase(account, options)
+            group = await self._purchase(account, options)
         except (pe.ProviderTimeout, pe.TransportError, pe.ServerError, pe.MalformedResponse) as e:
             # The number may or may not have been bought: look, never buy again blindly.
             log.warning("purchase outcome unknown for user %s: %s", user_id, type(e).__name__)
-            found = await self._find_new(account, options, known)
-            if found is None:
+            group = await self._find_new(account, options, known)
+            if not group:
                 await self.orders.settle(user_id, token, "unknown")
                 return Purchase(unknown=True, error=e)
-            await self._follow(found)
-            await self.orders.settle(user_id, token, "done", found.ref)
-            return Purchase(activation=found, recovered=True)
+            await self._follow_all(group)
+            await self.orders.settle(user_id, token, "done", group[0].ref)
+            return Purchase(activation=group[0], recovered=True)
         except pe.ProviderError as e:
             await self.orders.settle(user_id, token, "draft")
             return Purchase(error=e)
-        await self._follow(activation)
-        await self.orders.settle(user_id, token, "done", activation.ref)
-        await self.users.add_recent_service(user_id, options.service)
-        return Purchase(activation=activation)
+        await self._follow_all(group)
+        await self.orders.settle(user_id, token, "done", group[0].ref)
+        for service in options.services or [options.service]:
+            await self.users.add_recent_service(user_id, service)
+        return Purchase(activation=group[0])
 
-    async def _purchase(self, account: UserAccount, options: BuyOptions) -> Activation:
+    async def _purchase(self, account: UserAccount, options: BuyOptions) -> list[Activation]:
+        if options.is_multi:
+            return await self._purchase_multi(account, options)
         client = account.client
         now = self.clock()
         lifetime = lifetime_for(options.service)
@@ -193,46 +196,89 @@ class ActivationService:
             activation_id, phone, cost, can_retry = number.activation_id, number.phone, None, True
             operator = options.operator
             if options.country is not None:
-                cost = await self._price(account, options)
+                cost = await self._price(account, options, options.service)
+        activation = self._record(account, options, activation_id, phone, options.service, now)
+        activation.expires_at = now + lifetime
+        activation.cost = cost
+        activation.can_retry = can_retry
+        activation.operator = operator
+        return [activation]
+
+    async def _purchase_multi(self, account: UserAccount, options: BuyOptions) -> list[Activation]:
+        now = self.clock()
+        bought = await account.client.get_multi_service_number(
+            options.services, options.country, operator=options.operator
+        )
+        group = [
+            self._record(account, options, item.activation_id, item.phone, item.service, now)
+            for item in bought
+        ]
+        refs = [activation.ref for activation in group]
+        for activation in group:
+            activation.group = refs
+            activation.cost = await self._price(account, options, activation.service)
+        return group
+
+    def _record(
+        self,
+        account: UserAccount,
+        options: BuyOptions,
+        activation_id: int,
+        phone: str,
+        service: str,
+        now: float,
+    ) -> Activation:
         return Activation(
             id=activation_id,
             user_id=account.user_id,
             provider=account.provider,
-            service=options.service,
+            service=service,
             phone=phone,
             country=options.country,
-            operator=operator,
-            cost=cost,
+            operator=options.operator,
             created_at=now,
-            expires_at=now + lifetime,
-            can_retry=can_retry,
+            expires_at=now + lifetime_for(service),
             verification=options.verification,
             options=options,
             waiting_since=now,
         )
 
-    async def _price(self, account: UserAccount, options: BuyOptions) -> Decimal | None:
+    async def _price(
+        self, account: UserAccount, options: BuyOptions, service: str
+    ) -> Decimal | None:
         try:
-            prices = await account.client.get_prices(options.service, options.country)
+            prices = await account.client.get_prices(service, options.country)
         except pe.ProviderError:
             return None
-        info = prices.get(options.country or 0, {}).get(options.service)
+        info = prices.get(options.country or 0, {}).get(service)
         return info.cost if info else None
 
     async def _find_new(
         self, account: UserAccount, options: BuyOptions, known: set[int]
-    ) -> Activation | None:
+    ) -> list[Activation]:
+        """The activations this purchase created, found in the provider's active list."""
         try:
             active = await account.client.get_active_activations()
         except pe.ProviderError:
-            return None
-        for item in active:
-            if item.activation_id in known or item.service not in ("", options.service):
-                continue
-            activation = self.adopt(account, item, options=options)
-            if await self.activations.add(activation):
-                return activation
-        return None
+            return []
+        wanted = set(options.services or [options.service])
+        fresh = [
+            item
+            for item in active
+            if item.activation_id not in known and item.service in wanted | {""}
+        ]
+        if not fresh:
+            return []
+        phone = fresh[0].phone
+        group = [
+            self.adopt(account, item, options=options)
+            for item in fresh
+            if options.is_multi and item.phone == phone
+        ] or [self.adopt(account, fresh[0], options=options)]
+        if len(group) > 1:
+            for activation in group:
+                activation.group = [a.ref for a in group]
+        return [a for a in group if await self.activations.add(a)]
 
     def adopt(
         self,
@@ -336,6 +382,10 @@ class ActivationService:
         await self.activations.add(activation)
         await self.schedule.add(member(activation.ref), self.clock())
 
+    async def _follow_all(self, group: list[Activation]) -> None:
+        for activation in group:
+            await self._follow(activation)
+
     # --- the user's buttons ---
 
     async def set_status(
@@ -391,8 +441,13 @@ class ActivationService:
         return after
 
     async def set_card(self, ref: str, message_id: int) -> None:
+        """The message that shows the card (shared by the services on one number)."""
+
         def change(record: Activation) -> Activation:
             record.card_message_id = message_id
             return record
 
-        await self.activations.update(ref, change)
+        _, after = await self.activations.update(ref, change)
+        for other in after.group:
+            if other != ref:
+                await self.activations.update(other, change)

@@ -124,6 +124,36 @@ class CatalogueService:
         raw = await self._cached(f"{account.provider}:rates:{service}", RATES_TTL, fetch)
         return {int(country): Decimal(rate) for country, rate in raw.items()}
 
+    async def multi_countries(self, account: UserAccount) -> set[int]:
+        """Countries where one number can serve several services (getCountries' flag)."""
+        if not account.supports(Feature.MULTI_SERVICE):
+            return set()
+
+        async def fetch() -> list[int]:
+            countries = await account.client.get_countries()
+            return [c.id for c in countries.values() if c.multi_service]
+
+        found: list[int] = await self._cached(
+            f"{account.provider}:multi_countries", SERVICES_TTL, fetch
+        )
+        return set(found)
+
+    async def multi_offers(self, account: UserAccount, services: list[str]) -> list[Offer]:
+        """Countries selling every one of ``services`` on one number: summed price, least stock."""
+        allowed = await self.multi_countries(account)
+        combined: dict[int, Offer] | None = None
+        for service in services:
+            offers = {o.country: o for o in await self.offers(account, service)}
+            if combined is None:
+                combined = {c: o for c, o in offers.items() if c in allowed}
+                continue
+            combined = {
+                c: Offer(c, o.price + offers[c].price, min(o.count, offers[c].count))
+                for c, o in combined.items()
+                if c in offers
+            }
+        return sorted((combined or {}).values(), key=lambda o: (o.price, -o.count))
+
     async def operators(self, account: UserAccount, country: int) -> list[str]:
         if not account.supports(Feature.OPERATORS):
             return []

@@ -52,6 +52,12 @@ class BuyOptions(BaseModel):
     max_price: Decimal | None = None
     verification: bool = False
     phone_exception: list[str] = Field(default_factory=list)
+    #: Several services on one number (getMultiServiceNumber); ``service`` is the first.
+    services: list[str] = Field(default_factory=list)
+
+    @property
+    def is_multi(self) -> bool:
+        return len(self.services) > 1
 
 
 class Activation(BaseModel):
@@ -78,6 +84,7 @@ class Activation(BaseModel):
     ready_sent: bool = False  # the user said the SMS was sent (status 1)
     waiting_since: float | None = None  # purchase or the last "Another code": a code is likely
     extra_ref: str | None = None  # the reuse of this number bought with "Use again"
+    group: list[str] = Field(default_factory=list)  # refs sharing this number (multi-service)
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
     changed_at: float = 0.0  # when the user last acted: provider snapshots older than it lie
 
@@ -147,6 +154,20 @@ class ActivationRepo:
     async def open_count(self, user_id: int) -> int:
         """How many of the user's activations are open (kept as a set, so this is cheap)."""
         return int(await self._redis.scard(user_key(user_id, "open_acts")))
+
+    async def get_many(self, refs: list[str]) -> list[Activation]:
+        if not refs:
+            return []
+        raws = await self._redis.mget([activation_key(ref) for ref in refs])
+        return [Activation.model_validate_json(raw) for raw in raws if raw is not None]
+
+    async def with_group(self, activation: Activation) -> list[Activation]:
+        """The activation and the others sharing its number, in purchase order."""
+        if not activation.group:
+            return [activation]
+        found = {a.ref: a for a in await self.get_many(activation.group)}
+        found[activation.ref] = activation
+        return [found[ref] for ref in activation.group if ref in found]
 
     async def of_user(self, user_id: int, *, limit: int = 50) -> list[Activation]:
         refs = await self._redis.zrevrange(user_key(user_id, "acts"), 0, limit - 1)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -82,6 +83,113 @@ def state_line(activation: Activation, now: float) -> str:
     return ""
 
 
+def _short_state(activation: Activation) -> str:
+    match activation.state:
+        case State.WAITING:
+            return _("waiting for the SMS…")
+        case State.CODE:
+            return _("code received")
+        case State.RETRY:
+            return _("waiting for another code…")
+        case State.FINISHED:
+            return "✅ " + _("finished")
+        case State.CANCELLED:
+            return "❌ " + _("cancelled, refunded")
+        case State.EXPIRED:
+            return "⌛ " + _("expired, refunded")
+    return ""
+
+
+def group_card_text(group: Sequence[Activation], locale: str, now: float | None = None) -> str:
+    """One number for several services: a line per service with its codes."""
+    moment = time.time() if now is None else now
+    first = group[0]
+    lines = [*phone_lines(first.phone, first.country)]
+    info = country(first.country) if first.country is not None else None
+    if info is not None:
+        lines.append(f"{info.flag} {escape(info.name(locale))}")
+    open_ones = [a for a in group if a.is_open]
+    if open_ones:
+        left = min(minutes_left(a, moment) for a in open_ones)
+        if left > 1:
+            lines.append("⏳ " + _("{minutes} min left").format(minutes=left))
+        elif left == 1:
+            lines.append("⏳ " + _("less than a minute left"))
+    lines.append("")
+    for activation in group:
+        codes = ", ".join(
+            f"<code>{escape(format_code(activation.service, c.code))}</code>"
+            for c in activation.codes
+        )
+        name = escape(service_name(activation.service, locale))
+        lines.append(
+            f"• <b>{name}</b>: {_short_state(activation)}" + (f" — {codes}" if codes else "")
+        )
+    return "\n".join(lines)
+
+
+def group_card_keyboard(
+    group: Sequence[Activation], *, locale: str
+) -> InlineKeyboardMarkup | None:
+    """Per service the actions its state allows, each row named by the service."""
+    builder = InlineKeyboardBuilder()
+    for activation in group:
+        name = service_name(activation.service, locale)
+        row = []
+        ident = activation.id
+        if activation.state is State.WAITING:
+            row.append((f"{name}: " + _("Cancel"), ActAction.CANCEL))
+        elif activation.state is State.CODE:
+            row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
+            if activation.can_retry:
+                row.append((_("Another code"), ActAction.ANOTHER))
+        elif activation.state is State.RETRY:
+            row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
+        if row:
+            builder.row(
+                *(
+                    InlineKeyboardButton(
+                        text=text, callback_data=ActCallback(action=action, id=ident).pack()
+                    )
+                    for text, action in row
+                )
+            )
+    first = group[0]
+    if any(a.is_open for a in group):
+        builder.row(
+            InlineKeyboardButton(
+                text="🔄 " + _("Refresh"),
+                callback_data=ActCallback(action=ActAction.REFRESH, id=first.id).pack(),
+            )
+        )
+    elif first.options is not None:
+        builder.row(
+            InlineKeyboardButton(
+                text=_("Buy again"),
+                callback_data=ActCallback(action=ActAction.AGAIN, id=first.id).pack(),
+            )
+        )
+    markup = builder.as_markup()
+    return markup if markup.inline_keyboard else None
+
+
+def render_card(
+    group: Sequence[Activation],
+    locale: str,
+    *,
+    ready_status: bool,
+    extra: bool,
+    now: float | None = None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The card of an activation, or of the services sharing its number."""
+    if len(group) > 1:
+        return group_card_text(group, locale, now), group_card_keyboard(group, locale=locale)
+    activation = group[0]
+    return card_text(activation, locale, now), card_keyboard(
+        activation, ready_status=ready_status, extra=extra
+    )
+
+
 def card_text(activation: Activation, locale: str, now: float | None = None) -> str:
     moment = time.time() if now is None else now
     lines = [*phone_lines(activation.phone, activation.country), where(activation, locale)]
@@ -92,6 +200,16 @@ def card_text(activation: Activation, locale: str, now: float | None = None) -> 
         elif left == 1:
             lines.append("⏳ " + _("less than a minute left"))
     lines.append(state_line(activation, moment))
+    if activation.verification:
+        if activation.call_from:
+            lines.append(
+                "📞 "
+                + _("Call from {phone}: the code is its last digits.").format(
+                    phone=f"<code>+{escape(activation.call_from)}</code>"
+                )
+            )
+        elif activation.is_open:
+            lines.append("📞 " + _("The code comes as an incoming call: wait for the ring."))
     if activation.codes:
         lines.append("")
         lines.append(_("Codes:"))

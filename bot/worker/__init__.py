@@ -8,8 +8,10 @@ from aiogram import Bot
 
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import WorkerContext
+from bot.worker.mails import MailPoller
 from bot.worker.notifier import Notifier
 from bot.worker.reconcile import Reconciler
+from bot.worker.rents import RentPoller
 from bot.worker.runner import Worker
 
 if TYPE_CHECKING:
@@ -43,10 +45,12 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
     ctx = ctx or build_context(resources, bot)
     activations = build_activation_poller(resources, ctx)
     reconciler = Reconciler(ctx, resources.activation_service, resources.accounts)
+    mails = MailPoller(ctx, resources.mail_service, resources.accounts)
+    rents = RentPoller(ctx, resources.rent_service, resources.accounts)
     return Worker(
         ctx,
         resources.schedule,
-        {"act": activations.poll},
+        {"act": activations.poll, "mail": mails.poll, "rent": rents.poll},
         on_start=[reconciler.run],
     )
 

@@ -30,7 +30,7 @@ from bot.services.activations import (
 )
 from bot.storage.activations import Activation, State
 from bot.storage.users import PREFIX
-from bot.views.activation import card_keyboard, card_text, code_push
+from bot.views.activation import code_push, render_card
 from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ def next_poll(
         since = now - (activation.waiting_since or activation.created_at)
         interval = base if since < 180 else base * 2 if since < 600 else base * 3
     else:
-        interval = max(base * 4, 20.0)
+        # A code is in: a second SMS without "Another code" is rare, and expiry is known.
+        interval = max(base * 12, 60.0)
     at = now + interval * random.uniform(0.85, 1.15)
     if now >= activation.expires_at:
         return now + max(interval, 30.0)
@@ -77,6 +78,8 @@ class ActivationPoller:
         self.ctx = ctx
         self.service = service
         self.accounts = accounts
+        # Parsed snapshots by Redis key: every sibling poll reuses one parse.
+        self._parsed: dict[str, tuple[float, dict[int, ActiveActivation]]] = {}
 
     @property
     def _cancel_before(self) -> float | None:
@@ -112,12 +115,15 @@ class ActivationPoller:
             ctx.transient(error)
             return now + await ctx.backoff(activation.ref)
         await ctx.recovered(activation.ref)
+        caller = await self._caller(account, activation)
         now = ctx.clock()
 
         def change(record: Activation) -> Activation | None:
             if record.version != seen_version:
                 return None  # the user acted meanwhile: this answer may be stale
             updated = apply_status(record, status, now)
+            if caller and not updated.call_from:
+                updated.call_from = caller
             if updated.is_open and now > updated.expires_at + GIVE_UP_AFTER:
                 updated.state = State.FINISHED if updated.codes else State.EXPIRED
                 updated.closed_at = now
@@ -125,9 +131,12 @@ class ActivationPoller:
                 updated.milestone = milestone(updated, now)
             return updated
 
-        before, after = await self.service.activations.update(ref, change)
-        if after.version != seen_version:
-            return now + 0.5
+        if change(activation.model_copy(deep=True)) == activation:
+            before = after = activation  # nothing new: most polls end here, without a write
+        else:
+            before, after = await self.service.activations.update(ref, change)
+            if after.version != seen_version:
+                return now + 0.5
         await self.deliver(after)
         if await self._auto_cancel(account, after, now):
             return None
@@ -154,27 +163,48 @@ class ActivationPoller:
             return await client.get_status(activation.id)
         return status_from_listing(listed)
 
+    async def _caller(self, account: UserAccount, activation: Activation) -> str | None:
+        """For a number bought for call verification: who called, once someone has."""
+        if not activation.verification or activation.call_from or not activation.is_open:
+            return None
+        try:
+            call = await account.client.get_incoming_call_status(activation.id)
+        except pe.ProviderError:
+            return None  # the code still comes through getStatus
+        return call.phone
+
     async def _snapshot(
         self, account: UserAccount
     ) -> tuple[float, dict[int, ActiveActivation]] | None:
-        redis = self.ctx.redis
+        """The user's active list, fetched at most once per ~0.7 poll intervals."""
+        ctx = self.ctx
+        redis = ctx.redis
+        fresh_for = max(0.2, ctx.settings.poll_interval * 0.7)
         key = f"{PREFIX}:snap:{account.provider}:{account.user_id}"
         raw = await redis.get(key)
-        if raw is None:
-            ttl_ms = max(200, int(self.ctx.settings.poll_interval * 700))
-            if not await redis.set(f"{key}:lock", 1, nx=True, px=ttl_ms):
+        data = json.loads(raw) if raw is not None else None
+        # Freshness is judged by the bot's clock; the Redis expiry only clears leftovers.
+        if data is None or ctx.clock() - float(data["at"]) >= fresh_for:
+            if not await redis.set(f"{key}:lock", 1, nx=True, px=int(fresh_for * 1000)):
                 return None  # someone else is fetching it: this poll asks on its own
-            fetched_at = self.ctx.clock()
+            fetched_at = ctx.clock()
             listing = await account.client.get_active_activations()
-            payload = {
+            data = {
                 "at": fetched_at,
                 "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
             }
-            raw = json.dumps(payload)
-            await redis.set(key, raw, px=ttl_ms)
-        data = json.loads(raw)
+            await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
+            await redis.delete(f"{key}:lock")
+        at = float(data["at"])
+        cached = self._parsed.get(key)
+        if cached is not None and cached[0] == at:
+            return cached
         items = [ActiveActivation.model_validate(item) for item in data["items"]]
-        return float(data["at"]), {item.activation_id: item for item in items}
+        parsed = (at, {item.activation_id: item for item in items})
+        if len(self._parsed) > 10_000:
+            self._parsed.clear()
+        self._parsed[key] = parsed
+        return parsed
 
     async def _close_unknown(self, activation: Activation) -> float | None:
         """The provider no longer knows the activation: close it as it most likely ended."""
@@ -256,12 +286,14 @@ class ActivationPoller:
         locale = await ctx.locale(activation.user_id)
         preset = self.accounts.hub.preset(activation.provider)
         now = ctx.clock()
+        group = await self.service.activations.with_group(activation)
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
-            text = card_text(activation, locale, now)
-            markup = card_keyboard(
-                activation,
+            text, markup = render_card(
+                group,
+                locale,
                 ready_status=bool(preset and preset.supports(Feature.READY_STATUS)),
                 extra=bool(preset and preset.supports(Feature.EXTRA_ACTIVATION)),
+                now=now,
             )
         await ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
 
@@ -269,6 +301,7 @@ class ActivationPoller:
 def _card_changed(before: Activation, after: Activation) -> bool:
     return (
         before.state != after.state
+        or before.call_from != after.call_from
         or len(before.codes) != len(after.codes)
         or before.milestone != after.milestone
     )

@@ -34,6 +34,7 @@ class WorkerContext:
     notifier: Notifier
     clock: Callable[[], float] = time.time
     hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    _failing: set[str] = field(default_factory=set)
 
     async def locale(self, user_id: int) -> str:
         return await self.users.locale_for(user_id, self.settings.default_locale)
@@ -57,6 +58,7 @@ class WorkerContext:
 
     async def backoff(self, ref: str) -> float:
         """Delay before polling an item again after a transient failure (grows, jittered)."""
+        self._failing.add(ref)
         key = self.backoff_key(ref)
         failures = int(await self.redis.incr(key))
         await self.redis.expire(key, 3600)
@@ -64,7 +66,11 @@ class WorkerContext:
         return float(delay * random.uniform(0.5, 1.0))
 
     async def recovered(self, ref: str) -> None:
-        await self.redis.delete(self.backoff_key(ref))
+        # Only items that failed in this process pay for the write; a count left by another
+        # process expires within the hour and only lengthens one backoff.
+        if ref in self._failing:
+            self._failing.discard(ref)
+            await self.redis.delete(self.backoff_key(ref))
 
     def emit(self, event: str, *args: Any) -> None:
         hook = self.hooks.get(event)

@@ -56,7 +56,10 @@ async def test_buy_code_another_code_finish_with_a_restart(
     await bot.start()
 
     await user.press("Another code", card_id)
-    await user.wait_for(lambda m: m.message_id == card_id and "Waiting for another code" in m.text)
+    # The new process may still be starting: the first answer can take a while.
+    await user.wait_for(
+        lambda m: m.message_id == card_id and "Waiting for another code" in m.text, timeout=30
+    )
     provider.emulator.deliver_sms(activation_id, "Your Telegram code: 42424", code="42424")
     await user.wait_for("4 2 4 2 4", timeout=10)
     await user.wait_for(lambda m: m.message_id == card_id and "Code received" in m.text)

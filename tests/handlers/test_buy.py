@@ -377,3 +377,119 @@ async def test_card_survives_a_restart(tmp_path):
         await user.press("Finish", card_id)
         card = next(m for m in user.chat if m.message_id == card_id)
         assert "Finished." in card.text
+
+
+async def test_the_whole_flow_in_russian(harness: Harness):
+    user = await connected(harness, "ru")
+    await user.send("/buy")
+    assert "Выберите сервис" in user.last().text
+    await user.press("Телеграм")
+    assert "Телеграм: выберите страну" in user.last().text
+    assert "✓ Цена" in user.last().button_texts
+    await user.press(user.last().buttons[0][0][0])
+    confirm = user.last()
+    assert "Баланс: 50.00 →" in confirm.text
+    buy_button = next(t for t in confirm.button_texts if t.startswith("✅ Купить за"))
+    await user.press(buy_button)
+    card = user.last()
+    assert "Ждём SMS…" in card.text
+    query = await user.press("Отмена", card.message_id)
+    assert user.answer(query) == "Отменить можно через 2 минуты после покупки: подождите 120 с."
+    activation_id = max(harness.emulator.activations)
+    harness.emulator.deliver_sms(activation_id, "Telegram code: 13579", code="13579")
+    await harness.poll()
+    assert "Код для Телеграм" in user.last().text
+    assert "Telegram аннулирует свои коды входа" in user.last().text
+    await user.press("Ещё код", card.message_id)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Ждём ещё один код…" in card.text
+    await user.press("Завершить", card.message_id)
+    card = next(m for m in user.chat if m.message_id == card.message_id)
+    assert "Завершено." in card.text
+    assert "Купить ещё раз" in card.button_texts
+
+
+async def test_purchase_errors_in_russian(harness: Harness):
+    user = await connected(harness, "ru")
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    harness.emulator.account(GOOD_KEY).balance = Decimal("0")
+    await user.press(buy_button)
+    assert "HeroSMS: на балансе недостаточно средств" in user.last().text
+    await user.send("/buy tg six")
+    assert "Страна указывается номером" in user.last().text
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Задать макс. цену")
+    await user.send("дёшево")
+    assert "Это не цена" in user.last().text
+
+
+async def test_call_verification_shows_the_caller(tmp_path):
+    """A generic provider offers every feature, call verification among them."""
+    from tests.harness import PROVIDER_URL, running_harness
+
+    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
+        user = harness.user()
+        await user.send("/start")
+        await user.press("mine")
+        await user.send(GOOD_KEY)
+        await user.send(f"/buy {SERVICE} {COUNTRY}")
+        await user.press("Call instead of SMS: off")
+        assert "The code comes as an incoming call." in user.last().text
+        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+        await user.press(buy_button)
+        card = user.last()
+        assert "wait for the ring" in card.text
+        activation_id = max(harness.emulator.activations)
+        assert harness.emulator.activations[activation_id].verification
+        harness.emulator.deliver_call(activation_id, "79161234567")
+        await harness.poll()
+        card = next(m for m in user.chat if m.message_id == card.message_id)
+        assert "Call from +79161234567" in card.text
+        assert "4 5 6 7" in user.last().text  # the code: the caller's last digits
+
+
+async def test_several_services_on_one_number(tmp_path):
+    from tests.harness import PROVIDER_URL, running_harness
+
+    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
+        user = harness.user()
+        await user.send("/start")
+        await user.press("mine")
+        await user.send(GOOD_KEY)
+        await user.send("/buy")
+        await user.press("➕ Several services on one number")
+        await user.press("☐ Telegram")
+        query = await user.press("✅ Continue with 1 services")
+        assert user.answer(query) == "Pick at least two services."
+        await user.press("☐ WhatsApp")
+        assert "☑ Telegram" in user.last().button_texts
+        await user.press("✅ Continue with 2 services")
+        countries = user.last()
+        assert "Telegram, WhatsApp: choose a country" in countries.text
+        await user.press(countries.buttons[0][0][0])
+        confirm = user.last()
+        assert "Telegram, WhatsApp" in confirm.text
+        assert "Set a max price" not in confirm.button_texts
+        buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
+        await user.press(buy_button)
+        card = user.last()
+        assert "• Telegram: waiting for the SMS…" in card.text
+        assert "• WhatsApp: waiting for the SMS…" in card.text
+        bought = sorted(harness.emulator.activations.values(), key=lambda a: a.id)
+        assert len(bought) == 2
+        assert bought[0].phone == bought[1].phone
+        tg = next(a for a in bought if a.service == "tg")
+        wa = next(a for a in bought if a.service == "wa")
+        harness.emulator.deliver_sms(tg.id, "Telegram code 11223", code="11223")
+        harness.emulator.deliver_sms(wa.id, "WhatsApp code 445-566", code="445-566")
+        await harness.poll()
+        card = next(m for m in user.chat if m.message_id == card.message_id)
+        assert "• Telegram: code received — 1 1 2 2 3" in card.text
+        assert "• WhatsApp: code received — 445-566" in card.text
+        await user.press("Telegram: Finish", card.message_id)
+        await user.press("WhatsApp: Finish", card.message_id)
+        card = next(m for m in user.chat if m.message_id == card.message_id)
+        assert "• Telegram: ✅ finished" in card.text
+        assert "• WhatsApp: ✅ finished" in card.text
+        assert "Buy again" in card.button_texts

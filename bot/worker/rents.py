@@ -1,0 +1,156 @@
+"""Following one rent: read getRentStatus, record new SMS, push each once, remind before the end.
+
+An SMS is recorded (undelivered) before it is pushed and marked delivered after Telegram took
+it, so a crash in between repeats the push rather than losing it. A webhook records SMS through
+the same service, deduplicated with this poller.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from bot.accounts import Accounts
+from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.provider import errors as pe
+from bot.services.rents import CANCEL_WINDOW, RentService, apply_status
+from bot.storage import records
+from bot.storage.rents import Rent
+from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
+from bot.worker.context import WorkerContext
+
+log = logging.getLogger(__name__)
+
+#: A rent the provider never closes is given up this long after its end time.
+GIVE_UP_AFTER = 3600.0
+#: After this long without an SMS the rent is polled half as often.
+QUIET_AFTER = 3600.0
+
+
+def next_poll(rent: Rent, now: float, base: float, reminder_lead: float) -> float | None:
+    """Often while the rent runs, and exactly at the moments the card or a reminder changes."""
+    if not rent.is_open:
+        return None
+    last = max([rent.term_started_at, *(sms.at for sms in rent.sms[-1:])])
+    interval = base * (2 if now - last < QUIET_AFTER else 4)
+    interval *= random.uniform(0.85, 1.15)
+    moments = [now + interval]
+    window_end = rent.created_at + CANCEL_WINDOW
+    if now < window_end:
+        moments.append(window_end + 1)
+    if rent.ends_at is not None:
+        remind_at = rent.ends_at - reminder_lead
+        if reminder_lead > 0 and now < remind_at and rent.reminded_for != rent.ends_at:
+            moments.append(remind_at)
+        if now < rent.ends_at:
+            moments.append(rent.ends_at + 2)
+        else:
+            moments = [now + max(interval, 30.0)]
+    return min(moments)
+
+
+class RentPoller:
+    def __init__(self, ctx: WorkerContext, service: RentService, accounts: Accounts) -> None:
+        self.ctx = ctx
+        self.service = service
+        self.accounts = accounts
+
+    async def poll(self, ref: str) -> float | None:
+        rent = await self.service.rents.get(ref)
+        if rent is None:
+            return None
+        try:
+            return await self._poll(rent)
+        except records.RecordMissing:
+            return None  # re-ordered under a new id meanwhile: the new ref is followed
+
+    async def _poll(self, rent: Rent) -> float | None:
+        ctx = self.ctx
+        now = ctx.clock()
+        if not rent.is_open:
+            await self._deliver(rent)
+            await self.redraw(rent)
+            return None
+        if await ctx.users.is_paused(rent.user_id):
+            return now + 600
+        try:
+            account = await self.accounts.get(rent.user_id)
+        except (NoKeyConnected, ProviderUnavailable):
+            return None  # the key is gone: nothing left to ask the provider with
+        if account.provider != rent.provider:
+            return None
+        try:
+            status = await self.service.read_status(account, rent)
+        except pe.AuthError:
+            await ctx.key_refused(rent.user_id, account.preset.title)
+            return now + 600
+        except pe.NoRent:
+            after = await self.service.close_unknown(rent.ref)
+            await self._deliver(after)
+            await self.redraw(after)
+            return None
+        except pe.ProviderError as error:
+            ctx.transient(error)
+            return now + await ctx.backoff(rent.ref)
+        await ctx.recovered(rent.ref)
+        now = ctx.clock()
+        if apply_status(rent.model_copy(deep=True), status, now) == rent:
+            after = rent  # nothing new: most polls end here, without a write
+        else:
+            _, after = await self.service.record_status(rent.ref, status)
+        if after.is_open and after.ends_at is not None and now > after.ends_at + GIVE_UP_AFTER:
+            after = await self.service.close_unknown(rent.ref)
+        await self._deliver(after)
+        await self._remind(after, now)
+        await self.redraw(after)
+        return next_poll(after, now, ctx.settings.poll_interval, ctx.settings.rent_reminder)
+
+    async def _deliver(self, rent: Rent) -> None:
+        pending = [sms for sms in rent.sms if not sms.delivered]
+        if not pending:
+            return
+        ctx = self.ctx
+        locale = await ctx.locale(rent.user_id)
+        for sms in pending:
+            with ctx.i18n.context(), ctx.i18n.use_locale(locale):
+                text = sms_push(rent, sms)
+            sent = await ctx.notifier.send(rent.user_id, text, reply_to=rent.card_message_id)
+            if sent.message_id is None:
+                return  # blocked: the SMS waits, undelivered, for the user to come back
+            await self.service.mark_delivered(rent.ref, [sms.key])
+            ctx.emit("rent_delivered", rent, sms)
+
+    async def _remind(self, rent: Rent, now: float) -> None:
+        """Once per end time, some time before it: "extend it to keep the number"."""
+        lead = self.ctx.settings.rent_reminder
+        ends_at = rent.ends_at
+        if lead <= 0 or not rent.is_open or ends_at is None or rent.reminded_for == ends_at:
+            return
+        remind_at = ends_at - lead
+        # A term shorter than the lead was chosen knowingly: nothing to remind of.
+        if not remind_at <= now < ends_at or remind_at < rent.term_started_at:
+            return
+        ctx = self.ctx
+        locale = await ctx.locale(rent.user_id)
+        with ctx.i18n.context(), ctx.i18n.use_locale(locale):
+            text, markup = reminder(rent, now)
+        await ctx.notifier.send(
+            rent.user_id, text, reply_markup=markup, reply_to=rent.card_message_id
+        )
+        await self.service.mark_reminded(rent.ref, ends_at)
+
+    async def redraw(self, rent: Rent) -> None:
+        """Edit the card when what it shows changed (state, SMS, end, countdown, Cancel)."""
+        if rent.card_message_id is None:
+            return
+        ctx = self.ctx
+        now = ctx.clock()
+        signature = card_signature(rent, now)
+        if signature == rent.shown:
+            return
+        locale = await ctx.locale(rent.user_id)
+        with ctx.i18n.context(), ctx.i18n.use_locale(locale):
+            text = card_text(rent, locale, now)
+            markup = card_markup(rent, now)
+        await ctx.notifier.edit(rent.user_id, rent.card_message_id, text, markup)
+        await self.service.mark_shown(rent.ref, signature)
