@@ -1,18 +1,50 @@
-"""``python -m bot``: Settings -> resources -> Bot + Dispatcher -> long polling."""
+"""``python -m bot``: Settings -> resources -> Bot + Dispatcher -> long polling or webhook."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
+from aiogram import Bot, Dispatcher
 from pydantic import ValidationError
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, close_resources, open_resources
+from bot.factory import Resources, build_bot, build_dispatcher, close_resources, open_resources
 from bot.logs import setup_logging
 
 log = logging.getLogger("bot")
+
+
+async def run_polling(bot: Bot, dispatcher: Dispatcher) -> None:
+    # A webhook left from an earlier deployment would make getUpdates fail with 409.
+    await bot.delete_webhook(drop_pending_updates=False)
+    # aiogram stops polling on SIGINT/SIGTERM and closes the bot's session itself.
+    await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+
+
+async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) -> None:
+    """Telegram pushes updates to WEBHOOK_URL; the bot's HTTP endpoint receives them."""
+    settings = resources.settings
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
+    try:
+        await bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
+        log.info("webhook registered; waiting for updates")
+        await stop.wait()
+    finally:
+        await dispatcher.emit_shutdown(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
+        await bot.session.close()
 
 
 async def run(settings: Settings) -> None:
@@ -20,8 +52,10 @@ async def run(settings: Settings) -> None:
     try:
         bot = build_bot(settings)
         dispatcher = build_dispatcher(resources)
-        # aiogram stops polling on SIGINT/SIGTERM and closes the bot's session itself.
-        await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+        if settings.webhook_url:
+            await run_webhook(bot, dispatcher, resources)
+        else:
+            await run_polling(bot, dispatcher)
     finally:
         await close_resources(resources)
 
@@ -32,7 +66,7 @@ def main() -> int:
     except ValidationError as error:
         print(f"Invalid settings:\n{error}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: put it in the environment or in .env", file=sys.stderr)
         return 2

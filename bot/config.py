@@ -6,15 +6,17 @@ is read from exactly the upper-case name of its alias.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.provider.presets import SANDBOX_PRESET, ProviderPreset, parse_providers
 
 SUPPORTED_LOCALES = ("en", "ru")
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -47,6 +49,10 @@ class Settings(BaseSettings):
         default=None, alias="PROVIDER_WEBHOOK_SECRET"
     )
     public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    admin_ids_text: str = Field(default="", alias="ADMIN_IDS")
+    log_format: Literal["json", "text"] = Field(default="json", alias="LOG_FORMAT")
     telegram_rate: int = Field(default=25, ge=1, alias="TELEGRAM_RATE")
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
@@ -59,6 +65,8 @@ class Settings(BaseSettings):
         "sms_providers",
         "public_url",
         "provider_webhook_secret",
+        "webhook_url",
+        "webhook_secret",
         mode="before",
     )
     @classmethod
@@ -79,6 +87,36 @@ class Settings(BaseSettings):
         if locale not in SUPPORTED_LOCALES:
             raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return locale
+
+    @field_validator("admin_ids_text")
+    @classmethod
+    def _admin_ids(cls, value: str) -> str:
+        for part in value.replace(";", ",").split(","):
+            if part.strip() and not part.strip().lstrip("-").isdigit():
+                raise ValueError("ADMIN_IDS is a comma-separated list of Telegram user ids")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        if not self.webhook_url.startswith("https://") and not self.webhook_url.startswith(
+            "http://"
+        ):
+            raise ValueError("WEBHOOK_URL must be an http(s) URL")
+        if self.http_port == 0:
+            raise ValueError("WEBHOOK_URL needs the HTTP endpoint: set HTTP_PORT")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not _WEBHOOK_SECRET.match(secret):
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return self
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        parts = self.admin_ids_text.replace(";", ",").split(",")
+        return frozenset(int(part) for part in parts if part.strip())
 
     @field_validator("sms_providers")
     @classmethod

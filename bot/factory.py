@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.handlers import get_routers
 from bot.i18n import build_i18n
 from bot.lifespan import on_shutdown, on_startup
+from bot.metrics import Metrics, UpdateCounter
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.throttling import ThrottlingMiddleware
@@ -86,6 +87,8 @@ class Resources:
     worker: Worker | None = None
     worker_task: asyncio.Task[None] | None = None
     web_runner: web.AppRunner | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     def workflow_data(self) -> dict[str, Any]:
         return {
@@ -180,11 +183,13 @@ async def open_resources(
         sandbox.start()
         special[SANDBOX_NAME] = sandbox.http
     budget = ProviderBudget(redis, settings.provider_rps)
+    metrics = Metrics()
     hub = ProviderHub(
         settings.providers,
         http or build_http_client(),
         special=special,
         gate_for=budget.gate_for,
+        observer=metrics.provider_request,
     )
     accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
     activations = ActivationRepo(redis)
@@ -213,6 +218,7 @@ async def open_resources(
         embedded=embedded,
         sandbox=sandbox,
         clock=clock,
+        metrics=metrics,
     )
 
 
@@ -257,6 +263,7 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     )
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
+    dispatcher.update.outer_middleware(UpdateCounter(resources.metrics))
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

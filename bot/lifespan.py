@@ -1,4 +1,8 @@
-"""What happens when polling (or the webhook server) starts and stops."""
+"""What runs beside the bot and the worker, and how it starts and stops.
+
+``on_startup``/``on_shutdown`` are the dispatcher's hooks in ``python -m bot`` (polling or
+webhook mode); ``python -m bot.worker`` calls ``start_side_services`` itself.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
-from bot.web import create_web_app
+from bot.storage.users import PREFIX
+from bot.web import TelegramWebhook, create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
 
@@ -32,23 +39,67 @@ async def set_commands(bot: Bot, resources: Resources) -> None:
         await bot.set_my_commands(bot_commands(i18n, locale), language_code=locale)
 
 
-async def start_worker(bot: Bot, resources: Resources, ctx: WorkerContext) -> None:
-    worker = build_worker(resources, bot, ctx)
-    resources.worker = worker
-    resources.worker_task = asyncio.create_task(worker.run(), name="worker")
+def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
+    """Feed the worker's deliveries into the process's metrics."""
+    metrics = resources.metrics
+
+    def activation(item: object, index: int) -> None:
+        codes = getattr(item, "codes", [])
+        learned = codes[index].at if index < len(codes) else None
+        metrics.code_delivered("activation", learned, ctx.clock())
+
+    ctx.hooks["delivered"] = activation
+    ctx.hooks["rent_delivered"] = lambda *_: metrics.code_delivered("rent", None, ctx.clock())
+    ctx.hooks["mail_delivered"] = lambda *_: metrics.code_delivered("mail", None, ctx.clock())
 
 
-async def start_web(resources: Resources, ctx: WorkerContext) -> None:
-    """Provider webhooks (and health) on HTTP_HOST:HTTP_PORT; HTTP_PORT=0 turns it off."""
+async def healthy(resources: Resources) -> dict[str, bool]:
+    """Redis answers, and a worker loop is alive (this process's, or another's heartbeat)."""
+    try:
+        redis_ok = bool(await asyncio.wait_for(resources.redis.ping(), 2))
+    except (RedisError, OSError, TimeoutError):
+        return {"redis": False, "worker": False}
+    task = resources.worker_task
+    if task is not None:
+        worker_ok = not task.done() and resources.worker is not None and resources.worker.alive()
+    else:
+        found = [key async for key in resources.redis.scan_iter(f"{PREFIX}:worker:*", count=100)]
+        worker_ok = bool(found)
+    return {"redis": redis_ok, "worker": worker_ok}
+
+
+async def start_web(
+    resources: Resources,
+    ctx: WorkerContext,
+    *,
+    dispatcher: Dispatcher | None = None,
+    bot: Bot | None = None,
+) -> None:
+    """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:HTTP_PORT."""
     settings = resources.settings
     if settings.http_port == 0:
         return
-    secret = settings.provider_webhook_secret
+    telegram = None
+    if settings.webhook_url and dispatcher is not None and bot is not None:
+        assert settings.webhook_secret is not None  # the settings insist on it
+        telegram = TelegramWebhook(
+            dispatcher,
+            bot,
+            path=urlparse(settings.webhook_url).path or "/",
+            secret=settings.webhook_secret.get_secret_value(),
+        )
+    provider_secret = settings.provider_webhook_secret
     app = create_web_app(
-        build_activation_poller(resources, ctx),
+        metrics=resources.metrics,
+        health=lambda: healthy(resources),
+        before_scrape=lambda: resources.metrics.refresh_gauges(
+            resources.redis, resources.schedule
+        ),
+        poller=build_activation_poller(resources, ctx),
         providers=frozenset(p.name for p in resources.hub.presets),
-        webhook_secret=secret.get_secret_value() if secret else None,
+        webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
         rent_hook=resources.rent_service.record_webhook,
+        telegram=telegram,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -57,26 +108,47 @@ async def start_web(resources: Resources, ctx: WorkerContext) -> None:
     log.info("HTTP endpoint on %s:%s", settings.http_host, settings.http_port)
 
 
-async def stop_web(resources: Resources) -> None:
+async def start_side_services(
+    bot: Bot,
+    resources: Resources,
+    *,
+    run_worker: bool,
+    dispatcher: Dispatcher | None = None,
+) -> None:
+    ctx = build_context(resources, bot)
+    watch_metrics(ctx, resources)
+    if run_worker:
+        worker = build_worker(resources, bot, ctx)
+        resources.worker = worker
+        resources.worker_task = asyncio.create_task(worker.run(), name="worker")
+    resources.background.append(
+        asyncio.create_task(resources.metrics.keep_flushing(resources.redis), name="stats")
+    )
+    await start_web(resources, ctx, dispatcher=dispatcher, bot=bot)
+
+
+async def stop_side_services(resources: Resources) -> None:
     if resources.web_runner is not None:
         await resources.web_runner.cleanup()
         resources.web_runner = None
+    if resources.worker is not None and resources.worker_task is not None:
+        resources.worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await resources.worker_task
+        resources.worker = resources.worker_task = None
+    for task in resources.background:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    resources.background.clear()
+    with contextlib.suppress(Exception):
+        await resources.metrics.flush(resources.redis)
 
 
-async def stop_worker(resources: Resources) -> None:
-    if resources.worker is None or resources.worker_task is None:
-        return
-    resources.worker.stop()
-    with contextlib.suppress(asyncio.CancelledError):
-        await resources.worker_task
-    resources.worker = resources.worker_task = None
-
-
-async def on_startup(bot: Bot, resources: Resources) -> None:
-    ctx = build_context(resources, bot)
-    if resources.settings.run_worker:
-        await start_worker(bot, resources, ctx)
-    await start_web(resources, ctx)
+async def on_startup(bot: Bot, resources: Resources, dispatcher: Dispatcher) -> None:
+    await start_side_services(
+        bot, resources, run_worker=resources.settings.run_worker, dispatcher=dispatcher
+    )
     try:
         await set_commands(bot, resources)
     except TelegramAPIError as error:
@@ -89,5 +161,4 @@ async def on_startup(bot: Bot, resources: Resources) -> None:
 
 async def on_shutdown(bot: Bot, resources: Resources) -> None:
     log.info("bot stopping")
-    await stop_web(resources)
-    await stop_worker(resources)
+    await stop_side_services(resources)

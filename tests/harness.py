@@ -172,7 +172,7 @@ async def running_harness(
     )
     dispatcher = build_dispatcher(resources)
     harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources, bot))
-    await dispatcher.emit_startup(bot=bot, **dispatcher.workflow_data)
+    await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
     try:
         yield harness
     finally:

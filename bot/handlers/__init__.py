@@ -7,6 +7,7 @@ from aiogram.enums import ChatType
 
 from bot.handlers import (
     activation,
+    admin,
     balance,
     buy,
     errors,
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.include_routers(
         *_detached(
+            admin.router,
             start.router,
             keys.router,
             balance.router,

@@ -1,4 +1,7 @@
-"""``python -m bot.worker``: the worker alone (several may share one Redis); no long polling."""
+"""``python -m bot.worker``: the worker alone (several may share one Redis); no long polling.
+
+It sends through the Bot API and serves its own /healthz and /metrics on HTTP_PORT.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.factory import build_bot, close_resources, open_resources
+from bot.lifespan import start_side_services, stop_side_services
 from bot.logs import setup_logging
-from bot.worker import build_worker
 
 log = logging.getLogger("bot.worker")
 
@@ -20,13 +23,20 @@ log = logging.getLogger("bot.worker")
 async def run(settings: Settings) -> None:
     resources = await open_resources(settings)
     bot = build_bot(settings)
-    worker = build_worker(resources, bot)
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, worker.stop)
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await worker.run()
+        await start_side_services(bot, resources, run_worker=True)
+        assert resources.worker_task is not None
+        # Run until asked to stop, or until the worker loop itself ends.
+        await asyncio.wait(
+            [asyncio.ensure_future(stop.wait()), resources.worker_task],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
     finally:
+        await stop_side_services(resources)
         await bot.session.close()
         await close_resources(resources)
 
@@ -37,7 +47,7 @@ def main() -> int:
     except ValidationError as error:
         print(f"Invalid settings:\n{error}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     if settings.bot_token is None:
         print("BOT_TOKEN is not set: the worker sends codes through the bot", file=sys.stderr)
         return 2

@@ -11,7 +11,10 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Sequence
+
+from redis.exceptions import RedisError
 
 from bot.storage.schedule import Schedule
 from bot.storage.users import PREFIX
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Poll = Callable[[str], Awaitable[float | None]]
 HEARTBEAT_TTL = 30
+HEARTBEAT_EVERY = 5.0
 
 
 class Worker:
@@ -47,25 +51,43 @@ class Worker:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self._on_start = list(on_start)
+        self._last_loop = time.monotonic()
+        self._last_beat = 0.0
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)
         for job in self._on_start:
             # Catch-up work runs beside the loop: new codes must not wait for it.
             self._track(asyncio.create_task(self._guarded(job)))
+        pause = self.idle
         try:
             while not self._stopping.is_set():
-                await self.heartbeat()
-                free = self.batch - len(self._tasks)
-                claimed = await self.schedule.claim(max(free, 0), self.lease) if free > 0 else []
-                for member in claimed:
-                    self._track(asyncio.create_task(self._process(member)))
+                self._last_loop = time.monotonic()
+                try:
+                    claimed = await self._turn()
+                    pause = self.idle
+                except (RedisError, OSError) as error:
+                    # Redis is restarting or unreachable: nothing is lost (leases run out and
+                    # items come back), so wait and try again rather than die.
+                    log.warning("worker cannot reach Redis (%s); retrying", type(error).__name__)
+                    claimed = []
+                    pause = min(pause * 2, 5.0)
                 if not claimed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), self.idle)
+                        await asyncio.wait_for(self._stopping.wait(), pause)
         finally:
             await self._drain()
             log.info("worker %s stopped", self.name)
+
+    async def _turn(self) -> list[str]:
+        if self._last_loop - self._last_beat >= HEARTBEAT_EVERY:
+            await self.heartbeat()
+            self._last_beat = self._last_loop
+        free = self.batch - len(self._tasks)
+        claimed = await self.schedule.claim(free, self.lease) if free > 0 else []
+        for member in claimed:
+            self._track(asyncio.create_task(self._process(member)))
+        return claimed
 
     async def run_once(self) -> int:
         """Claim and process what is due now, and wait for it (tests and benchmarks)."""
@@ -75,6 +97,10 @@ class Worker:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def alive(self, within: float = HEARTBEAT_TTL) -> bool:
+        """The loop went round recently (a stuck loop fails the health check)."""
+        return time.monotonic() - self._last_loop < within
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
@@ -110,9 +136,15 @@ class Worker:
             except asyncio.CancelledError:
                 await self.schedule.release(member, self.ctx.clock())
                 raise
+            except (RedisError, OSError) as error:
+                log.warning("polling %s met a Redis failure: %s", kind, type(error).__name__)
+                next_at = self.ctx.clock() + self.ctx.settings.poll_interval
             except Exception:
                 log.exception("polling %s failed", kind)
-                next_at = self.ctx.clock() + await self.ctx.backoff(ref)
+                try:
+                    next_at = self.ctx.clock() + await self.ctx.backoff(ref)
+                except (RedisError, OSError):
+                    next_at = self.ctx.clock() + self.ctx.settings.poll_interval
         try:
             await self.schedule.release(member, next_at)
         except Exception:

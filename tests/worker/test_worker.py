@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from bot.storage.embedded import EmbeddedRedis
+from bot.lifespan import healthy
 from bot.web import create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
@@ -176,7 +177,9 @@ async def test_webhook_pushes_at_once_and_the_poll_does_not_repeat_it(harness: H
     activation_id = await buy(harness, user)
     ctx = build_context(harness.resources, harness.bot)
     app = create_web_app(
-        build_activation_poller(harness.resources, ctx),
+        metrics=harness.resources.metrics,
+        health=lambda: healthy(harness.resources),
+        poller=build_activation_poller(harness.resources, ctx),
         providers=frozenset({"herosms"}),
         webhook_secret="hook-secret",
     )

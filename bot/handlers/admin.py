@@ -1,0 +1,53 @@
+"""The operator's view: /stats for the Telegram ids in ADMIN_IDS. Read-only, no keys.
+
+Everyone else's /stats falls through to the fallback ("unknown command"): the command's
+existence is not advertised.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from bot.metrics import count_followed, daily_totals
+
+if TYPE_CHECKING:
+    from bot.factory import Resources
+
+
+async def is_admin(message: Message, settings: Settings) -> bool:
+    return message.from_user is not None and message.from_user.id in settings.admin_ids
+
+
+router = Router(name=__name__)
+router.message.filter(is_admin)
+
+
+@router.message(Command("stats"))
+async def stats_command(message: Message, resources: Resources) -> None:
+    redis = resources.redis
+    today = await daily_totals(redis)
+    followed = await count_followed(redis)
+    requests = today.get("provider_requests", 0)
+    errors = today.get("provider_errors", 0)
+    rate = f"{100 * errors / requests:.1f}%" if requests else "—"
+    delivered = sum(count for name, count in today.items() if name.startswith("delivered_"))
+    lines = [
+        "<b>" + _("Statistics (today, UTC)") + "</b>",
+        _("Users: {count}").format(count=await resources.users.count()),
+        _("Open: {activations} activations, {rents} rents, {mails} mailboxes").format(
+            activations=followed["act"], rents=followed["rent"], mails=followed["mail"]
+        ),
+        _("Codes delivered today: {count}").format(count=delivered),
+        _("Provider requests today: {requests}, errors {errors} ({rate})").format(
+            requests=requests, errors=errors, rate=rate
+        ),
+        _("Updates handled today: {count}").format(count=today.get("updates", 0)),
+        _("Queue lag: {seconds} s").format(seconds=f"{await resources.schedule.lag():.1f}"),
+    ]
+    await message.answer("\n".join(lines))

@@ -1,0 +1,178 @@
+"""What the operator sees: Prometheus metrics per process, and daily totals shared in Redis.
+
+Prometheus scrapes each process (bot and workers) on its own ``/metrics``. The operator's
+``/stats`` needs totals across processes, so each process also adds its counts to Redis every
+few seconds (``stats:<day>`` hashes), cheaply and off the hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import Counter as PromCounter
+from redis.asyncio import Redis
+
+from bot.storage.schedule import DUE, LEASES, Schedule
+from bot.storage.users import PREFIX
+
+log = logging.getLogger(__name__)
+
+STATS_TTL = 40 * 24 * 3600
+
+
+def day_key(moment: float | None = None) -> str:
+    when = datetime.fromtimestamp(time.time() if moment is None else moment, UTC)
+    return f"{PREFIX}:stats:{when:%Y%m%d}"
+
+
+class Metrics:
+    """One set of metrics per process (its own registry, so tests can build several)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.updates = PromCounter(
+            "bot_updates_total", "Telegram updates handled", ["type"], registry=self.registry
+        )
+        self.provider_requests = PromCounter(
+            "bot_provider_requests_total",
+            "Requests to providers",
+            ["action"],
+            registry=self.registry,
+        )
+        self.provider_errors = PromCounter(
+            "bot_provider_errors_total",
+            "Provider requests that failed, by action and error",
+            ["action", "error"],
+            registry=self.registry,
+        )
+        self.provider_seconds = Histogram(
+            "bot_provider_request_seconds",
+            "Time a provider request took",
+            ["action"],
+            registry=self.registry,
+        )
+        self.delivered = PromCounter(
+            "bot_codes_delivered_total",
+            "Codes, rent SMS and letters pushed to users",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.delivery_delay = Histogram(
+            "bot_delivery_delay_seconds",
+            "From when the bot learned of a code to when Telegram took the push",
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+            registry=self.registry,
+        )
+        self.open_items = Gauge(
+            "bot_open_items",
+            "Activations, rents and mailboxes being followed",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.queue_lag = Gauge(
+            "bot_queue_lag_seconds",
+            "How late the most overdue item of the schedule is",
+            registry=self.registry,
+        )
+        self._pending: Counter[str] = Counter()
+
+    # --- hooks called by the provider client and the worker ---
+
+    def provider_request(self, action: str, outcome: str, seconds: float) -> None:
+        self.provider_requests.labels(action).inc()
+        self.provider_seconds.labels(action).observe(seconds)
+        self._pending["provider_requests"] += 1
+        if outcome != "ok":
+            self.provider_errors.labels(action, outcome).inc()
+            self._pending["provider_errors"] += 1
+
+    def code_delivered(self, kind: str, learned_at: float | None, now: float) -> None:
+        self.delivered.labels(kind).inc()
+        self._pending[f"delivered_{kind}"] += 1
+        if learned_at is not None:
+            self.delivery_delay.observe(max(0.0, now - learned_at))
+
+    def update_handled(self, kind: str) -> None:
+        self.updates.labels(kind).inc()
+        self._pending["updates"] += 1
+
+    # --- sharing totals ---
+
+    async def flush(self, redis: Redis) -> None:
+        """Add what was counted since the last flush to today's totals in Redis."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, Counter()
+        key = day_key()
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                for field, count in pending.items():
+                    pipe.hincrby(key, field, count)
+                pipe.expire(key, STATS_TTL)
+                await pipe.execute()
+        except Exception:
+            self._pending.update(pending)  # try again with the next flush
+            raise
+
+    async def keep_flushing(self, redis: Redis, interval: float = 5.0) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush(redis)
+            except Exception as error:
+                log.warning("could not share statistics: %s", type(error).__name__)
+
+    async def refresh_gauges(self, redis: Redis, schedule: Schedule) -> Counter[str]:
+        """Open items by kind and the queue lag, read from the shared schedule at scrape time."""
+        counts = await count_followed(redis)
+        for kind in ("act", "rent", "mail"):
+            self.open_items.labels(kind).set(counts.get(kind, 0))
+        self.queue_lag.set(await schedule.lag())
+        return counts
+
+
+class UpdateCounter(BaseMiddleware):
+    """Counts every update the dispatcher handles, by type."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if isinstance(event, Update):
+            self.metrics.update_handled(event.event_type)
+        return await handler(event, data)
+
+
+async def count_followed(redis: Redis) -> Counter[str]:
+    """Items on the shared schedule by kind (act, rent, mail): what is being followed."""
+    counts: Counter[str] = Counter()
+    for key in (DUE, LEASES):
+        async for member, _score in redis.zscan_iter(key):
+            text = member.decode() if isinstance(member, bytes) else str(member)
+            counts[text.partition(":")[0]] += 1
+    return counts
+
+
+async def daily_totals(redis: Redis, moment: float | None = None) -> dict[str, int]:
+    raw = await redis.hgetall(day_key(moment))
+    totals: dict[str, int] = {}
+    for field, value in raw.items():
+        name = field.decode() if isinstance(field, bytes) else str(field)
+        with contextlib.suppress(ValueError):
+            totals[name] = int(value)
+    return totals
