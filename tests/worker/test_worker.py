@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.storage.embedded import EmbeddedRedis
 from bot.lifespan import healthy
+from bot.storage.embedded import EmbeddedRedis
 from bot.web import create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
