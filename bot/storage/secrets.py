@@ -11,6 +11,7 @@ import base64
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -75,8 +76,9 @@ def load_or_create_secret(configured: SecretStr | None, data_dir: Path) -> Secre
             return SecretStr(value)
     data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    tmp = data_dir / f".{SECRET_FILE}.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A unique temporary name: containers sharing the volume may well have the same pid.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{SECRET_FILE}.", dir=data_dir)
+    tmp = Path(tmp_name)
     with os.fdopen(fd, "w") as handle:
         handle.write(value)
     try:
