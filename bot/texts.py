@@ -106,6 +106,8 @@ def _describe(exc: BaseException, name: str) -> str:
             return _("{provider} does not offer this operator here.").format(provider=name)
         case pe.BadStatus():
             return _("{provider} refused this step in the current state.").format(provider=name)
+        case pe.AdditionalServiceError():
+            return _("{provider} cannot add this service to this number.").format(provider=name)
         case pe.BadSite():
             return _("That does not look like a site address, for example apple.com.")
         case pe.BlockedSite():

@@ -21,7 +21,12 @@ from bot.accounts import Accounts, UserAccount
 from bot.catalogue import country as country_info
 from bot.catalogue import search_services, service_name
 from bot.handlers.buy import BuyFlow, open_flow, show_options
-from bot.keyboards.callbacks import ActAction, ActCallback, HistoryCallback
+from bot.keyboards.callbacks import (
+    ActAction,
+    ActCallback,
+    AdditionalCallback,
+    HistoryCallback,
+)
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
@@ -135,6 +140,8 @@ async def card_button(
             await _offer_extra(query, message, activation, account, locale)
         case ActAction.EXTRA_CONFIRM:
             await _buy_extra(query, message, activation, account, activation_service, locale)
+        case ActAction.ADDITIONAL:
+            await _offer_additional(query, message, activation, account, catalogue, locale)
 
 
 async def _status_action(
@@ -234,6 +241,67 @@ async def _buy_extra(
     if message is not None:
         await edit_text(message, *await render(new, account, service, locale))
         await service.set_card(new.ref, message.message_id)
+
+
+async def _offer_additional(
+    query: CallbackQuery,
+    message: Message | None,
+    activation: Activation,
+    account: UserAccount,
+    catalogue: CatalogueService,
+    locale: str,
+) -> None:
+    if not activation.forward or not account.supports(Feature.ADDITIONAL_SERVICE):
+        await query.answer(_("This number has no call forwarding."), show_alert=True)
+        return
+    await query.answer()
+    codes = [c for c in await catalogue.service_codes(account) if c != activation.service]
+    builder = InlineKeyboardBuilder()
+    for code in codes[:12]:
+        builder.button(
+            text=service_name(code, locale),
+            callback_data=AdditionalCallback(id=activation.id, service=code),
+        )
+    builder.adjust(2)
+    if message is not None:
+        await message.answer(
+            _("Which service should also use +{phone}?").format(phone=escape(activation.phone)),
+            reply_markup=builder.as_markup(),
+        )
+
+
+@router.callback_query(AdditionalCallback.filter())
+async def additional_chosen(
+    query: CallbackQuery,
+    callback_data: AdditionalCallback,
+    accounts: Accounts,
+    catalogue: CatalogueService,
+    activation_service: ActivationService,
+    i18n: I18n,
+) -> None:
+    user_id = query.from_user.id
+    parent = await activation_service.activations.find(user_id, callback_data.id)
+    if parent is None:
+        await query.answer(_("This is not one of your numbers."), show_alert=True)
+        return
+    account = await accounts.get(user_id)
+    if not await catalogue.is_service(account, callback_data.service):
+        await query.answer(_("This service is not offered."), show_alert=True)
+        return
+    purchase = await activation_service.buy_additional(account, parent, callback_data.service)
+    if purchase.busy:
+        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
+        return
+    if purchase.error is not None or purchase.activation is None:
+        error = purchase.error or pe.MalformedResponse("no activation", "")
+        await query.answer(describe_error(error, account.preset.title), show_alert=True)
+        return
+    await query.answer(_("Bought!"))
+    new = purchase.activation
+    if isinstance(query.message, Message):
+        text, markup = await render(new, account, activation_service, i18n.current_locale)
+        await edit_text(query.message, text, markup)
+        await activation_service.set_card(new.ref, query.message.message_id)
 
 
 # --- lists ---

@@ -241,6 +241,7 @@ def _options_from(data: dict[str, Any]) -> BuyOptions:
         operator=data.get("operator") or None,
         max_price=Decimal(max_price) if max_price else None,
         verification=bool(data.get("verify")),
+        forward=bool(data.get("forward")),
         phone_exception=list(data.get("exclude") or []),
     )
 
@@ -290,7 +291,12 @@ async def show_options(flow: Flow, target: Target) -> None:
         )
     if options.verification:
         lines.append(_("The code comes as an incoming call."))
+    if options.forward:
+        lines.append(_("With call forwarding: more services can be added to this number later."))
     token = await flow.service.draft(account.user_id, options)
+    forward = None
+    if account.supports(Feature.ADDITIONAL_SERVICE) and not options.is_multi:
+        forward = _("Call forwarding: on") if options.forward else _("Call forwarding: off")
     verification = None
     if account.supports(Feature.CALL_VERIFICATION) and not options.is_multi:
         verification = (
@@ -308,6 +314,7 @@ async def show_options(flow: Flow, target: Target) -> None:
         else _("Set a max price"),
         clear_max_price=_("Remove max price") if options.max_price is not None else None,
         verification=verification,
+        forward=forward,
         exclude=None if options.is_multi else _("Exclude prefixes"),
         clear_exclude=_("Remove exclusions") if options.phone_exception else None,
         buy=_("Buy for {price}").format(price=money(price)),
@@ -510,6 +517,11 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
                 await query.answer(_("This provider has no call verification."), show_alert=True)
                 return
             await state.update_data(verify=not data.get("verify"))
+        case BuyAction.FORWARD:
+            if not account.supports(Feature.ADDITIONAL_SERVICE):
+                await query.answer(_("This provider has no call forwarding."), show_alert=True)
+                return
+            await state.update_data(forward=not data.get("forward"))
         case BuyAction.EXCLUDE:
             await state.set_state(BuyFlow.exclude)
             await show(

@@ -124,6 +124,7 @@ class OptionLabels:
     max_price: str | None  # None: not for this purchase (several services)
     clear_max_price: str | None
     verification: str | None  # None: the provider has no call verification
+    forward: str | None  # None: the provider has no call forwarding
     exclude: str | None
     clear_exclude: str | None
     buy: str
@@ -147,6 +148,8 @@ def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
         second.append(_button(labels.exclude, BuyAction.EXCLUDE))
     if second:
         builder.row(*second)
+    if labels.forward is not None:
+        builder.row(_button(labels.forward, BuyAction.FORWARD))
     clears = []
     if labels.clear_max_price:
         clears.append(_button(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))

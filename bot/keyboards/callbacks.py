@@ -47,6 +47,7 @@ class ActAction(StrEnum):
     EXTRA = "ex"
     EXTRA_CONFIRM = "eo"
     SHOW = "sh"
+    ADDITIONAL = "ad"
 
 
 class ActCallback(CallbackData, prefix="a"):
@@ -54,6 +55,13 @@ class ActCallback(CallbackData, prefix="a"):
 
     action: ActAction
     id: int
+
+
+class AdditionalCallback(CallbackData, prefix="ad"):
+    """Buy ``service`` on the forwarding number of activation ``id`` (getAdditionalService)."""
+
+    id: int
+    service: str
 
 
 class BuyAction(StrEnum):
@@ -77,6 +85,7 @@ class BuyAction(StrEnum):
     CANCEL = "x"
     MULTI = "mu"
     MULTI_DONE = "md"
+    FORWARD = "fw"
 
 
 class BuyCallback(CallbackData, prefix="b"):

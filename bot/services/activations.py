@@ -182,6 +182,7 @@ class ActivationService:
             "max_price": options.max_price,
             "phone_exception": options.phone_exception or None,
             "verification": options.verification,
+            "forward": options.forward,
         }
         if account.supports(Feature.NUMBER_V2):
             bought = await client.get_number_v2(options.service, options.country, **common)
@@ -239,6 +240,7 @@ class ActivationService:
             created_at=now,
             expires_at=now + lifetime_for(service),
             verification=options.verification,
+            forward=options.forward,
             options=options,
             waiting_since=now,
         )
@@ -355,6 +357,36 @@ class ActivationService:
                 return record
 
             await self.activations.update(parent.ref, link)
+            return Purchase(activation=activation)
+        finally:
+            await self.orders.unlock(account.user_id, lock)
+
+    async def buy_additional(
+        self, account: UserAccount, parent: Activation, service: str
+    ) -> Purchase:
+        """Another service on a forwarding number that got its first code."""
+        lock = await self.orders.lock(account.user_id)
+        if lock is None:
+            return Purchase(busy=True)
+        try:
+            try:
+                number = await account.client.get_additional_service(parent.id, service)
+            except pe.ProviderError as error:
+                return Purchase(error=error)
+            now = self.clock()
+            activation = Activation(
+                id=number.activation_id,
+                user_id=account.user_id,
+                provider=account.provider,
+                service=service,
+                phone=number.phone or parent.phone,
+                country=parent.country,
+                operator=parent.operator,
+                created_at=now,
+                expires_at=now + lifetime_for(service),
+                waiting_since=now,
+            )
+            await self._follow(activation)
             return Purchase(activation=activation)
         finally:
             await self.orders.unlock(account.user_id, lock)

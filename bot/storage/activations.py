@@ -52,6 +52,7 @@ class BuyOptions(BaseModel):
     max_price: Decimal | None = None
     verification: bool = False
     phone_exception: list[str] = Field(default_factory=list)
+    forward: bool = False  # a number with call forwarding (it can take additional services)
     #: Several services on one number (getMultiServiceNumber); ``service`` is the first.
     services: list[str] = Field(default_factory=list)
 
@@ -85,6 +86,7 @@ class Activation(BaseModel):
     waiting_since: float | None = None  # purchase or the last "Another code": a code is likely
     extra_ref: str | None = None  # the reuse of this number bought with "Use again"
     group: list[str] = Field(default_factory=list)  # refs sharing this number (multi-service)
+    forward: bool = False  # bought with call forwarding: additional services can be added
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
     changed_at: float = 0.0  # when the user last acted: provider snapshots older than it lie
 

@@ -246,6 +246,11 @@ def card_keyboard(
                     text=_("Another code"),
                     callback_data=ActCallback(action=ActAction.ANOTHER, id=ident),
                 )
+            if activation.forward:
+                builder.button(
+                    text=_("Add a service"),
+                    callback_data=ActCallback(action=ActAction.ADDITIONAL, id=ident),
+                )
         case State.RETRY:
             builder.button(
                 text=_("Finish"), callback_data=ActCallback(action=ActAction.FINISH, id=ident)

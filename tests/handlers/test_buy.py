@@ -493,3 +493,49 @@ async def test_several_services_on_one_number(tmp_path):
         assert "• Telegram: ✅ finished" in card.text
         assert "• WhatsApp: ✅ finished" in card.text
         assert "Buy again" in card.button_texts
+
+
+async def test_call_forwarding_and_an_additional_service(tmp_path):
+    from bot.keyboards.callbacks import AdditionalCallback
+    from tests.harness import PROVIDER_URL, running_harness
+
+    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
+        user = harness.user()
+        await user.send("/start")
+        await user.press("mine")
+        await user.send(GOOD_KEY)
+        await user.send("/buy ot 0")
+        await user.press("Call forwarding: off")
+        assert "With call forwarding" in user.last().text
+        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+        await user.press(buy_button)
+        card = user.last()
+        parent_id = max(harness.emulator.activations)
+        assert harness.emulator.activations[parent_id].forward
+        harness.emulator.deliver_sms(parent_id, "Your code 5151", code="5151")
+        await harness.poll()
+        await user.press("Add a service", card.message_id)
+        offer = user.last()
+        assert "Which service should also use" in offer.text
+        await user.press("Telegram", offer.message_id)
+        assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
+        data = AdditionalCallback(id=parent_id, service="av").pack()
+        query = await user.press_data(offer.message_id, data)
+        assert user.answer(query) == "Bought!"
+        added = max(harness.emulator.activations)
+        assert added != parent_id
+        assert (
+            harness.emulator.activations[added].phone
+            == harness.emulator.activations[parent_id].phone
+        )
+        assert (
+            "Waiting for the SMS"
+            in next(m for m in user.chat if m.message_id == offer.message_id).text
+        )
+        # Another user cannot add services to this number.
+        intruder = harness.user(first_name="Mallory")
+        await intruder.send("/help")
+        calls = len(harness.emulator.calls)
+        query = await intruder.press_data(intruder.last().message_id, data)
+        assert intruder.answer(query) == "This is not one of your numbers."
+        assert len(harness.emulator.calls) == calls
