@@ -218,6 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
         step = args.poll_interval / 10
         horizon = START + 21 * 60
+        await resources.redis.config_resetstat()
         cpu_started = time.process_time()
         wall_started = time.perf_counter()
         while emulator.clock.now() < horizon:
@@ -263,6 +264,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if (ref, 0) in delivered_at
         ]
         requests = sum(counting.actions.values())
+        commandstats = await resources.redis.info("commandstats")
+        redis_commands = {
+            name.removeprefix("cmdstat_"): int(stats["calls"])
+            for name, stats in commandstats.items()
+            if isinstance(stats, dict)
+        }
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         thousands = len(activations) / 1000
         await close_resources(resources)
@@ -282,6 +289,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "delay_p50": percentile(delays, 0.50),
             "delay_p99": percentile(delays, 0.99),
             "polls": sum(polls.values()),
+            "redis_commands": redis_commands,
             "cpu_seconds": cpu,
             "cpu_fakes": counting.cpu + telegram.cpu,
             "cpu_per_1000": cpu / thousands,
@@ -299,7 +307,9 @@ def report(result: dict[str, Any], out: Iterable[str] = ()) -> str:
         f"({result['requests']} requests: {result['requests_by_action']})",
         f"delivery delay after arrival, in poll intervals: p50 {result['delay_p50']:.2f}, "
         f"p99 {result['delay_p99']:.2f}",
-        f"polls: {result['polls']} ({result['polls'] / result['activations']:.1f} per activation)",
+        f"polls: {result['polls']} ({result['polls'] / result['activations']:.1f} per activation)"
+        f"; Redis commands per poll: "
+        f"{sum(result['redis_commands'].values()) / max(1, result['polls']):.1f}",
         f"CPU seconds per 1,000 activations: {result['cpu_per_1000']:.2f} "
         f"(bot side {result['cpu_seconds']:.1f} s; emulator and fake Telegram, excluded: "
         f"{result['cpu_fakes']:.1f} s; wall {result['wall_seconds']:.1f} s)",

@@ -12,6 +12,7 @@ the caller must look at the provider's state instead of buying again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -198,6 +199,11 @@ class ProviderClient:
     @property
     def endpoint(self) -> str:
         return self._endpoint
+
+    @property
+    def key_fingerprint(self) -> str:
+        """Names the key without revealing it (to tell whether it changed)."""
+        return fingerprint(self._key.get_secret_value())
 
     # --- transport ---
 
@@ -782,6 +788,10 @@ class ProviderClient:
         action = "buyPartnerProduct"
         answer = await self._call(action, productId=product_id)
         return self._model(action, PartnerProduct, self._object(action, answer), answer.raw)
+
+
+def fingerprint(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 def _purchase_params(

@@ -11,16 +11,26 @@ each.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
+import time
+from dataclasses import dataclass
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.provider.models import ActivationAction, ActivationStatus, ActiveActivation
+from bot.provider.client import fingerprint
+from bot.provider.models import (
+    ActivationAction,
+    ActivationState,
+    ActivationStatus,
+    ActiveActivation,
+)
 from bot.provider.presets import Feature
 from bot.services.activations import (
     ActivationService,
@@ -42,6 +52,19 @@ GIVE_UP_AFTER = 3600.0
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 60
+
+
+USER_VIEW_SECONDS = 1.0
+
+#: When a user's active list was fetched (the bot's clock), and its entries by id.
+Snapshot = tuple[float, dict[int, ActiveActivation]]
+
+
+@dataclass(frozen=True, slots=True)
+class _UserView:
+    read_at: float  # monotonic: wall time, whatever the bot's clock says
+    paused: bool
+    account: UserAccount | None  # None: no usable key
 
 
 def milestone(activation: Activation, now: float) -> int | None:
@@ -79,12 +102,43 @@ class ActivationPoller:
         self.service = service
         self.accounts = accounts
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
-        self._parsed: dict[str, tuple[float, dict[int, ActiveActivation]]] = {}
+        self._parsed: dict[str, Snapshot] = {}
+        self._inflight: dict[str, asyncio.Future[Snapshot | None]] = {}
+        self._views: dict[int, _UserView] = {}
 
     @property
     def _cancel_before(self) -> float | None:
         settings = self.ctx.settings
         return settings.auto_cancel_before if settings.auto_cancel else None
+
+    async def _user(self, user_id: int) -> _UserView:
+        """What every poll of this user's items needs, read at most once a second.
+
+        A user's items tend to come due together; one read serves them all. A second of
+        staleness is harmless: a refused key is checked again before anything is paused.
+        """
+        cached = self._views.get(user_id)
+        if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
+            return cached
+        paused = await self.ctx.users.is_paused(user_id)
+        try:
+            account: UserAccount | None = await self.accounts.get(user_id)
+        except (NoKeyConnected, ProviderUnavailable):
+            account = None
+        view = _UserView(time.monotonic(), paused, account)
+        if len(self._views) > 50_000:
+            self._views.clear()
+        self._views[user_id] = view
+        return view
+
+    async def _key_refused(self, account: UserAccount, user_id: int) -> None:
+        self._views.pop(user_id, None)
+        credentials = await self.ctx.users.get_credentials(user_id)
+        if credentials is not None and (
+            fingerprint(credentials.api_key.get_secret_value()) != account.client.key_fingerprint
+        ):
+            return  # the user has just replaced the key: the new one gets its chance
+        await self.ctx.key_refused(user_id, account.preset.title)
 
     async def poll(self, ref: str) -> float | None:
         ctx = self.ctx
@@ -95,11 +149,11 @@ class ActivationPoller:
         if not activation.is_open:
             await self.deliver(activation)
             return None
-        if await ctx.users.is_paused(activation.user_id):
+        view = await self._user(activation.user_id)
+        if view.paused:
             return now + 600
-        try:
-            account = await self.accounts.get(activation.user_id)
-        except (NoKeyConnected, ProviderUnavailable):
+        account = view.account
+        if account is None:
             return None  # the key is gone: nothing left to ask the provider with
         if account.provider != activation.provider:
             return None
@@ -107,7 +161,7 @@ class ActivationPoller:
         try:
             status = await self._status(account, activation)
         except pe.AuthError:
-            await ctx.key_refused(activation.user_id, account.preset.title)
+            await self._key_refused(account, activation.user_id)
             return now + 600
         except pe.NoActivation:
             return await self._close_unknown(activation)
@@ -131,7 +185,9 @@ class ActivationPoller:
                 updated.milestone = milestone(updated, now)
             return updated
 
-        if change(activation.model_copy(deep=True)) == activation:
+        if _nothing_new(activation, status, caller, now) or (
+            change(activation.model_copy(deep=True)) == activation
+        ):
             before = after = activation  # nothing new: most polls end here, without a write
         else:
             before, after = await self.service.activations.update(ref, change)
@@ -151,9 +207,11 @@ class ActivationPoller:
         client = account.client
         if not account.supports(Feature.ACTIVE_LIST):
             return await client.get_status(activation.id)
-        if await self.service.activations.open_count(activation.user_id) < BATCH_FROM:
-            return await client.get_status(activation.id)
-        snapshot = await self._snapshot(account)
+        snapshot = self._fresh_snapshot(account)
+        if snapshot is None:
+            if await self.service.activations.open_count(activation.user_id) < BATCH_FROM:
+                return await client.get_status(activation.id)
+            snapshot = await self._snapshot(account)
         # A snapshot from before the user's last action may show what that action replaced.
         if snapshot is None or snapshot[0] <= activation.changed_at:
             return await client.get_status(activation.id)
@@ -173,28 +231,83 @@ class ActivationPoller:
             return None  # the code still comes through getStatus
         return call.phone
 
-    async def _snapshot(
-        self, account: UserAccount
-    ) -> tuple[float, dict[int, ActiveActivation]] | None:
-        """The user's active list, fetched at most once per ~0.7 poll intervals."""
+    def _snapshot_key(self, account: UserAccount) -> str:
+        return f"{PREFIX}:snap:{account.provider}:{account.user_id}"
+
+    def _fresh_for(self) -> float:
+        return max(0.2, self.ctx.settings.poll_interval * 0.7)
+
+    def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
+        """The user's snapshot if this process parsed it recently: no Redis needed."""
+        known = self._parsed.get(self._snapshot_key(account))
+        if known is not None and self.ctx.clock() - known[0] < self._fresh_for():
+            return known
+        return None
+
+    async def _snapshot(self, account: UserAccount) -> Snapshot | None:
+        """The user's active list, fetched at most once per ~0.7 poll intervals.
+
+        Sibling polls in this process wait for the fetch in flight; a fetch running in another
+        process is waited for briefly through Redis. None: this poll should ask on its own.
+        """
+        key = self._snapshot_key(account)
+        inflight = self._inflight.get(key)
+        if inflight is not None:
+            return await asyncio.shield(inflight)
+        future: asyncio.Future[Snapshot | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._load_snapshot(account, key)
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: a failure is reported by the fetching poll
+
+    async def _load_snapshot(self, account: UserAccount, key: str) -> Snapshot | None:
         ctx = self.ctx
         redis = ctx.redis
-        fresh_for = max(0.2, ctx.settings.poll_interval * 0.7)
-        key = f"{PREFIX}:snap:{account.provider}:{account.user_id}"
-        raw = await redis.get(key)
-        data = json.loads(raw) if raw is not None else None
+        fresh_for = self._fresh_for()
+        data = await self._stored_snapshot(key, fresh_for)
+        if data is None:
+            if await redis.set(f"{key}:lock", 1, nx=True, px=int(fresh_for * 1000)):
+                fetched_at = ctx.clock()
+                try:
+                    listing = await account.client.get_active_activations()
+                finally:
+                    await redis.delete(f"{key}:lock")
+                data = {
+                    "at": fetched_at,
+                    "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
+                }
+                await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
+            else:
+                # Another process is fetching it: its answer is a moment away.
+                for _ in range(10):
+                    await asyncio.sleep(0.05)
+                    data = await self._stored_snapshot(key, fresh_for)
+                    if data is not None:
+                        break
+                else:
+                    return None
+        return self._parse(key, data)
+
+    async def _stored_snapshot(self, key: str, fresh_for: float) -> dict[str, Any] | None:
+        raw = await self.ctx.redis.get(key)
+        if raw is None:
+            return None
+        data: dict[str, Any] = json.loads(raw)
         # Freshness is judged by the bot's clock; the Redis expiry only clears leftovers.
-        if data is None or ctx.clock() - float(data["at"]) >= fresh_for:
-            if not await redis.set(f"{key}:lock", 1, nx=True, px=int(fresh_for * 1000)):
-                return None  # someone else is fetching it: this poll asks on its own
-            fetched_at = ctx.clock()
-            listing = await account.client.get_active_activations()
-            data = {
-                "at": fetched_at,
-                "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
-            }
-            await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
-            await redis.delete(f"{key}:lock")
+        if self.ctx.clock() - float(data["at"]) >= fresh_for:
+            return None
+        return data
+
+    def _parse(self, key: str, data: dict[str, Any]) -> Snapshot:
         at = float(data["at"])
         cached = self._parsed.get(key)
         if cached is not None and cached[0] == at:
@@ -296,6 +409,22 @@ class ActivationPoller:
                 now=now,
             )
         await ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
+
+
+def _nothing_new(
+    activation: Activation, status: ActivationStatus, caller: str | None, now: float
+) -> bool:
+    """The usual poll answer, "still as it was", recognised without copying the record."""
+    if caller or now > activation.expires_at or milestone(activation, now) != activation.milestone:
+        return False
+    state = status.state
+    if state is ActivationState.WAIT_CODE:
+        return activation.state in {State.WAITING, State.RETRY}
+    if state is ActivationState.WAIT_RETRY:
+        return activation.state is State.RETRY
+    if state is ActivationState.CODE_RECEIVED:
+        return activation.state is State.CODE and status.code == activation.last_code
+    return False
 
 
 def _card_changed(before: Activation, after: Activation) -> bool:
