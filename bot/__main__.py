@@ -8,11 +8,10 @@ import signal
 import sys
 
 from aiogram import Bot, Dispatcher
-from pydantic import ValidationError
 
+from bot.cli import start
 from bot.config import Settings
 from bot.factory import Resources, build_bot, build_dispatcher, close_resources, open_resources
-from bot.logs import setup_logging
 
 log = logging.getLogger("bot")
 
@@ -61,17 +60,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> int:
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"Invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    setup_logging(settings)
-    if settings.bot_token is None:
-        print("BOT_TOKEN is not set: put it in the environment or in .env", file=sys.stderr)
-        return 2
-    asyncio.run(run(settings))
-    return 0
+    return start(run, no_token="BOT_TOKEN is not set: put it in the environment or in .env")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,13 @@ user from locking their own account out, whichever process sends the requests.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import random
-import time
 
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.provider.client import RequestGate
+from bot.storage.rate import wait_for_slot
 from bot.storage.users import PREFIX
 
 
@@ -30,17 +28,9 @@ class ProviderBudget:
         # The key itself never goes into Redis: a short digest names the budget.
         digest = hashlib.sha256(f"{provider}:{api_key.get_secret_value()}".encode()).hexdigest()
 
+        name = f"{PREFIX}:budget:{digest[:20]}"
+
         async def wait_turn() -> None:
-            while True:
-                now = time.time()
-                second = int(now)
-                counter = f"{PREFIX}:budget:{digest[:20]}:{second}"
-                async with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.incr(counter)
-                    pipe.expire(counter, 3)
-                    used, _ = await pipe.execute()
-                if int(used) <= self._rps:
-                    return
-                await asyncio.sleep(second + 1 - now + random.uniform(0, 0.05))
+            await wait_for_slot(self._redis, name, self._rps)
 
         return wait_turn

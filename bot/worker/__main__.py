@@ -10,12 +10,10 @@ import logging
 import signal
 import sys
 
-from pydantic import ValidationError
-
+from bot.cli import start
 from bot.config import Settings
 from bot.factory import build_bot, close_resources, open_resources
 from bot.lifespan import start_side_services, stop_side_services
-from bot.logs import setup_logging
 
 log = logging.getLogger("bot.worker")
 
@@ -42,17 +40,7 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> int:
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        print(f"Invalid settings:\n{error}", file=sys.stderr)
-        return 2
-    setup_logging(settings)
-    if settings.bot_token is None:
-        print("BOT_TOKEN is not set: the worker sends codes through the bot", file=sys.stderr)
-        return 2
-    asyncio.run(run(settings))
-    return 0
+    return start(run, no_token="BOT_TOKEN is not set: the worker sends codes through the bot")
 
 
 if __name__ == "__main__":

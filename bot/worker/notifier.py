@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
-import time
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -24,6 +22,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from redis.asyncio import Redis
 
+from bot.storage.rate import wait_for_slot
 from bot.storage.users import PREFIX, UserRepo
 from bot.telegram import is_harmless
 
@@ -58,22 +57,11 @@ class Notifier:
         self._chat_interval_ms = int(chat_interval * 1000)
 
     async def _wait_turn(self, chat_id: int) -> None:
-        while True:
-            now = time.time()
-            second = int(now)
-            key = f"{PREFIX}:tg:rate:{second}"
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, 3)
-                count, _ = await pipe.execute()
-            if int(count) > self._global_rate:
-                await asyncio.sleep(second + 1 - now + random.uniform(0, 0.05))
-                continue
-            if self._chat_interval_ms <= 0:
-                return
-            chat_key = f"{PREFIX}:tg:chat:{chat_id}"
-            if await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
-                return
+        await wait_for_slot(self._redis, f"{PREFIX}:tg:rate", self._global_rate)
+        if self._chat_interval_ms <= 0:
+            return
+        chat_key = f"{PREFIX}:tg:chat:{chat_id}"
+        while not await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
             wait_ms = await self._redis.pttl(chat_key)
             await asyncio.sleep(max(0.05, (wait_ms if wait_ms > 0 else 100) / 1000))
 
