@@ -11,7 +11,14 @@ from aiogram import Bot, Dispatcher
 
 from bot.cli import start
 from bot.config import Settings
-from bot.factory import Resources, build_bot, build_dispatcher, close_resources, open_resources
+from bot.factory import (
+    UPDATES_IN_FLIGHT,
+    Resources,
+    build_bot,
+    build_dispatcher,
+    close_resources,
+    open_resources,
+)
 
 log = logging.getLogger("bot")
 
@@ -20,7 +27,12 @@ async def run_polling(bot: Bot, dispatcher: Dispatcher) -> None:
     # A webhook left from an earlier deployment would make getUpdates fail with 409.
     await bot.delete_webhook(drop_pending_updates=False)
     # aiogram stops polling on SIGINT/SIGTERM and closes the bot's session itself.
-    await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+    await dispatcher.start_polling(
+        bot,
+        handle_signals=True,
+        close_bot_session=True,
+        tasks_concurrency_limit=UPDATES_IN_FLIGHT,
+    )
 
 
 async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) -> None:

@@ -23,7 +23,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
 from aiohttp import web
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.accounts import Accounts
 from bot.config import Settings
@@ -57,6 +57,9 @@ from bot.worker.runner import Worker
 log = logging.getLogger(__name__)
 
 SANDBOX_SMS_DELAY = 8.0
+REDIS_CONNECTIONS = 200
+#: Updates handled at once by one polling process (the rest wait their turn).
+UPDATES_IN_FLIGHT = 100
 SANDBOX_RENT_SMS_INTERVAL = 90.0
 SANDBOX_STATE = "sandbox.json"
 SANDBOX_BALANCE = Decimal("100")
@@ -151,7 +154,10 @@ async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
     if url is None:
         embedded = EmbeddedRedis(settings.data_dir / "redis")
         url = await embedded.start()
-    redis = Redis.from_url(url)
+    # A blocking pool: under a burst of updates a command waits for a free connection instead
+    # of failing with "Too many connections".
+    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=30)
+    redis = Redis(connection_pool=pool)
     try:
         await redis.ping()
     except Exception:

@@ -42,6 +42,10 @@ def _button(text: str, action: BuyAction, value: str = "") -> InlineKeyboardButt
     )
 
 
+def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
 def services_keyboard(
     items: Sequence[tuple[str, str]],
     page: int,
@@ -52,20 +56,21 @@ def services_keyboard(
     done: str | None = None,
 ) -> InlineKeyboardMarkup:
     """``items``: (code, label) of this page; ``multi`` switches several-services mode,
-    ``done`` goes on with the services picked in it."""
-    builder = InlineKeyboardBuilder()
-    for code, label in items:
-        builder.button(text=label, callback_data=BuyCallback(action=BuyAction.SERVICE, value=code))
-    builder.adjust(2)
+    ``done`` goes on with the services picked in it.
+
+    Built as rows directly: aiogram's builder copies the whole keyboard on every button, and
+    this one is drawn on every /buy.
+    """
+    rows = _pairs([_button(label, BuyAction.SERVICE, code) for code, label in items])
     nav = _nav_row(page, pages, BuyAction.SERVICE_PAGE)
     if nav:
-        builder.row(*nav)
+        rows.append(nav)
     if done is not None:
-        builder.row(_button("✅ " + done, BuyAction.MULTI_DONE))
+        rows.append([_button("✅ " + done, BuyAction.MULTI_DONE)])
     if multi is not None:
-        builder.row(_button(multi, BuyAction.MULTI))
-    builder.row(_button("✖ " + cancel, BuyAction.CANCEL))
-    return builder.as_markup()
+        rows.append([_button(multi, BuyAction.MULTI)])
+    rows.append([_button("✖ " + cancel, BuyAction.CANCEL)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def service_choices_keyboard(
@@ -97,25 +102,26 @@ def countries_keyboard(
     back: str,
     cancel: str,
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for country_id, label in items:
-        builder.row(_button(label, BuyAction.COUNTRY, str(country_id)))
+    rows = [[_button(label, BuyAction.COUNTRY, str(country_id))] for country_id, label in items]
     nav = _nav_row(page, pages, BuyAction.COUNTRY_PAGE)
     if nav:
-        builder.row(*nav)
+        rows.append(nav)
     options = [("price", sorts.price), ("count", sorts.count)]
     if sorts.rate is not None:
         options.append(("rate", sorts.rate))
-    builder.row(
-        *(
+    rows.append(
+        [
             _button(("✓ " if key == sort else "") + label, BuyAction.SORT, key)
             for key, label in options
-        )
+        ]
     )
-    builder.row(
-        _button("◀ " + back, BuyAction.TO_SERVICES, "0"), _button("✖ " + cancel, BuyAction.CANCEL)
+    rows.append(
+        [
+            _button("◀ " + back, BuyAction.TO_SERVICES, "0"),
+            _button("✖ " + cancel, BuyAction.CANCEL),
+        ]
     )
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,11 @@ class UserLocaleMiddleware(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale
-        chosen = await self._users.get_locale(user.id)
+        chosen, remembered = await self._users.locales(user.id)
         if chosen in SUPPORTED_LOCALES:
             return chosen
         locale = pick_locale(user.language_code, self.i18n.default_locale)
-        # The worker writes to users outside any update: it needs to know their language.
-        await self._users.remember_telegram_locale(user.id, locale)
+        if locale != remembered:
+            # The worker writes to users outside any update: it needs to know their language.
+            await self._users.remember_telegram_locale(user.id, locale)
         return locale

@@ -116,6 +116,14 @@ class UserRepo:
 
     # --- the locale for messages the bot sends on its own ---
 
+    async def locales(self, user_id: int) -> tuple[str | None, str | None]:
+        """The chosen language and the one Telegram reported last, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(user_key(user_id, "locale"))
+            pipe.hget(user_key(user_id), "tg_locale")
+            chosen, seen = await pipe.execute()
+        return _text(chosen), _text(seen)
+
     async def remember_telegram_locale(self, user_id: int, locale: str) -> None:
         await self._redis.hset(user_key(user_id), "tg_locale", locale)
 
