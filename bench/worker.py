@@ -14,6 +14,9 @@ of numbers (--no-code) never gets one and is auto-cancelled before it expires. M
 (--finish-share) tap Finish --finish-after seconds after their code; the rest leave the
 number open until it expires.
 
+``python -m bench.worker scaling`` measures instead how throughput grows with worker processes
+(see bench/scaling.py).
+
 Prints: provider requests per delivered code, delivery delay after arrival (p50/p99, in poll
 intervals), CPU seconds and peak memory per 1,000 activations, codes lost and duplicated.
 """
@@ -322,6 +325,11 @@ def report(result: dict[str, Any], out: Iterable[str] = ()) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["scaling"]:
+        from bench import scaling
+
+        return scaling.main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activations", type=int, default=10_000)
     parser.add_argument("--users", type=int, default=1_000)

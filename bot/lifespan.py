@@ -49,6 +49,7 @@ def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
         metrics.code_delivered("activation", learned, ctx.clock())
 
     ctx.hooks["delivered"] = activation
+    ctx.hooks["polled"] = lambda kind: metrics.polls.labels(kind).inc()
     ctx.hooks["rent_delivered"] = lambda *_: metrics.code_delivered("rent", None, ctx.clock())
     ctx.hooks["mail_delivered"] = lambda *_: metrics.code_delivered("mail", None, ctx.clock())
 

@@ -73,6 +73,12 @@ class Metrics:
             buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
             registry=self.registry,
         )
+        self.polls = PromCounter(
+            "bot_polls_total",
+            "Items the worker polled (its throughput)",
+            ["kind"],
+            registry=self.registry,
+        )
         self.open_items = Gauge(
             "bot_open_items",
             "Activations, rents and mailboxes being followed",

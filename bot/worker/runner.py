@@ -80,11 +80,16 @@ class Worker:
             log.info("worker %s stopped", self.name)
 
     async def _turn(self) -> list[str]:
+        """One round: claim what is due (while there is room); [] when nothing was."""
         if self._last_loop - self._last_beat >= HEARTBEAT_EVERY:
             await self.heartbeat()
             self._last_beat = self._last_loop
         free = self.batch - len(self._tasks)
-        claimed = await self.schedule.claim(free, self.lease) if free > 0 else []
+        if free <= 0:
+            # Full: go on as soon as one item is done, not after an idle pause.
+            await asyncio.wait(self._tasks, timeout=self.idle, return_when=asyncio.FIRST_COMPLETED)
+            return ["busy"]
+        claimed = await self.schedule.claim(free, self.lease)
         for member in claimed:
             self._track(asyncio.create_task(self._process(member)))
         return claimed
@@ -145,6 +150,7 @@ class Worker:
                     next_at = self.ctx.clock() + await self.ctx.backoff(ref)
                 except (RedisError, OSError):
                     next_at = self.ctx.clock() + self.ctx.settings.poll_interval
+        self.ctx.emit("polled", kind)
         try:
             await self.schedule.release(member, next_at)
         except Exception:

@@ -1,0 +1,283 @@
+"""How the worker scales with processes: N open activations, 1, 2, 4 ... worker processes.
+
+    .venv/bin/python -m bench.worker scaling [--activations 10000,50000] [--processes 1,2,4]
+
+Real processes on loopback, real time: the emulator as its own HTTP server
+(`python -m bot.sandbox`), a real redis-server (the embedded one), the fake Telegram server,
+and K `python -m bot.worker` processes sharing one schedule. Every activation is kept due
+(a tiny POLL_INTERVAL), so the workers run flat out and their throughput (items polled per
+second, read from each worker's /metrics) is the capacity. The throughput with K processes
+divided by the throughput with one is the scaling ratio. On a machine with few cores the
+emulator, Redis and the workers compete for them: read the ratio with the core count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from redis.asyncio import Redis
+
+from bot.services.activations import member
+from bot.storage.activations import Activation, ActivationRepo
+from bot.storage.embedded import EmbeddedRedis
+from bot.storage.schedule import Schedule
+from bot.storage.secrets import KeyCipher
+from bot.storage.users import UserRepo
+from tests.faketg import FakeTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:SCALING-BENCH-TOKEN"
+SECRET = "scaling-benchmark-secret-key"
+PROVIDER = "bench"
+_POLLS = re.compile(r'^bot_polls_total\{kind="act"\} ([0-9.e+]+)$', re.M)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Process:
+    process: asyncio.subprocess.Process
+    port: int
+
+
+async def spawn(args: list[str], env: dict[str, str], log: Path, port: int = 0) -> Process:
+    handle = log.open("ab")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *args, cwd=ROOT, env=env, stdout=handle, stderr=handle
+        )
+    finally:
+        handle.close()
+    return Process(process, port)
+
+
+async def stop(process: Process) -> None:
+    if process.process.returncode is None:
+        process.process.terminate()
+        try:
+            await asyncio.wait_for(process.process.wait(), 15)
+        except TimeoutError:
+            process.process.kill()
+            await process.process.wait()
+
+
+async def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while True:
+            try:
+                await client.get(url)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+
+async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> tuple[int, int]:
+    """Accounts in the emulator, users and their activations in Redis, all due now."""
+    user_repo = UserRepo(redis, KeyCipher(SECRET))
+    repo = ActivationRepo(redis)
+    schedule = Schedule(redis)
+    per_user = max(1, activations // users)
+    endpoint = f"{sandbox}/stubs/handler_api.php"
+    made = 0
+    async with httpx.AsyncClient(timeout=30) as client:
+        semaphore = asyncio.Semaphore(32)
+
+        await client.post(f"{sandbox}/sandbox/accounts", json={"key": "stock", "balance": "0"})
+        prices = (
+            await client.get(endpoint, params={"api_key": "stock", "action": "getPrices"})
+        ).json()
+        # Spread the purchases over the best-stocked offers, so none runs out.
+        offers = sorted(
+            (
+                (int(info["count"]), int(country), service)
+                for country, services in prices.items()
+                for service, info in services.items()
+            ),
+            reverse=True,
+        )[:200]
+
+        async def buy(key: str, n: int) -> tuple[int, str, str]:
+            _count, country, service = offers[(made + n) % len(offers)]
+            async with semaphore:
+                reply = await client.get(
+                    endpoint,
+                    params={
+                        "api_key": key,
+                        "action": "getNumber",
+                        "service": service,
+                        "country": country,
+                    },
+                )
+            word, _, rest = reply.text.partition(":")
+            if word != "ACCESS_NUMBER":
+                raise RuntimeError(f"purchase refused: {reply.text}")
+            activation_id, _, phone = rest.partition(":")
+            return int(activation_id), phone, service
+
+        now = time.time()
+        for index in range(users):
+            user_id = 20_000_000 + index
+            key = f"scaling-key-{user_id}"
+            await client.post(
+                f"{sandbox}/sandbox/accounts", json={"key": key, "balance": "100000"}
+            )
+            await user_repo.set_credentials(user_id, PROVIDER, key)
+            bought = await asyncio.gather(*(buy(key, n) for n in range(per_user)))
+            for activation_id, phone, service in bought:
+                record = Activation(
+                    id=activation_id,
+                    user_id=user_id,
+                    provider=PROVIDER,
+                    service=service,
+                    phone=phone,
+                    created_at=now,
+                    # Far from expiry: nothing closes during the measurement.
+                    expires_at=now + 24 * 3600,
+                    waiting_since=now,
+                )
+                await repo.add(record)
+                await schedule.add(member(record.ref), now)
+                made += 1
+    return made, per_user
+
+
+async def polls(port: int, client: httpx.AsyncClient) -> float:
+    text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+    found = _POLLS.search(text)
+    return float(found.group(1)) if found else 0.0
+
+
+async def measure(
+    count: int,
+    env: dict[str, str],
+    logs: Path,
+    warmup: float,
+    seconds: float,
+) -> float:
+    """Items polled per second by ``count`` worker processes running flat out."""
+    workers = []
+    for index in range(count):
+        port = free_port()
+        workers.append(
+            await spawn(
+                ["-m", "bot.worker"],
+                {**env, "HTTP_PORT": str(port)},
+                logs / f"worker-{count}-{index}.log",
+                port,
+            )
+        )
+    try:
+        for worker in workers:
+            await wait_http(f"http://127.0.0.1:{worker.port}/healthz")
+        await asyncio.sleep(warmup)
+        async with httpx.AsyncClient(timeout=10) as client:
+            before = sum([await polls(w.port, client) for w in workers])
+            started = time.monotonic()
+            await asyncio.sleep(seconds)
+            after = sum([await polls(w.port, client) for w in workers])
+            elapsed = time.monotonic() - started
+        return (after - before) / elapsed
+    finally:
+        for worker in workers:
+            await stop(worker)
+
+
+async def run_size(args: argparse.Namespace, activations: int, logs: Path) -> dict[int, float]:
+    data = logs / f"data-{activations}"
+    embedded = EmbeddedRedis(data / "redis")
+    redis_url = await embedded.start()
+    redis = Redis.from_url(redis_url)
+    telegram = FakeTelegram(TOKEN)
+    await telegram.start()
+    sandbox_port = free_port()
+    base_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    sandbox = await spawn(
+        ["-m", "bot.sandbox", "--port", str(sandbox_port)], base_env, logs / "sandbox.log"
+    )
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    try:
+        await wait_http(f"{sandbox_url}/sandbox/calls")
+        made, per_user = await populate(
+            redis, sandbox_url, activations, args.users_for(activations)
+        )
+        print(f"{made} activations over {made // per_user} users ready", flush=True)
+        env = {
+            **base_env,
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE": telegram.base_url,
+            "REDIS_URL": redis_url,
+            "DATA_DIR": str(data),
+            "SECRET_KEY": SECRET,
+            "SMS_PROVIDERS": f"{PROVIDER}={sandbox_url}/stubs/handler_api.php",
+            "POLL_INTERVAL": "0.05",
+            "PROVIDER_RPS": "0",
+            "AUTO_CANCEL": "0",
+            "HTTP_HOST": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+        }
+        results: dict[int, float] = {}
+        for count in args.processes:
+            results[count] = await measure(count, env, logs, args.warmup, args.seconds)
+            print(
+                f"  {count} worker process(es): {results[count]:.0f} activations polled/s",
+                flush=True,
+            )
+        return results
+    finally:
+        await stop(sandbox)
+        await telegram.stop()
+        await redis.aclose()
+        await embedded.stop()
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.worker scaling")
+    parser.add_argument("--activations", default="10000,50000")
+    parser.add_argument("--per-user", type=int, default=10)
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    args = parser.parse_args(argv)
+    args.sizes = [int(n) for n in args.activations.split(",")]
+    args.processes = [int(n) for n in args.processes.split(",")]
+    args.users_for = lambda n: max(1, n // args.per_user)
+    return args
+
+
+async def run(argv: list[str]) -> None:
+    args = parse(argv)
+    print(f"machine: {os.cpu_count()} cores; each size measured in one run", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
+        for size in args.sizes:
+            print(f"{size} open activations:", flush=True)
+            results = await run_size(args, size, Path(tmp))
+            base = results[args.processes[0]]
+            for count, rate in results.items():
+                print(f"  scaling {count}/{args.processes[0]}: {rate / base:.2f}x", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    asyncio.run(run(argv))
+    return 0
