@@ -178,7 +178,7 @@ def _new_activation(
         parent_id=parent_id,
         repeated=repeated,
     )
-    world.activations[activation.id] = activation
+    world.add_activation(activation)
     return activation
 
 
@@ -397,7 +397,7 @@ def get_status_v2(world: World, account: Account, p: Params) -> Answer:
 
 
 def get_active_activations(world: World, account: Account, p: Params) -> Answer:
-    mine = [a for a in world.activations.values() if a.key == account.key and a.is_open]
+    mine = [a for a in world.activations_by(account.key) if a.is_open]
     if not mine:
         raise ApiError("NO_ACTIVATIONS", encoding=Encoding.J_ERR)
     modern = world.config.json_style == "modern"
@@ -435,11 +435,7 @@ def get_history(world: World, account: Account, p: Params) -> Answer:
     offset = p.count("offset", 0)
     limit = p.count("limit", 50, low=1, high=100)
     mine = sorted(
-        (
-            a
-            for a in world.activations.values()
-            if a.key == account.key and start <= a.created_at <= end + 1
-        ),
+        (a for a in world.activations_by(account.key) if start <= a.created_at <= end + 1),
         key=lambda a: (a.created_at, a.id),
         reverse=True,
     )

@@ -49,6 +49,8 @@ class World:
         self.market = Market.build(random.Random(f"{config.seed}-market"))
         self.accounts: dict[str, Account] = {}
         self.activations: dict[int, Activation] = {}
+        # Activation ids per account key: listing one account must not walk everyone's.
+        self.activations_of: dict[str, list[int]] = {}
         self.rents: dict[int, Rent] = {}
         self.mails: dict[int, Mail] = {}
         self.call_tasks: dict[int, CallTask] = {}
@@ -59,6 +61,13 @@ class World:
 
     def now(self) -> float:
         return self.clock.now()
+
+    def add_activation(self, activation: Activation) -> None:
+        self.activations[activation.id] = activation
+        self.activations_of.setdefault(activation.key, []).append(activation.id)
+
+    def activations_by(self, key: str) -> list[Activation]:
+        return [self.activations[i] for i in self.activations_of.get(key, ())]
 
     def new_id(self, kind: str) -> int:
         # Gaps like a busy shared database, so nobody relies on consecutive ids.
@@ -169,7 +178,10 @@ class World:
         self.last_ids = {str(k): int(v) for k, v in data["last_ids"].items()}
         self.market = Market.from_dict(data["market"])
         self.accounts = {a.key: a for a in map(Account.model_validate, data["accounts"])}
-        self.activations = {a.id: a for a in map(Activation.model_validate, data["activations"])}
+        self.activations = {}
+        self.activations_of = {}
+        for activation in map(Activation.model_validate, data["activations"]):
+            self.add_activation(activation)
         self.rents = {r.id: r for r in map(Rent.model_validate, data["rents"])}
         self.mails = {m.id: m for m in map(Mail.model_validate, data["mails"])}
         self.call_tasks = {
