@@ -184,11 +184,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         polls = Counter[str]()
 
         arrivals: dict[str, tuple[float, str]] = {}
-        for activation in activations:
+        # Unique codes: a code seen twice then means one code pushed twice.
+        codes = rng.sample(range(10**5, 10**6), len(activations))
+        for activation, number in zip(activations, codes, strict=True):
             if rng.random() < args.no_code:
                 continue
             wait = rng.expovariate(1 / args.arrival_mean)
-            code = f"{rng.randrange(10**5, 10**6)}"
+            code = str(number)
             arrivals[activation.ref] = (START + wait, code)
         pending = sorted(
             (at, ref, code) for ref, (at, code) in arrivals.items() if at < START + 1140
