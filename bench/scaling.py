@@ -188,7 +188,8 @@ async def measure(
         for worker in workers:
             await wait_http(f"http://127.0.0.1:{worker.port}/healthz")
         await asyncio.sleep(warmup)
-        async with httpx.AsyncClient(timeout=10) as client:
+        # Generous: with more processes than cores, an answer can take a while.
+        async with httpx.AsyncClient(timeout=120) as client:
             before = sum([await polls(w.port, client) for w in workers])
             started = time.monotonic()
             await asyncio.sleep(seconds)

@@ -28,6 +28,7 @@ from bot.storage.users import PREFIX
 log = logging.getLogger(__name__)
 
 STATS_TTL = 40 * 24 * 3600
+GAUGES_EVERY = 15.0
 
 
 def day_key(moment: float | None = None) -> str:
@@ -91,6 +92,8 @@ class Metrics:
             registry=self.registry,
         )
         self._pending: Counter[str] = Counter()
+        self._followed: Counter[str] | None = None
+        self._gauges_at = 0.0
 
     # --- hooks called by the provider client and the worker ---
 
@@ -139,11 +142,18 @@ class Metrics:
                 log.warning("could not share statistics: %s", type(error).__name__)
 
     async def refresh_gauges(self, redis: Redis, schedule: Schedule) -> Counter[str]:
-        """Open items by kind and the queue lag, read from the shared schedule at scrape time."""
+        """Open items by kind and the queue lag, read from the shared schedule at scrape time.
+
+        Counting walks the whole schedule, so it is redone at most every GAUGES_EVERY seconds
+        however often the process is scraped.
+        """
+        self.queue_lag.set(await schedule.lag())
+        if time.monotonic() - self._gauges_at < GAUGES_EVERY and self._followed is not None:
+            return self._followed
         counts = await count_followed(redis)
+        self._followed, self._gauges_at = counts, time.monotonic()
         for kind in ("act", "rent", "mail"):
             self.open_items.labels(kind).set(counts.get(kind, 0))
-        self.queue_lag.set(await schedule.lag())
         return counts
 
 
