@@ -54,10 +54,6 @@ class Accounts:
         self._sandbox = sandbox
         self._sandbox_balance = sandbox_balance
 
-    @property
-    def sandbox_enabled(self) -> bool:
-        return self._sandbox is not None and self.hub.preset(SANDBOX_NAME) is not None
-
     async def get(self, user_id: int) -> UserAccount:
         """The user's account; NoKeyConnected / ProviderUnavailable explain what is missing."""
         credentials = await self.users.get_credentials(user_id)

@@ -30,10 +30,6 @@ async def load(redis: Redis, key: str, model: type[R]) -> R | None:
     return model.model_validate_json(raw)
 
 
-async def save(redis: Redis, key: str, record: BaseModel) -> None:
-    await redis.set(key, record.model_dump_json())
-
-
 async def update(
     redis: Redis,
     key: str,

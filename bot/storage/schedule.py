@@ -97,10 +97,6 @@ class Schedule:
     async def forget(self, member: str) -> None:
         await self._redis.zrem(DUE, member)
 
-    async def due_count(self, now: float | None = None) -> int:
-        moment = self._clock() if now is None else now
-        return int(await self._redis.zcount(DUE, "-inf", moment))
-
     async def size(self) -> int:
         return int(await self._redis.zcard(DUE)) + int(await self._redis.zcard(LEASES))
 

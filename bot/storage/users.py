@@ -63,10 +63,6 @@ class UserRepo:
     async def get_provider(self, user_id: int) -> str | None:
         return _text(await self._redis.hget(user_key(user_id), "provider"))
 
-    async def set_provider(self, user_id: int, provider: str) -> None:
-        """Remember the provider chosen before the key arrives (onboarding)."""
-        await self._redis.hset(user_key(user_id), "provider", provider)
-
     async def set_credentials(self, user_id: int, provider: str, api_key: str) -> None:
         sealed = self._cipher.encrypt(user_id, api_key)
         await self._redis.hset(
