@@ -56,6 +56,11 @@ DELIVERY_CLAIM_SECONDS = 60
 
 USER_VIEW_SECONDS = 1.0
 
+
+class _FetchedElsewhere(Exception):
+    """Another worker process is fetching this user's snapshot."""
+
+
 #: When a user's active list was fetched (the bot's clock), and its entries by id.
 Snapshot = tuple[float, dict[int, ActiveActivation]]
 
@@ -103,7 +108,7 @@ class ActivationPoller:
         self.accounts = accounts
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
-        self._inflight: dict[str, asyncio.Future[Snapshot | None]] = {}
+        self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
         self._views: dict[int, _UserView] = {}
 
     @property
@@ -160,6 +165,9 @@ class ActivationPoller:
         seen_version = activation.version
         try:
             status = await self._status(account, activation)
+        except _FetchedElsewhere:
+            # Its answer will be in Redis in a moment: come back then, at no cost.
+            return now + min(1.0, self._fresh_for() / 2)
         except pe.AuthError:
             await self._key_refused(account, activation.user_id)
             return now + 600
@@ -213,7 +221,7 @@ class ActivationPoller:
                 return await client.get_status(activation.id)
             snapshot = await self._snapshot(account)
         # A snapshot from before the user's last action may show what that action replaced.
-        if snapshot is None or snapshot[0] <= activation.changed_at:
+        if snapshot[0] <= activation.changed_at:
             return await client.get_status(activation.id)
         listed = snapshot[1].get(activation.id)
         if listed is None:
@@ -244,17 +252,17 @@ class ActivationPoller:
             return known
         return None
 
-    async def _snapshot(self, account: UserAccount) -> Snapshot | None:
+    async def _snapshot(self, account: UserAccount) -> Snapshot:
         """The user's active list, fetched at most once per ~0.7 poll intervals.
 
-        Sibling polls in this process wait for the fetch in flight; a fetch running in another
-        process is waited for briefly through Redis. None: this poll should ask on its own.
+        Sibling polls in this process wait for the fetch in flight; when another process is
+        fetching it, _FetchedElsewhere tells the poll to come back in a moment.
         """
         key = self._snapshot_key(account)
         inflight = self._inflight.get(key)
         if inflight is not None:
             return await asyncio.shield(inflight)
-        future: asyncio.Future[Snapshot | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             result = await self._load_snapshot(account, key)
@@ -269,7 +277,7 @@ class ActivationPoller:
             if future.done() and not future.cancelled():
                 future.exception()  # retrieved: a failure is reported by the fetching poll
 
-    async def _load_snapshot(self, account: UserAccount, key: str) -> Snapshot | None:
+    async def _load_snapshot(self, account: UserAccount, key: str) -> Snapshot:
         ctx = self.ctx
         redis = ctx.redis
         fresh_for = self._fresh_for()
@@ -287,14 +295,7 @@ class ActivationPoller:
                 }
                 await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
             else:
-                # Another process is fetching it: its answer is a moment away.
-                for _ in range(10):
-                    await asyncio.sleep(0.05)
-                    data = await self._stored_snapshot(key, fresh_for)
-                    if data is not None:
-                        break
-                else:
-                    return None
+                raise _FetchedElsewhere  # another process is fetching it right now
         return self._parse(key, data)
 
     async def _stored_snapshot(self, key: str, fresh_for: float) -> dict[str, Any] | None:
