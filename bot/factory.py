@@ -24,6 +24,10 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.accounts import Accounts
 from bot.config import Settings
@@ -52,6 +56,7 @@ from bot.storage.rents import RentRepo
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
 from bot.storage.users import PREFIX, UserRepo
+from bot.telegram import WaitOutRetryAfter
 from bot.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -156,7 +161,15 @@ async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
         url = await embedded.start()
     # A blocking pool: under a burst of updates a command waits for a free connection instead
     # of failing with "Too many connections".
-    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=30)
+    # Retried with backoff on a dropped connection: a Redis restart of a few seconds is
+    # ridden out instead of failing every update (and the error handler with it).
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_CONNECTIONS,
+        timeout=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
     redis = Redis(connection_pool=pool)
     try:
         await redis.ping()
@@ -192,7 +205,7 @@ async def open_resources(
     metrics = Metrics()
     hub = ProviderHub(
         settings.providers,
-        http or build_http_client(),
+        http or build_http_client(timeout=httpx.Timeout(settings.provider_timeout, connect=5.0)),
         special=special,
         gate_for=budget.gate_for,
         observer=metrics.provider_request,
@@ -245,6 +258,7 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
         session = AiohttpSession(api=api, **session_options)
     else:
         session = AiohttpSession(**session_options)
+    session.middleware(WaitOutRetryAfter())
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -160,6 +160,23 @@ async def on_startup(bot: Bot, resources: Resources, dispatcher: Dispatcher) -> 
         log.info("bot @%s started", me.username)
 
 
-async def on_shutdown(bot: Bot, resources: Resources) -> None:
+async def finish_updates(dispatcher: Dispatcher | None, timeout: float = 20.0) -> None:
+    """Let updates already being handled finish before their Redis and clients close.
+
+    aiogram stops taking updates on SIGTERM but does not wait for the ones in flight; a
+    purchase cut off there would leave a card nothing updates and a tap never answered.
+    """
+    tasks = set(getattr(dispatcher, "_handle_update_tasks", ()) or ())
+    current = asyncio.current_task()
+    pending = [task for task in tasks if task is not current and not task.done()]
+    if pending:
+        log.info("waiting for %s updates in flight", len(pending))
+        await asyncio.wait(pending, timeout=timeout)
+
+
+async def on_shutdown(
+    bot: Bot, resources: Resources, dispatcher: Dispatcher | None = None
+) -> None:
     log.info("bot stopping")
+    await finish_updates(dispatcher)
     await stop_side_services(resources)

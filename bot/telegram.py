@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+#: Telegram's flood control: how long a reply may wait for its turn before it gives up.
+MAX_RETRY_WAIT = 30.0
 
 _HARMLESS = (
     "message is not modified",
@@ -55,3 +69,27 @@ async def show(
             await edit_text(target.message, text, reply_markup)
         return
     await target.answer(text, reply_markup=reply_markup)
+
+
+class WaitOutRetryAfter(BaseRequestMiddleware):
+    """Every Bot API call waits out Telegram's "retry after N" and tries again.
+
+    Without it a reply hit by flood control would fail, and the user would get nothing; the
+    wait is bounded so an update is not held forever.
+    """
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        waited = 0.0
+        while True:
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if waited + error.retry_after > MAX_RETRY_WAIT:
+                    raise
+                waited += error.retry_after
+                await asyncio.sleep(error.retry_after)

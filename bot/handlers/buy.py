@@ -350,7 +350,7 @@ async def buy_command(
         if len(matches) != 1:
             await message.answer(
                 _("I do not know the service {service}. Try /buy without arguments.").format(
-                    service=f"<code>{escape(args[0])}</code>"
+                    service=f"<code>{escape(args[0][:50])}</code>"
                 )
             )
             return
@@ -365,7 +365,8 @@ async def buy_command(
         await message.answer(_("The country is a number, for example /buy tg 6 (6 is Indonesia)."))
         return
     if country_id not in COUNTRIES:
-        await message.answer(_("There is no country number {id}.").format(id=country_id))
+        # Quoted as typed and cut short: the number may be thousands of digits long.
+        await message.answer(_("There is no country number {id}.").format(id=escape(args[1][:12])))
         return
     await state.update_data(country=country_id)
     await show_options(flow, message)

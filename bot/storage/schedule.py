@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -93,6 +93,13 @@ class Schedule:
                 if attempt == 2:
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
+
+    async def renew(self, members: Iterable[str], lease: float) -> None:
+        """Extend the leases of items still being polled (only leases that still exist)."""
+        until = self._clock() + lease
+        mapping = dict.fromkeys(members, until)
+        if mapping:
+            await self._redis.zadd(LEASES, mapping, xx=True)
 
     async def forget(self, member: str) -> None:
         await self._redis.zrem(DUE, member)

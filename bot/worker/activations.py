@@ -51,7 +51,7 @@ MILESTONES = (15, 10, 5, 2)
 GIVE_UP_AFTER = 3600.0
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
-DELIVERY_CLAIM_SECONDS = 60
+DELIVERY_CLAIM_SECONDS = 30
 
 
 USER_VIEW_SECONDS = 1.0
@@ -84,6 +84,9 @@ def next_poll(
     """Poll often while a code is likely, less often later; None once it is closed."""
     if not activation.is_open:
         return None
+    if any(not code.delivered for code in activation.codes):
+        # A push is still owed (the user blocked the bot, or a deliverer died mid-push).
+        return now + max(base, 5.0)
     if activation.state in {State.WAITING, State.RETRY}:
         since = now - (activation.waiting_since or activation.created_at)
         interval = base if since < 180 else base * 2 if since < 600 else base * 3

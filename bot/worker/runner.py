@@ -36,7 +36,7 @@ class Worker:
         *,
         batch: int = 64,
         concurrency: int = 32,
-        lease: float = 90.0,
+        lease: float = 30.0,
         idle: float = 0.25,
         on_start: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
@@ -53,6 +53,10 @@ class Worker:
         self._on_start = list(on_start)
         self._last_loop = time.monotonic()
         self._last_beat = 0.0
+        self._last_renewal = time.monotonic()
+        # What this worker is polling now: its leases are renewed while it does, so a lease
+        # can be short and an item whose worker died comes back soon.
+        self._polling: set[str] = set()
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)
@@ -84,6 +88,9 @@ class Worker:
         if self._last_loop - self._last_beat >= HEARTBEAT_EVERY:
             await self.heartbeat()
             self._last_beat = self._last_loop
+        if self._polling and self._last_loop - self._last_renewal >= self.lease / 3:
+            await self.schedule.renew(self._polling, self.lease)
+            self._last_renewal = self._last_loop
         free = self.batch - len(self._tasks)
         if free <= 0:
             # Full: go on as soon as one item is done, not after an idle pause.
@@ -129,6 +136,13 @@ class Worker:
         )
 
     async def _process(self, member: str) -> None:
+        self._polling.add(member)
+        try:
+            await self._poll_member(member)
+        finally:
+            self._polling.discard(member)
+
+    async def _poll_member(self, member: str) -> None:
         kind, _, ref = member.partition(":")
         poll = self.pollers.get(kind)
         if poll is None:

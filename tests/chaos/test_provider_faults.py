@@ -1,0 +1,221 @@
+"""Scenario 2: 30% of the provider's answers are lost or broken, for the whole run.
+
+Timeouts (the answer never comes within the client's 15 s), 5xx pages, garbage and
+``ERROR_SQL``; each fault strikes before the request is carried out or after it (then the
+number is bought and only the answer is lost). Users connect, buy and follow what the bot tells
+them; every code still reaches its owner once, no confirmation buys twice, every number the
+provider sold is one the bot follows, and every message or tap gets its answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from random import Random
+
+import pytest
+
+from tests.chaos.helpers import (
+    COUNTRY,
+    PROVIDER,
+    SERVICE,
+    Customer,
+    Fleet,
+    ProviderServer,
+    RedisServer,
+    card_activation,
+    delivery_report,
+    eventually,
+    figures,
+    gather_limited,
+    is_card,
+    log_problems,
+    make_customers,
+    onboard,
+    secret_leaks,
+    settle,
+    text_of,
+    unique_codes,
+)
+from tests.faketg import ChatMessage, FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+SEED = 202
+USERS = 8
+PER_USER = 3
+KINDS = ["timeout", "http_5xx", "garbage", "error_sql"]
+PURCHASES = frozenset({"getNumber", "getNumberV2", "getMultiServiceNumber"})
+#: A reply may wait out several lost answers (15 s each) before it comes.
+PATIENCE = 150.0
+
+
+class Shopper:
+    """A user who buys through the chat and does what the bot says when something fails."""
+
+    def __init__(self, customer: Customer) -> None:
+        self.customer = customer
+        self.side = customer.side
+        self.outcomes: Counter[str] = Counter()
+
+    async def reply(self) -> ChatMessage:
+        """The bot's next message or edit: every message gets one."""
+        return await self.side.wait_for(lambda m: True, timeout=PATIENCE)
+
+    async def buy(self) -> None:
+        await self.side.send(f"/buy {SERVICE} {COUNTRY}")
+        confirm = await self.reply()
+        if "after the purchase" not in confirm.text:
+            self.outcomes["menu failed"] += 1  # an error message: the user tries again
+            return
+        buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+        self.customer.presses += 1
+        query = await self.side.press(buy, confirm)
+        answer = await self.side.wait_for_answer(query, timeout=PATIENCE)
+        if answer.show_alert:
+            self.outcomes["refused"] += 1  # busy, out of date, or a provider error
+            return
+        edited = await self.side.wait_for(
+            lambda m: m.message_id == confirm.message_id, timeout=PATIENCE
+        )
+        if is_card(edited):
+            activation_id = card_activation(edited)
+            assert activation_id is not None
+            self.customer.activations.append(activation_id)
+            self.customer.cards[activation_id] = edited.message_id
+            self.outcomes["recovered" if answer.text and "lost" in answer.text else "bought"] += 1
+        elif "did not confirm the purchase" in edited.text:
+            # "Check /active in a minute before trying again": the user does just that.
+            self.outcomes["unknown"] += 1
+            await self.check_active()
+        else:
+            self.outcomes["failed"] += 1
+
+    async def check_active(self) -> None:
+        while True:
+            await self.side.send("/active")
+            listing = await self.reply()
+            if "open activations" in listing.text:
+                for row in listing.buttons:
+                    for _, data in row:
+                        if data.startswith("a:sh:"):
+                            found = int(data.rsplit(":", 1)[1])
+                            if found not in self.customer.activations:
+                                self.customer.activations.append(found)
+                                self.outcomes["found in /active"] += 1
+                return
+
+    async def shop(self, wanted: int) -> None:
+        attempts = 0
+        while len(self.customer.activations) < wanted:
+            attempts += 1
+            assert attempts < 40, self.side.transcript()
+            await self.buy()
+
+
+async def followed(redis_server: RedisServer, customer: Customer) -> set[int]:
+    """The activations the bot follows for this user (its own records)."""
+    client = redis_server.client()
+    try:
+        refs = await client.zrange(f"sab:user:{customer.id}:acts", 0, -1)
+    finally:
+        await client.aclose()
+    return {int(text_of(ref).rsplit(":", 1)[1]) for ref in refs}
+
+
+async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
+    fleet: Fleet,
+    fake_telegram: FakeTelegram,
+    provider: ProviderServer,
+    redis_server: RedisServer,
+    report,
+):
+    rng = Random(SEED)
+    emulator = provider.emulator
+    fleet.add("bot")
+    await fleet.start_all()
+    emulator.faults.configure(0.3, KINDS, when="random")
+    started = time.monotonic()
+    customers = make_customers(fake_telegram, provider, USERS, rng)
+    key_sends = await gather_limited((onboard(c, timeout=PATIENCE) for c in customers), USERS)
+    shoppers = [Shopper(c) for c in customers]
+    await gather_limited((s.shop(PER_USER) for s in shoppers), USERS)
+    buying_seconds = time.monotonic() - started
+
+    # Every number sold is followed by the bot, and each confirmation bought at most once.
+    prefix_of = {c.key[:2]: c for c in customers}
+    purchase_calls: Counter[int] = Counter()
+    performed: Counter[int] = Counter()
+    for call in emulator.calls:
+        if call.action in PURCHASES:
+            customer = prefix_of[call.params["api_key"][:2]]
+            purchase_calls[customer.id] += 1
+            performed[customer.id] += call.performed
+    sold = {c.id: set(provider.activations_of(c.key)) for c in customers}
+    follows = {c.id: await followed(redis_server, c) for c in customers}
+
+    # Now the codes: one for every number the provider sold, still through the faults.
+    ids = sorted(a for c in customers for a in sold[c.id])
+    owner = {a: c for c in customers for a in sold[c.id]}
+    codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
+    owners = {codes[a]: owner[a].id for a in ids}
+    delivering = time.monotonic()
+    for activation_id in ids:
+        code = codes[activation_id]
+        emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+
+    async def delivered() -> bool:
+        return not delivery_report(fake_telegram, owners).missing
+
+    all_delivered = await eventually(delivered, timeout=180, interval=0.5)
+    delivery_seconds = time.monotonic() - delivering
+    result = delivery_report(fake_telegram, owners)
+    faults = Counter(call.fault for call in emulator.calls if call.fault)
+    outcomes = sum((s.outcomes for s in shoppers), Counter[str]())
+    queries = [q for c in customers for q in fake_telegram.callback_queries_of(c.side)]
+    unanswered = [q for q in queries if q.answer is None]
+    line = figures(
+        "provider-faults",
+        provider_requests=len(emulator.calls),
+        faults=dict(faults),
+        key_sends=sum(key_sends),
+        buy_presses=sum(c.presses for c in customers),
+        purchase_calls=sum(purchase_calls.values()),
+        numbers_sold=sum(len(s) for s in sold.values()),
+        followed=sum(len(f & sold[uid]) for uid, f in follows.items()),
+        outcomes=dict(outcomes),
+        delivered=f"{result.delivered}/{result.expected}",
+        duplicate_pushes=result.duplicate_pushes,
+        buying_s=round(buying_seconds, 1),
+        delivery_s=round(delivery_seconds, 1),
+        unanswered_callbacks=len(unanswered),
+    )
+    report(line)
+    for customer in customers:
+        assert purchase_calls[customer.id] <= customer.presses, line
+        assert len(sold[customer.id]) <= customer.presses, line
+        assert sold[customer.id] == follows[customer.id], (
+            f"{line}\nuser {customer.id}: sold {sorted(sold[customer.id])}, "
+            f"followed {sorted(follows[customer.id])}"
+        )
+        assert set(customer.activations) == sold[customer.id], line
+    assert all_delivered, f"{line}\nmissing: {result.missing}"
+    assert not result.duplicates, line
+    assert not result.wrong_chat, line
+    assert not unanswered, line
+
+    emulator.faults.clear()
+    await settle(fake_telegram)
+    exits = await fleet.stop_all()
+    assert set(exits.values()) == {0}, exits
+    problems = log_problems(fleet)
+    assert not problems, line + "\n" + "\n".join(problems[:5])
+    leaks = secret_leaks(
+        [c.key for c in customers],
+        redis_dump=await redis_server.dump(),
+        redis_files=redis_server.files(),
+        logs=fleet.logs(),
+        telegram=fake_telegram,
+    )
+    assert not leaks, leaks
+    assert PROVIDER == "herosms"
