@@ -28,11 +28,11 @@ import httpx
 from redis.asyncio import Redis
 
 from bot.services.activations import member
-from bot.storage.activations import Activation, ActivationRepo
+from bot.storage.activations import Activation, activation_key
 from bot.storage.embedded import EmbeddedRedis
-from bot.storage.schedule import Schedule
+from bot.storage.schedule import DUE
 from bot.storage.secrets import KeyCipher
-from bot.storage.users import UserRepo
+from bot.storage.users import user_key
 from tests.faketg import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,15 +91,12 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
 
 async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> tuple[int, int]:
     """Accounts in the emulator, users and their activations in Redis, all due now."""
-    user_repo = UserRepo(redis, KeyCipher(SECRET))
-    repo = ActivationRepo(redis)
-    schedule = Schedule(redis)
+    cipher = KeyCipher(SECRET)
     per_user = max(1, activations // users)
     endpoint = f"{sandbox}/stubs/handler_api.php"
     made = 0
-    async with httpx.AsyncClient(timeout=30) as client:
-        semaphore = asyncio.Semaphore(32)
-
+    now = time.time()
+    async with httpx.AsyncClient(timeout=60) as client:
         await client.post(f"{sandbox}/sandbox/accounts", json={"key": "stock", "balance": "0"})
         prices = (
             await client.get(endpoint, params={"api_key": "stock", "action": "getPrices"})
@@ -113,49 +110,46 @@ async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> 
             ),
             reverse=True,
         )[:200]
-
-        async def buy(key: str, n: int) -> tuple[int, str, str]:
-            _count, country, service = offers[(made + n) % len(offers)]
-            async with semaphore:
-                reply = await client.get(
-                    endpoint,
-                    params={
-                        "api_key": key,
-                        "action": "getNumber",
-                        "service": service,
-                        "country": country,
-                    },
-                )
-            word, _, rest = reply.text.partition(":")
-            if word != "ACCESS_NUMBER":
-                raise RuntimeError(f"purchase refused: {reply.text}")
-            activation_id, _, phone = rest.partition(":")
-            return int(activation_id), phone, service
-
-        now = time.time()
         for index in range(users):
             user_id = 20_000_000 + index
             key = f"scaling-key-{user_id}"
             await client.post(
                 f"{sandbox}/sandbox/accounts", json={"key": key, "balance": "100000"}
             )
-            await user_repo.set_credentials(user_id, PROVIDER, key)
-            bought = await asyncio.gather(*(buy(key, n) for n in range(per_user)))
-            for activation_id, phone, service in bought:
-                record = Activation(
-                    id=activation_id,
+            _count, country, service = offers[index % len(offers)]
+            reply = await client.post(
+                f"{sandbox}/sandbox/buy",
+                json={"key": key, "service": service, "country": country, "count": per_user},
+            )
+            reply.raise_for_status()
+            records = [
+                Activation(
+                    id=item["id"],
                     user_id=user_id,
                     provider=PROVIDER,
                     service=service,
-                    phone=phone,
+                    phone=item["phone"],
+                    country=country,
                     created_at=now,
                     # Far from expiry: nothing closes during the measurement.
                     expires_at=now + 24 * 3600,
                     waiting_since=now,
                 )
-                await repo.add(record)
-                await schedule.add(member(record.ref), now)
-                made += 1
+                for item in reply.json()["bought"]
+            ]
+            # One pipeline per user: the same keys ActivationRepo and Schedule write.
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.hset(
+                    user_key(user_id),
+                    mapping={"provider": PROVIDER, "key": cipher.encrypt(user_id, key)},
+                )
+                for record in records:
+                    pipe.set(activation_key(record.ref), record.model_dump_json())
+                    pipe.zadd(user_key(user_id, "acts"), {record.ref: now})
+                    pipe.sadd(user_key(user_id, "open_acts"), record.ref)
+                    pipe.zadd(DUE, {member(record.ref): now})
+                await pipe.execute()
+            made += len(records)
     return made, per_user
 
 

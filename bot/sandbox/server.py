@@ -229,6 +229,28 @@ async def _accounts(request: web.Request) -> web.Response:
     )
 
 
+async def _buy(request: web.Request) -> web.Response:
+    """Buy ``count`` numbers at once, through the ordinary getNumber path (load tests)."""
+    data = await _body(request)
+    emulator = request.app[EMULATOR]
+    key = _field(data, "key", str)
+    service = _field(data, "service", str)
+    country = _field(data, "country", int)
+    count = _field(data, "count", int)
+    if not 1 <= count <= 1000:
+        raise _BadRequest("count must be within 1..1000")
+    bought: list[dict[str, Any]] = []
+    for _ in range(count):
+        params = {"api_key": key, "action": "getNumber", "service": service}
+        reply = emulator.handle({**params, "country": str(country)})
+        word, _, rest = reply.body.partition(":")
+        if word != "ACCESS_NUMBER":
+            return web.json_response({"bought": bought, "error": reply.body}, status=409)
+        activation_id, _, phone = rest.partition(":")
+        bought.append({"id": int(activation_id), "phone": phone})
+    return web.json_response({"bought": bought})
+
+
 async def _webhooks(request: web.Request) -> web.Response:
     data = await _body(request)
     urls = _field(data, "urls", list)
@@ -282,6 +304,7 @@ def create_app(
     app.router.add_post("/sandbox/faults", _faults)
     app.router.add_get("/sandbox/calls", _calls)
     app.router.add_post("/sandbox/accounts", _accounts)
+    app.router.add_post("/sandbox/buy", _buy)
     app.router.add_post("/sandbox/webhooks", _webhooks)
     app.router.add_get("/sandbox/state", _state)
 

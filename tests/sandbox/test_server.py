@@ -149,3 +149,28 @@ async def test_faults_over_http(server_emu: tuple[httpx.AsyncClient, Emulator]) 
     assert lost.status_code == 504
     assert len(emu.activations) == 1
     assert (await client.post("/sandbox/faults", json={})).json() == {"ok": True, "active": False}
+
+
+async def test_bulk_buy_goes_through_get_number(
+    server_emu: tuple[httpx.AsyncClient, Emulator],
+) -> None:
+    client, emu = server_emu
+    await client.post("/sandbox/accounts", json={"key": "bulk-key", "balance": "100"})
+    reply = await client.post(
+        "/sandbox/buy", json={"key": "bulk-key", "service": "tg", "country": 6, "count": 3}
+    )
+    assert reply.status_code == 200
+    bought = reply.json()["bought"]
+    assert len(bought) == 3
+    assert all(emu.activations[item["id"]].key == "bulk-key" for item in bought)
+    assert emu.account("bulk-key").balance < 100
+    refused = await client.post(
+        "/sandbox/buy", json={"key": "bulk-key", "service": "tg", "country": 6, "count": 0}
+    )
+    assert refused.status_code == 400
+    await client.post("/sandbox/accounts", json={"key": "poor-key", "balance": "0"})
+    poor = await client.post(
+        "/sandbox/buy", json={"key": "poor-key", "service": "tg", "country": 6, "count": 2}
+    )
+    assert poor.status_code == 409
+    assert poor.json()["error"] == "NO_BALANCE"
