@@ -28,7 +28,7 @@ import httpx
 from redis.asyncio import Redis
 
 from bot.services.activations import member
-from bot.storage.activations import Activation, activation_key
+from bot.storage.activations import Activation, ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
 from bot.storage.schedule import DUE
 from bot.storage.secrets import KeyCipher
@@ -92,6 +92,7 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
 async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> tuple[int, int]:
     """Accounts in the emulator, users and their activations in Redis, all due now."""
     cipher = KeyCipher(SECRET)
+    repo = ActivationRepo(redis)
     per_user = max(1, activations // users)
     endpoint = f"{sandbox}/stubs/handler_api.php"
     made = 0
@@ -144,9 +145,9 @@ async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> 
                     mapping={"provider": PROVIDER, "key": cipher.encrypt(user_id, key)},
                 )
                 for record in records:
-                    pipe.set(activation_key(record.ref), record.model_dump_json())
-                    pipe.zadd(user_key(user_id, "acts"), {record.ref: now})
-                    pipe.sadd(user_key(user_id, "open_acts"), record.ref)
+                    pipe.set(repo.key(record.ref), record.model_dump_json())
+                    pipe.zadd(repo.user_index(user_id), {record.ref: now})
+                    pipe.sadd(repo.open_set(user_id), record.ref)
                     pipe.zadd(DUE, {member(record.ref): now})
                 await pipe.execute()
             made += len(records)

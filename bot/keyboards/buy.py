@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import common
 from bot.keyboards.callbacks import BuyAction, BuyCallback
 
 
@@ -174,20 +175,13 @@ def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    mark = "✓ "
-    builder.button(
-        text=(mark if not current else "") + any_label,
-        callback_data=BuyCallback(action=BuyAction.OPERATOR, value=""),
+    return common.operators_keyboard(
+        operators,
+        current,
+        any_label,
+        lambda name: BuyCallback(action=BuyAction.OPERATOR, value=name),
+        _button("◀ " + back, BuyAction.TO_OPTIONS),
     )
-    for name in operators:
-        builder.button(
-            text=(mark if name == current else "") + name,
-            callback_data=BuyCallback(action=BuyAction.OPERATOR, value=name),
-        )
-    builder.adjust(3)
-    builder.row(_button("◀ " + back, BuyAction.TO_OPTIONS))
-    return builder.as_markup()
 
 
 def prompt_keyboard(back: str) -> InlineKeyboardMarkup:

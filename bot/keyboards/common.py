@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards.callbacks import (
@@ -16,6 +17,28 @@ from bot.keyboards.callbacks import (
 )
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+
+CHOSEN = "✓ "
+
+
+def operators_keyboard(
+    operators: Sequence[str],
+    current: str | None,
+    any_label: str,
+    pick: Callable[[str], CallbackData],
+    back: InlineKeyboardButton,
+) -> InlineKeyboardMarkup:
+    """ "Any operator" and each operator (the current one ticked), three a row, then ``back``.
+
+    ``pick("")`` stands for any operator.
+    """
+    builder = InlineKeyboardBuilder()
+    builder.button(text=(CHOSEN if not current else "") + any_label, callback_data=pick(""))
+    for name in operators:
+        builder.button(text=(CHOSEN if name == current else "") + name, callback_data=pick(name))
+    builder.adjust(3)
+    builder.row(back)
+    return builder.as_markup()
 
 
 def providers_keyboard(

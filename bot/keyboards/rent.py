@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import common
 from bot.keyboards.callbacks import (
     RentBuyAction,
     RentBuyCallback,
@@ -109,20 +110,13 @@ def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    mark = "✓ "
-    builder.button(
-        text=(mark if not current else "") + any_label,
-        callback_data=RentBuyCallback(action=RentBuyAction.OPERATOR, value=""),
+    return common.operators_keyboard(
+        operators,
+        current,
+        any_label,
+        lambda name: RentBuyCallback(action=RentBuyAction.OPERATOR, value=name),
+        _button("◀ " + back, RentBuyAction.TO_CONFIRM),
     )
-    for name in operators:
-        builder.button(
-            text=(mark if name == current else "") + name,
-            callback_data=RentBuyCallback(action=RentBuyAction.OPERATOR, value=name),
-        )
-    builder.adjust(3)
-    builder.row(_button("◀ " + back, RentBuyAction.TO_CONFIRM))
-    return builder.as_markup()
 
 
 def retry_keyboard(back: str, cancel: str) -> InlineKeyboardMarkup:

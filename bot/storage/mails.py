@@ -1,7 +1,7 @@
 """Mailboxes the bot follows (e-mail activations), as JSON records in Redis.
 
-* ``mail:<provider>:<id>`` — the record, under the provider's *current* id for the mailbox
-* ``user:<uid>:mails`` — sorted set of the user's refs (``<provider>:<id>``) by purchase time
+Stored as :class:`bot.storage.records.UserRecords` describes: ``mail:<provider>:<id>``, under
+the provider's *current* id for the mailbox, and the index ``user:<uid>:mails``.
 
 "Another letter" (reorderMailActivation) gives the same address a new id: the record moves to
 the new ref in one transaction and remembers its earlier ids, so a button that still carries
@@ -17,11 +17,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
-from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
 from bot.storage import records
-from bot.storage.users import PREFIX, user_key
 
 #: Closed mailboxes stay visible (cards, "Full letter") this long.
 RETENTION = 30 * 24 * 3600
@@ -51,16 +49,13 @@ class Letter(BaseModel):
     delivered: bool = False
 
 
-class Mailbox(BaseModel):
-    id: int
-    user_id: int
-    provider: str
+class Mailbox(records.UserRecord):
     site: str
     email: str
     domain: str
     mail_type: int
     cost: Decimal | None = None
-    created_at: float  # purchase (or the last "Another letter") of the current id
+    # created_at: the purchase (or the last "Another letter") of the current id
     expires_at: float
     state: MailState = MailState.WAITING
     letters: list[Letter] = Field(default_factory=list)
@@ -72,12 +67,12 @@ class Mailbox(BaseModel):
     version: int = 0  # bumped on every user action: a poll answer older than it is dropped
 
     @property
-    def ref(self) -> str:
-        return make_ref(self.provider, self.id)
-
-    @property
     def is_waiting(self) -> bool:
         return self.state.is_waiting
+
+    @property
+    def is_open(self) -> bool:
+        return self.is_waiting
 
     def owns_id(self, mail_id: int) -> bool:
         return mail_id == self.id or mail_id in self.previous_ids
@@ -89,37 +84,19 @@ class Mailbox(BaseModel):
         return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
-def mail_key(ref: str) -> str:
-    return f"{PREFIX}:mail:{ref}"
-
-
 def make_ref(provider: str, mail_id: int) -> str:
     return f"{provider}:{mail_id}"
 
 
-def _index(user_id: int) -> str:
-    return user_key(user_id, "mails")
-
-
-class MailRepo:
-    def __init__(self, redis: Redis) -> None:
-        self._redis = redis
-
-    async def add(self, mailbox: Mailbox) -> bool:
-        """Store a new mailbox; False when it was already known (a recovery race)."""
-        created = await self._redis.set(mail_key(mailbox.ref), mailbox.model_dump_json(), nx=True)
-        if not created:
-            return False
-        await self._redis.zadd(_index(mailbox.user_id), {mailbox.ref: mailbox.created_at})
-        return True
-
-    async def get(self, ref: str) -> Mailbox | None:
-        return await records.load(self._redis, mail_key(ref), Mailbox)
+class MailRepo(records.UserRecords[Mailbox]):
+    model = Mailbox
+    kind = "mail"
+    index = "mails"
 
     async def find(self, user_id: int, mail_id: int, *, limit: int = 200) -> Mailbox | None:
         """The user's own mailbox that has or had this id, or None."""
         suffix = f":{mail_id}"
-        refs = [_text(ref) for ref in await self._redis.zrevrange(_index(user_id), 0, limit - 1)]
+        refs = await self.refs(user_id, limit=limit)
         # Current ids first (no record to read for the others), then earlier ids.
         ordered = [r for r in refs if r.endswith(suffix)] + [
             r for r in refs if not r.endswith(suffix)
@@ -130,18 +107,13 @@ class MailRepo:
                 return found
         return None
 
-    async def update(
-        self, ref: str, change: Callable[[Mailbox], Mailbox | None]
-    ) -> tuple[Mailbox, Mailbox]:
-        return await records.update(self._redis, mail_key(ref), Mailbox, change)
-
     async def move(self, ref: str, change: Callable[[Mailbox], Mailbox]) -> Mailbox:
         """Apply ``change`` (which gives the mailbox a new id) and re-key it atomically.
 
         The old key and index entry go and the new ones appear in one transaction, so a
         reader sees the mailbox under exactly one ref. ``change`` may run more than once.
         """
-        old_key = mail_key(ref)
+        old_key = self.key(ref)
         for _ in range(_MOVE_ATTEMPTS):
             async with self._redis.pipeline(transaction=True) as pipe:
                 try:
@@ -152,39 +124,13 @@ class MailRepo:
                     before = Mailbox.model_validate_json(raw)
                     after = change(before.model_copy(deep=True))
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(mail_key(after.ref), after.model_dump_json())
-                    pipe.zadd(_index(after.user_id), {after.ref: after.created_at})
+                    pipe.set(self.key(after.ref), after.model_dump_json())
+                    pipe.zadd(self.user_index(after.user_id), {after.ref: after.created_at})
                     if after.ref != ref:
-                        pipe.zrem(_index(before.user_id), ref)
+                        pipe.zrem(self.user_index(before.user_id), ref)
                         pipe.delete(old_key)
                     await pipe.execute()
                     return after
                 except WatchError:
                     continue
         raise RuntimeError(f"too much contention on {old_key}")
-
-    async def of_user(self, user_id: int, *, limit: int = 50) -> list[Mailbox]:
-        refs = await self._redis.zrevrange(_index(user_id), 0, limit - 1)
-        found = []
-        for ref in map(_text, refs):
-            mailbox = await self.get(ref)
-            if mailbox is not None:
-                found.append(mailbox)
-        return found
-
-    async def prune(self, user_id: int, now: float | None = None) -> int:
-        """Forget the user's closed mailboxes older than the retention period."""
-        cutoff = (time.time() if now is None else now) - RETENTION
-        old = await self._redis.zrangebyscore(_index(user_id), "-inf", cutoff)
-        removed = 0
-        for ref in map(_text, old):
-            mailbox = await self.get(ref)
-            if mailbox is None or not mailbox.is_waiting:
-                await self._redis.delete(mail_key(ref))
-                await self._redis.zrem(_index(user_id), ref)
-                removed += 1
-        return removed
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,4 +1,4 @@
-"""Optimistic updates of JSON records in Redis.
+"""JSON records in Redis: optimistic updates, and the per-user store of purchases.
 
 Handlers (a button press) and workers (a poll) change the same record concurrently; each change
 is a read-modify-write under WATCH, retried when another writer got there first, so no update
@@ -7,12 +7,15 @@ is lost and no lock is held across a network call.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
+
+from bot.storage.users import PREFIX, user_key
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -59,3 +62,140 @@ async def update(
             except WatchError:
                 continue
     raise RuntimeError(f"too much contention on {key}")
+
+
+class UserRecord(BaseModel):
+    """What every kept purchase has: the provider's id, its owner and when it was bought."""
+
+    id: int
+    user_id: int
+    provider: str
+    created_at: float
+
+    @property
+    def ref(self) -> str:
+        return f"{self.provider}:{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still followed by the worker; closed records may be forgotten after RETENTION."""
+        raise NotImplementedError
+
+
+U = TypeVar("U", bound=UserRecord)
+
+#: Closed records stay visible (cards, lists, "Buy again") this long.
+RETENTION = 30 * 24 * 3600
+
+# KEYS: record, the user's index, the user's open set ("" when the kind keeps none).
+# ARGV: record JSON, ref, score, 1 when the record is open.
+_ADD = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+    return 0
+end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+if KEYS[3] ~= '' and ARGV[4] == '1' then
+    redis.call('SADD', KEYS[3], ARGV[2])
+end
+return 1
+"""
+
+
+class UserRecords(Generic[U]):
+    """JSON records of one kind, each listed in its owner's index sorted by purchase time.
+
+    * ``<PREFIX>:<kind>:<ref>`` — the record (ids are per provider, so the provider is in it);
+    * ``user:<uid>:<index>`` — the user's refs by purchase time; a button names a record by id
+      and is resolved only through the presser's own index, so another user's record cannot
+      even be looked up;
+    * ``user:<uid>:<open_index>`` — optionally, the set of the user's open refs.
+    """
+
+    model: type[U]
+    kind: str
+    index: str
+    open_index: str | None = None
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._add = redis.register_script(_ADD)
+
+    def key(self, ref: str) -> str:
+        return f"{PREFIX}:{self.kind}:{ref}"
+
+    def user_index(self, user_id: int) -> str:
+        return user_key(user_id, self.index)
+
+    def open_set(self, user_id: int) -> str:
+        return user_key(user_id, self.open_index) if self.open_index else ""
+
+    async def add(self, record: U) -> bool:
+        """Store a new record; False when it was already known (a reconciliation race).
+
+        The record and its index entries appear together (a crash cannot leave a record its
+        owner's lists miss). Adding also forgets the owner's closed records older than
+        RETENTION, so what a user keeps in Redis is bounded by their recent activity.
+        """
+        owner = record.user_id
+        created = await self._add(
+            keys=[self.key(record.ref), self.user_index(owner), self.open_set(owner)],
+            args=[record.model_dump_json(), record.ref, record.created_at, int(record.is_open)],
+        )
+        if not created:
+            return False
+        await self.prune(record.user_id, record.created_at)
+        return True
+
+    async def get(self, ref: str) -> U | None:
+        return await load(self._redis, self.key(ref), self.model)
+
+    async def get_many(self, refs: list[str]) -> list[U]:
+        """The records behind ``refs`` that exist, in the same order."""
+        if not refs:
+            return []
+        raws = await self._redis.mget([self.key(ref) for ref in refs])
+        return [self.model.model_validate_json(raw) for raw in raws if raw is not None]
+
+    async def refs(self, user_id: int, *, limit: int | None = None) -> list[str]:
+        """The user's refs, newest first."""
+        stop = -1 if limit is None else limit - 1
+        found = await self._redis.zrevrange(self.user_index(user_id), 0, stop)
+        return [text(ref) for ref in found]
+
+    async def of_user(self, user_id: int, *, limit: int = 50) -> list[U]:
+        """The user's newest records, newest first."""
+        return await self.get_many(await self.refs(user_id, limit=limit))
+
+    async def update(self, ref: str, change: Callable[[U], U | None]) -> tuple[U, U]:
+        """See :func:`update`; a record that closes leaves its owner's open set."""
+        before, after = await update(self._redis, self.key(ref), self.model, change)
+        if self.open_index and before.is_open and not after.is_open:
+            await self._redis.srem(self.open_set(after.user_id), ref)
+        return before, after
+
+    async def prune(self, user_id: int, now: float | None = None) -> int:
+        """Forget the user's closed records bought more than RETENTION before ``now``."""
+        cutoff = (time.time() if now is None else now) - RETENTION
+        index = self.user_index(user_id)
+        old = [text(ref) for ref in await self._redis.zrangebyscore(index, "-inf", cutoff)]
+        if not old:
+            return 0
+        raws = await self._redis.mget([self.key(ref) for ref in old])
+        gone = [
+            ref
+            for ref, raw in zip(old, raws, strict=True)
+            if raw is None or not self.model.model_validate_json(raw).is_open
+        ]
+        if gone:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*[self.key(ref) for ref in gone])
+                pipe.zrem(index, *gone)
+                if self.open_index:
+                    pipe.srem(self.open_set(user_id), *gone)
+                await pipe.execute()
+        return len(gone)
+
+
+def text(value: object) -> str:
+    """A Redis reply as text (the client may or may not decode)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

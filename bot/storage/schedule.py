@@ -104,9 +104,6 @@ class Schedule:
     async def forget(self, member: str) -> None:
         await self._redis.zrem(DUE, member)
 
-    async def size(self) -> int:
-        return int(await self._redis.zcard(DUE)) + int(await self._redis.zcard(LEASES))
-
     async def lag(self, now: float | None = None) -> float:
         """How late the most overdue item is, in seconds (0 when nothing is late)."""
         oldest = await self._redis.zrange(DUE, 0, 0, withscores=True)

@@ -1,0 +1,177 @@
+"""The per-user store of purchases: atomic adds, owner-only lookups, moves, and retention."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from fakeredis import FakeAsyncRedis
+
+from bot.storage.activations import Activation, ActivationRepo, State
+from bot.storage.mails import Mailbox, MailRepo, MailState
+from bot.storage.records import RETENTION, RecordMissing
+from bot.storage.rents import Rent, RentRepo, RentState
+from bot.storage.users import user_key
+
+NOW = 1_800_000_000.0
+DAY = 24 * 3600
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[FakeAsyncRedis]:
+    client = FakeAsyncRedis()
+    yield client
+    await client.aclose()
+
+
+def activation(
+    activation_id: int, user_id: int = 1, at: float = NOW, **extra: object
+) -> Activation:
+    return Activation(
+        id=activation_id,
+        user_id=user_id,
+        provider="sandbox",
+        service="tg",
+        phone="79990001122",
+        created_at=at,
+        expires_at=at + 1200,
+        **extra,
+    )
+
+
+def mailbox(mail_id: int, user_id: int = 1, at: float = NOW) -> Mailbox:
+    return Mailbox(
+        id=mail_id,
+        user_id=user_id,
+        provider="sandbox",
+        site="example.com",
+        email="a@example.org",
+        domain="example.org",
+        mail_type=0,
+        created_at=at,
+        expires_at=at + 1800,
+    )
+
+
+def rent(rent_id: int, user_id: int = 1, at: float = NOW) -> Rent:
+    return Rent(
+        id=rent_id,
+        user_id=user_id,
+        provider="sandbox",
+        service="full",
+        phone="79990001122",
+        created_at=at,
+        term_started_at=at,
+        ends_at=at + 4 * 3600,
+    )
+
+
+async def test_add_stores_record_index_and_open_set_together(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    assert await repo.add(activation(7)) is True
+    assert await repo.get("sandbox:7") == activation(7)
+    assert await redis.zscore(user_key(1, "acts"), "sandbox:7") == NOW
+    assert await redis.smembers(user_key(1, "open_acts")) == {b"sandbox:7"}
+    assert await repo.open_count(1) == 1
+
+
+async def test_adding_a_known_record_changes_nothing(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7, cost=None))
+    assert await repo.add(activation(7, user_id=2, at=NOW + 5)) is False
+    stored = await repo.get("sandbox:7")
+    assert stored is not None
+    assert stored.user_id == 1
+    assert await redis.zcard(user_key(2, "acts")) == 0
+    assert await repo.open_count(2) == 0
+
+
+async def test_a_closed_record_is_added_outside_the_open_set(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    await repo.add(activation(8, state=State.FINISHED))
+    assert await repo.open_count(1) == 0
+    assert [a.id for a in await repo.of_user(1)] == [8]
+
+
+async def test_find_resolves_only_through_the_owners_index(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7, user_id=1))
+    assert (await repo.find(1, 7)) is not None
+    assert await repo.find(2, 7) is None
+    assert await repo.find(1, 8) is None
+
+
+async def test_of_user_is_newest_first_and_limited(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    for n in range(5):
+        await repo.add(activation(n, at=NOW + n))
+    assert [a.id for a in await repo.of_user(1)] == [4, 3, 2, 1, 0]
+    assert [a.id for a in await repo.of_user(1, limit=2)] == [4, 3]
+    assert [a.id for a in await repo.get_many(["sandbox:1", "sandbox:99", "sandbox:3"])] == [1, 3]
+
+
+async def test_closing_by_update_leaves_the_open_set(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7))
+    before, after = await repo.update(
+        "sandbox:7", lambda a: a.model_copy(update={"state": State.CANCELLED})
+    )
+    assert before.is_open
+    assert not after.is_open
+    assert await repo.open_count(1) == 0
+    with pytest.raises(RecordMissing):
+        await repo.update("sandbox:404", lambda a: a)
+
+
+async def test_prune_forgets_only_old_closed_records(redis: FakeAsyncRedis) -> None:
+    repo = ActivationRepo(redis)
+    old = NOW - RETENTION - DAY
+    await repo.add(activation(1, at=old, state=State.FINISHED))
+    await repo.add(activation(2, at=old))  # still open: kept whatever its age
+    await repo.add(activation(3, at=NOW - RETENTION + DAY, state=State.EXPIRED))  # recent: kept
+    assert await repo.prune(1, NOW) == 1
+    assert await repo.get("sandbox:1") is None
+    assert sorted(a.id for a in await repo.of_user(1)) == [2, 3]
+    assert await repo.open_count(1) == 1
+
+
+async def test_adding_prunes_the_owners_old_closed_records(redis: FakeAsyncRedis) -> None:
+    repo = MailRepo(redis)
+    old = mailbox(1, at=NOW - RETENTION - DAY).model_copy(update={"state": MailState.EXPIRED})
+    await repo.add(old)
+    await repo.add(mailbox(2, user_id=2, at=NOW))  # another user's add leaves user 1 alone
+    assert await repo.get("sandbox:1") is not None
+    await repo.add(mailbox(3, at=NOW))
+    assert await repo.get("sandbox:1") is None
+    assert [m.id for m in await repo.of_user(1)] == [3]
+
+
+async def test_a_moved_mailbox_is_found_by_its_earlier_id(redis: FakeAsyncRedis) -> None:
+    repo = MailRepo(redis)
+    await repo.add(mailbox(10))
+    moved = await repo.move(
+        "sandbox:10",
+        lambda m: m.model_copy(update={"id": 11, "previous_ids": [10], "created_at": NOW + 60}),
+    )
+    assert moved.ref == "sandbox:11"
+    assert await repo.get("sandbox:10") is None
+    assert await repo.refs(1) == ["sandbox:11"]
+    for mail_id in (10, 11):
+        found = await repo.find(1, mail_id)
+        assert found is not None
+        assert found.id == 11
+    assert await repo.find(2, 10) is None
+
+
+async def test_a_reordered_rent_is_found_by_its_earlier_id(redis: FakeAsyncRedis) -> None:
+    repo = RentRepo(redis)
+    await repo.add(rent(20))
+    renewed = rent(21).model_copy(update={"previous_ids": [20]})
+    await repo.move("sandbox:20", renewed)
+    assert await repo.refs(1) == ["sandbox:21"]
+    found = await repo.find(1, 20)
+    assert found is not None
+    assert found.id == 21
+    assert await repo.find(2, 20) is None
+    await repo.update("sandbox:21", lambda r: r.model_copy(update={"state": RentState.FINISHED}))
+    assert await repo.open_of_user(1) == []
