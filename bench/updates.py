@@ -396,7 +396,17 @@ async def serve(config: dict[str, Any]) -> None:
 
 def child_main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    asyncio.run(serve(json.loads(sys.stdin.readline())))
+    config = json.loads(sys.stdin.readline())
+    # BENCH_PROFILE=<dir>: a cProfile of each child, to see where its CPU goes.
+    profile_dir = os.environ.get("BENCH_PROFILE")
+    if not profile_dir:
+        asyncio.run(serve(config))
+        return 0
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.runcall(asyncio.run, serve(config))
+    profiler.dump_stats(Path(profile_dir) / f"{config['kind']}-{os.getpid()}.prof")
     return 0
 
 

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
@@ -56,7 +55,7 @@ from bot.storage.rents import RentRepo
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
 from bot.storage.users import PREFIX, UserRepo
-from bot.telegram import WaitOutRetryAfter
+from bot.telegram import BotSession, WaitOutRetryAfter
 from bot.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -255,9 +254,9 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
         raise ValueError("BOT_TOKEN is required to run the bot")
     if settings.telegram_api_base:
         api = TelegramAPIServer.from_base(settings.telegram_api_base)
-        session = AiohttpSession(api=api, **session_options)
+        session = BotSession(api=api, **session_options)
     else:
-        session = AiohttpSession(**session_options)
+        session = BotSession(**session_options)
     session.middleware(WaitOutRetryAfter())
     return Bot(
         settings.bot_token.get_secret_value(),
