@@ -40,6 +40,7 @@ TOKEN = "123456:SCALING-BENCH-TOKEN"
 SECRET = "scaling-benchmark-secret-key"
 PROVIDER = "bench"
 _POLLS = re.compile(r'^bot_polls_total\{kind="act"\} ([0-9.e+]+)$', re.M)
+_REQUESTS = re.compile(r"^bot_provider_requests_total\{[^}]*\} ([0-9.e+]+)$", re.M)
 
 
 def free_port() -> int:
@@ -154,10 +155,40 @@ async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> 
     return made, per_user
 
 
-async def polls(port: int, client: httpx.AsyncClient) -> float:
+async def counters(port: int, client: httpx.AsyncClient) -> tuple[float, float]:
+    """A worker's activation polls and provider requests so far."""
     text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
     found = _POLLS.search(text)
-    return float(found.group(1)) if found else 0.0
+    requests = sum(float(value) for value in _REQUESTS.findall(text))
+    return (float(found.group(1)) if found else 0.0), requests
+
+
+async def totals(workers: list[Process], client: httpx.AsyncClient) -> tuple[float, float]:
+    read = [await counters(w.port, client) for w in workers]
+    return sum(polls for polls, _ in read), sum(requests for _, requests in read)
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # The command name may contain spaces; the fields after it are fixed.
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+@dataclass
+class Measured:
+    polls_per_second: float
+    requests_per_poll: float
+    #: CPU seconds per 1,000 polls, by who spent them.
+    workers_cpu: float
+    emulator_cpu: float
+    redis_cpu: float
+    #: All CPU spent (workers, emulator, Redis, this process) over the cores' capacity.
+    busy: float
 
 
 async def measure(
@@ -166,8 +197,12 @@ async def measure(
     logs: Path,
     warmup: float,
     seconds: float,
-) -> float:
-    """Items polled per second by ``count`` worker processes running flat out."""
+    others: dict[str, int],
+) -> Measured:
+    """Polls per second by ``count`` worker processes running flat out, and what they cost.
+
+    ``others``: the pids of the emulator and of redis-server.
+    """
     workers = []
     for index in range(count):
         port = free_port()
@@ -184,19 +219,40 @@ async def measure(
             await wait_http(f"http://127.0.0.1:{worker.port}/healthz")
         await asyncio.sleep(warmup)
         # Generous: with more processes than cores, an answer can take a while.
+        pids = {
+            "workers": [w.process.pid for w in workers],
+            "emulator": [others["emulator"]],
+            "redis": [others["redis"]],
+            "bench": [os.getpid()],
+        }
+
+        def cpu() -> dict[str, float]:
+            return {who: sum(map(cpu_seconds, group)) for who, group in pids.items()}
+
         async with httpx.AsyncClient(timeout=120) as client:
-            before = sum([await polls(w.port, client) for w in workers])
+            before, requests_before = await totals(workers, client)
+            cpu_before = cpu()
             started = time.monotonic()
             await asyncio.sleep(seconds)
-            after = sum([await polls(w.port, client) for w in workers])
+            after, requests_after = await totals(workers, client)
             elapsed = time.monotonic() - started
-        return (after - before) / elapsed
+            cpu_after = cpu()
+        spent = {who: cpu_after[who] - cpu_before[who] for who in pids}
+        polled = max(after - before, 1.0)
+        return Measured(
+            polls_per_second=(after - before) / elapsed,
+            requests_per_poll=(requests_after - requests_before) / polled,
+            workers_cpu=spent["workers"] * 1000 / polled,
+            emulator_cpu=spent["emulator"] * 1000 / polled,
+            redis_cpu=spent["redis"] * 1000 / polled,
+            busy=sum(spent.values()) / (elapsed * (os.cpu_count() or 1)),
+        )
     finally:
         for worker in workers:
             await stop(worker)
 
 
-async def run_size(args: argparse.Namespace, activations: int, logs: Path) -> dict[int, float]:
+async def run_size(args: argparse.Namespace, activations: int, logs: Path) -> dict[int, Measured]:
     data = logs / f"data-{activations}"
     embedded = EmbeddedRedis(data / "redis")
     redis_url = await embedded.start()
@@ -227,17 +283,24 @@ async def run_size(args: argparse.Namespace, activations: int, logs: Path) -> di
             "DATA_DIR": str(data),
             "SECRET_KEY": SECRET,
             "SMS_PROVIDERS": f"{PROVIDER}={sandbox_url}/stubs/handler_api.php",
-            "POLL_INTERVAL": "0.05",
+            "POLL_INTERVAL": str(args.poll_interval),
             "PROVIDER_RPS": "0",
             "AUTO_CANCEL": "0",
             "HTTP_HOST": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
         }
-        results: dict[int, float] = {}
+        server = await redis.info("server")
+        others = {"emulator": sandbox.process.pid, "redis": int(server["process_id"])}
+        results: dict[int, Measured] = {}
         for count in args.processes:
-            results[count] = await measure(count, env, logs, args.warmup, args.seconds)
+            found = await measure(count, env, logs, args.warmup, args.seconds, others)
+            results[count] = found
             print(
-                f"  {count} worker process(es): {results[count]:.0f} activations polled/s",
+                f"  {count} worker process(es): {found.polls_per_second:.0f} activations "
+                f"polled/s; {found.requests_per_poll:.2f} provider requests per poll; "
+                f"CPU s per 1,000 polls: workers {found.workers_cpu:.2f}, "
+                f"emulator {found.emulator_cpu:.2f}, redis-server {found.redis_cpu:.2f}; "
+                f"cores busy {found.busy:.0%}",
                 flush=True,
             )
         return results
@@ -255,6 +318,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.05,
+        help="POLL_INTERVAL of the workers; the default keeps every item due at once",
+    )
     args = parser.parse_args(argv)
     args.sizes = [int(n) for n in args.activations.split(",")]
     args.processes = [int(n) for n in args.processes.split(",")]
@@ -269,9 +338,15 @@ async def run(argv: list[str]) -> None:
         for size in args.sizes:
             print(f"{size} open activations:", flush=True)
             results = await run_size(args, size, Path(tmp))
-            base = results[args.processes[0]]
-            for count, rate in results.items():
-                print(f"  scaling {count}/{args.processes[0]}: {rate / base:.2f}x", flush=True)
+            first = args.processes[0]
+            base = results[first]
+            for count, found in results.items():
+                print(
+                    f"  scaling {count}/{first}: "
+                    f"{found.polls_per_second / base.polls_per_second:.2f}x the polls/s; "
+                    f"worker CPU per poll {found.workers_cpu / base.workers_cpu:.2f}x",
+                    flush=True,
+                )
 
 
 def main(argv: list[str]) -> int:

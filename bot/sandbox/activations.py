@@ -501,7 +501,7 @@ def _extra_price(world: World, account: Account, p: Params) -> tuple[Activation,
         raise ApiError("RENEW_ACTIVATION_NOT_AVAILABLE")
     if world.now() - parent.created_at > world.config.extra_activation_window:
         raise ApiError("NEW_ACTIVATION_IMPOSSIBLE")
-    if parent.phone in world.taken_phones():
+    if world.phone_taken(parent.phone):
         raise ApiError("RENEW_ACTIVATION_NOT_AVAILABLE")
     offer = world.market.offer(parent.country, parent.service)
     return parent, offer.cost if offer is not None else parent.cost

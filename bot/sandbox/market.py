@@ -8,6 +8,7 @@ answers NO_NUMBERS.
 from __future__ import annotations
 
 import random
+from collections.abc import Container
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -220,7 +221,7 @@ class Market:
         country: int,
         rng: random.Random,
         exclude: list[str],
-        taken: set[str],
+        taken: Container[str],
     ) -> str | None:
         """A fresh number in international form without "+", or None when every try is excluded."""
         profile = PROFILES.get(country)

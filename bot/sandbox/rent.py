@@ -166,7 +166,7 @@ def _start(
         next_auto_sms_at=now + interval if interval is not None else None,
         previous_id=previous_id,
     )
-    world.rents[rent.id] = rent
+    world.add_rent(rent)
     offer = world.market.rent_offers.get((country, service))
     if offer is not None:
         offer.count -= 1
@@ -329,7 +329,7 @@ def continue_rent_number(world: World, account: Account, p: Params) -> Answer:
         return _phone_reply(world, rent)
     # A finished rent is ordered again on the same number, under a new id.
     world.check_account(account, Encoding.J_MSG)
-    if rent.phone in world.taken_phones():
+    if world.phone_taken(rent.phone):
         raise _error("RENT_DIE")
     if not world.can_pay(account, price):
         raise _error("NO_BALANCE")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +52,9 @@ class World:
         # Activation ids per account key: listing one account must not walk everyone's.
         self.activations_of: dict[str, list[int]] = {}
         self.rents: dict[int, Rent] = {}
+        # Numbers and the activations and rents ever on them: whether a number is taken must
+        # not walk every object (a purchase asks it, and load tests hold 50,000 of them).
+        self.on_phone: dict[str, list[Activation | Rent]] = {}
         self.mails: dict[int, Mail] = {}
         self.call_tasks: dict[int, CallTask] = {}
         self.last_ids = {
@@ -65,6 +68,11 @@ class World:
     def add_activation(self, activation: Activation) -> None:
         self.activations[activation.id] = activation
         self.activations_of.setdefault(activation.key, []).append(activation.id)
+        self.on_phone.setdefault(activation.phone, []).append(activation)
+
+    def add_rent(self, rent: Rent) -> None:
+        self.rents[rent.id] = rent
+        self.on_phone.setdefault(rent.phone, []).append(rent)
 
     def activations_by(self, key: str) -> list[Activation]:
         return [self.activations[i] for i in self.activations_of.get(key, ())]
@@ -150,10 +158,16 @@ class World:
         account.cashback += from_cashback
         account.balance += amount - from_cashback
 
-    def taken_phones(self) -> set[str]:
-        return {a.phone for a in self.activations.values() if a.is_open} | {
-            r.phone for r in self.rents.values() if r.is_active
-        }
+    def phone_taken(self, phone: str) -> bool:
+        """Whether an open activation or an active rent holds the number."""
+        return any(
+            item.is_open if isinstance(item, Activation) else item.is_active
+            for item in self.on_phone.get(phone, ())
+        )
+
+    def taken_phones(self) -> Container[str]:
+        """The numbers in use, for ``in`` tests."""
+        return _TakenPhones(self)
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -180,13 +194,24 @@ class World:
         self.accounts = {a.key: a for a in map(Account.model_validate, data["accounts"])}
         self.activations = {}
         self.activations_of = {}
+        self.rents = {}
+        self.on_phone = {}
         for activation in map(Activation.model_validate, data["activations"]):
             self.add_activation(activation)
-        self.rents = {r.id: r for r in map(Rent.model_validate, data["rents"])}
+        for rented in map(Rent.model_validate, data["rents"]):
+            self.add_rent(rented)
         self.mails = {m.id: m for m in map(Mail.model_validate, data["mails"])}
         self.call_tasks = {
             c.activation_id: c for c in map(CallTask.model_validate, data["call_tasks"])
         }
+
+
+class _TakenPhones(Container[str]):
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def __contains__(self, phone: object) -> bool:
+        return isinstance(phone, str) and self._world.phone_taken(phone)
 
 
 def _jsonable_state(state: tuple[Any, ...]) -> list[Any]:

@@ -23,6 +23,10 @@ def test_snapshot_round_trip(emu: Emulator) -> None:
     assert restored.offer(0, "tg").count == stock  # type: ignore[union-attr]
     assert restored.rents[rent["id"]].sms[0].text == "hello 1234"
     assert restored.mails[mail["response"]["id"]].email == mail["response"]["email"]
+    # Numbers in use stay in use: a rent's number is not sold again while it lasts.
+    assert restored.world.phone_taken(rent["number"])
+    assert restored.world.phone_taken(phone)
+    assert not restored.world.phone_taken("70000000000")
     # The generators continue where they were: the next purchase is the same in both.
     assert api(restored, "getNumber", service="wa") == api(emu, "getNumber", service="wa")
 
