@@ -92,8 +92,8 @@ class Metrics:
             registry=self.registry,
         )
         self._pending: Counter[str] = Counter()
-        self._followed: Counter[str] | None = None
-        self._gauges_at = 0.0
+        self._gauges_at = 0.0  # when open items were last counted
+        self._counting: asyncio.Task[None] | None = None
 
     # --- hooks called by the provider client and the worker ---
 
@@ -141,20 +141,30 @@ class Metrics:
             except Exception as error:
                 log.warning("could not share statistics: %s", type(error).__name__)
 
-    async def refresh_gauges(self, redis: Redis, schedule: Schedule) -> Counter[str]:
+    async def refresh_gauges(self, redis: Redis, schedule: Schedule) -> None:
         """Open items by kind and the queue lag, read from the shared schedule at scrape time.
 
         Counting walks the whole schedule, so it is redone at most every GAUGES_EVERY seconds
-        however often the process is scraped.
+        however often the process is scraped, one count at a time, and a scrape does not wait
+        for it once there is an earlier count to show: in a busy worker a count of 50,000
+        items takes a while, and a scrape must still answer.
         """
         self.queue_lag.set(await schedule.lag())
-        if time.monotonic() - self._gauges_at < GAUGES_EVERY and self._followed is not None:
-            return self._followed
-        counts = await count_followed(redis)
-        self._followed, self._gauges_at = counts, time.monotonic()
+        stale = time.monotonic() - self._gauges_at >= GAUGES_EVERY
+        if stale and (self._counting is None or self._counting.done()):
+            self._counting = asyncio.create_task(self._count(redis))
+        if self._gauges_at == 0.0 and self._counting is not None:
+            await asyncio.shield(self._counting)
+
+    async def _count(self, redis: Redis) -> None:
+        try:
+            counts = await count_followed(redis)
+        except Exception as error:
+            log.warning("could not count open items: %s", type(error).__name__)
+            return
+        self._gauges_at = time.monotonic()
         for kind in ("act", "rent", "mail"):
             self.open_items.labels(kind).set(counts.get(kind, 0))
-        return counts
 
 
 class UpdateCounter(BaseMiddleware):
@@ -178,7 +188,9 @@ async def count_followed(redis: Redis) -> Counter[str]:
     """Items on the shared schedule by kind (act, rent, mail): what is being followed."""
     counts: Counter[str] = Counter()
     for key in (DUE, LEASES):
-        async for member, _score in redis.zscan_iter(key):
+        # Large pages: each is a round trip, and in a busy process every round trip waits
+        # for its turn in the event loop.
+        async for member, _score in redis.zscan_iter(key, count=1000):
             text = member.decode() if isinstance(member, bytes) else str(member)
             counts[text.partition(":")[0]] += 1
     return counts

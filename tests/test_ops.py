@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from fakeredis import FakeAsyncRedis
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from bot import metrics as metrics_module
 from bot.config import Settings
 from bot.lifespan import healthy
 from bot.logs import JsonFormatter, Redactor
 from bot.metrics import Metrics, daily_totals
+from bot.storage.schedule import DUE, Schedule
 from bot.web import create_web_app
 from tests.handlers.test_buy import buy_direct
 from tests.harness import GOOD_KEY, Harness, running_harness
@@ -165,3 +170,39 @@ def test_admin_ids_are_validated():
     assert Settings(_env_file=None, ADMIN_IDS="1, 22,333").admin_ids == frozenset({1, 22, 333})
     with pytest.raises(ValidationError, match="ADMIN_IDS"):
         Settings(_env_file=None, ADMIN_IDS="alice")
+
+
+async def test_a_scrape_never_waits_for_a_recount(monkeypatch: pytest.MonkeyPatch):
+    """Counting a big schedule takes a while in a busy worker; /metrics must still answer."""
+    redis = FakeAsyncRedis()
+    metrics, schedule = Metrics(), Schedule(redis)
+
+    def open_acts() -> float | None:
+        return metrics.registry.get_sample_value("bot_open_items", {"kind": "act"})
+
+    await redis.zadd(DUE, {"act:p:1": 0})
+    await metrics.refresh_gauges(redis, schedule)  # the first scrape waits: nothing to show yet
+    assert open_acts() == 1
+
+    gate = asyncio.Event()
+    counted = metrics_module.count_followed
+    counts = 0
+
+    async def slow_count(client: FakeAsyncRedis) -> Counter[str]:
+        nonlocal counts
+        counts += 1
+        await gate.wait()
+        return await counted(client)
+
+    monkeypatch.setattr(metrics_module, "count_followed", slow_count)
+    monkeypatch.setattr(metrics_module, "GAUGES_EVERY", 0.0)
+    await redis.zadd(DUE, {"act:p:2": 0})
+    for _ in range(3):
+        await asyncio.wait_for(metrics.refresh_gauges(redis, schedule), 1)
+    assert open_acts() == 1  # the earlier count, shown while the new one runs
+    assert counts == 1  # one count at a time, however often scraped
+    gate.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert open_acts() == 2
+    await redis.aclose()
