@@ -31,7 +31,8 @@ from bot.provider.parsing import to_datetime
 from bot.provider.presets import Feature
 from bot.storage import records
 from bot.storage.orders import OrderRepo
-from bot.storage.rents import Rent, RentOptions, RentRepo, RentSms, SmsKey, make_ref
+from bot.storage.records import make_ref
+from bot.storage.rents import Rent, RentOptions, RentRepo, RentSms, SmsKey
 from bot.storage.rents import RentState as State
 from bot.storage.schedule import Schedule
 from bot.storage.users import PREFIX

@@ -90,10 +90,6 @@ class Activation(records.UserRecord):
         return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
-def make_ref(provider: str, activation_id: int) -> str:
-    return f"{provider}:{activation_id}"
-
-
 class ActivationRepo(records.UserRecords[Activation]):
     model = Activation
     kind = "act"

@@ -21,8 +21,6 @@ from redis.exceptions import WatchError
 
 from bot.storage import records
 
-#: Closed mailboxes stay visible (cards, "Full letter") this long.
-RETENTION = 30 * 24 * 3600
 #: Letters are kept up to this many characters; longer ones are cut when recorded.
 LETTER_LIMIT = 20_000
 _MOVE_ATTEMPTS = 50
@@ -82,10 +80,6 @@ class Mailbox(records.UserRecord):
 
     def seconds_left(self, now: float | None = None) -> float:
         return max(0.0, self.expires_at - (time.time() if now is None else now))
-
-
-def make_ref(provider: str, mail_id: int) -> str:
-    return f"{provider}:{mail_id}"
 
 
 class MailRepo(records.UserRecords[Mailbox]):

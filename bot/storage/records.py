@@ -74,7 +74,7 @@ class UserRecord(BaseModel):
 
     @property
     def ref(self) -> str:
-        return f"{self.provider}:{self.id}"
+        return make_ref(self.provider, self.id)
 
     @property
     def is_open(self) -> bool:
@@ -82,9 +82,15 @@ class UserRecord(BaseModel):
         raise NotImplementedError
 
 
+def make_ref(provider: str, item_id: int) -> str:
+    """How a record is named: ids are per provider, so the provider is part of the name."""
+    return f"{provider}:{item_id}"
+
+
 U = TypeVar("U", bound=UserRecord)
 
-#: Closed records stay visible (cards, lists, "Buy again") this long.
+#: Closed records stay visible (cards, lists, "Buy again", "Full letter", extending a finished
+#: rent) this long.
 RETENTION = 30 * 24 * 3600
 
 # KEYS: record, the user's index, the user's open set ("" when the kind keeps none).

@@ -17,9 +17,6 @@ from pydantic import BaseModel, Field
 
 from bot.storage import records
 
-#: Closed rents stay listed (cards, extension of a finished rent) this long.
-RETENTION = 30 * 24 * 3600
-
 
 class RentState(StrEnum):
     ACTIVE = "active"
@@ -91,10 +88,6 @@ class Rent(records.UserRecord):
 
     def known_keys(self) -> set[SmsKey]:
         return {sms.key for sms in self.sms}
-
-
-def make_ref(provider: str, rent_id: int) -> str:
-    return f"{provider}:{rent_id}"
 
 
 class RentRepo(records.UserRecords[Rent]):
