@@ -38,6 +38,7 @@ from bot.provider import errors as pe
 from bot.provider.models import MailType
 from bot.provider.presets import Feature
 from bot.services.mails import (
+    LetterArrived,
     MailOffer,
     MailOptions,
     MailPurchase,
@@ -383,6 +384,13 @@ async def _cancel(
         return
     try:
         updated = await flow.service.cancel(flow.account, mailbox)
+    except LetterArrived:
+        await query.answer(
+            _("A letter has just arrived, so the address can no longer be cancelled."),
+            show_alert=True,
+        )
+        await _show_card(flow, message, await flow.service.mails.get(mailbox.ref) or mailbox)
+        return
     except (pe.BadStatus, pe.AlreadyClosed) as error:
         # The provider sees another state (a letter just came?): say so, show its real state.
         refreshed = await _refreshed(flow, mailbox)

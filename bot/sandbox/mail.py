@@ -2,7 +2,8 @@
 
 Success replies use the ``{"status":"OK","response":...}`` envelope, errors
 ``{"status":"ERROR","error":TOKEN}``. A mailbox waits (3) for one letter; the letter makes it a
-success (5); cancelling before a letter (4) refunds, and so does the lifetime running out.
+success (5); cancelling before a letter (4) refunds, and so does the lifetime running out;
+cancelling after the letter ends the mailbox (6) without a refund.
 ``reorderMailActivation`` buys the next letter on the same address under a new id.
 """
 
@@ -183,6 +184,11 @@ def check_mail_activation(world: World, account: Account, p: Params) -> Answer:
 
 def cancel_mail_activation(world: World, account: Account, p: Params) -> Answer:
     mail = _own(world, account, p)
+    if mail.status is M.SUCCESS:
+        # The letter was delivered: the mailbox just ends, and nothing is refunded.
+        mail.status = M.FINISHED
+        mail.closed_at = world.now()
+        return _ok(True)
     if mail.status is not M.WAITING:
         raise _error("BAD_STATUS")
     _close(world, mail, world.now())

@@ -53,6 +53,7 @@ class MailStatus(IntEnum):
     WAITING = 3
     CANCELLED = 4
     SUCCESS = 5
+    FINISHED = 6  # cancelled after the letter: closed, no refund (protocol.md §9.3)
 
 
 class Account(BaseModel):

@@ -70,6 +70,10 @@ def normalize_site(text: str) -> str | None:
     return host if all(_LABEL.match(label) for label in labels) else None
 
 
+class LetterArrived(Exception):
+    """A cancel the bot did not send: the letter had already come (it is recorded now)."""
+
+
 @dataclass(frozen=True, slots=True)
 class MailOffer:
     mail_type: MailType
@@ -344,7 +348,22 @@ class MailService:
     # --- cancel, refresh, letters ---
 
     async def cancel(self, account: UserAccount, mailbox: Mailbox) -> Mailbox:
-        """Cancel before a letter (refunded). Provider errors propagate."""
+        """Cancel before a letter (refunded). Provider errors propagate.
+
+        The provider also takes a cancel after the letter, and then ends the mailbox (status
+        6) without a refund, so the bot looks first: a letter that has come meanwhile is
+        recorded (the worker pushes it) and LetterArrived raised instead of cancelling.
+        """
+        try:
+            check = await account.client.check_mail_activation(mailbox.id)
+        except pe.StateAnswer as answer:
+            if answer.token != "STATUS_CANCEL":
+                raise
+            # Cancelled there already (its lifetime ran out): the cancel below says so.
+        else:
+            if check.received:
+                await self.record_letter(mailbox.ref, check.value, check.full_message)
+                raise LetterArrived
         await account.client.cancel_mail_activation(mailbox.id)
         now = self.clock()
 

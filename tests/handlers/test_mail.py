@@ -531,6 +531,8 @@ async def test_cancel_after_the_letter_came(harness: Harness):
     assert user.answer(query) == (
         "A letter has just arrived, so the address can no longer be cancelled."
     )
+    # The provider would have taken the cancel and kept the money: the bot did not send it.
+    assert harness.emulator.mails[bought.id].status is MailStatus.SUCCESS
     assert "The letter has arrived." in message(user, card_id).text
     await harness.poll()
     assert "Code: 482913" in user.last().text

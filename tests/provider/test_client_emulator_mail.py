@@ -124,13 +124,18 @@ async def test_cancel_mail_activation_refunds(client: ProviderClient, emu: Emula
         await client.reorder_mail_activation(bought.id)
 
 
-async def test_cancel_refused_after_the_letter(client: ProviderClient, emu: Emulator) -> None:
+async def test_cancel_after_the_letter_refunds_nothing(
+    client: ProviderClient, emu: Emulator
+) -> None:
+    """The provider takes it (status 6): the reason the bot looks before it cancels."""
     bought = await client.buy_mail_activation("apple.com", MailType.POPULAR, "gmail.com")
     emu.deliver_mail(bought.id, "Your code is 123456")
     paid = await client.get_balance()
+    await client.cancel_mail_activation(bought.id)
+    assert emu.mails[bought.id].status is MailStatus.FINISHED
+    assert await client.get_balance() == paid
     with pytest.raises(e.BadStatus):
         await client.cancel_mail_activation(bought.id)
-    assert await client.get_balance() == paid
 
 
 async def test_mail_expires_with_a_refund(client: ProviderClient, emu: Emulator) -> None:

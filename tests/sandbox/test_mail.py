@@ -55,7 +55,6 @@ def test_letter_then_reorder_with_new_id(emu: Emulator) -> None:
     assert body["status"] == "OK"
     assert body["response"]["value"] == "https://apple.com/verify?t=abc"
     assert body["response"]["full_message"].startswith("Confirm:")
-    assert api_json(emu, "cancelMailActivation", id=ident)["error"] == "BAD_STATUS"
 
     reordered = api_json(emu, "reorderMailActivation", id=ident)
     new_id = reordered["response"]["id"]
@@ -100,3 +99,20 @@ def test_auto_letter(emu: Emulator) -> None:
     body = api_json(emu, "checkMailActivation", id=str(mail_id))
     assert body["response"]["value"].startswith("https://discord.com/confirm?token=")
     assert "verification code for discord.com" in body["response"]["full_message"]
+
+
+def test_cancel_after_the_letter_closes_without_refund(emu: Emulator) -> None:
+    """protocol.md §9.3: cancelling after a success ends the mailbox as status 6."""
+    mail_id, _ = buy_mail(emu)
+    ident = str(mail_id)
+    emu.deliver_mail(mail_id, "Your code is 123456")
+    paid = emu.account(KEY).balance
+    assert api_json(emu, "cancelMailActivation", id=ident) == {"status": "OK", "response": True}
+    assert emu.mails[mail_id].status is MailStatus.FINISHED
+    assert emu.account(KEY).balance == paid  # the letter was delivered: nothing comes back
+    # The letter stays readable; the mailbox takes no further letters or cancels.
+    assert api_json(emu, "checkMailActivation", id=ident)["response"]["value"]
+    assert api_json(emu, "reorderMailActivation", id=ident)["error"] == "BAD_STATUS"
+    assert api_json(emu, "cancelMailActivation", id=ident)["error"] == "BAD_STATUS"
+    history = api_json(emu, "getMailHistory")["response"]["list"]
+    assert [entry["status"] for entry in history if entry["id"] == ident] == ["6"]
