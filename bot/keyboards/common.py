@@ -28,7 +28,7 @@ def operators_keyboard(
     pick: Callable[[str], CallbackData],
     back: InlineKeyboardButton,
 ) -> InlineKeyboardMarkup:
-    """ "Any operator" and each operator (the current one ticked), three a row, then ``back``.
+    """The "any operator" button, then each operator (the current one ticked), then ``back``.
 
     ``pick("")`` stands for any operator.
     """
