@@ -171,6 +171,15 @@ async def totals(workers: list[Process], client: httpx.AsyncClient) -> tuple[flo
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def peak_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -189,6 +198,8 @@ class Measured:
     redis_cpu: float
     #: All CPU spent (workers, emulator, Redis, this process) over the cores' capacity.
     busy: float
+    #: The largest peak resident memory of one worker process.
+    worker_peak_mib: float
 
 
 async def measure(
@@ -237,6 +248,7 @@ async def measure(
             after, requests_after = await totals(workers, client)
             elapsed = time.monotonic() - started
             cpu_after = cpu()
+            peak = max(peak_mib(pid) for pid in pids["workers"])
         spent = {who: cpu_after[who] - cpu_before[who] for who in pids}
         polled = max(after - before, 1.0)
         return Measured(
@@ -246,6 +258,7 @@ async def measure(
             emulator_cpu=spent["emulator"] * 1000 / polled,
             redis_cpu=spent["redis"] * 1000 / polled,
             busy=sum(spent.values()) / (elapsed * (os.cpu_count() or 1)),
+            worker_peak_mib=peak,
         )
     finally:
         for worker in workers:
@@ -300,7 +313,8 @@ async def run_size(args: argparse.Namespace, activations: int, logs: Path) -> di
                 f"polled/s; {found.requests_per_poll:.2f} provider requests per poll; "
                 f"CPU s per 1,000 polls: workers {found.workers_cpu:.2f}, "
                 f"emulator {found.emulator_cpu:.2f}, redis-server {found.redis_cpu:.2f}; "
-                f"cores busy {found.busy:.0%}",
+                f"cores busy {found.busy:.0%}; peak memory of a worker "
+                f"{found.worker_peak_mib:.0f} MiB",
                 flush=True,
             )
         return results

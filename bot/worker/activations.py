@@ -55,6 +55,7 @@ DELIVERY_CLAIM_SECONDS = 30
 
 
 USER_VIEW_SECONDS = 1.0
+CACHE_BOUND = 1_000
 
 
 class _FetchedElsewhere(Exception):
@@ -113,6 +114,9 @@ class ActivationPoller:
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
         self._views: dict[int, _UserView] = {}
+        # Both caches are useful for seconds only; past these sizes, stale entries are dropped
+        # (and the bound doubles when most entries are still fresh, so dropping stays cheap).
+        self._parsed_bound = self._views_bound = CACHE_BOUND
 
     @property
     def _cancel_before(self) -> float | None:
@@ -134,8 +138,10 @@ class ActivationPoller:
         except (NoKeyConnected, ProviderUnavailable):
             account = None
         view = _UserView(time.monotonic(), paused, account)
-        if len(self._views) > 50_000:
-            self._views.clear()
+        if len(self._views) >= self._views_bound:
+            horizon = time.monotonic() - USER_VIEW_SECONDS
+            self._views = {u: v for u, v in self._views.items() if v.read_at > horizon}
+            self._views_bound = max(CACHE_BOUND, 2 * len(self._views))
         self._views[user_id] = view
         return view
 
@@ -318,8 +324,10 @@ class ActivationPoller:
             return cached
         items = [ActiveActivation.model_validate(item) for item in data["items"]]
         parsed = (at, {item.activation_id: item for item in items})
-        if len(self._parsed) > 10_000:
-            self._parsed.clear()
+        if len(self._parsed) >= self._parsed_bound:
+            horizon = self.ctx.clock() - self._fresh_for()
+            self._parsed = {k: v for k, v in self._parsed.items() if v[0] > horizon}
+            self._parsed_bound = max(CACHE_BOUND, 2 * len(self._parsed))
         self._parsed[key] = parsed
         return parsed
 

@@ -16,6 +16,7 @@ from bot.lifespan import healthy
 from bot.storage.embedded import EmbeddedRedis
 from bot.web import create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
+from bot.worker.activations import CACHE_BOUND
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
 
 COUNTRY = 6
@@ -251,3 +252,17 @@ async def test_reconciliation_adopts_numbers_bought_elsewhere(harness: Harness):
     harness.emulator.advance(6)
     await harness.poll()
     assert code_pushes(user) == Counter({"123-456": 1})
+
+
+async def test_parsed_snapshots_are_kept_only_while_fresh(harness: Harness):
+    """A snapshot serves for seconds; a worker following many users must not keep them all."""
+    ctx = build_context(harness.resources, harness.bot)
+    poller = build_activation_poller(harness.resources, ctx)
+    now = ctx.clock()
+    for n in range(3 * CACHE_BOUND):
+        poller._parse(f"stale:{n}", {"at": now - 3600, "items": []})
+    assert len(poller._parsed) <= CACHE_BOUND
+    for n in range(3 * CACHE_BOUND):
+        poller._parse(f"fresh:{n}", {"at": now, "items": []})
+    # Fresh ones are all kept (each still saves a fetch), the stale ones are gone.
+    assert sorted(poller._parsed) == sorted(f"fresh:{n}" for n in range(3 * CACHE_BOUND))
