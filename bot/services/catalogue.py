@@ -6,6 +6,7 @@ Cached per provider (not per user): prices and stock move, so the TTLs are short
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,10 @@ SERVICES_TTL = 6 * 3600
 OFFERS_TTL = 60
 RATES_TTL = 3600
 OPERATORS_TTL = 3600
+#: How long one process reuses what it read from the shared cache: every tap in a menu reads
+#: the same lists again, and each read is a Redis round trip plus a JSON parse.
+LOCAL_TTL = 5.0
+LOCAL_BOUND = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +39,27 @@ class Offer:
 
 
 class CatalogueService:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, clock: Callable[[], float] = time.monotonic) -> None:
         self._redis = redis
+        self._clock = clock
+        # key -> (monotonic expiry, value); values are shared, so callers never change them.
+        self._local: dict[str, tuple[float, Any]] = {}
 
     async def _cached(self, key: str, ttl: int, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        now = self._clock()
+        hit = self._local.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         full_key = f"{PREFIX}:cache:{key}"
         raw = await self._redis.get(full_key)
         if raw is not None:
-            return json.loads(raw)
-        value = await fetch()
-        await self._redis.set(full_key, json.dumps(value), ex=ttl)
+            value = json.loads(raw)
+        else:
+            value = await fetch()
+            await self._redis.set(full_key, json.dumps(value), ex=ttl)
+        if len(self._local) >= LOCAL_BOUND:
+            self._local = {k: v for k, v in self._local.items() if v[0] > now}
+        self._local[key] = (self._clock() + min(ttl, LOCAL_TTL), value)
         return value
 
     async def service_codes(self, account: UserAccount) -> list[str]:
@@ -168,4 +184,4 @@ class CatalogueService:
         result: list[str] = await self._cached(
             f"{account.provider}:operators:{country}", OPERATORS_TTL, fetch
         )
-        return result
+        return list(result)
