@@ -8,6 +8,7 @@ is lost and no lock is held across a network call.
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -77,9 +78,9 @@ class UserRecord(BaseModel):
         return make_ref(self.provider, self.id)
 
     @property
+    @abstractmethod
     def is_open(self) -> bool:
         """Still followed by the worker; closed records may be forgotten after RETENTION."""
-        raise NotImplementedError
 
 
 def make_ref(provider: str, item_id: int) -> str:
