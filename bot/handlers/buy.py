@@ -24,6 +24,7 @@ from bot.accounts import Accounts, UserAccount
 from bot.catalogue import country as country_info
 from bot.catalogue import search_services, service_name
 from bot.catalogue.countries import COUNTRIES
+from bot.handlers.unsettled import answer_unsettled
 from bot.keyboards.buy import (
     OptionLabels,
     SortLabels,
@@ -546,23 +547,16 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
 async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Purchase) -> None:
     state, account, service, locale = flow.state, flow.account, flow.service, flow.locale
     message = query.message if isinstance(query.message, Message) else None
-    if purchase.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
-        return
-    if purchase.expired:
-        await query.answer(
-            _("This confirmation is out of date. Start again with /buy."), show_alert=True
-        )
-        return
-    if purchase.unknown:
-        await query.answer()
-        text = _(
+    if await answer_unsettled(
+        query,
+        state,
+        purchase,
+        expired=_("This confirmation is out of date. Start again with /buy."),
+        unknown=_(
             "{provider} did not confirm the purchase, and no new number shows in your active "
             "list. Most likely nothing was bought: check /active in a minute before trying again."
-        ).format(provider=escape(account.preset.title))
-        if message is not None:
-            await edit_text(message, text)
-        await state.clear()
+        ).format(provider=escape(account.preset.title)),
+    ):
         return
     if purchase.error is not None or purchase.activation is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")

@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
+from bot.handlers.unsettled import answer_unsettled
 from bot.keyboards.callbacks import (
     MailAction,
     MailCallback,
@@ -285,23 +286,17 @@ async def show_confirm(flow: Flow, query: CallbackQuery, site: str, chosen: Mail
 
 async def show_purchase(flow: Flow, query: CallbackQuery, purchase: MailPurchase) -> None:
     message = query.message if isinstance(query.message, Message) else None
-    if purchase.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
-        return
-    if purchase.expired:
-        await query.answer(
-            _("This confirmation is out of date. Start again with /mail."), show_alert=True
-        )
-        return
-    if purchase.unknown:
-        await query.answer()
-        await flow.state.clear()
-        text = _(
+    if await answer_unsettled(
+        query,
+        flow.state,
+        purchase,
+        expired=_("This confirmation is out of date. Start again with /mail."),
+        unknown=_(
             "{provider} did not confirm the purchase, and no new address shows in your mail "
             "history. Most likely nothing was bought: check /mails in a minute before trying "
             "again."
-        ).format(provider=escape(flow.provider))
-        await show(query, text, None)
+        ).format(provider=escape(flow.provider)),
+    ):
         return
     mailbox = purchase.mailbox
     if purchase.error is not None or mailbox is None:

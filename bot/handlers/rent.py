@@ -22,6 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.catalogue import country as country_info
 from bot.catalogue import service_name
+from bot.handlers.unsettled import answer_unsettled
 from bot.keyboards.callbacks import (
     RentBuyAction,
     RentBuyCallback,
@@ -292,26 +293,16 @@ async def show_confirm(dialog: Dialog, target: Target) -> None:
 
 async def show_rented(dialog: Dialog, query: CallbackQuery, result: RentResult) -> None:
     message = query.message if isinstance(query.message, Message) else None
-    if result.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
-        return
-    if result.expired:
-        await query.answer(
-            _("This confirmation is out of date. Start again with /rent."), show_alert=True
-        )
-        return
-    if result.unknown:
-        await query.answer()
-        await dialog.state.clear()
-        if message is not None:
-            await edit_text(
-                message,
-                _(
-                    "{provider} did not confirm the rent, and no new number shows in your "
-                    "rent list. Most likely nothing was rented: check /rents in a minute "
-                    "before trying again."
-                ).format(provider=dialog.provider),
-            )
+    if await answer_unsettled(
+        query,
+        dialog.state,
+        result,
+        expired=_("This confirmation is out of date. Start again with /rent."),
+        unknown=_(
+            "{provider} did not confirm the rent, and no new number shows in your rent list. "
+            "Most likely nothing was rented: check /rents in a minute before trying again."
+        ).format(provider=dialog.provider),
+    ):
         return
     rent = result.rent
     if result.error is not None or rent is None:
@@ -773,26 +764,16 @@ async def show_extended(
     dialog: Dialog, query: CallbackQuery, rent: Rent, result: RentResult
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
-    if result.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
-        return
-    if result.expired:
-        await query.answer(
-            _("This confirmation is out of date. Press Extend on the card again."),
-            show_alert=True,
-        )
-        return
-    if result.unknown:
-        await query.answer()
-        await dialog.state.clear()
-        if message is not None:
-            await edit_text(
-                message,
-                _(
-                    "{provider} did not confirm the extension. Check the end time on the card "
-                    "and at {provider} before trying again."
-                ).format(provider=dialog.provider),
-            )
+    if await answer_unsettled(
+        query,
+        dialog.state,
+        result,
+        expired=_("This confirmation is out of date. Press Extend on the card again."),
+        unknown=_(
+            "{provider} did not confirm the extension. Check the end time on the card and at "
+            "{provider} before trying again."
+        ).format(provider=dialog.provider),
+    ):
         return
     updated = result.rent
     if result.error is not None or updated is None:
