@@ -657,3 +657,26 @@ async def gather_limited(jobs: Iterable[Awaitable[Any]], limit: int) -> list[Any
             return await job
 
     return await asyncio.gather(*(one(job) for job in jobs))
+
+
+async def assert_clean_finish(
+    fleet: Fleet,
+    redis_server: RedisServer,
+    telegram: FakeTelegram,
+    customers: Iterable[Customer],
+    *,
+    context: str = "",
+) -> None:
+    """The end of a run: every process exits cleanly, logs no problem, and no key leaked."""
+    exits = await fleet.stop_all()
+    assert set(exits.values()) == {0}, exits
+    problems = log_problems(fleet)
+    assert not problems, context + "\n".join(problems[:5])
+    leaks = secret_leaks(
+        [c.key for c in customers],
+        redis_dump=await redis_server.dump(),
+        redis_files=redis_server.files(),
+        logs=fleet.logs(),
+        telegram=telegram,
+    )
+    assert not leaks, leaks

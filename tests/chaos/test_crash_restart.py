@@ -28,6 +28,7 @@ from tests.chaos.helpers import (
     ProviderServer,
     RedisServer,
     TappedPush,
+    assert_clean_finish,
     code_pushes,
     delivery_report,
     eventually,
@@ -38,7 +39,6 @@ from tests.chaos.helpers import (
     make_customers,
     onboard,
     quick_buy,
-    secret_leaks,
     settle,
     ui_buy,
     unique_codes,
@@ -200,18 +200,7 @@ async def test_every_code_delivered_once_through_sigkills(
     unexplained = [d for d in duplicates if d.window is None]
     assert not unexplained, f"{line}\nduplicates no death explains: {unexplained}"
 
-    exits = await fleet.stop_all()
-    assert set(exits.values()) == {0}, exits
-    problems = log_problems(fleet)
-    assert not problems, "\n".join(problems[:5])
-    leaks = secret_leaks(
-        [c.key for c in customers],
-        redis_dump=await redis_server.dump(),
-        redis_files=redis_server.files(),
-        logs=fleet.logs(),
-        telegram=fake_telegram,
-    )
-    assert not leaks, leaks
+    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)
 
 
 async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(

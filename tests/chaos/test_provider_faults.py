@@ -23,16 +23,15 @@ from tests.chaos.helpers import (
     Fleet,
     ProviderServer,
     RedisServer,
+    assert_clean_finish,
     card_activation,
     delivery_report,
     eventually,
     figures,
     gather_limited,
     is_card,
-    log_problems,
     make_customers,
     onboard,
-    secret_leaks,
     settle,
     text_of,
     unique_codes,
@@ -206,16 +205,5 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
 
     emulator.faults.clear()
     await settle(fake_telegram)
-    exits = await fleet.stop_all()
-    assert set(exits.values()) == {0}, exits
-    problems = log_problems(fleet)
-    assert not problems, line + "\n" + "\n".join(problems[:5])
-    leaks = secret_leaks(
-        [c.key for c in customers],
-        redis_dump=await redis_server.dump(),
-        redis_files=redis_server.files(),
-        logs=fleet.logs(),
-        telegram=fake_telegram,
-    )
-    assert not leaks, leaks
+    await assert_clean_finish(fleet, redis_server, fake_telegram, customers, context=line + "\n")
     assert PROVIDER == "herosms"

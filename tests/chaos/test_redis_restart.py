@@ -26,15 +26,14 @@ from tests.chaos.helpers import (
     Fleet,
     ProviderServer,
     RedisServer,
+    assert_clean_finish,
     delivery_report,
     eventually,
     figures,
     gather_limited,
-    log_problems,
     make_customers,
     onboard,
     quick_buy,
-    secret_leaks,
     settle,
     unique_codes,
 )
@@ -239,15 +238,4 @@ async def test_redis_killed_and_restarted_loses_nothing(
     assert not unanswered, line
 
     await settle(fake_telegram)
-    exits = await fleet.stop_all()
-    assert set(exits.values()) == {0}, exits
-    problems = log_problems(fleet)
-    assert not problems, "\n".join(problems[:5])
-    leaks = secret_leaks(
-        [c.key for c in customers],
-        redis_dump=await redis_server.dump(),
-        redis_files=redis_server.files(),
-        logs=fleet.logs(),
-        telegram=fake_telegram,
-    )
-    assert not leaks, leaks
+    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)

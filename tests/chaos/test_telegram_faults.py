@@ -20,6 +20,7 @@ from tests.chaos.helpers import (
     Fleet,
     ProviderServer,
     RedisServer,
+    assert_clean_finish,
     delivery_report,
     eventually,
     figures,
@@ -28,7 +29,6 @@ from tests.chaos.helpers import (
     make_customers,
     onboard,
     quick_buy,
-    secret_leaks,
     settle,
     unique_codes,
 )
@@ -169,18 +169,7 @@ async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
     assert not result.wrong_chat, result
 
     await settle(fake_telegram)
-    exits = await fleet.stop_all()
-    assert set(exits.values()) == {0}, exits
-    problems = log_problems(fleet)
-    assert not problems, "\n".join(problems[:5])
-    leaks = secret_leaks(
-        [c.key for c in customers],
-        redis_dump=await redis_server.dump(),
-        redis_files=redis_server.files(),
-        logs=fleet.logs(),
-        telegram=fake_telegram,
-    )
-    assert not leaks, leaks
+    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)
 
 
 async def test_replies_to_users_wait_out_429s(
