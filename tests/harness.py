@@ -121,10 +121,12 @@ class Harness:
         self.emulator.advance(seconds)
         await self.poll()
 
-    async def connect(self, user: ChatUser, key: str = GOOD_KEY) -> None:
+    async def connect(
+        self, user: ChatUser, key: str = GOOD_KEY, provider: str = "HeroSMS"
+    ) -> None:
         """Onboard a user with a working key (through the real /key flow)."""
         await user.send("/start")
-        await user.press("HeroSMS")
+        await user.press(provider)
         await user.send(key)
         assert "Connected" in user.last().text or "Подключено" in user.last().text
 

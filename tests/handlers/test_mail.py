@@ -41,9 +41,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 async def connected(harness: Harness, language: str = "en", name: str = "Alice") -> ChatUser:
     user = harness.user(language_code=language, first_name=name)
-    await user.send("/start")
-    await user.press("SMS-Activate")
-    await user.send(GOOD_KEY)
+    await harness.connect(user, provider="SMS-Activate")
     assert "SMS-Activate" in user.last().text
     return user
 
