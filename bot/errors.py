@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class BotError(Exception):
     """An expected failure the errors router explains to the user."""
@@ -19,5 +21,31 @@ class ProviderUnavailable(BotError):
         self.provider = provider
 
 
+class Item(StrEnum):
+    """What a button names, for the words of the refusal."""
+
+    NUMBER = "number"  # an activation or a rent
+    MAILBOX = "mailbox"
+
+
 class StaleButton(BotError):
     """A button that names something the user does not own, or that no longer exists."""
+
+
+class NotYours(StaleButton):
+    """The named object is not in the presser's own lists (forged, or long forgotten).
+
+    Raised before anything is asked of the provider.
+    """
+
+    def __init__(self, item: Item) -> None:
+        super().__init__(item)
+        self.item = item
+
+
+class OtherAccount(StaleButton):
+    """The object was bought with a provider account other than the one connected now."""
+
+    def __init__(self, item: Item) -> None:
+        super().__init__(item)
+        self.item = item

@@ -34,6 +34,7 @@ from bot.handlers import get_routers
 from bot.i18n import build_i18n
 from bot.lifespan import on_shutdown, on_startup
 from bot.metrics import Metrics, UpdateCounter
+from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.throttling import ThrottlingMiddleware
@@ -283,6 +284,8 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.update.outer_middleware(UpdateCounter(resources.metrics))
+    dispatcher.message.middleware(AccountMiddleware(resources.accounts))
+    dispatcher.callback_query.middleware(AccountMiddleware(resources.accounts))
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.errors import NoKeyConnected, ProviderUnavailable, StaleButton
+from bot.errors import (
+    Item,
+    NoKeyConnected,
+    NotYours,
+    OtherAccount,
+    ProviderUnavailable,
+    StaleButton,
+)
 from bot.provider import errors as pe
 
 
@@ -43,6 +50,14 @@ def _describe(exc: BaseException, name: str) -> str:
             return _(
                 "Your provider is no longer offered by this bot. Choose another one with /key."
             )
+        case NotYours(item=Item.MAILBOX):
+            return _("This is not one of your e-mail addresses.")
+        case NotYours():
+            return _("This is not one of your numbers.")
+        case OtherAccount(item=Item.MAILBOX):
+            return _("This address was bought with another provider account.")
+        case OtherAccount():
+            return _("This number was bought with another provider account.")
         case StaleButton():
             return _("This button is out of date. Use the menu again.")
         case pe.AuthError():

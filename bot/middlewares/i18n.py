@@ -21,7 +21,11 @@ class UserLocaleMiddleware(I18nMiddleware):
         self._users = users
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        user: User | None = data.get("event_from_user")
+        # Handlers take ``locale: str`` instead of reaching into the I18n object.
+        data["locale"] = locale = await self._pick(data.get("event_from_user"))
+        return locale
+
+    async def _pick(self, user: User | None) -> str:
         if user is None:
             return self.i18n.default_locale
         chosen, remembered = await self._users.locales(user.id)

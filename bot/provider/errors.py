@@ -76,6 +76,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 __all__ = [
+    "OUTCOME_UNKNOWN",
     "AccountInactive",
     "AccountRestricted",
     "ActionRefused",
@@ -441,6 +442,13 @@ def _all_subclasses(cls: type[ProviderAPIError]) -> list[type[ProviderAPIError]]
 TOKEN_CLASSES: dict[str, type[ProviderAPIError]] = {
     token: cls for cls in _all_subclasses(ProviderAPIError) for token in cls.tokens
 }
+
+#: A paid call that failed with one of these may still have been carried out (the request
+#: left, the answer did not come back usable): the caller must look at the provider's state
+#: before telling the user anything, and never simply pay again. The whole transport branch
+#: counts, connect errors too: looking costs one read, paying twice costs the user's money.
+OUTCOME_UNKNOWN: tuple[type[ProviderError], ...] = (TransportError, ServerError, MalformedResponse)
+
 
 _TOKEN_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
