@@ -50,15 +50,12 @@ from bot.services.mails import (
 from bot.storage.mails import Mailbox, MailState
 from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape, money
-from bot.views.mail import (
+from bot.views.mail import card_markup, card_text, letter_parts, mail_error
+from bot.views.mail_history import history_text
+from bot.views.mail_order import (
     bad_site_text,
-    card_markup,
-    card_text,
     confirm_text,
     domains_text,
-    history_text,
-    letter_parts,
-    mail_error,
     no_offers_text,
     offer_label,
     site_prompt,

@@ -1,4 +1,6 @@
-"""E-mail verification texts: offers, confirmation, the mailbox card, letters, history.
+"""E-mail verification texts: the mailbox card, its letters, and mail errors.
+
+The /mail dialog's texts are in ``mail_order``, the /mails list's in ``mail_history``.
 
 Pure: data in, HTML text and markup out, inside the caller's locale. Whatever comes from the
 provider or a letter is escaped. Telegram allows 4096 characters once entities are parsed, so
@@ -14,7 +16,6 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from aiogram.types import InlineKeyboardMarkup
@@ -22,8 +23,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard
 from bot.provider import errors as pe
-from bot.provider.models import MailHistoryEntry, MailType
-from bot.services.mails import MAIL_LIFETIME, MailOffer
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.texts import describe_error, escape, money
 
@@ -172,7 +171,7 @@ def essentials(letter: Letter) -> Essentials:
     )
 
 
-def _host(url: str) -> str:
+def url_host(url: str) -> str:
     return urlsplit(url).hostname or url
 
 
@@ -182,74 +181,8 @@ def letter_summary(letter: Letter) -> str:
     if found.code:
         return f"🔑 <code>{escape(shorten(found.code, 64))}</code>"
     if found.links:
-        return "🔗 " + escape(shorten(_host(found.links[0]), 80))
+        return "🔗 " + escape(shorten(url_host(found.links[0]), 80))
     return "✉️ " + escape(shorten(plain_letter(letter.full_message or letter.value), 80))
-
-
-# --- choosing and confirming ---
-
-
-def offer_label(offer: MailOffer) -> str:
-    if offer.mail_type is MailType.ZONE:
-        return f"*.{offer.name} · {money(offer.cost)}"
-    return f"{offer.name} · {money(offer.cost)} · {offer.count}"
-
-
-def offer_place(offer: MailOffer) -> str:
-    if offer.mail_type is MailType.ZONE:
-        return _("An address in the .{zone} zone").format(zone=escape(offer.name))
-    return _("An address on {domain}").format(domain=escape(offer.name))
-
-
-def site_prompt() -> str:
-    return _(
-        "Which site is the e-mail address for? Send its address, for example apple.com or "
-        "instagram.com."
-    )
-
-
-def bad_site_text(text: str) -> str:
-    return _("“{text}” is not a site address. Send just the site, for example apple.com.").format(
-        text=escape(shorten(text.strip(), 60))
-    )
-
-
-def domains_text(site: str) -> str:
-    return "\n".join(
-        [
-            _("E-mail for {site}: choose the address.").format(site=f"<b>{escape(site)}</b>"),
-            _("Popular mail services show price · addresses left."),
-            _("A zone like *.info gives an address on some domain in that zone, for its price."),
-        ]
-    )
-
-
-def no_offers_text(site: str, provider: str) -> str:
-    return _(
-        "{provider} offers no e-mail addresses for {site} right now. Try again later, or send "
-        "another site."
-    ).format(provider=escape(provider), site=f"<b>{escape(site)}</b>")
-
-
-def confirm_text(site: str, offer: MailOffer, balance: Decimal) -> str:
-    lines = [
-        "📧 "
-        + _("{place} for {site}").format(place=offer_place(offer), site=f"<b>{escape(site)}</b>"),
-        _("Price: {price}").format(price=money(offer.cost)),
-        _("Balance: {balance} → {after} after the purchase").format(
-            balance=money(balance), after=money(balance - offer.cost)
-        ),
-    ]
-    if balance < offer.cost:
-        lines.append("⚠ " + _("Not enough money for this purchase: top up your balance first."))
-    lines.append("")
-    lines.append(
-        _(
-            "The mailbox waits {minutes} minutes for a letter; if none comes, the money is "
-            "refunded."
-        ).format(minutes=int(MAIL_LIFETIME // 60))
-    )
-    return "\n".join(lines)
 
 
 # --- the card ---
@@ -322,13 +255,17 @@ def card_markup(mailbox: Mailbox) -> InlineKeyboardMarkup | None:
     return card_keyboard(mailbox.id, labels)
 
 
+def card(mailbox: Mailbox, provider: str, now: float) -> tuple[str, InlineKeyboardMarkup | None]:
+    return card_text(mailbox, provider, now), card_markup(mailbox)
+
+
 # --- the letter ---
 
 
 def _link_buttons(links: Sequence[str]) -> list[tuple[str, str]]:
     usable = [url for url in links if len(url) <= BUTTON_URL_LIMIT][:LINK_BUTTONS]
     return [
-        ("🔗 " + _("Open the link ({site})").format(site=shorten(_host(url), 40)), url)
+        ("🔗 " + _("Open the link ({site})").format(site=shorten(url_host(url), 40)), url)
         for url in usable
     ]
 
@@ -348,7 +285,7 @@ def letter_push(mailbox: Mailbox, letter: Letter) -> tuple[str, InlineKeyboardMa
         code = f"<code>{escape(shorten(found.code, 64))}</code>"
         lines.append(_("Code: {code}").format(code=code))
     if found.links:
-        site = escape(shorten(_host(found.links[0]), 120))
+        site = escape(shorten(url_host(found.links[0]), 120))
         note = (
             _("Link: {site} (the button below opens it)")
             if buttons
@@ -388,7 +325,7 @@ def letter_parts(mailbox: Mailbox, letter: Letter) -> list[str]:
     return parts
 
 
-# --- errors and history ---
+# --- errors ---
 
 
 def mail_error(error: pe.ProviderError, provider: str) -> str:
@@ -412,40 +349,15 @@ def mail_error(error: pe.ProviderError, provider: str) -> str:
     return describe_error(error, provider)
 
 
-def _history_status(status: int | None) -> str:
-    match status:
-        case 3:
-            return "⏳ " + _("waiting")
-        case 4:
-            return "❌ " + _("cancelled")
-        case 5:
-            return "✅ " + _("letter received")
-        case 6:
-            return "☑ " + _("closed after a letter")
-        case 7:
-            return "↩ " + _("refunded")
-    return "•"
+def unsupported_text(provider: str) -> str:
+    return _(
+        "{provider} does not sell e-mail addresses. Providers with the SMS-Activate mail API "
+        "do; you can switch with /key."
+    ).format(provider=escape(provider))
 
 
-def history_line(entry: MailHistoryEntry) -> str:
-    when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
-    parts = [
-        f"{_history_status(entry.status)} · {when}",
-        escape(shorten(entry.site, 60)),
-        f"<code>{escape(shorten(entry.email, 80))}</code>",
-        money(entry.cost),
-    ]
-    if entry.value or entry.full_message:
-        found = find_code(entry.value, entry.full_message)
-        links = find_links(entry.value, entry.full_message)
-        if found:
-            parts.append(f"<code>{escape(shorten(found, 32))}</code>")
-        elif links:
-            parts.append("🔗 " + escape(shorten(_host(links[0]), 60)))
-    return " · ".join(parts)
-
-
-def history_text(entries: Sequence[MailHistoryEntry], page: int, pages: int) -> str:
-    lines = [_("Your e-mail addresses, page {page} of {pages}:").format(page=page, pages=pages)]
-    lines.extend(history_line(entry) for entry in entries)
-    return "\n".join(lines)
+def reorder_unknown_text(provider: str) -> str:
+    return _(
+        "{provider} did not confirm. If the card does not change in a minute, check "
+        "/mails before trying again."
+    ).format(provider=escape(provider))
