@@ -98,19 +98,30 @@ class HistoryCallback(CallbackData, prefix="h"):
 
 
 class MailFlowAction(StrEnum):
-    DOMAIN = "d"
-    PAGE = "p"
     TO_DOMAINS = "bd"
-    CONFIRM = "ok"
     CANCEL = "x"
 
 
 class MailFlowCallback(CallbackData, prefix="mf"):
-    """A step of /mail; ``index`` is an offer or a page, checked against the user's own list."""
+    """A /mail button that names nothing: back to the addresses, or leave the dialog."""
 
     action: MailFlowAction
-    index: int = 0
-    token: str = ""  # the confirmation's order token
+
+
+class MailOfferCallback(CallbackData, prefix="mo"):
+    """An address offered by /mail; ``index`` is checked against the offers in the dialog."""
+
+    index: int
+
+
+class MailOffersPageCallback(CallbackData, prefix="mp"):
+    page: int
+
+
+class MailConfirmCallback(CallbackData, prefix="mc"):
+    """Buy what the confirmation shows; ``token`` names an order among the presser's own."""
+
+    token: str
 
 
 class MailAction(StrEnum):

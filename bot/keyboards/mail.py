@@ -2,31 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards.callbacks import (
     MailAction,
     MailCallback,
+    MailConfirmCallback,
     MailFlowAction,
     MailFlowCallback,
     MailHistoryCallback,
+    MailOfferCallback,
+    MailOffersPageCallback,
 )
 
 
-def _flow(text: str, action: MailFlowAction, index: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=MailFlowCallback(action=action, index=index).pack()
-    )
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _flow(text: str, action: MailFlowAction) -> InlineKeyboardButton:
+    return _button(text, MailFlowCallback(action=action))
 
 
 def _card(text: str, action: MailAction, mail_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=MailCallback(action=action, id=mail_id).pack()
-    )
+    return _button(text, MailCallback(action=action, id=mail_id))
+
+
+def pager(
+    page: int, pages: int, to_page: Callable[[int], CallbackData], *, counter: bool
+) -> list[InlineKeyboardButton]:
+    """The navigation row of a paged list (empty for one page); ``page`` counts from 0.
+
+    ``counter`` adds the "2/5" button between the arrows, which shows the page again.
+    """
+    if pages <= 1:
+        return []
+    row = []
+    if page > 0:
+        row.append(_button("◀", to_page(page - 1)))
+    if counter:
+        row.append(_button(f"{page + 1}/{pages}", to_page(page)))
+    if page < pages - 1:
+        row.append(_button("▶", to_page(page + 1)))
+    return row
 
 
 def cancel_flow_keyboard(cancel: str) -> InlineKeyboardMarkup:
@@ -39,24 +62,18 @@ def domains_keyboard(
     """``items``: (index into the offer list, label) of this page."""
     builder = InlineKeyboardBuilder()
     for index, label in items:
-        builder.row(_flow(label, MailFlowAction.DOMAIN, index))
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(_flow("◀", MailFlowAction.PAGE, page - 1))
-        nav.append(_flow(f"{page + 1}/{pages}", MailFlowAction.PAGE, page))
-        if page < pages - 1:
-            nav.append(_flow("▶", MailFlowAction.PAGE, page + 1))
+        builder.row(_button(label, MailOfferCallback(index=index)))
+    nav = pager(page, pages, lambda to: MailOffersPageCallback(page=to), counter=True)
+    if nav:
         builder.row(*nav)
     builder.row(_flow("✖ " + cancel, MailFlowAction.CANCEL))
     return builder.as_markup()
 
 
 def confirm_keyboard(buy: str, back: str, cancel: str, token: str) -> InlineKeyboardMarkup:
-    confirm = MailFlowCallback(action=MailFlowAction.CONFIRM, token=token).pack()
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text="✅ " + buy, callback_data=confirm)],
+            [_button("✅ " + buy, MailConfirmCallback(token=token))],
             [
                 _flow("◀ " + back, MailFlowAction.TO_DOMAINS),
                 _flow("✖ " + cancel, MailFlowAction.CANCEL),
@@ -112,15 +129,7 @@ def history_keyboard(
     builder = InlineKeyboardBuilder()
     for mail_id, label in cards:
         builder.row(_card(label, MailAction.SHOW, mail_id))
-    nav = []
-    if page > 0:
-        nav.append(
-            InlineKeyboardButton(text="◀", callback_data=MailHistoryCallback(page=page - 1).pack())
-        )
-    if page < pages - 1:
-        nav.append(
-            InlineKeyboardButton(text="▶", callback_data=MailHistoryCallback(page=page + 1).pack())
-        )
+    nav = pager(page, pages, lambda to: MailHistoryCallback(page=to), counter=False)
     if nav:
         builder.row(*nav)
     markup = builder.as_markup()

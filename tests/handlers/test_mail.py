@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import build_i18n
-from bot.keyboards.callbacks import MailAction, MailCallback, MailFlowAction, MailFlowCallback
+from bot.keyboards.callbacks import MailAction, MailCallback, MailOfferCallback
 from bot.sandbox import emulator as emulator_module
 from bot.sandbox.models import Mail, MailStatus
 from bot.sandbox.wire import ApiError, Encoding
@@ -289,7 +289,7 @@ async def test_flow_cancel_button(harness: Harness):
     await user.send(f"/mail {SITE}")
     await user.press("✖ Cancel")
     assert "E-mail purchase cancelled. /mail starts again." in user.last().text
-    stale = MailFlowCallback(action=MailFlowAction.DOMAIN, index=0).pack()
+    stale = MailOfferCallback(index=0).pack()
     query = await user.press_data(user.last().message_id, stale)
     assert user.answer(query) == "This menu is out of date. Start again with /mail."
 

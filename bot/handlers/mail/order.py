@@ -1,0 +1,323 @@
+"""/mail: the site, the offered addresses, the confirmation, the purchase.
+
+The dialog edits one message in place (typed input answers with a new one). Its state between
+updates is a ``MailDraft`` in the FSM data: the site and the offers shown for it, so an offer's
+button carries only its index.
+"""
+
+from __future__ import annotations
+
+import math
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from pydantic import BaseModel, ValidationError
+
+from bot.accounts import UserAccount
+from bot.handlers.mail.common import (
+    Result,
+    Settled,
+    Unsettled,
+    alert,
+    keep_card,
+    outcome,
+    pressed_message,
+    show_card,
+)
+from bot.keyboards.callbacks import (
+    MailConfirmCallback,
+    MailFlowAction,
+    MailFlowCallback,
+    MailOfferCallback,
+    MailOffersPageCallback,
+)
+from bot.keyboards.mail import (
+    back_keyboard,
+    cancel_flow_keyboard,
+    confirm_keyboard,
+    domains_keyboard,
+)
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.callback_answer import AnswerCallbacks
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.services.mails import MailOffer, MailOptions, MailPurchase, MailService, normalize_site
+from bot.telegram import edit_text, show
+from bot.views.mail import mail_error, unsupported_text
+from bot.views.mail_order import (
+    bad_site_text,
+    buy_label,
+    confirm_text,
+    domains_text,
+    no_offers_text,
+    offer_label,
+    purchase_unknown_text,
+    site_prompt,
+)
+
+router = Router(name=__name__)
+router.callback_query.middleware(AnswerCallbacks())
+
+DOMAINS_PER_PAGE = 10
+
+
+class MailFlow(StatesGroup):
+    site = State()
+    domain = State()
+    confirm = State()
+
+
+class MailDraft(BaseModel):
+    """The dialog between updates: the site, and the offers its buttons point into."""
+
+    site: str
+    offers: list[MailOffer]
+
+
+_DRAFT_KEY = "mail_draft"
+
+
+async def load_draft(state: FSMContext) -> MailDraft | None:
+    """The draft with offers to choose from; None once the dialog has ended or has none."""
+    raw = (await state.get_data()).get(_DRAFT_KEY)
+    if raw is None:
+        return None
+    try:
+        draft = MailDraft.model_validate(raw)
+    except ValidationError:
+        return None  # written by another version of the bot: start again
+    return draft if draft.offers else None
+
+
+async def save_draft(state: FSMContext, draft: MailDraft) -> None:
+    await state.update_data({_DRAFT_KEY: draft.model_dump(mode="json")})
+
+
+async def _draft_or_stale(state: FSMContext, callback_answer: CallbackAnswer) -> MailDraft | None:
+    draft = await load_draft(state)
+    if draft is None:
+        alert(callback_answer, _("This menu is out of date. Start again with /mail."))
+    return draft
+
+
+# --- step 1: the site ---
+
+
+@router.message(Command("mail"), flags=NEEDS_ACCOUNT)
+async def mail_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+) -> None:
+    await state.clear()
+    if not account.supports(Feature.MAIL):
+        await message.answer(unsupported_text(account.preset.title))
+        return
+    if not (command.args or "").strip():
+        await state.set_state(MailFlow.site)
+        await message.answer(site_prompt(), reply_markup=cancel_flow_keyboard(_("Cancel")))
+        return
+    await choose_site(message, state, account, mail_service, command.args or "")
+
+
+@router.message(StateFilter(MailFlow), F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
+async def site_typed(
+    message: Message, state: FSMContext, account: UserAccount, mail_service: MailService
+) -> None:
+    # At any step a typed text is taken as another site: the user changed their mind.
+    await choose_site(message, state, account, mail_service, message.text or "")
+
+
+async def choose_site(
+    message: Message, state: FSMContext, account: UserAccount, mail_service: MailService, text: str
+) -> None:
+    site = normalize_site(text)
+    await state.set_state(MailFlow.site)
+    cancel = cancel_flow_keyboard(_("Cancel"))
+    if site is None:
+        await message.answer(bad_site_text(text), reply_markup=cancel)
+        return
+    try:
+        offers = await mail_service.offers(account, site)
+    except (pe.BadSite, pe.BlockedSite) as error:
+        await message.answer(mail_error(error, account.preset.title), reply_markup=cancel)
+        return
+    if not offers:
+        await message.answer(no_offers_text(site, account.preset.title), reply_markup=cancel)
+        return
+    draft = MailDraft(site=site, offers=offers)
+    await save_draft(state, draft)
+    await show_offers(message, state, draft)
+
+
+@router.callback_query(MailFlowCallback.filter(F.action == MailFlowAction.CANCEL))
+async def flow_cancel(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+) -> None:
+    await state.clear()
+    callback_answer.text = _("Cancelled.")
+    message = pressed_message(query)
+    if message is not None:
+        await edit_text(message, _("E-mail purchase cancelled. /mail starts again."))
+
+
+# --- step 2: the address ---
+
+
+async def show_offers(
+    target: CallbackQuery | Message, state: FSMContext, draft: MailDraft, page: int = 0
+) -> None:
+    offers = draft.offers
+    pages = max(1, math.ceil(len(offers) / DOMAINS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    start = page * DOMAINS_PER_PAGE
+    items = [
+        (index, offer_label(offer))
+        for index, offer in enumerate(offers[start : start + DOMAINS_PER_PAGE], start)
+    ]
+    await state.set_state(MailFlow.domain)
+    await show(target, domains_text(draft.site), domains_keyboard(items, page, pages, _("Cancel")))
+
+
+async def offer_again(
+    query: CallbackQuery, state: FSMContext, account: UserAccount, draft: MailDraft
+) -> None:
+    """``draft`` with offers just read from the provider (after a refusal they move)."""
+    await save_draft(state, draft)
+    if not draft.offers:
+        await state.set_state(MailFlow.site)
+        await show(
+            query,
+            no_offers_text(draft.site, account.preset.title),
+            cancel_flow_keyboard(_("Cancel")),
+        )
+        return
+    await show_offers(query, state, draft)
+
+
+@router.callback_query(MailOffersPageCallback.filter())
+async def offers_page(
+    query: CallbackQuery,
+    callback_data: MailOffersPageCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    draft = await _draft_or_stale(state, callback_answer)
+    if draft is not None:
+        await show_offers(query, state, draft, callback_data.page)
+
+
+@router.callback_query(
+    MailFlowCallback.filter(F.action == MailFlowAction.TO_DOMAINS), flags=NEEDS_ACCOUNT
+)
+async def back_to_offers(
+    query: CallbackQuery,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    draft = await _draft_or_stale(state, callback_answer)
+    if draft is None:
+        return
+    offers = await mail_service.offers(account, draft.site)
+    await offer_again(query, state, account, MailDraft(site=draft.site, offers=offers))
+
+
+# --- step 3: confirmation and purchase ---
+
+
+@router.callback_query(MailOfferCallback.filter(), flags=NEEDS_ACCOUNT)
+async def offer_chosen(
+    query: CallbackQuery,
+    callback_data: MailOfferCallback,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    draft = await _draft_or_stale(state, callback_answer)
+    if draft is None:
+        return
+    if not 0 <= callback_data.index < len(draft.offers):
+        alert(callback_answer, _("This button is out of date."))
+        return
+    chosen = draft.offers[callback_data.index]
+    # The price and stock shown may be minutes old: confirm what the provider offers now.
+    fresh = await mail_service.offers(account, draft.site)
+    offer = next(
+        (o for o in fresh if (o.mail_type, o.name) == (chosen.mail_type, chosen.name)), None
+    )
+    if offer is None:
+        alert(
+            callback_answer,
+            _("This address is no longer offered for this site. Choose another one."),
+        )
+        await offer_again(query, state, account, MailDraft(site=draft.site, offers=fresh))
+        return
+    balance = await account.client.get_balance()
+    options = MailOptions(
+        site=draft.site, mail_type=offer.mail_type, domain=offer.name, price=offer.cost
+    )
+    token = await mail_service.draft(account.user_id, options)
+    await state.set_state(MailFlow.confirm)
+    await show(
+        query,
+        confirm_text(draft.site, offer, balance),
+        confirm_keyboard(buy_label(offer), _("Back"), _("Cancel"), token),
+    )
+
+
+@router.callback_query(MailConfirmCallback.filter(), flags=NEEDS_ACCOUNT)
+async def confirm_purchase(
+    query: CallbackQuery,
+    callback_data: MailConfirmCallback,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    purchase = await mail_service.buy(account, callback_data.token)
+    await show_purchase(query, state, account, mail_service, purchase, callback_answer)
+
+
+async def show_purchase(
+    query: CallbackQuery,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+    purchase: MailPurchase,
+    callback_answer: CallbackAnswer,
+) -> None:
+    provider = account.preset.title
+    match outcome(purchase):
+        case Unsettled(result=Result.BUSY):
+            alert(callback_answer, _("A purchase is already in progress. One moment…"))
+        case Unsettled(result=Result.EXPIRED):
+            alert(callback_answer, _("This confirmation is out of date. Start again with /mail."))
+        case Unsettled(result=Result.UNKNOWN):
+            await state.clear()
+            await show(query, purchase_unknown_text(provider), None)
+        case Unsettled(error=error):
+            refusal = mail_error(error or pe.MalformedResponse("no mailbox", ""), provider)
+            await show(query, refusal, back_keyboard(_("Back"), _("Cancel")))
+        case Settled(result=result, mailbox=mailbox):
+            await state.clear()
+            if result is Result.ALREADY:
+                callback_answer.text = _("Already bought: here is the address.")
+            elif result is Result.RECOVERED:
+                callback_answer.text = _(
+                    "The answer was lost on the way, but the address is yours: here it is."
+                )
+            else:
+                callback_answer.text = _("Bought!")
+            message = pressed_message(query)
+            await show_card(message, mailbox, provider, mail_service)
+            await keep_card(message, mailbox, mail_service)
