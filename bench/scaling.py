@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
-from bot.services.activations import member
+from bot.services.activation_rules import member
 from bot.storage.activations import Activation, ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
 from bot.storage.schedule import DUE

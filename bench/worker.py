@@ -135,9 +135,9 @@ async def buy_all(
             options = BuyOptions(service=SERVICES[n % len(SERVICES)], country=COUNTRY)
             token = await service.draft(user_id, options)
             purchase = await service.buy(account, token)
-            if purchase.activation is None:
+            if purchase.item is None:
                 raise RuntimeError(f"purchase failed: {purchase}")
-            bought.append(purchase.activation)
+            bought.append(purchase.item)
     return bought
 
 

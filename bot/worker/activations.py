@@ -32,12 +32,8 @@ from bot.provider.models import (
     ActiveActivation,
 )
 from bot.provider.presets import Feature
-from bot.services.activations import (
-    ActivationService,
-    apply_status,
-    cancel_wait,
-    status_from_listing,
-)
+from bot.services.activation_rules import apply_status, cancel_wait, status_from_listing
+from bot.services.activations import ActivationService
 from bot.storage.activations import Activation, State
 from bot.storage.users import PREFIX
 from bot.views.activation import code_push, render_card

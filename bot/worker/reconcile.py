@@ -13,7 +13,8 @@ import logging
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.activations import ActivationService, member
+from bot.services.activation_rules import member
+from bot.services.activations import ActivationService
 from bot.storage.users import PREFIX
 from bot.worker.context import WorkerContext
 
