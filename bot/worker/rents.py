@@ -13,7 +13,8 @@ import random
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.rents import CANCEL_WINDOW, RentService, apply_status
+from bot.services.rent_rules import CANCEL_WINDOW, apply_status
+from bot.services.rents import RentService
 from bot.storage import records
 from bot.storage.rents import Rent
 from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
