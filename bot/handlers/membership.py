@@ -7,7 +7,7 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatMemberUpdated
 
 from bot.accounts import Accounts
-from bot.services import activation_rules, mails, rent_rules
+from bot.services import activation_rules, mail_rules, rent_rules
 from bot.services.activations import ActivationService
 from bot.services.mails import MailService
 from bot.services.rents import RentService
@@ -41,4 +41,4 @@ async def membership_changed(
     for rent in await rent_service.rents.of_user(user_id, limit=RECENT):
         await schedule.due_now(rent_rules.member(rent.ref))
     for mailbox in await mail_service.mails.of_user(user_id, limit=RECENT):
-        await schedule.due_now(mails.member(mailbox.ref))
+        await schedule.due_now(mail_rules.member(mailbox.ref))

@@ -14,7 +14,8 @@ import random
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.mails import MailService, closed_state
+from bot.services.mail_rules import closed_state
+from bot.services.mails import MailService
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.storage.users import PREFIX
