@@ -35,6 +35,7 @@ from bot.storage.records import UserRecord
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=UserRecord)
+T_co = TypeVar("T_co", bound=UserRecord, covariant=True)
 
 
 class OrderKind(StrEnum):
@@ -58,11 +59,11 @@ class Status(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome(Generic[T]):
+class Outcome(Generic[T_co]):
     """What a confirmation tap led to."""
 
     status: Status
-    item: T | None = None
+    item: T_co | None = None
     error: pe.ProviderError | None = None
     renewed: bool = False  # the purchase moved the item to a new provider id
 
