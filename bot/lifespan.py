@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
-from bot.storage.users import PREFIX
+from bot.storage import keys
 from bot.web import TelegramWebhook, create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
@@ -64,7 +64,7 @@ async def healthy(resources: Resources) -> dict[str, bool]:
     if task is not None:
         worker_ok = not task.done() and resources.worker is not None and resources.worker.alive()
     else:
-        found = [key async for key in resources.redis.scan_iter(f"{PREFIX}:worker:*", count=100)]
+        found = [key async for key in resources.redis.scan_iter(keys.WORKER_HEARTBEATS, count=100)]
         worker_ok = bool(found)
     return {"redis": redis_ok, "worker": worker_ok}
 

@@ -22,8 +22,8 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 
+from bot.storage import keys
 from bot.storage.schedule import DUE, LEASES, Schedule
-from bot.storage.users import PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ GAUGES_EVERY = 15.0
 
 def day_key(moment: float | None = None) -> str:
     when = datetime.fromtimestamp(time.time() if moment is None else moment, UTC)
-    return f"{PREFIX}:stats:{when:%Y%m%d}"
+    return keys.stats(when)
 
 
 class Metrics:

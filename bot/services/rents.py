@@ -7,7 +7,6 @@ Renting and extending spend money: both go through the checkout (``bot.services.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -43,12 +42,12 @@ from bot.services.rent_rules import (
     stamp,
 )
 from bot.storage import records
+from bot.storage.cache import JsonCache
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import make_ref
 from bot.storage.rents import Rent, RentOptions, RentRepo, RentSms, SmsKey
 from bot.storage.rents import RentState as State
 from bot.storage.schedule import Schedule
-from bot.storage.users import PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class RentService:
         self.rents = rents
         self.orders = orders
         self.schedule = schedule
-        self._redis = redis
+        self._cache = JsonCache(redis)
         self.clock = clock
         self.checkout = Checkout(orders, clock)
         self.ledger = RentLedger(rents, schedule, clock)
@@ -82,14 +81,13 @@ class RentService:
 
     async def durations(self, account: UserAccount) -> list[int]:
         """The offered durations the provider accepts (it answers INVALID_TIME to others)."""
-        key = f"{PREFIX}:cache:{account.provider}:rent:durations"
-        raw = await self._redis.get(key)
-        if raw is not None:
-            cached: list[int] = json.loads(raw)
+        name = f"{account.provider}:rent:durations"
+        cached: list[int] | None = await self._cache.get(name)
+        if cached is not None:
             return cached
         accepted = await asyncio.gather(*(self._accepts(account, h) for h in DURATIONS))
         hours = [h for h, ok in zip(DURATIONS, accepted, strict=True) if ok]
-        await self._redis.set(key, json.dumps(hours), ex=DURATIONS_TTL)
+        await self._cache.put(name, hours, DURATIONS_TTL)
         return hours
 
     async def _accepts(self, account: UserAccount, hours: int) -> bool:
@@ -101,13 +99,13 @@ class RentService:
 
     async def menu(self, account: UserAccount, hours: int, country: int | None = None) -> RentMenu:
         """Countries, operators and services with prices for ``hours`` (INVALID_TIME raises)."""
-        key = f"{PREFIX}:cache:{account.provider}:rent:{hours}:{country}"
-        raw = await self._redis.get(key)
+        name = f"{account.provider}:rent:{hours}:{country}"
+        raw = await self._cache.get(name)
         if raw is None:
             offer = await self._fetch_menu(account, hours, country)
-            await self._redis.set(key, offer.model_dump_json(), ex=MENU_TTL)
+            await self._cache.put(name, offer.model_dump(mode="json"), MENU_TTL)
         else:
-            offer = CachedMenu.model_validate_json(raw)
+            offer = CachedMenu.model_validate(raw)
         choices = (RentChoice(code, cost, count) for code, cost, count in offer.services)
         countries = offer.countries or [c.id for c in COUNTRIES.values() if c.rent]
         return RentMenu(

@@ -34,8 +34,8 @@ from bot.provider.models import (
 from bot.provider.presets import Feature
 from bot.services.activation_rules import apply_status, cancel_wait, status_from_listing
 from bot.services.activations import ActivationService
+from bot.storage import keys
 from bot.storage.activations import Activation, State
-from bot.storage.users import PREFIX
 from bot.views.activation import code_push, render_card
 from bot.worker.context import WorkerContext
 
@@ -245,7 +245,7 @@ class ActivationPoller:
         return call.phone
 
     def _snapshot_key(self, account: UserAccount) -> str:
-        return f"{PREFIX}:snap:{account.provider}:{account.user_id}"
+        return keys.snapshot(account.provider, account.user_id)
 
     def _fresh_for(self) -> float:
         return max(0.2, self.ctx.settings.poll_interval * 0.7)
@@ -381,7 +381,7 @@ class ActivationPoller:
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
-            claim = f"{PREFIX}:deliver:{activation.ref}:{index}"
+            claim = keys.code_claim(activation.ref, index)
             if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
                 return  # another deliverer is pushing it right now
             code = activation.codes[index].code

@@ -16,7 +16,8 @@ from redis.asyncio import Redis
 from bot.config import Settings
 from bot.keyboards.common import connect_keyboard
 from bot.provider.errors import ProviderError
-from bot.storage.users import PREFIX, UserRepo
+from bot.storage import keys
+from bot.storage.users import UserRepo
 from bot.texts import escape
 from bot.worker.notifier import Notifier
 
@@ -54,7 +55,7 @@ class WorkerContext:
         await self.notifier.send(user_id, text, reply_markup=markup)
 
     def backoff_key(self, ref: str) -> str:
-        return f"{PREFIX}:fail:{ref}"
+        return keys.failures(ref)
 
     async def backoff(self, ref: str) -> float:
         """Delay before polling an item again after a transient failure (grows, jittered)."""

@@ -16,9 +16,9 @@ from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
 from bot.services.mail_rules import closed_state
 from bot.services.mails import MailService
+from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
-from bot.storage.users import PREFIX
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
 from bot.worker.context import WorkerContext
@@ -146,7 +146,7 @@ class MailPoller:
         locale = await ctx.locale(mailbox.user_id)
         pushed = False
         for letter in pending:
-            claim = f"{PREFIX}:deliver:mail:{mailbox.provider}:{letter.mail_id}"
+            claim = keys.letter_claim(mailbox.provider, letter.mail_id)
             if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
                 return pushed  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):

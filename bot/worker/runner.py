@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.exceptions import RedisError
 
+from bot.storage import keys
 from bot.storage.schedule import Schedule
-from bot.storage.users import PREFIX
 from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class Worker:
 
     async def heartbeat(self) -> None:
         await self.ctx.redis.set(
-            f"{PREFIX}:worker:{self.name}", int(self.ctx.clock()), ex=HEARTBEAT_TTL
+            keys.worker_heartbeat(self.name), int(self.ctx.clock()), ex=HEARTBEAT_TTL
         )
 
     async def _process(self, member: str) -> None:
