@@ -40,18 +40,8 @@ async def set_commands(bot: Bot, resources: Resources) -> None:
 
 
 def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
-    """Feed the worker's deliveries into the process's metrics."""
-    metrics = resources.metrics
-
-    def activation(item: object, index: int) -> None:
-        codes = getattr(item, "codes", [])
-        learned = codes[index].at if index < len(codes) else None
-        metrics.code_delivered("activation", learned, ctx.clock())
-
-    ctx.hooks["delivered"] = activation
-    ctx.hooks["polled"] = lambda kind: metrics.polls.labels(kind).inc()
-    ctx.hooks["rent_delivered"] = lambda *_: metrics.code_delivered("rent", None, ctx.clock())
-    ctx.hooks["mail_delivered"] = lambda *_: metrics.code_delivered("mail", None, ctx.clock())
+    """Feed the worker's events into the process's metrics."""
+    ctx.events = resources.metrics
 
 
 async def healthy(resources: Resources) -> dict[str, bool]:

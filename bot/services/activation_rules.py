@@ -13,6 +13,8 @@ DEFAULT_LIFETIME = 20 * 60.0
 #: Services the providers keep open longer (protocol reference, section 9.1).
 SERVICE_LIFETIMES = {"ya": 40 * 60.0, "ig": 3600.0, "ft": 3600.0, "cy": 3600.0, "wx": 3600.0}
 EARLY_CANCEL = 120.0
+#: How long past its end an activation is still asked about before the bot closes it itself.
+GIVE_UP_AFTER = 3600.0
 
 
 def member(ref: str) -> str:
@@ -52,6 +54,31 @@ def apply_status(activation: Activation, status: ActivationStatus, now: float) -
         else:
             activation.state = State.CANCELLED
     return activation
+
+
+def close_as_ended(activation: Activation, now: float) -> Activation:
+    """Close an activation the provider stopped reporting on: with codes it was used, without
+    them it ran out."""
+    if activation.is_open:
+        activation.state = State.FINISHED if activation.codes else State.EXPIRED
+        activation.closed_at = now
+    return activation
+
+
+def overdue(activation: Activation, now: float) -> bool:
+    """Open long past its end: the provider will not say more, so the bot closes it."""
+    return activation.is_open and now > activation.expires_at + GIVE_UP_AFTER
+
+
+def wants_auto_cancel(activation: Activation, now: float, cancel_before: float | None) -> bool:
+    """No code yet, about to expire, and cancellable: cancelling now refunds at once."""
+    return (
+        cancel_before is not None
+        and activation.state is State.WAITING
+        and not activation.codes
+        and activation.seconds_left(now) <= cancel_before
+        and cancel_wait(activation, now) == 0
+    )
 
 
 def status_from_listing(item: ActiveActivation) -> ActivationStatus:

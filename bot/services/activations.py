@@ -5,6 +5,7 @@ No Telegram here: handlers and the worker both call this and render the result t
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -17,12 +18,14 @@ from bot.services.activation_purchases import (
     Ledger,
     NumberPurchase,
 )
-from bot.services.activation_rules import adopted, apply_status, member
+from bot.services.activation_rules import adopted, apply_status, member, wants_auto_cancel
 from bot.services.checkout import Checkout, OrderKind, Outcome, Status
 from bot.storage.activations import Activation, ActivationRepo, BuyOptions, State
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.schedule import Schedule
 from bot.storage.users import UserRepo
+
+log = logging.getLogger(__name__)
 
 
 class ActivationService:
@@ -138,6 +141,25 @@ class ActivationService:
         else:
             await self.schedule.forget(member(after.ref))
         return after
+
+    async def auto_cancel(
+        self,
+        account: UserAccount,
+        activation: Activation,
+        now: float,
+        cancel_before: float | None,
+    ) -> Activation | None:
+        """Cancel a number that got no code shortly before it expires, so the refund is now.
+
+        None when the rule does not apply, or the provider refused (the expiry refunds then).
+        """
+        if not wants_auto_cancel(activation, now, cancel_before):
+            return None
+        try:
+            return await self.set_status(account, activation, ActivationAction.CANCEL)
+        except pe.ProviderError as error:
+            log.info("auto-cancel refused (%s); the expiry will refund", type(error).__name__)
+            return None
 
     async def refresh(self, account: UserAccount, activation: Activation) -> Activation:
         """Read the provider's status now and record it (used after a refused action)."""

@@ -17,6 +17,8 @@ from bot.storage.mails import Mailbox, MailState
 MAIL_LIFETIME = 20 * 60.0
 #: getMailHistory status of a mailbox that waits for its letter.
 HISTORY_WAITING = 3
+#: How long past its end a mailbox is still asked about before the bot closes it itself.
+GIVE_UP_AFTER = 600.0
 
 
 def member(ref: str) -> str:
@@ -36,6 +38,11 @@ class MailOptions(BaseModel):
 def closed_state(mailbox: Mailbox, now: float) -> MailState:
     """How a mailbox the provider closed without a letter ended."""
     return MailState.EXPIRED if now >= mailbox.expires_at - 60 else MailState.CANCELLED
+
+
+def overdue(mailbox: Mailbox, now: float) -> bool:
+    """Waiting long past its end: the provider will not say more, so the bot closes it."""
+    return now > mailbox.expires_at + GIVE_UP_AFTER
 
 
 def fits(entry: MailHistoryEntry, options: MailOptions) -> bool:

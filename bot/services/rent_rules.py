@@ -29,6 +29,8 @@ MAX_HOURS = 1344
 #: The provider refunds a cancelled rent only this soon after it started.
 CANCEL_WINDOW = 20 * 60.0
 HOUR = 3600.0
+#: How long past its end a rent is still asked about before the bot closes it itself.
+GIVE_UP_AFTER = 3600.0
 
 _ZONE_STEP = 900.0
 _MAX_ZONE = 14 * HOUR
@@ -129,6 +131,11 @@ class Quote:
     exact: bool  # from getContinueRentPriceNumber; else the price list's figure
     renews: bool  # the rent is over: extending orders the number again under a new id
     ends_at: float | None
+
+
+def overdue(rent: Rent, now: float) -> bool:
+    """Open long past its end: the provider will not say more, so the bot closes it."""
+    return rent.is_open and rent.ends_at is not None and now > rent.ends_at + GIVE_UP_AFTER
 
 
 def new_rent(account: UserAccount, options: RentOptions, number: RentNumber, now: float) -> Rent:

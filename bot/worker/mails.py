@@ -14,7 +14,7 @@ import random
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.mail_rules import closed_state
+from bot.services.mail_rules import closed_state, overdue
 from bot.services.mails import MailService
 from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
@@ -22,11 +22,11 @@ from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
 from bot.worker.context import WorkerContext
+from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
 #: A mailbox the provider keeps answering "no letter yet" is closed this long after expiry.
-GIVE_UP_AFTER = 600.0
 #: A letter the user could not get (they blocked the bot) is offered again this often...
 RETRY_PUSH_EVERY = 300.0
 #: ...for this long: a code older than a day is of no use to anyone.
@@ -91,8 +91,7 @@ class MailPoller:
                 raise
             await self._close(ref, closed_state(mailbox, ctx.clock()))
             return None
-        except pe.ProviderError as error:
-            ctx.transient(error)
+        except pe.ProviderError:
             return ctx.clock() + await ctx.backoff(ref)
         await ctx.recovered(ref)
         if check.received:
@@ -116,7 +115,7 @@ class MailPoller:
 
     async def _still_waiting(self, mailbox: Mailbox) -> float | None:
         now = self.ctx.clock()
-        if now > mailbox.expires_at + GIVE_UP_AFTER:
+        if overdue(mailbox, now):
             await self._close(mailbox.ref, MailState.EXPIRED)
             return None
         seen = mailbox.version
@@ -162,7 +161,8 @@ class MailPoller:
                 await ctx.redis.delete(claim)
                 return pushed  # blocked: the letter waits, undelivered, for the user to return
             await self.service.mark_delivered(mailbox.ref, letter.mail_id)
-            ctx.emit("mail_delivered", mailbox, letter.mail_id)
+            index = mailbox.letters.index(letter)
+            ctx.events.pushed(Delivery("mail", mailbox.ref, index, None, ctx.clock()))
             pushed = True
         return pushed
 

@@ -164,7 +164,7 @@ class Worker:
                     next_at = self.ctx.clock() + await self.ctx.backoff(ref)
                 except (RedisError, OSError):
                     next_at = self.ctx.clock() + self.ctx.settings.poll_interval
-        self.ctx.emit("polled", kind)
+        self.ctx.events.polled(kind)
         try:
             await self.schedule.release(member, next_at)
         except Exception:
