@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.provider.parsing import text_list, to_bool, to_datetime, to_decimal, to_int
+from bot.provider.values import text_list, to_bool, to_datetime, to_decimal, to_int
 
 
 def _optional(convert: Any) -> Any:
