@@ -3,19 +3,13 @@
 One :class:`ProviderClient` is one account (endpoint + API key) over a shared, long-lived
 ``httpx.AsyncClient``; creating one costs nothing, so the bot makes one per user request.
 
-Retries: reads are retried with backoff on transient failures. Calls that spend money or change
-an activation are retried only when the request certainly did not run (the connection failed,
-or the provider rate-limited it); after an ambiguous outcome (timeout, 5xx, garbage, ERROR_SQL)
-the caller must look at the provider's state instead of buying again.
+Requests, timeouts and the retry policy belong to :class:`~bot.provider.transport.Transport`:
+reads are retried, paid calls only when they certainly did not run.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import IntEnum
@@ -28,12 +22,8 @@ from bot.provider.errors import (
     Empty,
     MalformedResponse,
     OutOfStock,
-    ProviderConnectError,
     ProviderError,
-    ProviderTimeout,
-    RateLimited,
     StateAnswer,
-    TransportError,
 )
 from bot.provider.models import (
     ActivationAction,
@@ -74,77 +64,34 @@ from bot.provider.parsing import (
     Token,
     indexed_values,
     raise_token,
-    read_answer,
     to_decimal,
     to_int,
 )
+from bot.provider.transport import (
+    DEFAULT_TIMEOUT,
+    PAID_ACTIONS,
+    READ_ACTIONS,
+    RequestGate,
+    RequestObserver,
+    Transport,
+    build_http_client,
+    fingerprint,
+)
+
+# The client's vocabulary stays importable from here, where callers have always found it.
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "PAID_ACTIONS",
+    "READ_ACTIONS",
+    "ProviderClient",
+    "RentAction",
+    "RequestGate",
+    "RequestObserver",
+    "build_http_client",
+    "fingerprint",
+]
 
 M = TypeVar("M", bound=BaseModel)
-
-#: Actions that only read: safe to repeat after any failure.
-READ_ACTIONS = frozenset(
-    {
-        "getBalance",
-        "getBalanceAndCashBack",
-        "getNumbersStatus",
-        "getTopCountriesByService",
-        "getOperators",
-        "getActiveActivations",
-        "getStatus",
-        "getHistory",
-        "getListOfTopCountriesByService",
-        "getIncomingCallStatus",
-        "getPrices",
-        "getPricesVerification",
-        "getCountries",
-        "getServicesList",
-        "checkExtraActivation",
-        "getOutgoingCalls",
-        "getRentServicesAndCountries",
-        "getRentStatus",
-        "getRentList",
-        "getContinueRentPriceNumber",
-        "getDomains",
-        "getMailHistory",
-        "checkMailActivation",
-    }
-)
-
-#: Actions that spend money. Never repeated after an ambiguous outcome.
-PAID_ACTIONS = frozenset(
-    {
-        "getNumber",
-        "getNumberV2",
-        "getMultiServiceNumber",
-        "getAdditionalService",
-        "getExtraActivation",
-        "getRentNumber",
-        "continueRentNumber",
-        "buyMailActivation",
-        "reorderMailActivation",
-        "buyPartnerProduct",
-    }
-)
-
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-
-#: Called after every request with (action, outcome, seconds); outcome is "ok" or an error
-#: class name. Used for metrics and per-key budgets; must not raise.
-RequestObserver = Callable[[str, str, float], None]
-#: Awaited before every request (a per-key rate budget, for example).
-RequestGate = Callable[[], Awaitable[None]]
-
-
-def build_http_client(**overrides: Any) -> httpx.AsyncClient:
-    """The one HTTP client the application shares between all provider clients."""
-    options: dict[str, Any] = {
-        "timeout": DEFAULT_TIMEOUT,
-        "limits": httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        "headers": {"User-Agent": "sms-activate-telegram-bot/0.1"},
-        "follow_redirects": True,
-    }
-    options.update(overrides)
-    return httpx.AsyncClient(**options)
 
 
 class RentAction(IntEnum):
@@ -185,76 +132,30 @@ class ProviderClient:
         observer: RequestObserver | None = None,
         gate: RequestGate | None = None,
     ) -> None:
-        self._http = http
-        self._endpoint = endpoint
-        self._key = api_key if isinstance(api_key, SecretStr) else SecretStr(api_key)
-        self._read_retries = read_retries
-        self._backoff = backoff
-        self._observer = observer
-        self._gate = gate
+        self._transport = Transport(
+            http,
+            endpoint,
+            api_key,
+            read_retries=read_retries,
+            backoff=backoff,
+            observer=observer,
+            gate=gate,
+        )
 
     def __repr__(self) -> str:
-        return f"ProviderClient({self._endpoint!r}, api_key=SecretStr('**********'))"
+        return f"ProviderClient({self.endpoint!r}, api_key=SecretStr('**********'))"
 
     @property
     def endpoint(self) -> str:
-        return self._endpoint
+        return self._transport.endpoint
 
     @property
     def key_fingerprint(self) -> str:
         """Names the key without revealing it (to tell whether it changed)."""
-        return fingerprint(self._key.get_secret_value())
-
-    # --- transport ---
-
-    async def _send(self, action: str, params: Mapping[str, Any]) -> Answer:
-        query = {"api_key": self._key.get_secret_value(), "action": action}
-        query.update({k: str(v) for k, v in params.items() if v is not None})
-        if self._gate is not None:
-            await self._gate()
-        started = time.monotonic()
-        outcome = "ok"
-        try:
-            try:
-                response = await self._http.get(self._endpoint, params=query)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # The request never left: no part of it ran at the provider.
-                raise ProviderConnectError(
-                    f"cannot reach the provider ({type(exc).__name__})", action=action
-                ) from None
-            except httpx.TimeoutException as exc:
-                raise ProviderTimeout(
-                    f"the provider did not answer in time ({type(exc).__name__})", action=action
-                ) from None
-            except httpx.HTTPError as exc:
-                raise TransportError(
-                    f"the connection to the provider failed ({type(exc).__name__})",
-                    action=action,
-                ) from None
-            return read_answer(action, response.status_code, response.text)
-        except ProviderError as exc:
-            outcome = type(exc).__name__
-            raise
-        finally:
-            if self._observer is not None:
-                self._observer(action, outcome, time.monotonic() - started)
+        return self._transport.key_fingerprint
 
     async def _call(self, action: str, **params: Any) -> Answer:
-        repeatable = action in READ_ACTIONS
-        attempt = 0
-        while True:
-            try:
-                return await self._send(action, params)
-            except ProviderError as exc:
-                certainly_not_run = isinstance(exc, ProviderConnectError | RateLimited)
-                may_retry = exc.transient and (repeatable or certainly_not_run)
-                if not may_retry or attempt >= self._read_retries:
-                    raise
-                delay = self._backoff * (2**attempt) * (0.5 + random.random())
-                if isinstance(exc, RateLimited) and exc.retry_after is not None:
-                    delay = max(delay, exc.retry_after)
-                attempt += 1
-                await asyncio.sleep(delay)
+        return await self._transport.call(action, **params)
 
     # --- shape helpers ---
 
@@ -788,10 +689,6 @@ class ProviderClient:
         action = "buyPartnerProduct"
         answer = await self._call(action, productId=product_id)
         return self._model(action, PartnerProduct, self._object(action, answer), answer.raw)
-
-
-def fingerprint(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 def _purchase_params(
