@@ -234,6 +234,13 @@ class RentSms(Model):
     date: OptWhen = None
 
 
+class RentAction(IntEnum):
+    """Values of setRentStatus ``status``."""
+
+    FINISH = 1
+    CANCEL = 2
+
+
 class RentState(StrEnum):
     WAIT_CODE = "STATUS_WAIT_CODE"
     ACTIVE = "SUCCESS"
