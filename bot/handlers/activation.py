@@ -30,7 +30,8 @@ from bot.keyboards.callbacks import (
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService, cancel_wait, member
+from bot.services.activation_rules import cancel_wait, member
+from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.storage.activations import Activation
 from bot.telegram import edit_text
@@ -232,7 +233,7 @@ async def _buy_extra(
     if purchase.busy:
         await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
         return
-    new = purchase.activation
+    new = purchase.item
     if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
         await query.answer(describe_error(error, account.preset.title), show_alert=True)
@@ -292,12 +293,12 @@ async def additional_chosen(
     if purchase.busy:
         await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
         return
-    if purchase.error is not None or purchase.activation is None:
+    new = purchase.item
+    if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
         await query.answer(describe_error(error, account.preset.title), show_alert=True)
         return
     await query.answer(_("Bought!"))
-    new = purchase.activation
     if isinstance(query.message, Message):
         text, markup = await render(new, account, activation_service, i18n.current_locale)
         await edit_text(query.message, text, markup)

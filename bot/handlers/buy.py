@@ -39,9 +39,10 @@ from bot.keyboards.buy import (
 from bot.keyboards.callbacks import BuyAction, BuyCallback
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService, Purchase
+from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService, Offer
-from bot.storage.activations import BuyOptions
+from bot.services.checkout import Outcome
+from bot.storage.activations import Activation, BuyOptions
 from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape, money
 from bot.views.activation import render_card
@@ -544,7 +545,7 @@ async def option_step(flow: Flow, query: CallbackQuery, action: BuyAction, value
     await query.answer()
 
 
-async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Purchase) -> None:
+async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Outcome[Activation]) -> None:
     state, account, service, locale = flow.state, flow.account, flow.service, flow.locale
     message = query.message if isinstance(query.message, Message) else None
     if await answer_unsettled(
@@ -558,7 +559,7 @@ async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Purchase) ->
         ).format(provider=escape(account.preset.title)),
     ):
         return
-    if purchase.error is not None or purchase.activation is None:
+    if purchase.error is not None or purchase.item is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
         min_price = None
         if isinstance(error, pe.WrongMaxPrice) and error.min_price is not None:
@@ -574,7 +575,7 @@ async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Purchase) ->
                 failure_keyboard(_("Countries"), _("Cancel"), min_price),
             )
         return
-    activation = purchase.activation
+    activation = purchase.item
     await state.clear()
     note = None
     if purchase.already:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from aiogram.utils.i18n import gettext as _
 
 from bot.provider.models import MailType
-from bot.services.mails import MAIL_LIFETIME, MailOffer
+from bot.services.mail_rules import MAIL_LIFETIME
+from bot.services.mails import MailOffer
 from bot.texts import escape, money
 from bot.views.mail import shorten
 

@@ -15,20 +15,21 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.mail.common import (
-    Result,
     Settled,
     Unsettled,
     alert,
     keep_card,
-    outcome,
     pressed_message,
+    read_outcome,
     show_card,
 )
 from bot.handlers.owned import owned_mailbox
 from bot.keyboards.callbacks import MailAction, MailCallback
 from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider import errors as pe
-from bot.services.mails import LetterArrived, MailService, member
+from bot.services.checkout import Status
+from bot.services.mail_rules import member
+from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
 from bot.texts import describe_error
 from bot.views.mail import card, letter_parts, mail_error, reorder_unknown_text
@@ -97,18 +98,18 @@ async def another_letter(
     mailbox, account = await _owned(query, callback_data, accounts, mail_service)
     provider = account.preset.title
     purchase = await mail_service.reorder(account, mailbox, callback_data.id)
-    match outcome(purchase):
-        case Unsettled(result=Result.BUSY):
+    match read_outcome(purchase):
+        case Unsettled(status=Status.BUSY):
             alert(callback_answer, _("A purchase is already in progress. One moment…"))
-        case Unsettled(result=Result.UNKNOWN):
+        case Unsettled(status=Status.UNKNOWN):
             alert(callback_answer, reorder_unknown_text(provider))
         case Unsettled(error=error):
             refusal = error or pe.NoActivation("ACTIVATION_NOT_FOUND")
             alert(callback_answer, mail_error(refusal, provider))
-        case Settled(result=result, mailbox=renewed):
-            if result is Result.CLOSED:
+        case Settled(status=status, mailbox=renewed):
+            if status is Status.CLOSED:
                 alert(callback_answer, _("This address cannot get another letter now."))
-            elif result is Result.ALREADY:
+            elif status is Status.ALREADY:
                 callback_answer.text = _("Already asked: waiting for another letter.")
             else:
                 callback_answer.text = _("Waiting for another letter.")

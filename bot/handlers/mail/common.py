@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, auto
 
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.provider import errors as pe
-from bot.services.mails import MailPurchase, MailService
+from bot.services.checkout import Outcome, Status
+from bot.services.mails import MailService
 from bot.storage.mails import Mailbox
 from bot.telegram import edit_text
 from bot.views.mail import card
@@ -38,47 +38,30 @@ async def keep_card(message: Message | None, mailbox: Mailbox, mail_service: Mai
         await mail_service.set_card(mailbox.ref, message.message_id)
 
 
-class Result(Enum):
-    BUSY = auto()  # another purchase of this user is running
-    EXPIRED = auto()  # the confirmation, or the mailbox, is no longer known
-    UNKNOWN = auto()  # the provider's answer was lost and nothing new shows up
-    FAILED = auto()  # the provider refused
-    CLOSED = auto()  # the mailbox's state allows no other letter
-    ALREADY = auto()  # done before (a double tap): here is the mailbox
-    RECOVERED = auto()  # the answer was lost, but the mailbox is in the history
-    DONE = auto()
-
-
 @dataclass(frozen=True, slots=True)
 class Unsettled:
-    """Nothing to show on the card: BUSY, EXPIRED, UNKNOWN or FAILED."""
+    """Nothing to show on the card: BUSY, EXPIRED, UNKNOWN, or FAILED (``error`` may say why)."""
 
-    result: Result
+    status: Status
     error: pe.ProviderError | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Settled:
-    """A mailbox to show: CLOSED, ALREADY, RECOVERED or DONE."""
+    """A mailbox to show: BOUGHT, ALREADY, RECOVERED or CLOSED."""
 
-    result: Result
+    status: Status
     mailbox: Mailbox
 
 
-def outcome(purchase: MailPurchase) -> Unsettled | Settled:
-    """The one reading of the service's result, for a purchase and for "Another letter"."""
-    if purchase.busy:
-        return Unsettled(Result.BUSY)
-    if purchase.expired:
-        return Unsettled(Result.EXPIRED)
-    if purchase.unknown:
-        return Unsettled(Result.UNKNOWN, purchase.error)
-    if purchase.error is not None or purchase.mailbox is None:
-        return Unsettled(Result.FAILED, purchase.error)
-    if purchase.closed:
-        return Settled(Result.CLOSED, purchase.mailbox)
-    if purchase.already:
-        return Settled(Result.ALREADY, purchase.mailbox)
-    if purchase.recovered:
-        return Settled(Result.RECOVERED, purchase.mailbox)
-    return Settled(Result.DONE, purchase.mailbox)
+_NOTHING_TO_SHOW = {Status.BUSY, Status.EXPIRED, Status.UNKNOWN, Status.FAILED}
+
+
+def read_outcome(outcome: Outcome[Mailbox]) -> Unsettled | Settled:
+    """The one reading of the checkout's outcome, for a purchase and for "Another letter"."""
+    if outcome.status in _NOTHING_TO_SHOW:
+        return Unsettled(outcome.status, outcome.error)
+    if outcome.item is None:
+        # What an earlier tap bought can no longer be found: as good as a refusal.
+        return Unsettled(Status.FAILED, outcome.error)
+    return Settled(outcome.status, outcome.item)

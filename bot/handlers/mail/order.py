@@ -20,13 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from bot.accounts import UserAccount
 from bot.handlers.mail.common import (
-    Result,
     Settled,
     Unsettled,
     alert,
     keep_card,
-    outcome,
     pressed_message,
+    read_outcome,
     show_card,
 )
 from bot.keyboards.callbacks import (
@@ -46,7 +45,10 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.mails import MailOffer, MailOptions, MailPurchase, MailService, normalize_site
+from bot.services.checkout import Outcome, Status
+from bot.services.mail_rules import MailOptions
+from bot.services.mails import MailOffer, MailService, normalize_site
+from bot.storage.mails import Mailbox
 from bot.telegram import edit_text, show
 from bot.views.mail import mail_error, unsupported_text
 from bot.views.mail_order import (
@@ -293,26 +295,26 @@ async def show_purchase(
     state: FSMContext,
     account: UserAccount,
     mail_service: MailService,
-    purchase: MailPurchase,
+    purchase: Outcome[Mailbox],
     callback_answer: CallbackAnswer,
 ) -> None:
     provider = account.preset.title
-    match outcome(purchase):
-        case Unsettled(result=Result.BUSY):
+    match read_outcome(purchase):
+        case Unsettled(status=Status.BUSY):
             alert(callback_answer, _("A purchase is already in progress. One moment…"))
-        case Unsettled(result=Result.EXPIRED):
+        case Unsettled(status=Status.EXPIRED):
             alert(callback_answer, _("This confirmation is out of date. Start again with /mail."))
-        case Unsettled(result=Result.UNKNOWN):
+        case Unsettled(status=Status.UNKNOWN):
             await state.clear()
             await show(query, purchase_unknown_text(provider), None)
         case Unsettled(error=error):
             refusal = mail_error(error or pe.MalformedResponse("no mailbox", ""), provider)
             await show(query, refusal, back_keyboard(_("Back"), _("Cancel")))
-        case Settled(result=result, mailbox=mailbox):
+        case Settled(status=status, mailbox=mailbox):
             await state.clear()
-            if result is Result.ALREADY:
+            if status is Status.ALREADY:
                 callback_answer.text = _("Already bought: here is the address.")
-            elif result is Result.RECOVERED:
+            elif status is Status.RECOVERED:
                 callback_answer.text = _(
                     "The answer was lost on the way, but the address is yours: here it is."
                 )
