@@ -1,5 +1,7 @@
-"""E-mail verification: /mail buys an address (``order``), its card's buttons (``card``), /mails
-lists the history (``history``). One router for the tree, the feature's routers inside it."""
+"""E-mail verification, one router for the tree with the feature's routers inside.
+
+``order``: /mail buys an address; ``card``: the mailbox card's buttons; ``history``: /mails.
+"""
 
 from __future__ import annotations
 
