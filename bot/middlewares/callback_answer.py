@@ -14,7 +14,7 @@ from aiogram.types import TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
 
-class AnswerCallbacks(CallbackAnswerMiddleware):
+class AnswerUnlessFailed(CallbackAnswerMiddleware):
     """Handlers set ``callback_answer: CallbackAnswer`` (text, show_alert) and never answer."""
 
     async def __call__(

@@ -1,6 +1,7 @@
 """E-mail verification, one router for the tree with the feature's routers inside.
 
 ``order``: /mail buys an address; ``card``: the mailbox card's buttons; ``history``: /mails.
+Their callbacks are answered by ``AnswerUnlessFailed``: a handler sets ``callback_answer``.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers.mail import card, history, order
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 
 router = Router(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 router.include_routers(order.router, card.router, history.router)

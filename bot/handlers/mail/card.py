@@ -25,7 +25,6 @@ from bot.handlers.mail.common import (
 )
 from bot.handlers.owned import owned_mailbox
 from bot.keyboards.callbacks import MailAction, MailCallback
-from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider import errors as pe
 from bot.services.checkout import Status
 from bot.services.mail_rules import member
@@ -35,7 +34,6 @@ from bot.texts import describe_error
 from bot.views.mail import card, letter_parts, mail_error, reorder_unknown_text
 
 router = Router(name=__name__)
-router.callback_query.middleware(AnswerCallbacks())
 
 
 async def _owned(

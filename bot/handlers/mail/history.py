@@ -13,7 +13,6 @@ from bot.accounts import UserAccount
 from bot.keyboards.callbacks import MailHistoryCallback
 from bot.keyboards.mail import history_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT
-from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider.presets import Feature
 from bot.services.mails import MailService
 from bot.storage.mails import MailState
@@ -22,7 +21,6 @@ from bot.views.mail import unsupported_text
 from bot.views.mail_history import history_text
 
 router = Router(name=__name__)
-router.callback_query.middleware(AnswerCallbacks())
 
 HISTORY_PER_PAGE = 10
 

@@ -42,7 +42,6 @@ from bot.keyboards.mail import (
     domains_keyboard,
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
-from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import Outcome, Status
@@ -63,7 +62,6 @@ from bot.views.mail_order import (
 )
 
 router = Router(name=__name__)
-router.callback_query.middleware(AnswerCallbacks())
 
 DOMAINS_PER_PAGE = 10
 
