@@ -53,7 +53,8 @@ router = Router(name=__name__)
 Target = CallbackQuery | Message
 
 
-async def _durations(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboardMarkup]:
+async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboardMarkup]:
+    """Enter the extension dialog of ``rent``: its question and durations, for the caller."""
     hours = await wizard.service.durations(wizard.account)
     await wizard.state.set_state(RentFlow.extend)
     await update_draft(wizard.state, lambda old: old.extending(rent.id))
@@ -82,7 +83,7 @@ async def offer_extension(
     if not account.supports(Feature.RENT):
         alert(callback_answer, not_offered_text(account.preset.title))
         return
-    text, markup = await _durations(Wizard(state, account, rent_service, locale), rent)
+    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
     if isinstance(query.message, Message):
         await query.message.answer(text, reply_markup=markup)
 
@@ -115,7 +116,7 @@ async def other_duration(
     rent, account = await owned_rent(
         rent_service.rents, accounts, query.from_user.id, callback_data.id
     )
-    text, markup = await _durations(Wizard(state, account, rent_service, locale), rent)
+    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
     await show(query, text, markup)
 
 
