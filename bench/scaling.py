@@ -27,12 +27,12 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
-from bot.services.activations import member
+from bot.services.activation_rules import member
+from bot.storage import keys
 from bot.storage.activations import Activation, ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
 from bot.storage.schedule import DUE
 from bot.storage.secrets import KeyCipher
-from bot.storage.users import user_key
 from tests.faketg import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> 
             # One pipeline per user: the same keys ActivationRepo and Schedule write.
             async with redis.pipeline(transaction=False) as pipe:
                 pipe.hset(
-                    user_key(user_id),
+                    keys.user(user_id),
                     mapping={"provider": PROVIDER, "key": cipher.encrypt(user_id, key)},
                 )
                 for record in records:

@@ -48,6 +48,7 @@ from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.embedded import EmbeddedRedis
 from bot.worker import Worker, build_context, build_worker
+from bot.worker.events import Delivery
 from tests.faketg import FakeTelegram
 from tests.faketg.session import InProcessSession
 
@@ -86,6 +87,35 @@ class TimedTelegram(FakeTelegram):
             return await super().call_direct(method, args)
         finally:
             self.cpu += time.process_time() - started
+
+
+class _Timed:
+    """Worker events that time each delivery, and finish some numbers afterwards."""
+
+    def __init__(
+        self,
+        delivered_at: dict[tuple[str, int], float],
+        finishes: list[tuple[float, str]],
+        rng: random.Random,
+        share: float,
+        after: float,
+    ) -> None:
+        self._delivered_at = delivered_at
+        self._finishes = finishes
+        self._rng = rng
+        self._share = share
+        self._after = after
+
+    def polled(self, kind: str) -> None:
+        pass
+
+    def pushed(self, delivery: Delivery) -> None:
+        self._delivered_at[(delivery.ref, delivery.index)] = delivery.at
+        if self._rng.random() < self._share:
+            self._finishes.append((delivery.at + self._after, delivery.ref))
+
+    def auto_cancelled(self, activation: Activation) -> None:
+        pass
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -135,9 +165,9 @@ async def buy_all(
             options = BuyOptions(service=SERVICES[n % len(SERVICES)], country=COUNTRY)
             token = await service.draft(user_id, options)
             purchase = await service.buy(account, token)
-            if purchase.activation is None:
+            if purchase.item is None:
                 raise RuntimeError(f"purchase failed: {purchase}")
-            bought.append(purchase.activation)
+            bought.append(purchase.item)
     return bought
 
 
@@ -203,12 +233,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.workers):
             ctx = build_context(resources, bot)
 
-            def on_delivered(activation: Activation, index: int, ctx: Any = ctx) -> None:
-                delivered_at[(activation.ref, index)] = ctx.clock()
-                if rng.random() < args.finish_share:
-                    finishes.append((ctx.clock() + args.finish_after, activation.ref))
-
-            ctx.hooks["delivered"] = on_delivered
+            ctx.events = _Timed(delivered_at, finishes, rng, args.finish_share, args.finish_after)
             worker = build_worker(resources, bot, ctx)
             worker.batch = args.batch
             poll = worker.pollers["act"]

@@ -48,6 +48,7 @@ from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
 from bot.services.mails import MailService
 from bot.services.rents import RentService
+from bot.storage import keys
 from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
 from bot.storage.mails import MailRepo
@@ -55,7 +56,7 @@ from bot.storage.orders import OrderRepo
 from bot.storage.rents import RentRepo
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
-from bot.storage.users import PREFIX, UserRepo
+from bot.storage.users import UserRepo
 from bot.telegram import BotSession, WaitOutRetryAfter
 from bot.worker.runner import Worker
 
@@ -267,7 +268,7 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
 
 
 def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> Dispatcher:
-    key_builder = DefaultKeyBuilder(prefix=f"{PREFIX}:fsm")
+    key_builder = DefaultKeyBuilder(prefix=keys.FSM_PREFIX)
     if storage is None:
         storage = RedisStorage(resources.redis, key_builder=key_builder)
     # One update at a time per chat, across replicas: a key sent right after choosing the

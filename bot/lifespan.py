@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
-from bot.storage.users import PREFIX
+from bot.storage import keys
 from bot.web import TelegramWebhook, create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
@@ -40,18 +40,8 @@ async def set_commands(bot: Bot, resources: Resources) -> None:
 
 
 def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
-    """Feed the worker's deliveries into the process's metrics."""
-    metrics = resources.metrics
-
-    def activation(item: object, index: int) -> None:
-        codes = getattr(item, "codes", [])
-        learned = codes[index].at if index < len(codes) else None
-        metrics.code_delivered("activation", learned, ctx.clock())
-
-    ctx.hooks["delivered"] = activation
-    ctx.hooks["polled"] = lambda kind: metrics.polls.labels(kind).inc()
-    ctx.hooks["rent_delivered"] = lambda *_: metrics.code_delivered("rent", None, ctx.clock())
-    ctx.hooks["mail_delivered"] = lambda *_: metrics.code_delivered("mail", None, ctx.clock())
+    """Feed the worker's events into the process's metrics."""
+    ctx.events = resources.metrics
 
 
 async def healthy(resources: Resources) -> dict[str, bool]:
@@ -64,7 +54,7 @@ async def healthy(resources: Resources) -> dict[str, bool]:
     if task is not None:
         worker_ok = not task.done() and resources.worker is not None and resources.worker.alive()
     else:
-        found = [key async for key in resources.redis.scan_iter(f"{PREFIX}:worker:*", count=100)]
+        found = [key async for key in resources.redis.scan_iter(keys.WORKER_HEARTBEATS, count=100)]
         worker_ok = bool(found)
     return {"redis": redis_ok, "worker": worker_ok}
 

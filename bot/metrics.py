@@ -22,8 +22,10 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 
+from bot.storage import keys
+from bot.storage.activations import Activation
 from bot.storage.schedule import DUE, LEASES, Schedule
-from bot.storage.users import PREFIX
+from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ GAUGES_EVERY = 15.0
 
 def day_key(moment: float | None = None) -> str:
     when = datetime.fromtimestamp(time.time() if moment is None else moment, UTC)
-    return f"{PREFIX}:stats:{when:%Y%m%d}"
+    return keys.stats(when)
 
 
 class Metrics:
@@ -80,6 +82,11 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.auto_cancels = PromCounter(
+            "bot_auto_cancelled_total",
+            "Numbers cancelled for the user just before they expired without a code",
+            registry=self.registry,
+        )
         self.open_items = Gauge(
             "bot_open_items",
             "Activations, rents and mailboxes being followed",
@@ -110,6 +117,17 @@ class Metrics:
         self._pending[f"delivered_{kind}"] += 1
         if learned_at is not None:
             self.delivery_delay.observe(max(0.0, now - learned_at))
+
+    # --- the worker's events (bot.worker.events.WorkerEvents) ---
+
+    def polled(self, kind: str) -> None:
+        self.polls.labels(kind).inc()
+
+    def pushed(self, delivery: Delivery) -> None:
+        self.code_delivered(delivery.kind, delivery.learned_at, delivery.at)
+
+    def auto_cancelled(self, activation: Activation) -> None:
+        self.auto_cancels.inc()
 
     def update_handled(self, kind: str) -> None:
         self.updates.labels(kind).inc()

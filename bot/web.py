@@ -29,7 +29,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
 from bot.provider.models import ActivationState, ActivationStatus
-from bot.services.activations import apply_status
+from bot.services.activation_rules import apply_status
 from bot.storage.activations import Activation
 from bot.storage.records import make_ref
 from bot.worker.activations import ActivationPoller

@@ -28,8 +28,10 @@ from bot.middlewares.callback_answer import AnswerCallbacks
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService, Purchase, cancel_wait, member
+from bot.services.activation_rules import cancel_wait, member
+from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.checkout import Outcome
 from bot.storage.activations import Activation
 from bot.telegram import edit_text
 from bot.texts import describe_error, escape
@@ -265,7 +267,7 @@ async def additional_chosen(
 async def show_bought(
     query: CallbackQuery,
     callback_answer: CallbackAnswer,
-    purchase: Purchase,
+    purchase: Outcome[Activation],
     account: UserAccount,
     service: ActivationService,
     locale: str,
@@ -274,7 +276,7 @@ async def show_bought(
     if purchase.busy:
         _alert(callback_answer, _("A purchase is already in progress. One moment…"))
         return
-    new = purchase.activation
+    new = purchase.item
     if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
         _alert(callback_answer, describe_error(error, account.preset.title))

@@ -38,15 +38,9 @@ from bot.keyboards.mail import (
 from bot.provider import errors as pe
 from bot.provider.models import MailType
 from bot.provider.presets import Feature
-from bot.services.mails import (
-    LetterArrived,
-    MailOffer,
-    MailOptions,
-    MailPurchase,
-    MailService,
-    member,
-    normalize_site,
-)
+from bot.services.checkout import Outcome
+from bot.services.mail_rules import MailOptions, member
+from bot.services.mails import LetterArrived, MailOffer, MailService, normalize_site
 from bot.storage.mails import Mailbox, MailState
 from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape, money
@@ -284,7 +278,7 @@ async def show_confirm(flow: Flow, query: CallbackQuery, site: str, chosen: Mail
     await query.answer()
 
 
-async def show_purchase(flow: Flow, query: CallbackQuery, purchase: MailPurchase) -> None:
+async def show_purchase(flow: Flow, query: CallbackQuery, purchase: Outcome[Mailbox]) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if await answer_unsettled(
         query,
@@ -298,7 +292,7 @@ async def show_purchase(flow: Flow, query: CallbackQuery, purchase: MailPurchase
         ).format(provider=escape(flow.provider)),
     ):
         return
-    mailbox = purchase.mailbox
+    mailbox = purchase.item
     if purchase.error is not None or mailbox is None:
         error = purchase.error or pe.MalformedResponse("no mailbox", "")
         await query.answer()
@@ -416,7 +410,7 @@ async def _another(
     flow: Flow, query: CallbackQuery, message: Message | None, mailbox: Mailbox, pressed: int
 ) -> None:
     purchase = await flow.service.reorder(flow.account, mailbox, pressed)
-    renewed = purchase.mailbox
+    renewed = purchase.item
     if purchase.busy:
         await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
         return

@@ -7,7 +7,7 @@ from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatMemberUpdated
 
 from bot.accounts import Accounts
-from bot.services import activations, mails, rents
+from bot.services import activation_rules, mail_rules, rent_rules
 from bot.services.activations import ActivationService
 from bot.services.mails import MailService
 from bot.services.rents import RentService
@@ -37,8 +37,8 @@ async def membership_changed(
     # item polled once more only hands over what is still undelivered.
     schedule = activation_service.schedule
     for activation in await activation_service.activations.of_user(user_id, limit=RECENT):
-        await schedule.due_now(activations.member(activation.ref))
+        await schedule.due_now(activation_rules.member(activation.ref))
     for rent in await rent_service.rents.of_user(user_id, limit=RECENT):
-        await schedule.due_now(rents.member(rent.ref))
+        await schedule.due_now(rent_rules.member(rent.ref))
     for mailbox in await mail_service.mails.of_user(user_id, limit=RECENT):
-        await schedule.due_now(mails.member(mailbox.ref))
+        await schedule.due_now(mail_rules.member(mailbox.ref))

@@ -46,15 +46,9 @@ from bot.keyboards.rent import (
 )
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.rents import (
-    CANCEL_WINDOW,
-    MAX_HOURS,
-    MIN_HOURS,
-    RentMenu,
-    RentResult,
-    RentService,
-    can_extend,
-)
+from bot.services.checkout import Outcome
+from bot.services.rent_rules import CANCEL_WINDOW, MAX_HOURS, MIN_HOURS, RentMenu, can_extend
+from bot.services.rents import RentService
 from bot.storage.rents import Rent, RentOptions, RentState
 from bot.telegram import edit_text, is_harmless, show
 from bot.texts import describe_error, escape, money
@@ -291,7 +285,7 @@ async def show_confirm(dialog: Dialog, target: Target) -> None:
     await show(target, "\n".join(lines), confirm_keyboard(labels, token))
 
 
-async def show_rented(dialog: Dialog, query: CallbackQuery, result: RentResult) -> None:
+async def show_rented(dialog: Dialog, query: CallbackQuery, result: Outcome[Rent]) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if await answer_unsettled(
         query,
@@ -304,7 +298,7 @@ async def show_rented(dialog: Dialog, query: CallbackQuery, result: RentResult) 
         ).format(provider=dialog.provider),
     ):
         return
-    rent = result.rent
+    rent = result.item
     if result.error is not None or rent is None:
         error = result.error or pe.MalformedResponse("no rent", "")
         await query.answer()
@@ -761,7 +755,7 @@ def _refusal(dialog: Dialog, error: pe.ProviderError, hours: int) -> str:
 
 
 async def show_extended(
-    dialog: Dialog, query: CallbackQuery, rent: Rent, result: RentResult
+    dialog: Dialog, query: CallbackQuery, rent: Rent, result: Outcome[Rent]
 ) -> None:
     message = query.message if isinstance(query.message, Message) else None
     if await answer_unsettled(
@@ -775,7 +769,7 @@ async def show_extended(
         ).format(provider=dialog.provider),
     ):
         return
-    updated = result.rent
+    updated = result.item
     if result.error is not None or updated is None:
         await query.answer()
         if message is None:
@@ -798,7 +792,7 @@ async def _extended(
     query: CallbackQuery,
     message: Message | None,
     rent: Rent,
-    result: RentResult,
+    result: Outcome[Rent],
 ) -> None:
     await dialog.state.clear()
     if result.already:

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 
-from bot.storage.users import PREFIX
+from bot.storage import keys
 
 
 class ThrottlingMiddleware(BaseMiddleware):
@@ -35,7 +35,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         if user is None:
             return await handler(event, data)
         slot = int(time.time() // self._window)
-        key = f"{PREFIX}:throttle:{user.id}:{slot}"
+        key = keys.throttle(user.id, slot)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
             pipe.expire(key, int(self._window) + 1)

@@ -1,14 +1,10 @@
 """The SMS-Activate ``handler_api.php`` protocol: client, models, errors and provider presets."""
 
 from bot.provider import errors, models
-from bot.provider.client import (
-    PAID_ACTIONS,
-    READ_ACTIONS,
-    ProviderClient,
-    RentAction,
-    build_http_client,
-)
+from bot.provider.client import ProviderClient
+from bot.provider.models import RentAction
 from bot.provider.presets import PRESETS, Feature, ProviderPreset, parse_providers
+from bot.provider.transport import PAID_ACTIONS, READ_ACTIONS, build_http_client
 
 __all__ = [
     "PAID_ACTIONS",

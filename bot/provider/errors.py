@@ -64,16 +64,19 @@ Every failure of a call to an SMS-Activate-compatible ``handler_api.php`` endpoi
 ``ProviderAPIError`` carries ``token`` (the provider's word), ``action``, ``payload`` (text after
 the first ``:``), ``info`` (the JSON ``info`` object, when any) and ``raw`` (the body). The API
 key never appears in any of them: the client does not put the request URL into an error.
+Each class lists its words in ``tokens``; :func:`bot.provider.tokens.error_for_token` builds the
+error for a word.
 
 ``transient`` is true for errors worth retrying later (transport, server and rate-limit errors).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
+
+from bot.provider.values import decimal_or_none
 
 __all__ = [
     "OUTCOME_UNKNOWN",
@@ -124,7 +127,6 @@ __all__ = [
     "WrongDate",
     "WrongExceptionPhone",
     "WrongMaxPrice",
-    "error_for_token",
 ]
 
 
@@ -218,7 +220,7 @@ class RateLimited(ProviderAPIError):
     @property
     def retry_after(self) -> float | None:
         for key in ("retry_after", "retry_after_seconds", "retryAfter"):
-            value = _number(self.info.get(key))
+            value = decimal_or_none(self.info.get(key))
             if value is not None:
                 return float(value)
         return None
@@ -284,7 +286,7 @@ class WrongMaxPrice(ProviderAPIError):
     @property
     def min_price(self) -> Decimal | None:
         """The lowest maxPrice the provider accepts."""
-        return _decimal(self.payload) or _decimal(self.info.get("min"))
+        return decimal_or_none(self.payload) or decimal_or_none(self.info.get("min"))
 
 
 class InvalidRequest(ProviderAPIError):
@@ -324,7 +326,7 @@ class MaxHoursExceeded(InvalidRequest):
 
     @property
     def max_hours(self) -> int | None:
-        value = _number(self.info.get("max"))
+        value = decimal_or_none(self.info.get("max"))
         return None if value is None else int(value)
 
 
@@ -379,7 +381,7 @@ class EarlyCancelDenied(ProviderAPIError):
     def seconds_left(self) -> int | None:
         """Seconds until cancel is allowed, when the provider tells (HeroSMS does)."""
         for key in ("secondsLeft", "seconds_left", "retry_after_seconds"):
-            value = _number(self.info.get(key))
+            value = decimal_or_none(self.info.get(key))
             if value is not None:
                 return max(0, int(value))
         return None
@@ -431,67 +433,8 @@ class UnknownProviderError(ProviderAPIError):
     """A token we do not know; ``raw`` keeps the whole body for the log."""
 
 
-def _all_subclasses(cls: type[ProviderAPIError]) -> list[type[ProviderAPIError]]:
-    found: list[type[ProviderAPIError]] = []
-    for sub in cls.__subclasses__():
-        found.append(sub)
-        found.extend(_all_subclasses(sub))
-    return found
-
-
-TOKEN_CLASSES: dict[str, type[ProviderAPIError]] = {
-    token: cls for cls in _all_subclasses(ProviderAPIError) for token in cls.tokens
-}
-
 #: A paid call that failed with one of these may still have been carried out (the request
 #: left, the answer did not come back usable): the caller must look at the provider's state
 #: before telling the user anything, and never simply pay again. The whole transport branch
 #: counts, connect errors too: looking costs one read, paying twice costs the user's money.
 OUTCOME_UNKNOWN: tuple[type[ProviderError], ...] = (TransportError, ServerError, MalformedResponse)
-
-
-_TOKEN_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-def is_token(word: str) -> bool:
-    return bool(_TOKEN_RE.match(word))
-
-
-def error_for_token(
-    token: str,
-    *,
-    action: str | None = None,
-    payload: str | None = None,
-    info: dict[str, Any] | None = None,
-    raw: str = "",
-    status_code: int = 200,
-) -> ProviderAPIError:
-    """The typed exception for a provider token (unknown tokens give UnknownProviderError)."""
-    cls = TOKEN_CLASSES.get(token.upper(), UnknownProviderError)
-    return cls(
-        token.upper(),
-        action=action,
-        payload=payload,
-        info=info,
-        raw=raw,
-        status_code=status_code,
-    )
-
-
-def _number(value: object) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    return _decimal(value)
-
-
-def _decimal(value: object) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    text = str(value).strip().strip("'\"")
-    if not text:
-        return None
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None

@@ -11,8 +11,9 @@ from collections.abc import Callable, Sequence
 import httpx
 from pydantic import SecretStr
 
-from bot.provider.client import ProviderClient, RequestGate, RequestObserver
+from bot.provider.client import ProviderClient
 from bot.provider.presets import Feature, ProviderPreset
+from bot.provider.transport import RequestGate, RequestObserver
 
 
 class UnknownProvider(LookupError):

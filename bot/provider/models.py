@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from bot.provider.parsing import text_list, to_bool, to_datetime, to_decimal, to_int
+from bot.provider.values import text_list, to_bool, to_datetime, to_decimal, to_int
 
 
 def _optional(convert: Any) -> Any:
@@ -232,6 +232,13 @@ class RentSms(Model):
     text: Text = ""
     service: Text = ""
     date: OptWhen = None
+
+
+class RentAction(IntEnum):
+    """Values of setRentStatus ``status``."""
+
+    FINISH = 1
+    CANCEL = 2
 
 
 class RentState(StrEnum):

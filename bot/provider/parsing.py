@@ -9,22 +9,36 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.provider.errors import (
-    TOKEN_CLASSES,
-    MalformedResponse,
-    ProviderAPIError,
-    ProviderHTTPError,
-    StateAnswer,
-    error_for_token,
-    is_token,
+from bot.provider.errors import MalformedResponse, ProviderAPIError, ProviderHTTPError, StateAnswer
+from bot.provider.tokens import TOKEN_CLASSES, error_for_token, is_cut_short, is_token
+
+# The coercers moved to bot.provider.values; code outside the package still imports them here.
+from bot.provider.values import (
+    indexed_values,
+    text_list,
+    to_bool,
+    to_datetime,
+    to_decimal,
+    to_int,
 )
 
-_TRUE = {"1", "true", "yes", "y", "on"}
-_FALSE = {"0", "false", "no", "n", "off", ""}
+__all__ = [
+    "Answer",
+    "Body",
+    "Token",
+    "classify",
+    "indexed_values",
+    "raise_token",
+    "read_answer",
+    "text_list",
+    "to_bool",
+    "to_datetime",
+    "to_decimal",
+    "to_int",
+]
+
 _JSON_ERROR_KEYS = ("message", "msg", "error", "title")
 _SUCCESS_STATUSES = {"success", "ok", "true"}
 _FAILURE_STATUSES = {"error", "false", "fail", "failed"}
@@ -84,31 +98,6 @@ def _error_from_json(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return ("UNKNOWN_ERROR", info) if failed else None
 
 
-SUCCESS_WORDS = frozenset(
-    {
-        "ACCESS_BALANCE",
-        "ACCESS_NUMBER",
-        "ACCESS_READY",
-        "ACCESS_RETRY_GET",
-        "ACCESS_ACTIVATION",
-        "ACCESS_CANCEL",
-        "STATUS_WAIT_CODE",
-        "STATUS_WAIT_RETRY",
-        "STATUS_WAIT_RESEND",
-        "STATUS_CANCEL",
-        "STATUS_OK",
-        "ADDITIONAL",
-        "FULL_SMS",
-    }
-)
-
-
-def _cut_short(word: str) -> bool:
-    if word in SUCCESS_WORDS or word in TOKEN_CLASSES:
-        return False
-    return any(known.startswith(word) for known in (*SUCCESS_WORDS, *TOKEN_CLASSES))
-
-
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A successfully classified answer that is not an error."""
@@ -138,7 +127,7 @@ def read_answer(action: str, status_code: int, text: str) -> Answer:
                 raw=text[:2000],
                 status_code=status_code,
             )
-    if isinstance(body, Token) and _cut_short(body.word):
+    if isinstance(body, Token) and is_cut_short(body.word):
         # "ACCESS_NUM": an answer cut off in transit, not a new token; worth another try.
         raise MalformedResponse(f"truncated answer to {action}", raw=text[:500], action=action)
     if isinstance(body, Token):
@@ -169,107 +158,3 @@ def raise_token(action: str, answer: Answer) -> ProviderAPIError:
             status_code=answer.status_code,
         )
     return error_for_token("UNEXPECTED_JSON", action=action, raw=answer.raw[:2000])
-
-
-# --- lenient coercion of values that arrive as numbers, strings, or booleans ---
-
-
-def to_int(value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip().strip("'\"")
-        try:
-            return int(text)
-        except ValueError:
-            return int(Decimal(text))
-    raise ValueError(f"not an integer: {value!r}")
-
-
-def to_decimal(value: Any) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"not a number: {value!r}")
-    if isinstance(value, float):
-        # repr() keeps the shortest exact form: 0.105 stays 0.105, not 0.10499999...
-        return Decimal(repr(value))
-    try:
-        number = Decimal(str(value).strip().strip("'\""))
-    except InvalidOperation as exc:
-        raise ValueError(f"not a number: {value!r}") from exc
-    if not number.is_finite():
-        raise ValueError(f"not a number: {value!r}")
-    return number
-
-
-def to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if value is None:
-        return False
-    if isinstance(value, int | float):
-        return value != 0
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"not a flag: {value!r}")
-
-
-_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
-
-
-def to_datetime(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value)
-    text = str(value).strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def indexed_values(value: Any) -> list[Any]:
-    """Lists the protocol sends as objects keyed "0", "1", ... (or as real arrays)."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return value
-    if isinstance(value, dict):
-
-        def order(key: str) -> tuple[int, int | str]:
-            try:
-                return (0, int(key))
-            except ValueError:
-                return (1, key)
-
-        return [value[key] for key in sorted(value, key=order)]
-    raise ValueError(f"not a list: {value!r}")
-
-
-def text_list(value: Any) -> list[str]:
-    """``smsCode``/``sms`` fields: a string, a list, a JSON-encoded list, or null."""
-    if value is None or value is False:
-        return []
-    if isinstance(value, list):
-        return [str(item) for item in value if item is not None and str(item) != ""]
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        if text.startswith("["):
-            try:
-                decoded = json.loads(text)
-            except ValueError:
-                return [text]
-            return text_list(decoded)
-        return [text]
-    return [str(value)]

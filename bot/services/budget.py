@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.provider.client import RequestGate
+from bot.storage import keys
 from bot.storage.rate import wait_for_slot
-from bot.storage.users import PREFIX
 
 
 class ProviderBudget:
@@ -28,7 +28,7 @@ class ProviderBudget:
         # The key itself never goes into Redis: a short digest names the budget.
         digest = hashlib.sha256(f"{provider}:{api_key.get_secret_value()}".encode()).hexdigest()
 
-        name = f"{PREFIX}:budget:{digest[:20]}"
+        name = keys.budget(digest[:20])
 
         async def wait_turn() -> None:
             await wait_for_slot(self._redis, name, self._rps)

@@ -5,7 +5,6 @@ Cached per provider (not per user): prices and stock move, so the TTLs are short
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from bot.accounts import UserAccount
 from bot.catalogue import POPULAR_SERVICES, SERVICES, service_name
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.storage.users import PREFIX
+from bot.storage.cache import JsonCache
 
 SERVICES_TTL = 6 * 3600
 OFFERS_TTL = 60
@@ -40,7 +39,7 @@ class Offer:
 
 class CatalogueService:
     def __init__(self, redis: Redis, clock: Callable[[], float] = time.monotonic) -> None:
-        self._redis = redis
+        self._shared = JsonCache(redis)
         self._clock = clock
         # key -> (monotonic expiry, value); values are shared, so callers never change them.
         self._local: dict[str, tuple[float, Any]] = {}
@@ -50,13 +49,10 @@ class CatalogueService:
         hit = self._local.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        full_key = f"{PREFIX}:cache:{key}"
-        raw = await self._redis.get(full_key)
-        if raw is not None:
-            value = json.loads(raw)
-        else:
+        value = await self._shared.get(key)
+        if value is None:
             value = await fetch()
-            await self._redis.set(full_key, json.dumps(value), ex=ttl)
+            await self._shared.put(key, value, ttl)
         if len(self._local) >= LOCAL_BOUND:
             self._local = {k: v for k, v in self._local.items() if v[0] > now}
         self._local[key] = (self._clock() + min(ttl, LOCAL_TTL), value)

@@ -15,8 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
-from bot.storage import records
-from bot.storage.users import PREFIX
+from bot.storage import keys, records
 
 ORDER_TTL = 24 * 3600
 LOCK_TTL_MS = 60_000
@@ -33,11 +32,11 @@ class Order(BaseModel):
 
 
 def _order_key(user_id: int, token: str) -> str:
-    return f"{PREFIX}:order:{user_id}:{token}"
+    return keys.order(user_id, token)
 
 
 def _lock_key(user_id: int) -> str:
-    return f"{PREFIX}:lock:buy:{user_id}"
+    return keys.purchase_lock(user_id)
 
 
 _UNLOCK = """

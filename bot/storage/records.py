@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from bot.storage.users import PREFIX, user_key
+from bot.storage import keys
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -111,7 +111,7 @@ return 1
 class UserRecords(Generic[U]):
     """JSON records of one kind, each listed in its owner's index sorted by purchase time.
 
-    * ``<PREFIX>:<kind>:<ref>`` — the record (ids are per provider, so the provider is in it);
+    * ``<kind>:<ref>`` — the record (ids are per provider, so the provider is in it);
     * ``user:<uid>:<index>`` — the user's refs by purchase time; a button names a record by id
       and is resolved only through the presser's own index, so another user's record cannot
       even be looked up;
@@ -128,13 +128,13 @@ class UserRecords(Generic[U]):
         self._add = redis.register_script(_ADD)
 
     def key(self, ref: str) -> str:
-        return f"{PREFIX}:{self.kind}:{ref}"
+        return keys.record(self.kind, ref)
 
     def user_index(self, user_id: int) -> str:
-        return user_key(user_id, self.index)
+        return keys.user(user_id, self.index)
 
     def open_set(self, user_id: int) -> str:
-        return user_key(user_id, self.open_index) if self.open_index else ""
+        return keys.user(user_id, self.open_index) if self.open_index else ""
 
     async def add(self, record: U) -> bool:
         """Store a new record; False when it was already known (a reconciliation race).

@@ -19,10 +19,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.storage.users import PREFIX
+from bot.storage import keys
 
-DUE = f"{PREFIX}:sched:due"
-LEASES = f"{PREFIX}:sched:leases"
+DUE = keys.SCHEDULE_DUE
+LEASES = keys.SCHEDULE_LEASES
 
 # KEYS: due, leases. ARGV: now, lease seconds, limit.
 _CLAIM = """

@@ -1,6 +1,6 @@
 """Users: language, provider, encrypted API key, recent services.
 
-Layout (all under the ``PREFIX`` namespace):
+Layout (key names in ``bot.storage.keys``):
 
 * ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``
 * ``user:<id>:locale`` — the chosen language, apart from FSM data so ``/cancel`` keeps it
@@ -18,14 +18,10 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot.storage import keys
 from bot.storage.secrets import KeyCipher, KeyDecryptionError
 
-PREFIX = "sab"
 RECENT_LIMIT = 6
-
-
-def user_key(user_id: int, *suffix: str) -> str:
-    return ":".join((PREFIX, "user", str(user_id), *suffix))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,37 +39,37 @@ class UserRepo:
         self._cipher = cipher
 
     async def register(self, user_id: int) -> None:
-        await self._redis.sadd(f"{PREFIX}:users", user_id)
-        await self._redis.hsetnx(user_key(user_id), "created", int(time.time()))
+        await self._redis.sadd(keys.USERS, user_id)
+        await self._redis.hsetnx(keys.user(user_id), "created", int(time.time()))
 
     async def count(self) -> int:
-        return int(await self._redis.scard(f"{PREFIX}:users"))
+        return int(await self._redis.scard(keys.USERS))
 
     # --- language ---
 
     async def get_locale(self, user_id: int) -> str | None:
-        value = await self._redis.get(user_key(user_id, "locale"))
+        value = await self._redis.get(keys.user(user_id, "locale"))
         return _text(value)
 
     async def set_locale(self, user_id: int, locale: str) -> None:
-        await self._redis.set(user_key(user_id, "locale"), locale)
+        await self._redis.set(keys.user(user_id, "locale"), locale)
 
     # --- provider and key ---
 
     async def get_provider(self, user_id: int) -> str | None:
-        return _text(await self._redis.hget(user_key(user_id), "provider"))
+        return _text(await self._redis.hget(keys.user(user_id), "provider"))
 
     async def set_credentials(self, user_id: int, provider: str, api_key: str) -> None:
         sealed = self._cipher.encrypt(user_id, api_key)
         await self._redis.hset(
-            user_key(user_id),
+            keys.user(user_id),
             mapping={"provider": provider, "key": sealed, "key_set_at": int(time.time())},
         )
-        await self._redis.delete(user_key(user_id, "paused"))
+        await self._redis.delete(keys.user(user_id, "paused"))
 
     async def get_credentials(self, user_id: int) -> Credentials | None:
         """The provider and key, or None when no usable key is stored."""
-        provider, sealed = await self._redis.hmget(user_key(user_id), ["provider", "key"])
+        provider, sealed = await self._redis.hmget(keys.user(user_id), ["provider", "key"])
         provider_name, token = _text(provider), _text(sealed)
         if not provider_name or not token:
             return None
@@ -83,58 +79,58 @@ class UserRepo:
             return None
 
     async def has_key(self, user_id: int) -> bool:
-        return bool(await self._redis.hexists(user_key(user_id), "key"))
+        return bool(await self._redis.hexists(keys.user(user_id), "key"))
 
     async def delete_credentials(self, user_id: int) -> bool:
-        removed = await self._redis.hdel(user_key(user_id), "key", "key_set_at")
+        removed = await self._redis.hdel(keys.user(user_id), "key", "key_set_at")
         return bool(removed)
 
     # --- polling pause (the provider said BAD_KEY) ---
 
     async def pause(self, user_id: int, reason: str) -> bool:
         """Mark the user's polling paused; True only the first time (to tell them once)."""
-        return bool(await self._redis.set(user_key(user_id, "paused"), reason, nx=True))
+        return bool(await self._redis.set(keys.user(user_id, "paused"), reason, nx=True))
 
     async def is_paused(self, user_id: int) -> bool:
-        return bool(await self._redis.exists(user_key(user_id, "paused")))
+        return bool(await self._redis.exists(keys.user(user_id, "paused")))
 
     # --- the user blocked the bot: pushes wait until they write again ---
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
-        key = user_key(user_id, "blocked")
+        key = keys.user(user_id, "blocked")
         if blocked:
             await self._redis.set(key, 1)
         else:
             await self._redis.delete(key)
 
     async def is_blocked(self, user_id: int) -> bool:
-        return bool(await self._redis.exists(user_key(user_id, "blocked")))
+        return bool(await self._redis.exists(keys.user(user_id, "blocked")))
 
     # --- the locale for messages the bot sends on its own ---
 
     async def locales(self, user_id: int) -> tuple[str | None, str | None]:
         """The chosen language and the one Telegram reported last, in one round trip."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(user_key(user_id, "locale"))
-            pipe.hget(user_key(user_id), "tg_locale")
+            pipe.get(keys.user(user_id, "locale"))
+            pipe.hget(keys.user(user_id), "tg_locale")
             chosen, seen = await pipe.execute()
         return _text(chosen), _text(seen)
 
     async def remember_telegram_locale(self, user_id: int, locale: str) -> None:
-        await self._redis.hset(user_key(user_id), "tg_locale", locale)
+        await self._redis.hset(keys.user(user_id), "tg_locale", locale)
 
     async def locale_for(self, user_id: int, default: str) -> str:
         """The chosen language, else the one Telegram reported last, else the default."""
         chosen = await self.get_locale(user_id)
         if chosen:
             return chosen
-        seen = _text(await self._redis.hget(user_key(user_id), "tg_locale"))
+        seen = _text(await self._redis.hget(keys.user(user_id), "tg_locale"))
         return seen or default
 
     # --- recent services ---
 
     async def add_recent_service(self, user_id: int, service: str) -> None:
-        key = user_key(user_id, "recent")
+        key = keys.user(user_id, "recent")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.lrem(key, 0, service)
             pipe.lpush(key, service)
@@ -142,7 +138,7 @@ class UserRepo:
             await pipe.execute()
 
     async def recent_services(self, user_id: int) -> list[str]:
-        values = await self._redis.lrange(user_key(user_id, "recent"), 0, RECENT_LIMIT - 1)
+        values = await self._redis.lrange(keys.user(user_id, "recent"), 0, RECENT_LIMIT - 1)
         return [text for value in values if (text := _text(value))]
 
 

@@ -23,7 +23,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard
 from bot.provider import errors as pe
 from bot.provider.models import MailHistoryEntry, MailType
-from bot.services.mails import MAIL_LIFETIME, MailOffer
+from bot.services.mail_rules import MAIL_LIFETIME
+from bot.services.mails import MailOffer
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.texts import describe_error, escape, money
 

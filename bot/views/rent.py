@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country, service_name
 from bot.keyboards.rent import CardLabels, card_keyboard, extend_button
-from bot.services.rents import CANCEL_WINDOW, can_cancel, can_extend
+from bot.services.rent_rules import CANCEL_WINDOW, can_cancel, can_extend
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money
 from bot.views.activation import phone_lines

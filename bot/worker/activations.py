@@ -26,29 +26,28 @@ from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
 from bot.provider.client import fingerprint
 from bot.provider.models import (
-    ActivationAction,
     ActivationState,
     ActivationStatus,
     ActiveActivation,
 )
 from bot.provider.presets import Feature
-from bot.services.activations import (
-    ActivationService,
+from bot.services.activation_rules import (
     apply_status,
-    cancel_wait,
+    close_as_ended,
+    overdue,
     status_from_listing,
 )
+from bot.services.activations import ActivationService
+from bot.storage import keys
 from bot.storage.activations import Activation, State
-from bot.storage.users import PREFIX
 from bot.views.activation import code_push, render_card
 from bot.worker.context import WorkerContext
+from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
 #: Card countdown refreshes (minutes left): the card is edited when one is crossed.
 MILESTONES = (15, 10, 5, 2)
-#: An activation the provider never closes is given up this long after its expiry.
-GIVE_UP_AFTER = 3600.0
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 30
@@ -182,8 +181,7 @@ class ActivationPoller:
             return now + 600
         except pe.NoActivation:
             return await self._close_unknown(activation)
-        except pe.ProviderError as error:
-            ctx.transient(error)
+        except pe.ProviderError:
             return now + await ctx.backoff(activation.ref)
         await ctx.recovered(activation.ref)
         caller = await self._caller(account, activation)
@@ -195,9 +193,8 @@ class ActivationPoller:
             updated = apply_status(record, status, now)
             if caller and not updated.call_from:
                 updated.call_from = caller
-            if updated.is_open and now > updated.expires_at + GIVE_UP_AFTER:
-                updated.state = State.FINISHED if updated.codes else State.EXPIRED
-                updated.closed_at = now
+            if overdue(updated, now):
+                close_as_ended(updated, now)
             if updated.is_open:
                 updated.milestone = milestone(updated, now)
             return updated
@@ -249,7 +246,7 @@ class ActivationPoller:
         return call.phone
 
     def _snapshot_key(self, account: UserAccount) -> str:
-        return f"{PREFIX}:snap:{account.provider}:{account.user_id}"
+        return keys.snapshot(account.provider, account.user_id)
 
     def _fresh_for(self) -> float:
         return max(0.2, self.ctx.settings.poll_interval * 0.7)
@@ -335,13 +332,9 @@ class ActivationPoller:
         """The provider no longer knows the activation: close it as it most likely ended."""
         now = self.ctx.clock()
 
-        def change(record: Activation) -> Activation:
-            if record.is_open:
-                record.state = State.FINISHED if record.codes else State.EXPIRED
-                record.closed_at = now
-            return record
-
-        _, after = await self.service.activations.update(activation.ref, change)
+        _, after = await self.service.activations.update(
+            activation.ref, lambda record: close_as_ended(record, now)
+        )
         await self.deliver(after)
         await self.render_card(after)
         return None
@@ -350,19 +343,8 @@ class ActivationPoller:
 
     async def _auto_cancel(self, account: UserAccount, activation: Activation, now: float) -> bool:
         """Cancel a number that got no code shortly before it expires, so the refund is now."""
-        cancel_before = self._cancel_before
-        if (
-            cancel_before is None
-            or activation.state is not State.WAITING
-            or activation.codes
-            or activation.seconds_left(now) > cancel_before
-            or cancel_wait(activation, now) > 0
-        ):
-            return False
-        try:
-            cancelled = await self.service.set_status(account, activation, ActivationAction.CANCEL)
-        except pe.ProviderError as error:
-            log.info("auto-cancel refused (%s); the expiry will refund", type(error).__name__)
+        cancelled = await self.service.auto_cancel(account, activation, now, self._cancel_before)
+        if cancelled is None:
             return False
         await self.render_card(cancelled)
         locale = await self.ctx.locale(activation.user_id)
@@ -372,7 +354,7 @@ class ActivationPoller:
                 "money is refunded."
             ).format(phone=cancelled.phone)
         await self.ctx.notifier.send(cancelled.user_id, text, reply_to=cancelled.card_message_id)
-        self.ctx.emit("auto_cancelled", cancelled)
+        self.ctx.events.auto_cancelled(cancelled)
         return True
 
     # --- telling the user ---
@@ -385,7 +367,7 @@ class ActivationPoller:
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
-            claim = f"{PREFIX}:deliver:{activation.ref}:{index}"
+            claim = keys.code_claim(activation.ref, index)
             if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
                 return  # another deliverer is pushing it right now
             code = activation.codes[index].code
@@ -402,7 +384,8 @@ class ActivationPoller:
                 await ctx.redis.delete(claim)
                 return  # blocked: the code waits, undelivered, for the user to come back
             await self.service.mark_delivered(activation.ref, index + 1)
-            ctx.emit("delivered", activation, index)
+            learned = activation.codes[index].at
+            ctx.events.pushed(Delivery("activation", activation.ref, index, learned, ctx.clock()))
 
     async def render_card(self, activation: Activation) -> None:
         if activation.card_message_id is None:

@@ -7,7 +7,6 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -15,9 +14,10 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.keyboards.common import connect_keyboard
-from bot.provider.errors import ProviderError
-from bot.storage.users import PREFIX, UserRepo
+from bot.storage import keys
+from bot.storage.users import UserRepo
 from bot.texts import escape
+from bot.worker.events import NoEvents, WorkerEvents
 from bot.worker.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class WorkerContext:
     i18n: I18n
     notifier: Notifier
     clock: Callable[[], float] = time.time
-    hooks: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    events: WorkerEvents = field(default_factory=NoEvents)
     _failing: set[str] = field(default_factory=set)
 
     async def locale(self, user_id: int) -> str:
@@ -54,7 +54,7 @@ class WorkerContext:
         await self.notifier.send(user_id, text, reply_markup=markup)
 
     def backoff_key(self, ref: str) -> str:
-        return f"{PREFIX}:fail:{ref}"
+        return keys.failures(ref)
 
     async def backoff(self, ref: str) -> float:
         """Delay before polling an item again after a transient failure (grows, jittered)."""
@@ -71,11 +71,3 @@ class WorkerContext:
         if ref in self._failing:
             self._failing.discard(ref)
             await self.redis.delete(self.backoff_key(ref))
-
-    def emit(self, event: str, *args: Any) -> None:
-        hook = self.hooks.get(event)
-        if hook is not None:
-            hook(*args)
-
-    def transient(self, error: ProviderError) -> None:
-        self.emit("transient", error)

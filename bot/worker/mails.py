@@ -14,18 +14,19 @@ import random
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.mails import MailService, closed_state
+from bot.services.mail_rules import closed_state, overdue
+from bot.services.mails import MailService
+from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
-from bot.storage.users import PREFIX
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
 from bot.worker.context import WorkerContext
+from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
 #: A mailbox the provider keeps answering "no letter yet" is closed this long after expiry.
-GIVE_UP_AFTER = 600.0
 #: A letter the user could not get (they blocked the bot) is offered again this often...
 RETRY_PUSH_EVERY = 300.0
 #: ...for this long: a code older than a day is of no use to anyone.
@@ -90,8 +91,7 @@ class MailPoller:
                 raise
             await self._close(ref, closed_state(mailbox, ctx.clock()))
             return None
-        except pe.ProviderError as error:
-            ctx.transient(error)
+        except pe.ProviderError:
             return ctx.clock() + await ctx.backoff(ref)
         await ctx.recovered(ref)
         if check.received:
@@ -115,7 +115,7 @@ class MailPoller:
 
     async def _still_waiting(self, mailbox: Mailbox) -> float | None:
         now = self.ctx.clock()
-        if now > mailbox.expires_at + GIVE_UP_AFTER:
+        if overdue(mailbox, now):
             await self._close(mailbox.ref, MailState.EXPIRED)
             return None
         seen = mailbox.version
@@ -145,7 +145,7 @@ class MailPoller:
         locale = await ctx.locale(mailbox.user_id)
         pushed = False
         for letter in pending:
-            claim = f"{PREFIX}:deliver:mail:{mailbox.provider}:{letter.mail_id}"
+            claim = keys.letter_claim(mailbox.provider, letter.mail_id)
             if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
                 return pushed  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
@@ -161,7 +161,8 @@ class MailPoller:
                 await ctx.redis.delete(claim)
                 return pushed  # blocked: the letter waits, undelivered, for the user to return
             await self.service.mark_delivered(mailbox.ref, letter.mail_id)
-            ctx.emit("mail_delivered", mailbox, letter.mail_id)
+            index = mailbox.letters.index(letter)
+            ctx.events.pushed(Delivery("mail", mailbox.ref, index, None, ctx.clock()))
             pushed = True
         return pushed
 

@@ -22,8 +22,9 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from redis.asyncio import Redis
 
+from bot.storage import keys
 from bot.storage.rate import wait_for_slot
-from bot.storage.users import PREFIX, UserRepo
+from bot.storage.users import UserRepo
 from bot.telegram import is_harmless
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,10 @@ class Notifier:
         self._chat_interval_ms = int(chat_interval * 1000)
 
     async def _wait_turn(self, chat_id: int) -> None:
-        await wait_for_slot(self._redis, f"{PREFIX}:tg:rate", self._global_rate)
+        await wait_for_slot(self._redis, keys.TELEGRAM_RATE, self._global_rate)
         if self._chat_interval_ms <= 0:
             return
-        chat_key = f"{PREFIX}:tg:chat:{chat_id}"
+        chat_key = keys.telegram_chat(chat_id)
         while not await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
             wait_ms = await self._redis.pttl(chat_key)
             await asyncio.sleep(max(0.05, (wait_ms if wait_ms > 0 else 100) / 1000))

@@ -13,13 +13,14 @@ import logging
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.activations import ActivationService, member
-from bot.storage.users import PREFIX
+from bot.services.activation_rules import member
+from bot.services.activations import ActivationService
+from bot.storage import keys
 from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
-LOCK = f"{PREFIX}:reconcile:lock"
+LOCK = keys.RECONCILE_LOCK
 LOCK_SECONDS = 300
 CONCURRENCY = 8
 
@@ -36,7 +37,7 @@ class Reconciler:
         if not await redis.set(LOCK, self.ctx.clock(), nx=True, ex=LOCK_SECONDS):
             return 0
         try:
-            members = await redis.smembers(f"{PREFIX}:users")
+            members = await redis.smembers(keys.USERS)
             users = sorted(int(m) for m in members)
             semaphore = asyncio.Semaphore(CONCURRENCY)
 

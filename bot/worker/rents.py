@@ -13,16 +13,17 @@ import random
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
-from bot.services.rents import CANCEL_WINDOW, RentService, apply_status
+from bot.services.rent_rules import CANCEL_WINDOW, apply_status, overdue
+from bot.services.rents import RentService
 from bot.storage import records
 from bot.storage.rents import Rent
 from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
 from bot.worker.context import WorkerContext
+from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
 #: A rent the provider never closes is given up this long after its end time.
-GIVE_UP_AFTER = 3600.0
 #: After this long without an SMS the rent is polled half as often.
 QUIET_AFTER = 3600.0
 
@@ -89,8 +90,7 @@ class RentPoller:
             await self._deliver(after)
             await self.redraw(after)
             return None
-        except pe.ProviderError as error:
-            ctx.transient(error)
+        except pe.ProviderError:
             return now + await ctx.backoff(rent.ref)
         await ctx.recovered(rent.ref)
         now = ctx.clock()
@@ -98,7 +98,7 @@ class RentPoller:
             after = rent  # nothing new: most polls end here, without a write
         else:
             _, after = await self.service.record_status(rent.ref, status)
-        if after.is_open and after.ends_at is not None and now > after.ends_at + GIVE_UP_AFTER:
+        if overdue(after, now):
             after = await self.service.close_unknown(rent.ref)
         await self._deliver(after)
         await self._remind(after, now)
@@ -118,7 +118,8 @@ class RentPoller:
             if sent.message_id is None:
                 return  # blocked: the SMS waits, undelivered, for the user to come back
             await self.service.mark_delivered(rent.ref, [sms.key])
-            ctx.emit("rent_delivered", rent, sms)
+            index = rent.sms.index(sms)
+            ctx.events.pushed(Delivery("rent", rent.ref, index, None, ctx.clock()))
 
     async def _remind(self, rent: Rent, now: float) -> None:
         """Once per end time, some time before it: "extend it to keep the number"."""

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from redis.exceptions import RedisError
 
+from bot.storage import keys
 from bot.storage.schedule import Schedule
-from bot.storage.users import PREFIX
 from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class Worker:
 
     async def heartbeat(self) -> None:
         await self.ctx.redis.set(
-            f"{PREFIX}:worker:{self.name}", int(self.ctx.clock()), ex=HEARTBEAT_TTL
+            keys.worker_heartbeat(self.name), int(self.ctx.clock()), ex=HEARTBEAT_TTL
         )
 
     async def _process(self, member: str) -> None:
@@ -164,7 +164,7 @@ class Worker:
                     next_at = self.ctx.clock() + await self.ctx.backoff(ref)
                 except (RedisError, OSError):
                     next_at = self.ctx.clock() + self.ctx.settings.poll_interval
-        self.ctx.emit("polled", kind)
+        self.ctx.events.polled(kind)
         try:
             await self.schedule.release(member, next_at)
         except Exception:

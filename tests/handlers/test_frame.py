@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.storage.users import user_key
+from bot.storage import keys
 from tests.harness import GOOD_KEY, Harness
 
 
@@ -36,7 +36,7 @@ async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
     credentials = await harness.resources.users.get_credentials(user.id)
     assert credentials is not None
     assert credentials.api_key.get_secret_value() == GOOD_KEY
-    raw = await harness.resources.redis.hgetall(user_key(user.id))
+    raw = await harness.resources.redis.hgetall(keys.user(user.id))
     assert GOOD_KEY not in repr(raw)
 
 

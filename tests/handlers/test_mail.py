@@ -13,7 +13,8 @@ from bot.keyboards.callbacks import MailAction, MailCallback, MailFlowAction, Ma
 from bot.sandbox import emulator as emulator_module
 from bot.sandbox.models import Mail, MailStatus
 from bot.sandbox.wire import ApiError, Encoding
-from bot.services.mails import member, normalize_site
+from bot.services.mail_rules import member
+from bot.services.mails import normalize_site
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.views.mail import (
     MESSAGE_LIMIT,

@@ -18,6 +18,7 @@ from bot.provider.models import (
     RentState,
     SetStatusResult,
 )
+from bot.provider.tokens import error_for_token
 
 KEY = "s3cret-key-value"
 URL = "https://provider.test/stubs/handler_api.php"
@@ -706,7 +707,7 @@ def test_every_catalogue_token_has_a_class():
         "NOT_FOUND",
     )
     for token in catalogue:
-        error = e.error_for_token(token)
+        error = error_for_token(token)
         assert not isinstance(error, e.UnknownProviderError), token
         assert error.token == token
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from fakeredis import FakeAsyncRedis
 
+from bot.storage import keys
 from bot.storage.activations import Activation, ActivationRepo, State
 from bot.storage.mails import Mailbox, MailRepo, MailState
 from bot.storage.records import RETENTION, RecordMissing
 from bot.storage.rents import Rent, RentRepo, RentState
-from bot.storage.users import user_key
 
 NOW = 1_800_000_000.0
 DAY = 24 * 3600
@@ -70,8 +70,8 @@ async def test_add_stores_record_index_and_open_set_together(redis: FakeAsyncRed
     repo = ActivationRepo(redis)
     assert await repo.add(activation(7)) is True
     assert await repo.get("sandbox:7") == activation(7)
-    assert await redis.zscore(user_key(1, "acts"), "sandbox:7") == NOW
-    assert await redis.smembers(user_key(1, "open_acts")) == {b"sandbox:7"}
+    assert await redis.zscore(keys.user(1, "acts"), "sandbox:7") == NOW
+    assert await redis.smembers(keys.user(1, "open_acts")) == {b"sandbox:7"}
     assert await repo.open_count(1) == 1
 
 
@@ -82,7 +82,7 @@ async def test_adding_a_known_record_changes_nothing(redis: FakeAsyncRedis) -> N
     stored = await repo.get("sandbox:7")
     assert stored is not None
     assert stored.user_id == 1
-    assert await redis.zcard(user_key(2, "acts")) == 0
+    assert await redis.zcard(keys.user(2, "acts")) == 0
     assert await repo.open_count(2) == 0
 
 

@@ -10,7 +10,7 @@ import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.sandbox.models import Mail
-from bot.services.mails import member
+from bot.services.mail_rules import member
 from bot.storage.mails import Mailbox, MailState
 from bot.worker import build_context
 from bot.worker.mails import MailPoller

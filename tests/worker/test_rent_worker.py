@@ -11,7 +11,7 @@ import pytest
 
 from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.sandbox.models import RentStatus
-from bot.services.rents import CANCEL_WINDOW, member
+from bot.services.rent_rules import CANCEL_WINDOW, member
 from bot.storage.rents import Rent, RentState
 from bot.worker.rents import next_poll
 from tests.handlers.test_rent import PROVIDERS, connected, current, rent_direct, rented

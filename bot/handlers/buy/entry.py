@@ -32,8 +32,10 @@ from bot.keyboards.callbacks import (
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
-from bot.services.activations import ActivationService, Purchase
+from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.checkout import Outcome
+from bot.storage.activations import Activation
 from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
 from bot.texts import escape
@@ -144,7 +146,7 @@ async def show_purchase(
     query: CallbackQuery,
     state: FSMContext,
     callback_answer: CallbackAnswer,
-    purchase: Purchase,
+    purchase: Outcome[Activation],
     account: UserAccount,
     service: ActivationService,
     locale: str,
@@ -165,12 +167,12 @@ async def show_purchase(
         return
     callback_answer.disabled = False
     message = query.message if isinstance(query.message, Message) else None
-    if purchase.error is not None or purchase.activation is None:
+    if purchase.error is not None or purchase.item is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
         if message is not None:
             await edit_text(message, *purchase_failed_view(error, account.preset.title))
         return
-    activation = purchase.activation
+    activation = purchase.item
     await state.clear()
     if purchase.already:
         callback_answer.text = _("Already bought: here it is.")

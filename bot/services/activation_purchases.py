@@ -1,0 +1,223 @@
+"""The paid calls behind numbers: a number (one or several services), an extra activation on a
+finished number, and an additional service on a forwarding number.
+
+Each supplies the call and its look-up to the checkout (``bot.services.checkout``), which owns
+locking, settling and "outcome unknown".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from bot.accounts import UserAccount
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.services.activation_rules import adopted, lifetime_for, member, new_activation
+from bot.services.checkout import Outcome, Purchase, Status
+from bot.storage.activations import Activation, ActivationRepo, BuyOptions
+from bot.storage.schedule import Schedule
+
+#: How many of the user's latest activations tell "new" from "known" after a lost answer.
+KNOWN_WINDOW = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """Where bought numbers are recorded, so the worker follows them from then on."""
+
+    activations: ActivationRepo
+    schedule: Schedule
+    clock: Callable[[], float]
+
+    async def follow(self, activation: Activation) -> None:
+        await self.activations.add(activation)
+        await self.schedule.add(member(activation.ref), self.clock())
+
+    async def known_ids(self, user_id: int) -> set[int]:
+        return {a.id for a in await self.activations.of_user(user_id, limit=KNOWN_WINDOW)}
+
+
+async def list_price(account: UserAccount, country: int | None, service: str) -> Decimal | None:
+    """The price list's figure, for providers whose purchase answer carries no cost."""
+    try:
+        prices = await account.client.get_prices(service, country)
+    except pe.ProviderError:
+        return None
+    info = prices.get(country or 0, {}).get(service)
+    return info.cost if info else None
+
+
+class NumberPurchase(Purchase[Activation]):
+    """getNumberV2 / getNumber, or getMultiServiceNumber for several services on one number."""
+
+    def __init__(self, ledger: Ledger, account: UserAccount, options: BuyOptions) -> None:
+        self._ledger = ledger
+        self._account = account
+        self._options = options
+        self._known: set[int] = set()
+
+    async def pay(self) -> Activation:
+        self._known = await self._ledger.known_ids(self._account.user_id)
+        if self._options.is_multi:
+            group = await self._multi()
+        else:
+            group = [await self._single()]
+        for activation in group:
+            await self._ledger.follow(activation)
+        return group[0]
+
+    async def _single(self) -> Activation:
+        account, options = self._account, self._options
+        now = self._ledger.clock()
+        lifetime = lifetime_for(options.service)
+        common: dict[str, Any] = {
+            "operator": options.operator,
+            "max_price": options.max_price,
+            "phone_exception": options.phone_exception or None,
+            "verification": options.verification,
+            "forward": options.forward,
+        }
+        if account.supports(Feature.NUMBER_V2):
+            bought = await account.client.get_number_v2(options.service, options.country, **common)
+            if bought.end_time is not None and bought.activation_time is not None:
+                lifetime = max(60.0, (bought.end_time - bought.activation_time).total_seconds())
+            activation_id, phone = bought.activation_id, bought.phone
+            cost: Decimal | None = bought.cost
+            can_retry = bought.can_get_another_sms
+            operator = bought.operator or options.operator
+        else:
+            number = await account.client.get_number(options.service, options.country, **common)
+            activation_id, phone, cost, can_retry = number.activation_id, number.phone, None, True
+            operator = options.operator
+            if options.country is not None:
+                cost = await list_price(account, options.country, options.service)
+        activation = new_activation(account, options, activation_id, phone, options.service, now)
+        activation.expires_at = now + lifetime
+        activation.cost = cost
+        activation.can_retry = can_retry
+        activation.operator = operator
+        return activation
+
+    async def _multi(self) -> list[Activation]:
+        account, options = self._account, self._options
+        now = self._ledger.clock()
+        bought = await account.client.get_multi_service_number(
+            options.services, options.country, operator=options.operator
+        )
+        group = [
+            new_activation(account, options, item.activation_id, item.phone, item.service, now)
+            for item in bought
+        ]
+        refs = [activation.ref for activation in group]
+        for activation in group:
+            activation.group = refs
+            activation.cost = await list_price(account, options.country, activation.service)
+        return group
+
+    async def look_up(self) -> Activation | None:
+        """The activations this purchase created, found in the provider's active list."""
+        account, options = self._account, self._options
+        try:
+            active = await account.client.get_active_activations()
+        except pe.ProviderError:
+            return None
+        wanted = set(options.services or [options.service])
+        fresh = [
+            item
+            for item in active
+            if item.activation_id not in self._known and item.service in wanted | {""}
+        ]
+        if not fresh:
+            return None
+        now = self._ledger.clock()
+        phone = fresh[0].phone
+        group = [
+            adopted(account, item, now, options=options)
+            for item in fresh
+            if options.is_multi and item.phone == phone
+        ] or [adopted(account, fresh[0], now, options=options)]
+        if len(group) > 1:
+            for activation in group:
+                activation.group = [a.ref for a in group]
+        added = [a for a in group if await self._ledger.activations.add(a)]
+        if not added:
+            return None
+        for activation in added:
+            await self._ledger.schedule.add(member(activation.ref), now)
+        return added[0]
+
+
+class ExtraPurchase(Purchase[Activation]):
+    """getExtraActivation: the same number once more, at most once per finished activation."""
+
+    def __init__(self, ledger: Ledger, account: UserAccount, parent: Activation) -> None:
+        self._ledger = ledger
+        self._account = account
+        self._parent = parent
+
+    async def settled(self) -> Outcome[Activation] | None:
+        current = await self._ledger.activations.get(self._parent.ref)
+        if current is not None and current.extra_ref:
+            found = await self._ledger.activations.get(current.extra_ref)
+            return Outcome(Status.ALREADY, found)
+        return None
+
+    async def pay(self) -> Activation:
+        parent, account = self._parent, self._account
+        number = await account.client.get_extra_activation(parent.id)
+        now = self._ledger.clock()
+        activation = Activation(
+            id=number.activation_id,
+            user_id=account.user_id,
+            provider=account.provider,
+            service=parent.service,
+            phone=number.phone or parent.phone,
+            country=parent.country,
+            operator=parent.operator,
+            created_at=now,
+            expires_at=now + lifetime_for(parent.service),
+            options=parent.options,
+            waiting_since=now,
+        )
+        await self._ledger.follow(activation)
+
+        def link(record: Activation) -> Activation:
+            record.extra_ref = activation.ref
+            return record
+
+        await self._ledger.activations.update(parent.ref, link)
+        return activation
+
+
+class AdditionalPurchase(Purchase[Activation]):
+    """getAdditionalService: another service on a forwarding number that got its first code."""
+
+    def __init__(
+        self, ledger: Ledger, account: UserAccount, parent: Activation, service: str
+    ) -> None:
+        self._ledger = ledger
+        self._account = account
+        self._parent = parent
+        self._service = service
+
+    async def pay(self) -> Activation:
+        parent, account, service = self._parent, self._account, self._service
+        number = await account.client.get_additional_service(parent.id, service)
+        now = self._ledger.clock()
+        activation = Activation(
+            id=number.activation_id,
+            user_id=account.user_id,
+            provider=account.provider,
+            service=service,
+            phone=number.phone or parent.phone,
+            country=parent.country,
+            operator=parent.operator,
+            created_at=now,
+            expires_at=now + lifetime_for(service),
+            waiting_since=now,
+        )
+        await self._ledger.follow(activation)
+        return activation

@@ -1,0 +1,208 @@
+"""One checkout for everything the bot pays for: at most one charge per confirmation.
+
+Every purchase kind (a number, several services on one number, an extra activation, an
+additional service, a rent, a rent extension, a mailbox, another letter) supplies only its
+paid call and how to find what that call bought when the answer is lost (:class:`Purchase`).
+The checkout owns the rest, once:
+
+- a confirmation is an order drafted with a token (``OrderRepo``); a tap carries the token;
+- the paid call runs under the user's purchase lock, after the order moved from draft to
+  pending, so a double tap, a second device or a retried update never pays twice;
+- an outcome the provider may or may not have carried out (``pe.OUTCOME_UNKNOWN``) is settled
+  by the purchase's look-up, never by paying again;
+- the order is settled (done with what it bought, draft again after a certain failure, or
+  unknown), and the caller gets one typed :class:`Outcome`.
+
+Lock-only purchases (extra activation, additional service, another letter) have no order:
+what they may buy is named by the item they start from, and the lock alone keeps them single.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from bot.provider import errors as pe
+from bot.storage.orders import Order, OrderRepo
+from bot.storage.records import UserRecord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=UserRecord)
+T_co = TypeVar("T_co", bound=UserRecord, covariant=True)
+
+
+class OrderKind(StrEnum):
+    """What an order buys; the values are stored with drafted orders, so they stay."""
+
+    ACTIVATION = "activation"
+    RENT = "rent"
+    RENT_EXTENSION = "rent_extend"
+    MAIL = "mail"
+
+
+class Status(Enum):
+    BOUGHT = "bought"
+    ALREADY = "already"  # the order (or the item) had already bought this: a double tap
+    RECOVERED = "recovered"  # the answer was lost, but the provider's state shows the purchase
+    BUSY = "busy"  # another purchase of this user is running
+    UNKNOWN = "unknown"  # the answer was lost and nothing new shows up (yet)
+    EXPIRED = "expired"  # the confirmation is too old, unknown, or names something gone
+    FAILED = "failed"  # the provider refused: nothing was bought, ``error`` says why
+    CLOSED = "closed"  # the item's state allows no such purchase now
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T_co]):
+    """What a confirmation tap led to."""
+
+    status: Status
+    item: T_co | None = None
+    error: pe.ProviderError | None = None
+    renewed: bool = False  # the purchase moved the item to a new provider id
+
+    @property
+    def already(self) -> bool:
+        return self.status is Status.ALREADY
+
+    @property
+    def recovered(self) -> bool:
+        return self.status is Status.RECOVERED
+
+    @property
+    def busy(self) -> bool:
+        return self.status is Status.BUSY
+
+    @property
+    def unknown(self) -> bool:
+        return self.status is Status.UNKNOWN
+
+    @property
+    def expired(self) -> bool:
+        return self.status is Status.EXPIRED
+
+    @property
+    def closed(self) -> bool:
+        return self.status is Status.CLOSED
+
+
+class Purchase(ABC, Generic[T]):
+    """One purchase kind: the paid call, and where to look when its answer is lost."""
+
+    async def settled(self) -> Outcome[T] | None:
+        """Under the lock, before paying: an answer that makes paying unnecessary, if any."""
+        return None
+
+    @abstractmethod
+    async def pay(self) -> T:
+        """The paid call; records and follows what it bought. ProviderError on failure."""
+
+    async def look_up(self) -> T | None:
+        """After a lost answer: what the call bought, recorded and followed; None if nothing."""
+        return None
+
+
+Load = Callable[[str], Awaitable[T | None]]
+
+
+class Checkout:
+    def __init__(self, orders: OrderRepo, clock: Callable[[], float]) -> None:
+        self.orders = orders
+        self._clock = clock
+
+    async def draft(self, user_id: int, kind: OrderKind, params: BaseModel) -> str:
+        """A confirmation's token: the order remembers exactly what it will buy."""
+        return await self.orders.draft(user_id, kind.value, params.model_dump(mode="json"))
+
+    async def confirm(
+        self,
+        user_id: int,
+        token: str,
+        kind: OrderKind,
+        *,
+        start: Callable[[Order], Awaitable[Purchase[T] | None]],
+        load: Load[T],
+    ) -> Outcome[T]:
+        """Carry out the confirmation ``token`` at most once.
+
+        ``start`` turns the pending order into its purchase (None when what it names is gone);
+        ``load`` reads back what an earlier tap bought.
+        """
+        order = await self.orders.get(user_id, token)
+        if order is None or order.kind != kind.value:
+            return Outcome(Status.EXPIRED)
+        if order.status == "done" and order.result:
+            return Outcome(Status.ALREADY, await load(order.result))
+        lock = await self.orders.lock(user_id)
+        if lock is None:
+            return Outcome(Status.BUSY)
+        try:
+            order, mine = await self.orders.begin(user_id, token, self._clock())
+            if order is None:
+                return Outcome(Status.EXPIRED)
+            if not mine:
+                return await self._taken(order, load)
+            purchase = await start(order)
+            if purchase is None:
+                await self.orders.settle(user_id, token, "draft")
+                return Outcome(Status.EXPIRED)
+            outcome = await self._pay(purchase, user_id)
+            await self._settle(user_id, token, outcome)
+            return outcome
+        finally:
+            await self.orders.unlock(user_id, lock)
+
+    async def locked(self, user_id: int, purchase: Purchase[T]) -> Outcome[T]:
+        """A purchase with no order of its own: only the user's lock keeps it single."""
+        lock = await self.orders.lock(user_id)
+        if lock is None:
+            return Outcome(Status.BUSY)
+        try:
+            return await self._pay(purchase, user_id)
+        finally:
+            await self.orders.unlock(user_id, lock)
+
+    async def _taken(self, order: Order, load: Load[T]) -> Outcome[T]:
+        """Another tap got there first: report what it did."""
+        if order.status == "done" and order.result:
+            return Outcome(Status.ALREADY, await load(order.result))
+        if order.status == "unknown":
+            return Outcome(Status.UNKNOWN)
+        return Outcome(Status.BUSY)
+
+    async def _pay(self, purchase: Purchase[T], user_id: int) -> Outcome[T]:
+        settled = await purchase.settled()
+        if settled is not None:
+            return settled
+        try:
+            item = await purchase.pay()
+        except pe.OUTCOME_UNKNOWN as error:
+            # It may or may not have been bought: look, never pay again blindly.
+            log.warning(
+                "%s outcome unknown for user %s: %s",
+                type(purchase).__name__,
+                user_id,
+                type(error).__name__,
+            )
+            found = await purchase.look_up()
+            if found is None:
+                return Outcome(Status.UNKNOWN, error=error)
+            return Outcome(Status.RECOVERED, found)
+        except pe.ProviderError as error:
+            return Outcome(Status.FAILED, error=error)
+        return Outcome(Status.BOUGHT, item)
+
+    async def _settle(self, user_id: int, token: str, outcome: Outcome[T]) -> None:
+        match outcome:
+            case Outcome(item=item) if item is not None:
+                await self.orders.settle(user_id, token, "done", item.ref)
+            case Outcome(status=Status.UNKNOWN):
+                await self.orders.settle(user_id, token, "unknown")
+            case _:
+                await self.orders.settle(user_id, token, "draft")

@@ -1,0 +1,185 @@
+"""The paid calls behind e-mail verification: a mailbox, and another letter on its address.
+
+Each supplies the call and its look-up to the checkout (``bot.services.checkout``), which owns
+locking, settling and "outcome unknown". A lost answer is looked up in the provider's mail
+history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.accounts import UserAccount
+from bot.provider import errors as pe
+from bot.provider.models import MailHistoryEntry
+from bot.services.checkout import Outcome, Purchase, Status
+from bot.services.mail_rules import (
+    HISTORY_WAITING,
+    MAIL_LIFETIME,
+    MailOptions,
+    fits,
+    member,
+    new_mailbox,
+)
+from bot.storage.mails import Mailbox, MailRepo, MailState
+from bot.storage.schedule import Schedule
+
+#: How many of the user's latest mailboxes tell "new" from "known" after a lost answer.
+KNOWN_WINDOW = 200
+#: How much of the provider's history is read after a lost answer (newest first).
+HISTORY_PAGE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class MailLedger:
+    """Where mailboxes are recorded, so the worker follows them from then on."""
+
+    mails: MailRepo
+    schedule: Schedule
+    clock: Callable[[], float]
+
+    async def follow(self, mailbox: Mailbox) -> None:
+        await self.mails.add(mailbox)
+        await self.schedule.add(member(mailbox.ref), self.clock())
+
+    async def known_ids(self, user_id: int) -> set[int]:
+        known: set[int] = set()
+        for mailbox in await self.mails.of_user(user_id, limit=KNOWN_WINDOW):
+            known.add(mailbox.id)
+            known.update(mailbox.previous_ids)
+        return known
+
+    async def find_new(
+        self,
+        account: UserAccount,
+        known: set[int],
+        fitting: Callable[[MailHistoryEntry], bool],
+    ) -> MailHistoryEntry | None:
+        """A waiting mailbox in the provider's history that the bot does not follow yet."""
+        try:
+            history = await account.client.get_mail_history(
+                page=1, per_page=HISTORY_PAGE, sort="desc"
+            )
+        except pe.ProviderError:
+            return None
+        for entry in history.entries:
+            if entry.id not in known and entry.status == HISTORY_WAITING and fitting(entry):
+                return entry
+        return None
+
+    async def move(self, mailbox: Mailbox, new_id: int, email: str) -> Mailbox:
+        """Another letter ordered: the address waits again under a new id."""
+        now = self.clock()
+        old_ref = mailbox.ref
+
+        def renew(record: Mailbox) -> Mailbox:
+            record.previous_ids.append(record.id)
+            record.id = new_id
+            record.email = email or record.email
+            record.state = MailState.WAITING
+            record.created_at = now
+            record.expires_at = now + MAIL_LIFETIME
+            record.closed_at = None
+            record.milestone = None
+            record.reorder_unsure = False
+            record.version += 1
+            return record
+
+        moved = await self.mails.move(old_ref, renew)
+        await self.schedule.forget(member(old_ref))
+        await self.schedule.add(member(moved.ref), now)
+        return moved
+
+
+class MailboxPurchase(Purchase[Mailbox]):
+    """buyMailActivation; after a lost answer, a fitting waiting mailbox in the history."""
+
+    def __init__(self, ledger: MailLedger, account: UserAccount, options: MailOptions) -> None:
+        self._ledger = ledger
+        self._account = account
+        self._options = options
+        self._known: set[int] = set()
+
+    async def pay(self) -> Mailbox:
+        account, options = self._account, self._options
+        self._known = await self._ledger.known_ids(account.user_id)
+        bought = await account.client.buy_mail_activation(
+            options.site, options.mail_type, options.domain
+        )
+        mailbox = new_mailbox(
+            account, options, bought.id, bought.email, options.price, self._ledger.clock()
+        )
+        await self._ledger.follow(mailbox)
+        return mailbox
+
+    async def look_up(self) -> Mailbox | None:
+        options = self._options
+        entry = await self._ledger.find_new(self._account, self._known, lambda e: fits(e, options))
+        if entry is None:
+            return None
+        mailbox = new_mailbox(
+            self._account, options, entry.id, entry.email, entry.cost, self._ledger.clock()
+        )
+        await self._ledger.follow(mailbox)
+        return mailbox
+
+
+class AnotherLetter(Purchase[Mailbox]):
+    """reorderMailActivation: the same address waits for one more letter, once per letter."""
+
+    def __init__(self, ledger: MailLedger, account: UserAccount, pressed: int) -> None:
+        self._ledger = ledger
+        self._account = account
+        self._pressed = pressed
+        self._current: Mailbox | None = None
+
+    async def settled(self) -> Outcome[Mailbox] | None:
+        current = await self._ledger.mails.find(self._account.user_id, self._pressed)
+        if current is None:
+            return Outcome(Status.EXPIRED)
+        if current.id != self._pressed:
+            return Outcome(Status.ALREADY, current)
+        if current.state is not MailState.LETTER:
+            return Outcome(Status.CLOSED, current)
+        self._current = current
+        if current.reorder_unsure:
+            # The last try got no answer: it may have gone through, so look before paying.
+            found = await self._reordered(current)
+            if found is not None:
+                return Outcome(Status.RECOVERED, found)
+        return None
+
+    async def pay(self) -> Mailbox:
+        current = self._checked()
+        renewed = await self._account.client.reorder_mail_activation(current.id)
+        return await self._ledger.move(current, renewed.id, renewed.email)
+
+    async def look_up(self) -> Mailbox | None:
+        current = self._checked()
+        found = await self._reordered(current)
+        if found is None:
+            await self._mark_unsure(current.ref)
+        return found
+
+    def _checked(self) -> Mailbox:
+        if self._current is None:
+            raise RuntimeError("settled() must run before paying")
+        return self._current
+
+    async def _reordered(self, mailbox: Mailbox) -> Mailbox | None:
+        email = mailbox.email.lower()
+        known = await self._ledger.known_ids(mailbox.user_id)
+        entry = await self._ledger.find_new(
+            self._account, known, lambda e: e.email.lower() == email
+        )
+        if entry is None:
+            return None
+        return await self._ledger.move(mailbox, entry.id, entry.email)
+
+    async def _mark_unsure(self, ref: str) -> None:
+        def change(record: Mailbox) -> Mailbox:
+            record.reorder_unsure = True
+            return record
+
+        await self._ledger.mails.update(ref, change)

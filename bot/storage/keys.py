@@ -1,0 +1,92 @@
+"""Every Redis key the bot and the worker write, named in one place (arq's constants.py is the
+model): a reader sees the whole layout here, and no module spells a key by hand.
+
+All keys live under ``PREFIX``, so one Redis can be shared with other applications.
+
+* ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``,
+  ``tg_locale``; ``user:<id>:<what>`` — the user's locale, recent services, paused and blocked
+  flags, and the indexes of their records (``storage/records.py``)
+* ``users`` — set of every user id (the operator's statistics, reconciliation)
+* ``<kind>:<ref>`` — one activation, rent or mailbox record
+* ``order:<uid>:<token>`` — a drafted confirmation; ``lock:buy:<uid>`` — the purchase lock
+* ``sched:due`` / ``sched:leases`` — the worker's schedule (sorted sets)
+* ``fsm:...`` — aiogram's FSM storage and the per-chat update lock
+* ``cache:<provider>:...`` — what providers sell (short TTLs)
+* ``snap:<provider>:<uid>`` — a user's getActiveActivations snapshot, shared by workers
+* ``deliver:...`` — one claim per code or letter pushed, so it is pushed once
+* ``fail:<ref>`` — consecutive failures of one item's polls
+* ``budget:<digest>``, ``tg:rate``, ``tg:chat:<id>``, ``throttle:<uid>:<slot>`` — rate limits
+* ``worker:<name>`` — worker heartbeats; ``reconcile:lock`` — one reconciliation at a time
+* ``stats:<yyyymmdd>`` — daily totals for /stats
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+PREFIX: Final = "sab"
+
+USERS: Final = f"{PREFIX}:users"
+SCHEDULE_DUE: Final = f"{PREFIX}:sched:due"
+SCHEDULE_LEASES: Final = f"{PREFIX}:sched:leases"
+FSM_PREFIX: Final = f"{PREFIX}:fsm"
+TELEGRAM_RATE: Final = f"{PREFIX}:tg:rate"
+RECONCILE_LOCK: Final = f"{PREFIX}:reconcile:lock"
+WORKER_HEARTBEATS: Final = f"{PREFIX}:worker:*"
+
+
+def user(user_id: int, *suffix: str) -> str:
+    return ":".join((PREFIX, "user", str(user_id), *suffix))
+
+
+def record(kind: str, ref: str) -> str:
+    return f"{PREFIX}:{kind}:{ref}"
+
+
+def order(user_id: int, token: str) -> str:
+    return f"{PREFIX}:order:{user_id}:{token}"
+
+
+def purchase_lock(user_id: int) -> str:
+    return f"{PREFIX}:lock:buy:{user_id}"
+
+
+def cache(name: str) -> str:
+    return f"{PREFIX}:cache:{name}"
+
+
+def snapshot(provider: str, user_id: int) -> str:
+    return f"{PREFIX}:snap:{provider}:{user_id}"
+
+
+def code_claim(ref: str, index: int) -> str:
+    return f"{PREFIX}:deliver:{ref}:{index}"
+
+
+def letter_claim(provider: str, mail_id: int) -> str:
+    return f"{PREFIX}:deliver:mail:{provider}:{mail_id}"
+
+
+def failures(ref: str) -> str:
+    return f"{PREFIX}:fail:{ref}"
+
+
+def budget(digest: str) -> str:
+    return f"{PREFIX}:budget:{digest}"
+
+
+def telegram_chat(chat_id: int) -> str:
+    return f"{PREFIX}:tg:chat:{chat_id}"
+
+
+def throttle(user_id: int, slot: int) -> str:
+    return f"{PREFIX}:throttle:{user_id}:{slot}"
+
+
+def worker_heartbeat(name: str) -> str:
+    return f"{PREFIX}:worker:{name}"
+
+
+def stats(day: date) -> str:
+    return f"{PREFIX}:stats:{day:%Y%m%d}"

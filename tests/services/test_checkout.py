@@ -1,0 +1,325 @@
+"""The checkout, once per purchase kind: double taps, a lost answer and a stale confirmation.
+
+Each kind is driven through its service against the emulator (a provider with every feature),
+counting the paid calls the emulator served: a confirmation pays at most once, whatever is
+tapped twice or whatever answer is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.accounts import UserAccount
+from bot.factory import Resources
+from bot.provider.models import ActivationAction
+from bot.sandbox import Emulator
+from bot.services.checkout import Outcome, Status
+from bot.services.mail_rules import MailOptions
+from bot.storage.activations import Activation, BuyOptions
+from bot.storage.mails import Mailbox
+from bot.storage.records import UserRecord
+from bot.storage.rents import RentOptions
+from tests.harness import PROVIDER_URL, Harness, running_harness
+
+COUNTRY = 6
+
+
+@dataclass
+class World:
+    harness: Harness
+    account: UserAccount
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.harness.emulator
+
+    @property
+    def resources(self) -> Resources:
+        return self.harness.resources
+
+    def paid(self, action: str) -> int:
+        return sum(1 for call in self.emulator.calls if call.action == action)
+
+    def lose_answers(self, action: str) -> None:
+        """The provider carries the call out, and its answer never comes back."""
+        self.emulator.faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={action})
+
+    def heal(self) -> None:
+        self.emulator.faults.configure(rate=0.0, kinds=[])
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    # A provider with every feature (multi-service, forwarding, extra activations).
+    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
+        user = harness.user()
+        await harness.connect(user, provider="mine")
+        account = await harness.resources.accounts.get(user.id)
+        yield World(harness, account)
+
+
+# --- the kinds with a confirmation (an order and its token) ---
+
+
+@dataclass(frozen=True)
+class Ordered:
+    name: str
+    action: str  # the paid call
+    draft: Callable[[World], Awaitable[str]]
+    confirm: Callable[[World, str], Awaitable[Outcome[UserRecord]]]
+    recovers: bool = True  # a lost answer is found again at the provider
+
+
+async def _draft_number(world: World) -> str:
+    options = BuyOptions(service="tg", country=COUNTRY)
+    return await world.resources.activation_service.draft(world.account.user_id, options)
+
+
+async def _draft_multi(world: World) -> str:
+    options = BuyOptions(service="tg", services=["tg", "wa"], country=COUNTRY)
+    return await world.resources.activation_service.draft(world.account.user_id, options)
+
+
+async def _confirm_number(world: World, token: str) -> Outcome[UserRecord]:
+    return await world.resources.activation_service.buy(world.account, token)
+
+
+async def _rent_options(world: World) -> RentOptions:
+    service = world.resources.rent_service
+    menu = await service.menu(world.account, 4)
+    country = menu.countries[0]
+    menu = await service.menu(world.account, 4, country)
+    choice = menu.choices[0]
+    return RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
+
+
+async def _draft_rent(world: World) -> str:
+    options = await _rent_options(world)
+    return await world.resources.rent_service.draft(world.account.user_id, options)
+
+
+async def _confirm_rent(world: World, token: str) -> Outcome[UserRecord]:
+    return await world.resources.rent_service.buy(world.account, token)
+
+
+async def _draft_extension(world: World) -> str:
+    service = world.resources.rent_service
+    bought = await service.buy(world.account, await _draft_rent(world))
+    assert bought.item is not None
+    quote = await service.quote(world.account, bought.item, 4)
+    return await service.draft_extension(world.account.user_id, bought.item, quote)
+
+
+async def _confirm_extension(world: World, token: str) -> Outcome[UserRecord]:
+    return await world.resources.rent_service.extend(world.account, token)
+
+
+async def _mail_options(world: World) -> MailOptions:
+    offer = (await world.resources.mail_service.offers(world.account, "apple.com"))[0]
+    return MailOptions(
+        site="apple.com", mail_type=offer.mail_type, domain=offer.name, price=offer.cost
+    )
+
+
+async def _draft_mailbox(world: World) -> str:
+    options = await _mail_options(world)
+    return await world.resources.mail_service.draft(world.account.user_id, options)
+
+
+async def _confirm_mailbox(world: World, token: str) -> Outcome[UserRecord]:
+    return await world.resources.mail_service.buy(world.account, token)
+
+
+ORDERED = [
+    Ordered("number", "getNumberV2", _draft_number, _confirm_number),
+    Ordered("several services", "getMultiServiceNumber", _draft_multi, _confirm_number),
+    Ordered("rent", "getRentNumber", _draft_rent, _confirm_rent),
+    # An open rent extended: nothing in the provider's lists tells whether it went through.
+    Ordered(
+        "rent extension",
+        "continueRentNumber",
+        _draft_extension,
+        _confirm_extension,
+        recovers=False,
+    ),
+    Ordered("mailbox", "buyMailActivation", _draft_mailbox, _confirm_mailbox),
+]
+
+
+@pytest.fixture(params=ORDERED, ids=[kind.name for kind in ORDERED])
+def ordered(request: pytest.FixtureRequest) -> Ordered:
+    kind: Ordered = request.param
+    return kind
+
+
+async def test_a_double_tap_pays_once(world: World, ordered: Ordered) -> None:
+    token = await ordered.draft(world)
+    before = world.paid(ordered.action)
+    first, second = await asyncio.gather(
+        ordered.confirm(world, token), ordered.confirm(world, token)
+    )
+    assert world.paid(ordered.action) == before + 1
+    statuses = {first.status, second.status}
+    assert Status.BOUGHT in statuses
+    assert statuses <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
+    bought = first if first.status is Status.BOUGHT else second
+    assert bought.item is not None
+    again = await ordered.confirm(world, token)
+    assert again.status is Status.ALREADY
+    assert again.item is not None
+    assert again.item.ref == bought.item.ref
+    assert world.paid(ordered.action) == before + 1
+
+
+async def test_a_lost_answer_is_looked_up_never_paid_again(world: World, ordered: Ordered) -> None:
+    token = await ordered.draft(world)
+    before = world.paid(ordered.action)
+    world.lose_answers(ordered.action)
+    outcome = await ordered.confirm(world, token)
+    world.heal()
+    assert world.paid(ordered.action) == before + 1
+    if ordered.recovers:
+        assert outcome.status is Status.RECOVERED
+        assert outcome.item is not None
+        again = await ordered.confirm(world, token)
+        assert again.status is Status.ALREADY
+        assert again.item is not None
+        assert again.item.ref == outcome.item.ref
+    else:
+        assert outcome.status is Status.UNKNOWN
+        assert outcome.error is not None
+        again = await ordered.confirm(world, token)
+        assert again.status is Status.UNKNOWN
+    assert world.paid(ordered.action) == before + 1
+
+
+async def test_a_stale_or_foreign_token_buys_nothing(world: World, ordered: Ordered) -> None:
+    token = await ordered.draft(world)
+    before = world.paid(ordered.action)
+    assert (await ordered.confirm(world, "no-such-token")).status is Status.EXPIRED
+    other = ORDERED[2] if ordered.action != ORDERED[2].action else ORDERED[0]
+    foreign = await other.draft(world)
+    assert (await ordered.confirm(world, foreign)).status is Status.EXPIRED
+    # The token of another user's confirmation is not this user's.
+    stranger = UserAccount(world.account.user_id + 1, world.account.preset, world.account.client)
+    theirs = await ordered.confirm(World(world.harness, stranger), token)
+    assert theirs.status is Status.EXPIRED
+    assert world.paid(ordered.action) == before
+    # The user's own purchase lock held elsewhere: the tap waits its turn and buys nothing.
+    lock = await world.resources.orders.lock(world.account.user_id)
+    assert lock is not None
+    assert (await ordered.confirm(world, token)).status is Status.BUSY
+    await world.resources.orders.unlock(world.account.user_id, lock)
+    assert world.paid(ordered.action) == before
+    assert (await ordered.confirm(world, token)).status is Status.BOUGHT
+
+
+# --- the kinds named by the item they start from (the lock alone keeps them single) ---
+
+
+async def _finished_number(world: World, *, forward: bool = False) -> Activation:
+    service = world.resources.activation_service
+    # Forwarding numbers are sold for "any other service" in the emulator's market.
+    options = (
+        BuyOptions(service="ot", country=0, forward=True)
+        if forward
+        else BuyOptions(service="tg", country=COUNTRY)
+    )
+    outcome = await service.buy(world.account, await service.draft(world.account.user_id, options))
+    assert outcome.item is not None
+    world.emulator.deliver_sms(outcome.item.id, "Your code 5151", code="5151")
+    activation = await service.refresh(world.account, outcome.item)
+    if forward:
+        return activation
+    return await service.set_status(world.account, activation, ActivationAction.FINISH)
+
+
+async def test_extra_activation_once_per_number(world: World) -> None:
+    service = world.resources.activation_service
+    parent = await _finished_number(world)
+    first, second = await asyncio.gather(
+        service.buy_extra(world.account, parent), service.buy_extra(world.account, parent)
+    )
+    assert world.paid("getExtraActivation") == 1
+    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
+    bought = first if first.status is Status.BOUGHT else second
+    assert bought.item is not None
+    # The card's button again (the parent as the card knew it): the extra bought is shown.
+    again = await service.buy_extra(world.account, parent)
+    assert again.status is Status.ALREADY
+    assert again.item is not None
+    assert again.item.ref == bought.item.ref
+    assert world.paid("getExtraActivation") == 1
+
+
+async def test_extra_activation_with_a_lost_answer_is_not_a_refusal(world: World) -> None:
+    service = world.resources.activation_service
+    parent = await _finished_number(world)
+    world.lose_answers("getExtraActivation")
+    outcome = await service.buy_extra(world.account, parent)
+    world.heal()
+    assert outcome.status is Status.UNKNOWN
+    assert outcome.error is not None
+    assert world.paid("getExtraActivation") == 1
+
+
+async def test_additional_service_once_per_tap(world: World) -> None:
+    service = world.resources.activation_service
+    parent = await _finished_number(world, forward=True)
+    first, second = await asyncio.gather(
+        service.buy_additional(world.account, parent, "av"),
+        service.buy_additional(world.account, parent, "av"),
+    )
+    assert world.paid("getAdditionalService") == 1
+    assert {first.status, second.status} == {Status.BOUGHT, Status.BUSY}
+    world.lose_answers("getAdditionalService")
+    lost = await service.buy_additional(world.account, parent, "vk")
+    world.heal()
+    assert lost.status is Status.UNKNOWN
+    assert lost.error is not None
+    assert world.paid("getAdditionalService") == 2
+
+
+async def _mailbox_with_a_letter(world: World) -> Mailbox:
+    service = world.resources.mail_service
+    bought = await service.buy(world.account, await _draft_mailbox(world))
+    assert bought.item is not None
+    world.emulator.deliver_mail(bought.item.id, "Your code is 4242", value="4242")
+    return await service.refresh(world.account, bought.item)
+
+
+async def test_another_letter_once_per_letter(world: World) -> None:
+    service = world.resources.mail_service
+    mailbox = await _mailbox_with_a_letter(world)
+    first, second = await asyncio.gather(
+        service.reorder(world.account, mailbox, mailbox.id),
+        service.reorder(world.account, mailbox, mailbox.id),
+    )
+    assert world.paid("reorderMailActivation") == 1
+    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
+    bought = first if first.status is Status.BOUGHT else second
+    assert bought.item is not None
+    assert bought.item.id != mailbox.id
+    # The old card's button (the id it was pressed with has moved on): nothing is paid.
+    stale = await service.reorder(world.account, mailbox, mailbox.id)
+    assert stale.status is Status.ALREADY
+    assert stale.item is not None
+    assert stale.item.id == bought.item.id
+    assert world.paid("reorderMailActivation") == 1
+
+
+async def test_another_letter_with_a_lost_answer_is_found_in_the_history(world: World) -> None:
+    service = world.resources.mail_service
+    mailbox = await _mailbox_with_a_letter(world)
+    world.lose_answers("reorderMailActivation")
+    outcome = await service.reorder(world.account, mailbox, mailbox.id)
+    world.heal()
+    assert outcome.status is Status.RECOVERED
+    assert outcome.item is not None
+    assert outcome.item.id != mailbox.id
+    assert world.paid("reorderMailActivation") == 1
