@@ -15,7 +15,9 @@ from bot.keyboards.buy import (
     SortLabels,
     countries_keyboard,
     failure_keyboard,
+    operators_keyboard,
     options_keyboard,
+    prompt_keyboard,
     service_choices_keyboard,
     services_keyboard,
 )
@@ -74,6 +76,16 @@ def services_view(
 
 def service_choices_view(choices: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
     return service_choices_keyboard(choices, _("Services"), _("Cancel"))
+
+
+def service_search_view(query: str, choices: Sequence[tuple[str, str]]) -> View:
+    """A typed name that matched no service, or several (``choices``: code, name)."""
+    if not choices:
+        text = _("Nothing found for “{query}”. Try another name, or pick from the list.").format(
+            query=escape(query[:50])
+        )
+        return text, service_choices_view([])
+    return _("Which one?"), service_choices_view(choices)
 
 
 # --- step 2: the country ---
@@ -211,6 +223,37 @@ def options_view(
         cancel=_("Cancel"),
     )
     return "\n".join(lines), options_keyboard(labels, token)
+
+
+def operators_view(operators: Sequence[str], current: str | None) -> View:
+    return _("Choose the operator:"), operators_keyboard(operators, current, _("any"), _("Back"))
+
+
+def max_price_prompt(*, retry: bool = False) -> View:
+    """Ask for a max price; ``retry``: the last answer was not one."""
+    if retry:
+        text = _("That is not a price. Send a number like 0.25, or /cancel.")
+    else:
+        text = _(
+            "Send the most you are willing to pay for one number, for example 0.25. "
+            "A higher price finds numbers faster (Free Price)."
+        )
+    return text, prompt_keyboard(_("Back"))
+
+
+def exclusions_prompt(*, retry: bool = False) -> View:
+    """Ask for prefixes to exclude; ``retry``: the last answer was not a list of them."""
+    if retry:
+        text = _(
+            "Send up to 20 prefixes of 4 to 10 digits, separated by commas, for example "
+            "7918,7900111; or /cancel."
+        )
+    else:
+        text = _(
+            "Send the number prefixes you do not want, separated by commas: the country "
+            "code and 3 to 6 more digits, for example 7918,7900111."
+        )
+    return text, prompt_keyboard(_("Back"))
 
 
 def purchase_failed_view(error: pe.ProviderError, provider: str) -> View:

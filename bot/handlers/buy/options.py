@@ -13,7 +13,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
-from bot.keyboards.buy import operators_keyboard, prompt_keyboard
 from bot.keyboards.callbacks import (
     MAX_PRICE_LIMIT,
     BuyAction,
@@ -26,7 +25,15 @@ from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
 from bot.telegram import show
-from bot.views.buy import no_offer_here_view, options_view, place, services_title
+from bot.views.buy import (
+    exclusions_prompt,
+    max_price_prompt,
+    no_offer_here_view,
+    operators_view,
+    options_view,
+    place,
+    services_title,
+)
 
 router = Router(name=__name__)
 
@@ -91,8 +98,7 @@ async def operators_shown(
     assert draft.country is not None
     operators = await catalogue.operators(account, draft.country)
     await state.set_state(BuyFlow.options)
-    markup = operators_keyboard(operators, draft.operator, _("any"), _("Back"))
-    await show(query, _("Choose the operator:"), markup)
+    await show(query, *operators_view(operators, draft.operator))
 
 
 @router.callback_query(BuyOperatorCallback.filter(), flags=step(Needs.COUNTRY))
@@ -122,11 +128,7 @@ async def operator_chosen(
 )
 async def max_price_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.max_price)
-    text = _(
-        "Send the most you are willing to pay for one number, for example 0.25. "
-        "A higher price finds numbers faster (Free Price)."
-    )
-    await show(query, text, prompt_keyboard(_("Back")))
+    await show(query, *max_price_prompt())
 
 
 @router.callback_query(BuyMaxPriceCallback.filter(), flags=step(Needs.COUNTRY))
@@ -205,11 +207,7 @@ async def forwarding_toggled(
 )
 async def exclusions_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.exclude)
-    text = _(
-        "Send the number prefixes you do not want, separated by commas: the country "
-        "code and 3 to 6 more digits, for example 7918,7900111."
-    )
-    await show(query, text, prompt_keyboard(_("Back")))
+    await show(query, *exclusions_prompt())
 
 
 @router.callback_query(
@@ -259,10 +257,7 @@ async def max_price_typed(
     assert message.text is not None
     price = _price(message.text)
     if price is None:
-        await message.answer(
-            _("That is not a price. Send a number like 0.25, or /cancel."),
-            reply_markup=prompt_keyboard(_("Back")),
-        )
+        await show(message, *max_price_prompt(retry=True))
         return
     draft.max_price = price
     await show_options(message, state, draft, account, catalogue, activation_service, locale)
@@ -281,13 +276,7 @@ async def exclusions_typed(
     assert message.text is not None
     prefixes = [p.strip().lstrip("+") for p in re.split(r"[,\s;]+", message.text) if p.strip()]
     if not prefixes or len(prefixes) > 20 or not all(_PREFIX.match(p) for p in prefixes):
-        await message.answer(
-            _(
-                "Send up to 20 prefixes of 4 to 10 digits, separated by commas, for example "
-                "7918,7900111; or /cancel."
-            ),
-            reply_markup=prompt_keyboard(_("Back")),
-        )
+        await show(message, *exclusions_prompt(retry=True))
         return
     draft.phone_exception = list(dict.fromkeys(prefixes))
     await show_options(message, state, draft, account, catalogue, activation_service, locale)

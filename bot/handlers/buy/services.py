@@ -23,8 +23,7 @@ from bot.provider.presets import Feature
 from bot.services.catalogue import CatalogueService
 from bot.storage.users import UserRepo
 from bot.telegram import show
-from bot.texts import escape
-from bot.views.buy import service_choices_view, services_view
+from bot.views.buy import service_search_view, services_view
 
 router = Router(name=__name__)
 
@@ -154,13 +153,5 @@ async def service_typed(
         draft.choose_service(matches[0].code)
         await show_countries(message, state, draft, account, catalogue, locale)
         return
-    if not matches:
-        await message.answer(
-            _("Nothing found for “{query}”. Try another name, or pick from the list.").format(
-                query=escape(message.text[:50])
-            ),
-            reply_markup=service_choices_view([]),
-        )
-        return
     choices = [(s.code, s.name(locale)) for s in matches[:12]]
-    await message.answer(_("Which one?"), reply_markup=service_choices_view(choices))
+    await show(message, *service_search_view(message.text, choices))
