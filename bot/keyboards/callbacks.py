@@ -205,10 +205,15 @@ class RentBuyAction(StrEnum):
 
 
 class RentBuyCallback(CallbackData, prefix="rb"):
-    """A step of /rent; values are checked again against the provider's offer."""
+    """A step of /rent; each action reads its own field, checked again against the offer."""
 
     action: RentBuyAction
-    value: str = ""
+    hours: int = 0
+    country: int = 0
+    page: int = 0
+    service: str = ""
+    operator: str = ""  # "" is any operator
+    token: str = ""  # the confirmation's order token
 
 
 class RentCardAction(StrEnum):
@@ -234,8 +239,9 @@ class RentExtendAction(StrEnum):
 
 
 class RentExtendCallback(CallbackData, prefix="rx"):
-    """The extension dialog; ``value`` is hours or the confirmation's order token."""
+    """The extension dialog of rent ``id``, checked against the presser's own rents."""
 
     action: RentExtendAction
     id: int
-    value: str = ""
+    hours: int = 0
+    token: str = ""  # the confirmation's order token

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -19,22 +20,32 @@ from bot.keyboards.callbacks import (
 )
 
 
-def _button(text: str, action: RentBuyAction, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=RentBuyCallback(action=action, value=value).pack()
-    )
+def _button(text: str, data: RentBuyCallback) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def _nav_row(page: int, pages: int, action: RentBuyAction) -> list[InlineKeyboardButton]:
+def _step(text: str, action: RentBuyAction) -> InlineKeyboardButton:
+    """A button that carries nothing but where it leads."""
+    return _button(text, RentBuyCallback(action=action))
+
+
+def pager_row(
+    page: int, pages: int, turn: Callable[[int], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """◀ page/pages ▶ for any list; ``turn(n)`` is the callback data that shows page ``n``."""
     if pages <= 1:
         return []
     row = []
     if page > 0:
-        row.append(_button("◀", action, str(page - 1)))
-    row.append(_button(f"{page + 1}/{pages}", action, str(page)))
+        row.append(InlineKeyboardButton(text="◀", callback_data=turn(page - 1).pack()))
+    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=turn(page).pack()))
     if page < pages - 1:
-        row.append(_button("▶", action, str(page + 1)))
+        row.append(InlineKeyboardButton(text="▶", callback_data=turn(page + 1).pack()))
     return row
+
+
+def _page(action: RentBuyAction) -> Callable[[int], RentBuyCallback]:
+    return lambda page: RentBuyCallback(action=action, page=page)
 
 
 def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> InlineKeyboardMarkup:
@@ -42,11 +53,10 @@ def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> InlineK
     builder = InlineKeyboardBuilder()
     for hours, label in items:
         builder.button(
-            text=label,
-            callback_data=RentBuyCallback(action=RentBuyAction.DURATION, value=str(hours)),
+            text=label, callback_data=RentBuyCallback(action=RentBuyAction.DURATION, hours=hours)
         )
     builder.adjust(4)
-    builder.row(_button("✖ " + cancel, RentBuyAction.CANCEL))
+    builder.row(_step("✖ " + cancel, RentBuyAction.CANCEL))
     return builder.as_markup()
 
 
@@ -57,15 +67,15 @@ def countries_keyboard(
     for country_id, label in items:
         builder.button(
             text=label,
-            callback_data=RentBuyCallback(action=RentBuyAction.COUNTRY, value=str(country_id)),
+            callback_data=RentBuyCallback(action=RentBuyAction.COUNTRY, country=country_id),
         )
     builder.adjust(2)
-    nav = _nav_row(page, pages, RentBuyAction.COUNTRY_PAGE)
+    nav = pager_row(page, pages, _page(RentBuyAction.COUNTRY_PAGE))
     if nav:
         builder.row(*nav)
     builder.row(
-        _button("◀ " + back, RentBuyAction.TO_DURATIONS),
-        _button("✖ " + cancel, RentBuyAction.CANCEL),
+        _step("◀ " + back, RentBuyAction.TO_DURATIONS),
+        _step("✖ " + cancel, RentBuyAction.CANCEL),
     )
     return builder.as_markup()
 
@@ -76,13 +86,13 @@ def services_keyboard(
     """``items``: (service code, label with price and count)."""
     builder = InlineKeyboardBuilder()
     for code, label in items:
-        builder.row(_button(label, RentBuyAction.SERVICE, code))
-    nav = _nav_row(page, pages, RentBuyAction.SERVICE_PAGE)
+        builder.row(_button(label, RentBuyCallback(action=RentBuyAction.SERVICE, service=code)))
+    nav = pager_row(page, pages, _page(RentBuyAction.SERVICE_PAGE))
     if nav:
         builder.row(*nav)
     builder.row(
-        _button("◀ " + back, RentBuyAction.TO_COUNTRIES, "0"),
-        _button("✖ " + cancel, RentBuyAction.CANCEL),
+        _step("◀ " + back, RentBuyAction.TO_COUNTRIES),
+        _step("✖ " + cancel, RentBuyAction.CANCEL),
     )
     return builder.as_markup()
 
@@ -97,12 +107,14 @@ class ConfirmLabels:
 
 def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(_button("✅ " + labels.rent, RentBuyAction.CONFIRM, token))
-    if labels.operator is not None:
-        builder.row(_button(labels.operator, RentBuyAction.OPERATORS))
     builder.row(
-        _button("◀ " + labels.back, RentBuyAction.TO_SERVICES, "0"),
-        _button("✖ " + labels.cancel, RentBuyAction.CANCEL),
+        _button("✅ " + labels.rent, RentBuyCallback(action=RentBuyAction.CONFIRM, token=token))
+    )
+    if labels.operator is not None:
+        builder.row(_step(labels.operator, RentBuyAction.OPERATORS))
+    builder.row(
+        _step("◀ " + labels.back, RentBuyAction.TO_SERVICES),
+        _step("✖ " + labels.cancel, RentBuyAction.CANCEL),
     )
     return builder.as_markup()
 
@@ -114,8 +126,8 @@ def operators_keyboard(
         operators,
         current,
         any_label,
-        lambda name: RentBuyCallback(action=RentBuyAction.OPERATOR, value=name),
-        _button("◀ " + back, RentBuyAction.TO_CONFIRM),
+        lambda name: RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name),
+        _step("◀ " + back, RentBuyAction.TO_CONFIRM),
     )
 
 
@@ -123,8 +135,8 @@ def retry_keyboard(back: str, cancel: str) -> InlineKeyboardMarkup:
     """After a refused rent: pick something else."""
     builder = InlineKeyboardBuilder()
     builder.row(
-        _button("◀ " + back, RentBuyAction.TO_SERVICES, "0"),
-        _button("✖ " + cancel, RentBuyAction.CANCEL),
+        _step("◀ " + back, RentBuyAction.TO_SERVICES),
+        _step("✖ " + cancel, RentBuyAction.CANCEL),
     )
     return builder.as_markup()
 
@@ -162,8 +174,10 @@ def extend_button(rent_id: int, label: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def _extend(action: RentExtendAction, rent_id: int, value: str = "") -> RentExtendCallback:
-    return RentExtendCallback(action=action, id=rent_id, value=value)
+def _extend(
+    action: RentExtendAction, rent_id: int, *, hours: int = 0, token: str = ""
+) -> RentExtendCallback:
+    return RentExtendCallback(action=action, id=rent_id, hours=hours, token=token)
 
 
 def extend_durations_keyboard(
@@ -172,7 +186,7 @@ def extend_durations_keyboard(
     builder = InlineKeyboardBuilder()
     for hours, label in items:
         builder.button(
-            text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, str(hours))
+            text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, hours=hours)
         )
     builder.adjust(4)
     builder.row(
@@ -191,7 +205,8 @@ def extend_confirm_keyboard(
     if confirm is not None:
         label, token = confirm
         builder.button(
-            text="✅ " + label, callback_data=_extend(RentExtendAction.CONFIRM, rent_id, token)
+            text="✅ " + label,
+            callback_data=_extend(RentExtendAction.CONFIRM, rent_id, token=token),
         )
     builder.button(text="◀ " + other, callback_data=_extend(RentExtendAction.DURATIONS, rent_id))
     builder.button(text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id))
@@ -207,7 +222,7 @@ def max_hours_keyboard(
     if offer is not None:
         label, hours = offer
         builder.button(
-            text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, str(hours))
+            text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, hours=hours)
         )
     builder.button(text="◀ " + other, callback_data=_extend(RentExtendAction.DURATIONS, rent_id))
     builder.button(text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id))

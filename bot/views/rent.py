@@ -1,6 +1,8 @@
-"""The rent card, the SMS push and the end-of-rent reminder: pure text and markup.
+"""Renting texts: the /rent steps, the extension dialog, /rents, the card, the SMS push and
+the end-of-rent reminder. Pure text and markup.
 
-Handlers and the worker render with this, inside the user's locale. Times are UTC.
+Handlers and the worker render with this, inside the user's locale. Times are UTC. Provider
+titles come in raw and are escaped here.
 """
 
 from __future__ import annotations
@@ -8,14 +10,24 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country, service_name
-from bot.keyboards.rent import CardLabels, card_keyboard, extend_button
-from bot.services.rent_rules import CANCEL_WINDOW, can_cancel, can_extend
+from bot.keyboards.rent import CardLabels, ConfirmLabels, card_keyboard, extend_button
+from bot.services.rent_rules import (
+    CANCEL_WINDOW,
+    MAX_HOURS,
+    MIN_HOURS,
+    Quote,
+    RentChoice,
+    can_cancel,
+    can_extend,
+)
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money
 from bot.views.activation import phone_lines
@@ -201,3 +213,217 @@ def reminder(rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup]:
         left=countdown(rent.ends_at - now),
     )
     return text, extend_button(rent.id, _("Extend"))
+
+
+# --- the /rent steps ---
+
+
+def country_label(country_id: int, locale: str) -> str:
+    info = country(country_id)
+    return f"{info.flag} {info.name(locale)}" if info else f"#{country_id}"
+
+
+def not_offered_text(provider: str) -> str:
+    return _("{provider} does not rent numbers. /buy works with it.").format(
+        provider=escape(provider)
+    )
+
+
+def hours_problem(hours: int | None) -> str | None:
+    """Why typed hours (None: not a number) cannot be used, or None when they can."""
+    if hours is None:
+        return _(
+            "That is not a number of hours. Send a whole number from {low} to {high}, or /cancel."
+        ).format(low=MIN_HOURS, high=MAX_HOURS)
+    if not MIN_HOURS <= hours <= MAX_HOURS:
+        return _("A rent lasts {low} to {high} hours. Send a number in that range.").format(
+            low=MIN_HOURS, high=MAX_HOURS
+        )
+    return None
+
+
+def durations_text(provider: str, offered: bool) -> str:
+    lines = [
+        _(
+            "Rent a number: for how long? Choose, or type a number of hours ({low} to {high})."
+        ).format(low=MIN_HOURS, high=MAX_HOURS)
+    ]
+    if not offered:
+        lines.append(
+            _("{provider} accepts none of the usual durations right now.").format(
+                provider=escape(provider)
+            )
+        )
+    return "\n".join(lines)
+
+
+def duration_refused(provider: str, hours: int) -> str:
+    return _("{provider} does not rent for {duration}. Choose one of the durations.").format(
+        provider=escape(provider), duration=duration_label(hours)
+    )
+
+
+def countries_text(hours: int) -> str:
+    return _("{duration}: choose the country, or type its name.").format(
+        duration=f"<b>{duration_label(hours)}</b>"
+    )
+
+
+def no_services_text(country_id: int, hours: int, locale: str) -> str:
+    return _(
+        "No numbers for rent in {country} for {duration} right now. Choose another country."
+    ).format(country=escape(country_label(country_id, locale)), duration=duration_label(hours))
+
+
+def services_text(country_id: int, hours: int, locale: str) -> str:
+    place = escape(country_label(country_id, locale))
+    return "\n".join(
+        [
+            _("{country} · {duration}: choose the service (price · numbers).").format(
+                country=place, duration=f"<b>{duration_label(hours)}</b>"
+            ),
+            _("“Whole number” receives SMS from any service."),
+        ]
+    )
+
+
+def choice_label(choice: RentChoice, locale: str) -> str:
+    return f"{service_name(choice.service, locale)} · {money(choice.price)} · {choice.count}"
+
+
+def confirm_text(
+    choice: RentChoice,
+    country_id: int,
+    hours: int,
+    operator: str | None,
+    offers_operators: bool,
+    balance: Decimal,
+    locale: str,
+) -> str:
+    lines = [
+        f"<b>{escape(service_name(choice.service, locale))}</b> · "
+        f"{escape(country_label(country_id, locale))}",
+        _("Duration: {duration}").format(duration=duration_label(hours)),
+        _("Price: {price} · {count} numbers").format(
+            price=money(choice.price), count=choice.count
+        ),
+        _("Balance: {balance} → {after} after the purchase").format(
+            balance=money(balance), after=money(balance - choice.price)
+        ),
+    ]
+    if balance < choice.price:
+        lines.append("⚠ " + _("Not enough money for this purchase: top up your balance first."))
+    if offers_operators:
+        lines.append(_("Operator: {operator}").format(operator=escape(operator or _("any"))))
+    lines.append(
+        _("You can cancel with a refund in the first {minutes} minutes.").format(
+            minutes=int(CANCEL_WINDOW // 60)
+        )
+    )
+    return "\n".join(lines)
+
+
+def confirm_labels(price: Decimal, operator: str | None, offers_operators: bool) -> ConfirmLabels:
+    return ConfirmLabels(
+        rent=_("Rent for {price}").format(price=money(price)),
+        operator=_("Operator: {operator}").format(operator=operator or _("any"))
+        if offers_operators
+        else None,
+        back=_("Services"),
+        cancel=_("Cancel"),
+    )
+
+
+# --- extending ---
+
+
+def _phone(rent: Rent) -> str:
+    return f"<code>+{escape(rent.phone)}</code>"
+
+
+def extend_durations_text(rent: Rent) -> str:
+    lines = [
+        _(
+            "Extend {phone}: for how long? Choose, or type a number of hours ({low} to {high})."
+        ).format(phone=_phone(rent), low=MIN_HOURS, high=MAX_HOURS)
+    ]
+    if not rent.is_open:
+        lines.append(_("The rent is over: extending rents the same number again, from now."))
+    return "\n".join(lines)
+
+
+def quote_text(rent: Rent, quote: Quote, balance: Decimal, provider: str) -> str:
+    lines = [
+        _("Extend {phone} by {duration}.").format(
+            phone=_phone(rent), duration=duration_label(quote.hours)
+        )
+    ]
+    if quote.renews:
+        lines.append(_("The rent is over: this rents the same number again, from now."))
+    if quote.price is None:
+        lines.append(
+            _("{provider} does not tell this price in advance; it charges its tariff.").format(
+                provider=escape(provider)
+            )
+        )
+    else:
+        price = money(quote.price)
+        lines.append(
+            _("Price: {price}").format(price=price)
+            if quote.exact
+            else _("Price: about {price} (the provider's list price).").format(price=price)
+        )
+        lines.append(
+            _("Balance: {balance} → {after} after the purchase").format(
+                balance=money(balance), after=money(balance - quote.price)
+            )
+        )
+    if quote.ends_at is not None:
+        lines.append(_("New end: {time}").format(time=utc_time(quote.ends_at)))
+    return "\n".join(lines)
+
+
+def quote_label(quote: Quote) -> str:
+    if quote.price is None:
+        return _("Extend")
+    return _("Extend for {price}").format(price=money(quote.price))
+
+
+def longest_offer(max_hours: int | None) -> tuple[str, int] | None:
+    """The button after MAX_HOURS_EXCEED: (label, hours), if the maximum can be rented."""
+    if max_hours is None or max_hours < MIN_HOURS:
+        return None
+    return _("Extend by {duration}").format(duration=duration_label(max_hours)), max_hours
+
+
+def extended_text(rent: Rent) -> str:
+    if rent.ends_at is None:
+        return _("Extended: {phone}.").format(phone=_phone(rent))
+    return _("Extended: {phone} is yours until {time}.").format(
+        phone=_phone(rent), time=utc_time(rent.ends_at)
+    )
+
+
+# --- /rents ---
+
+_STATE_MARKS = {
+    RentState.ACTIVE: "🟢",
+    RentState.FINISHED: "✅",
+    RentState.CANCELLED: "❌",
+    RentState.REVOKED: "⚠",
+}
+
+
+def _list_line(rent: Rent, locale: str) -> str:
+    parts = [_phone(rent), escape(service_label(rent, locale))]
+    if rent.is_open and rent.ends_at is not None:
+        parts.append(_("until {time}").format(time=utc_time(rent.ends_at)))
+    return f"{_STATE_MARKS[rent.state]} " + " · ".join(parts)
+
+
+def rents_text(rents: Sequence[Rent], locale: str) -> str:
+    return "\n".join([_("Your rents:"), *(_list_line(rent, locale) for rent in rents)])
+
+
+def rent_button_label(rent: Rent, locale: str) -> str:
+    return f"+{rent.phone} · {service_label(rent, locale)}"

@@ -136,7 +136,7 @@ async def test_only_durations_the_provider_accepts(harness: Harness):
     await user.send("/rent")
     assert user.last().button_texts == ["1 day", "3 days", "7 days", "✖ Cancel"]
     # A stale or forged duration button is refused without going on.
-    stale = RentBuyCallback(action=RentBuyAction.DURATION, value="4").pack()
+    stale = RentBuyCallback(action=RentBuyAction.DURATION, hours=4).pack()
     query = await user.press_data(user.last().message_id, stale)
     assert user.answer(query) == "This duration is not offered."
 
@@ -349,10 +349,10 @@ async def test_cancelling_the_flow_and_stale_buttons(harness: Harness, language:
     await user.send("/rent")
     await user.press(cancel)
     assert user.last().text == cancelled
-    stale = RentBuyCallback(action=RentBuyAction.COUNTRY, value="0").pack()
+    stale = RentBuyCallback(action=RentBuyAction.COUNTRY, country=0).pack()
     query = await user.press_data(user.last().message_id, stale)
     assert user.answer(query) == stale_menu
-    stale = RentBuyCallback(action=RentBuyAction.CONFIRM, value="no-such-token").pack()
+    stale = RentBuyCallback(action=RentBuyAction.CONFIRM, token="no-such-token").pack()
     query = await user.press_data(user.last().message_id, stale)
     assert user.answer(query) == stale_confirm
     assert not harness.emulator.rents
@@ -615,8 +615,8 @@ async def test_forged_buttons_touch_nothing(harness: Harness, language: str):
         )
     ]
     forged += [
-        RentExtendCallback(action=RentExtendAction.HOURS, id=rent.id, value="12").pack(),
-        RentExtendCallback(action=RentExtendAction.CONFIRM, id=rent.id, value="x").pack(),
+        RentExtendCallback(action=RentExtendAction.HOURS, id=rent.id, hours=12).pack(),
+        RentExtendCallback(action=RentExtendAction.CONFIRM, id=rent.id, token="x").pack(),
     ]
     for data in forged:
         query = await intruder.press_data(intruder.last().message_id, data)

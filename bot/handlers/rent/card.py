@@ -1,0 +1,153 @@
+"""The rent card's buttons (finish, cancel, refresh, show) and /rents.
+
+A button names a rent by id: ``owned_rent`` finds it among the presser's own rents, with the
+account it was rented with, before anything is asked of the provider.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts, UserAccount
+from bot.handlers.owned import owned_rent
+from bot.handlers.rent.dialog import alert
+from bot.keyboards.callbacks import RentCallback, RentCardAction
+from bot.keyboards.rent import rents_keyboard
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.services.rents import RentService
+from bot.storage.rents import Rent
+from bot.telegram import edit_text, is_harmless
+from bot.texts import describe_error
+from bot.views.rent import card_markup, card_text, rent_button_label, rents_text
+
+router = Router(name=__name__)
+
+LIST_LIMIT = 30
+
+
+async def show_card(message: Message, rent: Rent, service: RentService, locale: str) -> None:
+    now = service.clock()
+    await edit_text(message, card_text(rent, locale, now), card_markup(rent, now))
+
+
+async def redraw_card(bot: Bot, rent: Rent, service: RentService, locale: str) -> None:
+    """Edit the rent's card wherever it is (the extension dialog is another message)."""
+    if rent.card_message_id is None:
+        return
+    now = service.clock()
+    try:
+        await bot.edit_message_text(
+            text=card_text(rent, locale, now),
+            chat_id=rent.user_id,
+            message_id=rent.card_message_id,
+            reply_markup=card_markup(rent, now),
+        )
+    except TelegramBadRequest as error:
+        if not is_harmless(error):
+            raise
+
+
+@router.callback_query(
+    RentCallback.filter(F.action.in_({RentCardAction.FINISH, RentCardAction.CANCEL}))
+)
+async def close(
+    query: CallbackQuery,
+    callback_data: RentCallback,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    message = query.message if isinstance(query.message, Message) else None
+    if not rent.is_open:
+        alert(callback_answer, _("This rent is already over."))
+        if message is not None:
+            await show_card(message, rent, rent_service, locale)
+        return
+    finish = callback_data.action is RentCardAction.FINISH
+    try:
+        updated = await (
+            rent_service.finish(account, rent) if finish else rent_service.cancel(account, rent)
+        )
+    except (pe.CantCancel, pe.AlreadyClosed, pe.NoRent) as error:
+        # The provider sees another state than the card: say why, then show its real state.
+        alert(callback_answer, describe_error(error, account.preset.title))
+        updated = await _reread(account, rent, rent_service)
+    else:
+        callback_answer.text = _("Finished.") if finish else _("Cancelled, the money is refunded.")
+    if message is not None:
+        await show_card(message, updated, rent_service, locale)
+
+
+async def _reread(account: UserAccount, rent: Rent, service: RentService) -> Rent:
+    try:
+        return await service.refresh(account, rent)
+    except pe.NoRent:
+        return await service.close_unknown(rent.ref)
+    except pe.ProviderError:
+        return await service.rents.get(rent.ref) or rent
+
+
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.REFRESH))
+async def refresh(
+    query: CallbackQuery,
+    callback_data: RentCallback,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    updated = await rent_service.refresh(account, rent)
+    callback_answer.text = _("Updated.")
+    if isinstance(query.message, Message):
+        await show_card(query.message, updated, rent_service, locale)
+
+
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.SHOW))
+async def show_again(
+    query: CallbackQuery,
+    callback_data: RentCallback,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    """A rent picked in /rents: its card as a new message, which the worker then keeps up."""
+    rent, _account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    if not isinstance(query.message, Message):
+        return
+    now = rent_service.clock()
+    sent = await query.message.answer(
+        card_text(rent, locale, now), reply_markup=card_markup(rent, now)
+    )
+    await rent_service.set_card(rent.ref, sent.message_id)
+
+
+@router.message(Command("rents"), flags=NEEDS_ACCOUNT)
+async def rents_command(
+    message: Message, account: UserAccount, rent_service: RentService, locale: str
+) -> None:
+    if account.supports(Feature.RENT):
+        await rent_service.reconcile(account)
+    await rent_service.rents.prune(account.user_id, rent_service.clock())
+    rents = await rent_service.rents.of_user(account.user_id, limit=LIST_LIMIT)
+    if not rents:
+        await message.answer(_("You have no rents. /rent a number?"))
+        return
+    rents.sort(key=lambda r: (not r.is_open, -r.created_at))
+    items = [(rent.id, rent_button_label(rent, locale)) for rent in rents]
+    await message.answer(rents_text(rents, locale), reply_markup=rents_keyboard(items))

@@ -1,0 +1,125 @@
+"""What the rent dialogs share: their states, their FSM data and how a button is answered.
+
+The dialog's choices live in FSM data as one typed model, read and written only here. Buttons
+are answered by aiogram's ``CallbackAnswerMiddleware``: a handler sets the text it wants on the
+``CallbackAnswer`` it is given.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from pydantic import BaseModel
+
+from bot.accounts import UserAccount
+from bot.services.rents import RentService
+
+T = TypeVar("T")
+
+_DRAFT_KEY = "rent"
+
+
+class RentFlow(StatesGroup):
+    duration = State()
+    country = State()
+    service = State()
+    confirm = State()
+    extend = State()
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A complete choice, ready for the confirmation."""
+
+    hours: int
+    country: int
+    service: str
+    operator: str | None
+
+
+class RentDraft(BaseModel):
+    """The choices of /rent so far, and the rent the extension dialog is about."""
+
+    hours: int | None = None
+    country: int | None = None
+    service: str | None = None
+    operator: str | None = None  # None is any operator
+    extend_id: int | None = None
+
+    # A choice clears the ones after it: they depend on it (a country's services, ...).
+    def with_hours(self, hours: int) -> RentDraft:
+        return RentDraft(hours=hours, extend_id=self.extend_id)
+
+    def with_country(self, country: int) -> RentDraft:
+        return RentDraft(hours=self.hours, country=country, extend_id=self.extend_id)
+
+    def with_service(self, service: str) -> RentDraft:
+        return RentDraft(
+            hours=self.hours, country=self.country, service=service, extend_id=self.extend_id
+        )
+
+    def with_operator(self, operator: str | None) -> RentDraft:
+        return self.model_copy(update={"operator": operator})
+
+    def extending(self, rent_id: int) -> RentDraft:
+        return self.model_copy(update={"extend_id": rent_id})
+
+    def chosen(self) -> Chosen | None:
+        """The whole choice, or None before a service is chosen."""
+        if self.hours is None or self.country is None or self.service is None:
+            return None
+        return Chosen(self.hours, self.country, self.service, self.operator)
+
+
+async def load_draft(state: FSMContext) -> RentDraft:
+    data = await state.get_data()
+    return RentDraft.model_validate(data.get(_DRAFT_KEY) or {})
+
+
+async def update_draft(state: FSMContext, change: Callable[[RentDraft], RentDraft]) -> RentDraft:
+    draft = change(await load_draft(state))
+    # Under its own key: other dialogs keep what they put in FSM data.
+    await state.update_data({_DRAFT_KEY: draft.model_dump(mode="json")})
+    return draft
+
+
+@dataclass(frozen=True, slots=True)
+class Wizard:
+    """What every step uses, taken from the handler's arguments (nothing is read for it)."""
+
+    state: FSMContext
+    account: UserAccount
+    service: RentService
+    locale: str
+
+    @property
+    def provider(self) -> str:
+        return self.account.preset.title
+
+
+def parse_hours(text: str) -> int | None:
+    value = text.strip()
+    return int(value) if value.isdecimal() and len(value) <= 6 else None
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int, int]:
+    """The items on ``page`` (clamped to the list), that page and the number of pages."""
+    pages = max(1, math.ceil(len(items) / size))
+    page = min(max(page, 0), pages - 1)
+    return items[page * size : (page + 1) * size], page, pages
+
+
+def alert(callback_answer: CallbackAnswer, text: str) -> None:
+    callback_answer.text = text
+    callback_answer.show_alert = True
+
+
+def stale_menu(callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, _("This menu is out of date. Start again with /rent."))

@@ -1,0 +1,256 @@
+"""Extending a rent: the card's Extend, the durations, the quote and its confirmation.
+
+The dialog is a new message below the card; the card is redrawn once the rent is extended.
+Every button names the rent, checked with ``owned_rent`` before the provider is asked.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts, UserAccount
+from bot.handlers.owned import owned_rent
+from bot.handlers.rent.card import redraw_card
+from bot.handlers.rent.dialog import RentFlow, Wizard, alert, load_draft, parse_hours, update_draft
+from bot.handlers.rent.outcome import OutcomeTexts, settle
+from bot.keyboards.callbacks import (
+    RentCallback,
+    RentCardAction,
+    RentExtendAction,
+    RentExtendCallback,
+)
+from bot.keyboards.rent import (
+    extend_confirm_keyboard,
+    extend_durations_keyboard,
+    max_hours_keyboard,
+)
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.services.rent_rules import can_extend
+from bot.services.rents import RentService
+from bot.storage.rents import Rent
+from bot.telegram import edit_text, show
+from bot.texts import describe_error, escape
+from bot.views.rent import (
+    duration_label,
+    duration_refused,
+    extend_durations_text,
+    extended_text,
+    hours_problem,
+    longest_offer,
+    not_offered_text,
+    quote_label,
+    quote_text,
+)
+
+router = Router(name=__name__)
+
+Target = CallbackQuery | Message
+
+
+async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboardMarkup]:
+    """Enter the extension dialog of ``rent``: its question and durations, for the caller."""
+    hours = await wizard.service.durations(wizard.account)
+    await wizard.state.set_state(RentFlow.extend)
+    await update_draft(wizard.state, lambda old: old.extending(rent.id))
+    markup = extend_durations_keyboard(
+        rent.id, [(h, duration_label(h)) for h in hours], _("Cancel")
+    )
+    return extend_durations_text(rent), markup
+
+
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.EXTEND))
+async def offer_extension(
+    query: CallbackQuery,
+    callback_data: RentCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    if not can_extend(rent):
+        alert(callback_answer, _("This rent cannot be extended: it was cancelled or taken back."))
+        return
+    if not account.supports(Feature.RENT):
+        alert(callback_answer, not_offered_text(account.preset.title))
+        return
+    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
+    if isinstance(query.message, Message):
+        await query.message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.CANCEL))
+async def cancel(
+    query: CallbackQuery,
+    callback_data: RentExtendCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    rent_service: RentService,
+    callback_answer: CallbackAnswer,
+) -> None:
+    await owned_rent(rent_service.rents, accounts, query.from_user.id, callback_data.id)
+    await state.clear()
+    callback_answer.text = _("Cancelled.")
+    if isinstance(query.message, Message):
+        await edit_text(query.message, _("Nothing was extended."))
+
+
+@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.DURATIONS))
+async def other_duration(
+    query: CallbackQuery,
+    callback_data: RentExtendCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
+    await show(query, text, markup)
+
+
+@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.HOURS))
+async def hours_chosen(
+    query: CallbackQuery,
+    callback_data: RentExtendCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    problem = hours_problem(callback_data.hours)
+    if problem is not None:
+        alert(callback_answer, problem)
+        return
+    wizard = Wizard(state, account, rent_service, locale)
+    await show_quote(wizard, query, rent, callback_data.hours)
+
+
+@router.message(RentFlow.extend, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
+async def hours_typed(
+    message: Message,
+    state: FSMContext,
+    account: UserAccount,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    assert message.text is not None
+    hours = parse_hours(message.text)
+    problem = hours_problem(hours)
+    if problem is not None:
+        await message.answer(problem)
+        return
+    assert hours is not None
+    draft = await load_draft(state)
+    rent = await rent_service.rents.find(message.chat.id, draft.extend_id or 0)
+    if rent is None:
+        await state.clear()
+        await message.answer(_("This rent is no longer here. See /rents."))
+        return
+    await show_quote(Wizard(state, account, rent_service, locale), message, rent, hours)
+
+
+async def show_quote(wizard: Wizard, target: Target, rent: Rent, hours: int) -> None:
+    """The price of extending by ``hours``, with a confirmation that extends at most once."""
+    other, cancel = _("Other duration"), _("Cancel")
+    try:
+        quote = await wizard.service.quote(wizard.account, rent, hours)
+    except pe.MaxHoursExceeded as error:
+        await show(target, *_max_hours(wizard, rent, error))
+        return
+    except (pe.RentEnded, pe.NoRent, pe.InvalidTime) as error:
+        refusal = (
+            duration_refused(wizard.provider, hours)
+            if isinstance(error, pe.InvalidTime)
+            else describe_error(error, wizard.provider)
+        )
+        await show(target, refusal, max_hours_keyboard(rent.id, None, other, cancel))
+        return
+    balance = await wizard.account.client.get_balance()
+    token = await wizard.service.draft_extension(wizard.account.user_id, rent, quote)
+    await show(
+        target,
+        quote_text(rent, quote, balance, wizard.provider),
+        extend_confirm_keyboard(rent.id, (quote_label(quote), token), other, cancel),
+    )
+
+
+def _max_hours(
+    wizard: Wizard, rent: Rent, error: pe.MaxHoursExceeded
+) -> tuple[str, InlineKeyboardMarkup]:
+    text = describe_error(error, wizard.provider)
+    offer = longest_offer(error.max_hours)
+    return text, max_hours_keyboard(rent.id, offer, _("Other duration"), _("Cancel"))
+
+
+@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.CONFIRM))
+async def confirmed(
+    query: CallbackQuery,
+    callback_data: RentExtendCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    rent_service: RentService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    rent, account = await owned_rent(
+        rent_service.rents, accounts, query.from_user.id, callback_data.id
+    )
+    wizard = Wizard(state, account, rent_service, locale)
+    await show_extended(wizard, query, callback_answer, rent, callback_data.token)
+
+
+async def show_extended(
+    wizard: Wizard,
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    rent: Rent,
+    token: str,
+) -> None:
+    """Carry out the extension, then tell the new end here and redraw the card."""
+    result = await wizard.service.extend(wizard.account, token)
+    texts = OutcomeTexts(
+        expired=_("This confirmation is out of date. Press Extend on the card again."),
+        unknown=_(
+            "{provider} did not confirm the extension. Check the end time on the card and at "
+            "{provider} before trying again."
+        ).format(provider=escape(wizard.provider)),
+        done=_("Extended."),
+        already=_("Already extended: here it is."),
+        renewed=_("Rented again: the card follows the new order."),
+    )
+    outcome = await settle(query, wizard.state, callback_answer, result, texts)
+    message = query.message if isinstance(query.message, Message) else None
+    if isinstance(outcome, pe.MaxHoursExceeded):
+        if message is not None:
+            await edit_text(message, *_max_hours(wizard, rent, outcome))
+        return
+    if isinstance(outcome, pe.ProviderError):
+        if message is not None:
+            await edit_text(
+                message,
+                describe_error(outcome, wizard.provider),
+                max_hours_keyboard(rent.id, None, _("Other duration"), _("Cancel")),
+            )
+        return
+    if outcome is None:
+        return
+    if message is not None:
+        await edit_text(message, extended_text(outcome))
+    if query.bot is not None:
+        await redraw_card(query.bot, outcome, wizard.service, wizard.locale)

@@ -1,0 +1,282 @@
+"""/rent: duration -> country -> service -> confirmation -> the rent card.
+
+One message is edited in place through the steps; typed input answers with a new one. Each
+step has its own handler; a button's value is checked again against the provider's offer.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import UserAccount
+from bot.catalogue import country as country_info
+from bot.handlers.rent.dialog import (
+    Chosen,
+    RentFlow,
+    Wizard,
+    load_draft,
+    page_of,
+    parse_hours,
+    update_draft,
+)
+from bot.handlers.rent.outcome import OutcomeTexts, settle
+from bot.keyboards.rent import (
+    confirm_keyboard,
+    countries_keyboard,
+    durations_keyboard,
+    retry_keyboard,
+    services_keyboard,
+)
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.provider import errors as pe
+from bot.provider.presets import Feature
+from bot.services.rents import RentService
+from bot.storage.rents import RentOptions
+from bot.telegram import edit_text, show
+from bot.texts import describe_error, escape
+from bot.views.rent import (
+    card_markup,
+    card_text,
+    choice_label,
+    confirm_labels,
+    confirm_text,
+    countries_text,
+    country_label,
+    duration_label,
+    duration_refused,
+    durations_text,
+    hours_problem,
+    no_services_text,
+    not_offered_text,
+    services_text,
+)
+
+router = Router(name=__name__)
+
+COUNTRIES_PER_PAGE = 10
+SERVICES_PER_PAGE = 8
+
+Target = CallbackQuery | Message
+
+
+# --- the steps ---
+
+
+async def show_durations(wizard: Wizard, target: Target) -> None:
+    hours = await wizard.service.durations(wizard.account)
+    await wizard.state.set_state(RentFlow.duration)
+    await show(
+        target,
+        durations_text(wizard.provider, bool(hours)),
+        durations_keyboard([(h, duration_label(h)) for h in hours], _("Cancel")),
+    )
+
+
+async def choose_duration(wizard: Wizard, target: Target, hours: int) -> str | None:
+    """Go on to the countries; else the provider's refusal, for the caller to tell."""
+    try:
+        await wizard.service.menu(wizard.account, hours)
+    except pe.InvalidTime:
+        return duration_refused(wizard.provider, hours)
+    await update_draft(wizard.state, lambda old: old.with_hours(hours))
+    await show_countries(wizard, target, hours)
+    return None
+
+
+async def show_countries(wizard: Wizard, target: Target, hours: int, page: int = 0) -> None:
+    menu = await wizard.service.menu(wizard.account, hours)
+    chunk, page, pages = page_of(menu.countries, page, COUNTRIES_PER_PAGE)
+    items = [(c, country_label(c, wizard.locale)) for c in chunk]
+    await wizard.state.set_state(RentFlow.country)
+    await show(
+        target,
+        countries_text(hours),
+        countries_keyboard(items, page, pages, _("Duration"), _("Cancel")),
+    )
+
+
+async def choose_country(wizard: Wizard, target: Target, hours: int, country: int) -> None:
+    await update_draft(wizard.state, lambda old: old.with_country(country))
+    await show_services(wizard, target, hours, country)
+
+
+async def show_services(
+    wizard: Wizard, target: Target, hours: int, country: int, page: int = 0
+) -> None:
+    menu = await wizard.service.menu(wizard.account, hours, country)
+    if not menu.choices:
+        await wizard.state.set_state(RentFlow.country)
+        await show(
+            target,
+            no_services_text(country, hours, wizard.locale),
+            retry_keyboard(_("Countries"), _("Cancel")),
+        )
+        return
+    chunk, page, pages = page_of(menu.choices, page, SERVICES_PER_PAGE)
+    items = [(choice.service, choice_label(choice, wizard.locale)) for choice in chunk]
+    await wizard.state.set_state(RentFlow.service)
+    await show(
+        target,
+        services_text(country, hours, wizard.locale),
+        services_keyboard(items, page, pages, _("Countries"), _("Cancel")),
+    )
+
+
+async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
+    menu = await wizard.service.menu(wizard.account, chosen.hours, chosen.country)
+    choice = menu.choice(chosen.service)
+    if choice is None:
+        await show_services(wizard, target, chosen.hours, chosen.country)
+        return
+    balance = await wizard.account.client.get_balance()
+    offers_operators = bool(menu.operators)
+    text = confirm_text(
+        choice,
+        chosen.country,
+        chosen.hours,
+        chosen.operator,
+        offers_operators,
+        balance,
+        wizard.locale,
+    )
+    options = RentOptions(
+        service=chosen.service,
+        country=chosen.country,
+        hours=chosen.hours,
+        operator=chosen.operator,
+        price=choice.price,
+    )
+    token = await wizard.service.draft(wizard.account.user_id, options)
+    labels = confirm_labels(choice.price, chosen.operator, offers_operators)
+    await wizard.state.set_state(RentFlow.confirm)
+    await show(target, text, confirm_keyboard(labels, token))
+
+
+async def show_rented(
+    wizard: Wizard, query: CallbackQuery, callback_answer: CallbackAnswer, token: str
+) -> None:
+    """Carry out the confirmation and show the card in its place (or why not)."""
+    result = await wizard.service.buy(wizard.account, token)
+    texts = OutcomeTexts(
+        expired=_("This confirmation is out of date. Start again with /rent."),
+        unknown=_(
+            "{provider} did not confirm the rent, and no new number shows in your rent list. "
+            "Most likely nothing was rented: check /rents in a minute before trying again."
+        ).format(provider=escape(wizard.provider)),
+        done=_("Rented!"),
+        already=_("Already bought: here it is."),
+        recovered=_("The answer was lost on the way, but the number is yours: here it is."),
+    )
+    outcome = await settle(query, wizard.state, callback_answer, result, texts)
+    message = query.message if isinstance(query.message, Message) else None
+    if outcome is None or message is None:
+        return
+    if isinstance(outcome, pe.ProviderError):
+        await edit_text(
+            message,
+            describe_error(outcome, wizard.provider),
+            retry_keyboard(_("Services"), _("Cancel")),
+        )
+        return
+    now = wizard.service.clock()
+    await edit_text(message, card_text(outcome, wizard.locale, now), card_markup(outcome, now))
+    if outcome.card_message_id != message.message_id:
+        await wizard.service.set_card(outcome.ref, message.message_id)
+
+
+# --- the command and typed input ---
+
+
+@router.message(Command("rent"), flags=NEEDS_ACCOUNT)
+async def rent_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    account: UserAccount,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    wizard = Wizard(state, account, rent_service, locale)
+    await state.clear()
+    if not account.supports(Feature.RENT):
+        await message.answer(not_offered_text(wizard.provider))
+        return
+    args = (command.args or "").strip()
+    if not args:
+        await show_durations(wizard, message)
+        return
+    hours = parse_hours(args)
+    problem = hours_problem(hours)
+    if problem is not None:
+        await message.answer(problem)
+        return
+    assert hours is not None
+    refusal = await choose_duration(wizard, message, hours)
+    if refusal is not None:
+        await message.answer(refusal)
+        await show_durations(wizard, message)
+
+
+@router.message(RentFlow.duration, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
+async def duration_typed(
+    message: Message,
+    state: FSMContext,
+    account: UserAccount,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    assert message.text is not None
+    hours = parse_hours(message.text)
+    problem = hours_problem(hours)
+    if problem is not None:
+        await message.answer(problem)
+        return
+    assert hours is not None
+    refusal = await choose_duration(Wizard(state, account, rent_service, locale), message, hours)
+    if refusal is not None:
+        await message.answer(refusal)
+
+
+def _matches(country_id: int, query: str) -> bool:
+    info = country_info(country_id)
+    names = (info.en.lower(), info.ru.lower(), info.iso.lower()) if info else ()
+    return any(name.startswith(query) or (len(query) > 2 and query in name) for name in names)
+
+
+@router.message(RentFlow.country, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
+async def country_typed(
+    message: Message,
+    state: FSMContext,
+    account: UserAccount,
+    rent_service: RentService,
+    locale: str,
+) -> None:
+    assert message.text is not None
+    draft = await load_draft(state)
+    if draft.hours is None:
+        # The state outlived its data (FSM data was cleared elsewhere): start again.
+        await message.answer(_("This menu is out of date. Start again with /rent."))
+        return
+    query = message.text.strip().lower()
+    menu = await rent_service.menu(account, draft.hours)
+    found = [country_id for country_id in menu.countries if _matches(country_id, query)]
+    if len(found) != 1:
+        await message.answer(
+            _("No single rent country matches “{query}”. Pick one from the list.").format(
+                query=escape(message.text[:50])
+            )
+        )
+        return
+    wizard = Wizard(state, account, rent_service, locale)
+    await choose_country(wizard, message, draft.hours, found[0])
+
+
+@router.message(RentFlow.service, F.text, ~F.text.startswith("/"))
+@router.message(RentFlow.confirm, F.text, ~F.text.startswith("/"))
+async def buttons_expected(message: Message) -> None:
+    await message.answer(_("Use the buttons above, or /cancel."))
