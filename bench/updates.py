@@ -41,18 +41,27 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, close_resources, open_resources
-from bot.keyboards.callbacks import BuyAction, BuyCallback
+from bot.keyboards.callbacks import (
+    BuyAction,
+    BuyCallback,
+    BuyCountryCallback,
+    BuyServiceCallback,
+    BuySort,
+    BuySortCallback,
+)
 from bot.provider.client import build_http_client
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.storage.embedded import EmbeddedRedis
@@ -67,13 +76,24 @@ FIRST_USER = {"echo": 20_000_001, "bot": 10_000_001}
 ANSWER_TIMEOUT = 20.0
 START_TIMEOUT = 120.0
 CHATTER = ("hello", "how does this work?", "thanks!", "ok", "where is my code")
+
+
 # The echo bot shows no keyboards: its users press buttons carrying the callback data the real
 # bot's menus would, on the echo bot's last message.
-ECHO_VALUES = {
-    BuyAction.SERVICE: "tg",
-    BuyAction.SORT: "count",
-    BuyAction.COUNTRY: "6",
-    BuyAction.CANCEL: "",
+class Press(StrEnum):
+    """The kinds of /buy button a user presses."""
+
+    SERVICE = "service"
+    SORT = "sort"
+    COUNTRY = "country"
+    CANCEL = "cancel"
+
+
+ECHO_DATA: dict[Press, CallbackData] = {
+    Press.SERVICE: BuyServiceCallback(code="tg"),
+    Press.SORT: BuySortCallback(sort=BuySort.COUNT),
+    Press.COUNTRY: BuyCountryCallback(country=6),
+    Press.CANCEL: BuyCallback(action=BuyAction.CANCEL),
 }
 REPO = Path(__file__).resolve().parents[1]
 
@@ -86,7 +106,7 @@ class Step:
     """One update a user sends: a text, or a press of a button of the kind ``action``."""
 
     text: str = ""
-    action: BuyAction | None = None
+    action: Press | None = None
     # What the real bot's answer must contain, so a broken flow cannot pass for a fast one.
     expect: str = ""
 
@@ -109,16 +129,16 @@ def session(rng: random.Random) -> list[Step]:
         return [Step(rng.choice(CHATTER))]  # the answer depends on the dialog left open
     steps = [
         Step("/buy", expect="Choose a service"),
-        Step(action=BuyAction.SERVICE, expect="choose a country"),
+        Step(action=Press.SERVICE, expect="choose a country"),
     ]
     if rng.random() < 0.3:
-        steps.append(Step(action=BuyAction.SORT, expect="choose a country"))
-    steps.append(Step(action=BuyAction.COUNTRY, expect="Balance:"))
+        steps.append(Step(action=Press.SORT, expect="choose a country"))
+    steps.append(Step(action=Press.COUNTRY, expect="Balance:"))
     end = rng.random()
     if end < 0.4:
         steps.append(Step("/cancel", expect="Cancelled."))
     elif end < 0.8:
-        steps.append(Step(action=BuyAction.CANCEL, expect="Cancelled."))
+        steps.append(Step(action=Press.CANCEL, expect="Cancelled."))
     return steps
 
 
@@ -223,7 +243,7 @@ class Player:
     async def _press(self, step: Step) -> str | None:
         assert step.action is not None
         if self.echo:
-            data = BuyCallback(action=step.action, value=ECHO_VALUES[step.action]).pack()
+            data = ECHO_DATA[step.action].pack()
             query_id = await self.side.press_data(self.menu, data)
         else:
             picked = self._pick(step.action)
@@ -235,7 +255,7 @@ class Player:
         menu = self.side.chat_state.messages[self.menu]
         return f"{answer}\n{menu.text}"
 
-    def _pick(self, action: BuyAction) -> str | None:
+    def _pick(self, action: Press) -> str | None:
         """The callback data of a random button of this kind on the menu, as a user picks."""
         menu = self.side.chat_state.messages.get(self.menu)
         if menu is None:
@@ -243,13 +263,20 @@ class Player:
         found = []
         for row in menu.buttons:
             for text, data in row:
-                if not data.startswith(f"{BuyCallback.__prefix__}:"):
-                    continue
-                button = BuyCallback.unpack(data)
                 # A sort button already ticked would change nothing.
-                if button.action is action and not text.startswith("✓"):
+                if _is_kind(data, action) and not text.startswith("✓"):
                     found.append(data)
         return self.rng.choice(found) if found else None
+
+
+def _is_kind(data: str, action: Press) -> bool:
+    echo = ECHO_DATA[action]
+    try:
+        button = type(echo).unpack(data)
+    except (TypeError, ValueError):
+        return False
+    # Plain steps share one class: the step itself tells them apart.
+    return not isinstance(button, BuyCallback) or button == echo
 
 
 async def play_all(players: list[Player], scripts: list[list[list[Step]]], record: Record) -> None:

@@ -1,47 +1,56 @@
 """The activation card's buttons, and the lists: /active, /history, /prices.
 
-A button names an activation by id; it is looked up only among the presser's own
-activations, before anything is asked of the provider.
+A button names an activation by id; ``owned_activation`` looks it up only among the presser's
+own activations, before anything is asked of the provider. "Buy again" belongs to /buy.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.accounts import Accounts, UserAccount
-from bot.catalogue import country as country_info
 from bot.catalogue import search_services, service_name
-from bot.handlers.buy import BuyFlow, open_flow, show_options
+from bot.handlers.owned import owned_activation
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,
+    ActivePageCallback,
     AdditionalCallback,
     HistoryCallback,
 )
+from bot.keyboards.pager import paginate
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
 from bot.services.activation_rules import cancel_wait, member
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.checkout import Outcome
 from bot.storage.activations import Activation
 from bot.telegram import edit_text
-from bot.texts import describe_error, escape, money
-from bot.views.activation import render_card
+from bot.texts import describe_error, escape
+from bot.views.activation import (
+    active_view,
+    additional_view,
+    extra_view,
+    history_view,
+    newest_first,
+    prices_text,
+    render_card,
+)
 
 router = Router(name=__name__)
-log = logging.getLogger(__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 
+ACTIVE_PAGE = 10
 HISTORY_PAGE = 10
+ADDITIONAL_CHOICES = 12
 
 _STATUS_ACTIONS = {
     ActAction.READY: ActivationAction.SMS_SENT,
@@ -66,98 +75,43 @@ async def render(
 
 
 async def show_card(
-    message: Message,
+    query: CallbackQuery,
     activation: Activation,
     account: UserAccount,
     service: ActivationService,
     locale: str,
 ) -> None:
-    await edit_text(message, *await render(activation, account, service, locale))
+    """Redraw the card whose button was pressed."""
+    if isinstance(query.message, Message):
+        await edit_text(query.message, *await render(activation, account, service, locale))
 
 
-@router.callback_query(ActCallback.filter())
-async def card_button(
+def _alert(callback_answer: CallbackAnswer, text: str) -> None:
+    callback_answer.text = text
+    callback_answer.show_alert = True
+
+
+# --- the card ---
+
+
+@router.callback_query(ActCallback.filter(F.action.in_(_STATUS_ACTIONS)))
+async def status_changed(
     query: CallbackQuery,
     callback_data: ActCallback,
-    state: FSMContext,
     accounts: Accounts,
-    catalogue: CatalogueService,
     activation_service: ActivationService,
-    i18n: I18n,
-) -> None:
-    user_id = query.from_user.id
-    activation = await activation_service.activations.find(user_id, callback_data.id)
-    if activation is None:
-        # Not this user's (forged) or long forgotten: nothing is asked of the provider.
-        await query.answer(_("This is not one of your numbers."), show_alert=True)
-        return
-    account = await accounts.get(user_id)
-    if account.provider != activation.provider:
-        await query.answer(
-            _("This number was bought with another provider account."), show_alert=True
-        )
-        return
-    locale = i18n.current_locale
-    action = callback_data.action
-    message = query.message if isinstance(query.message, Message) else None
-    if action in _STATUS_ACTIONS:
-        await _status_action(
-            query, message, activation, account, activation_service, locale, action
-        )
-        return
-    match action:
-        case ActAction.REFRESH:
-            await activation_service.schedule.due_now(member(activation.ref))
-            updated = await activation_service.refresh(account, activation)
-            await query.answer(_("Updated."))
-            if message is not None:
-                await show_card(message, updated, account, activation_service, locale)
-        case ActAction.SHOW:
-            await query.answer()
-            if message is not None:
-                text, markup = await render(activation, account, activation_service, locale)
-                sent = await message.answer(text, reply_markup=markup)
-                await activation_service.set_card(activation.ref, sent.message_id)
-        case ActAction.AGAIN:
-            if activation.options is None:
-                await query.answer(_("Nothing to repeat for this number."), show_alert=True)
-                return
-            await query.answer()
-            options = activation.options
-            await state.clear()
-            await state.update_data(
-                service=options.service,
-                country=options.country,
-                operator=options.operator,
-                max_price=str(options.max_price) if options.max_price else None,
-                verify=options.verification,
-                exclude=options.phone_exception,
-            )
-            await state.set_state(BuyFlow.options)
-            flow = await open_flow(user_id, state, accounts, catalogue, activation_service, i18n)
-            if message is not None:
-                await show_options(flow, message)
-        case ActAction.EXTRA:
-            await _offer_extra(query, message, activation, account, locale)
-        case ActAction.EXTRA_CONFIRM:
-            await _buy_extra(query, message, activation, account, activation_service, locale)
-        case ActAction.ADDITIONAL:
-            await _offer_additional(query, message, activation, account, catalogue, locale)
-
-
-async def _status_action(
-    query: CallbackQuery,
-    message: Message | None,
-    activation: Activation,
-    account: UserAccount,
-    service: ActivationService,
     locale: str,
-    action: ActAction,
+    callback_answer: CallbackAnswer,
 ) -> None:
+    """SMS sent, another code, finish, cancel: the same call with another status."""
+    service = activation_service
+    activation, account = await owned_activation(
+        service.activations, accounts, query.from_user.id, callback_data.id
+    )
+    action = callback_data.action
     if not activation.is_open:
-        await query.answer(_("This activation is already closed."), show_alert=True)
-        if message is not None:
-            await show_card(message, activation, account, service, locale)
+        _alert(callback_answer, _("This activation is already closed."))
+        await show_card(query, activation, account, service, locale)
         return
     try:
         updated = await service.set_status(account, activation, _STATUS_ACTIONS[action])
@@ -170,17 +124,16 @@ async def _status_action(
             if seconds
             else describe_error(error, account.preset.title)
         )
-        await query.answer(text, show_alert=True)
+        _alert(callback_answer, text)
         return
     except (pe.BadStatus, pe.AlreadyClosed, pe.NoActivation) as error:
         # The provider sees another state than we do: show the alert, then its real state.
-        await query.answer(describe_error(error, account.preset.title), show_alert=True)
+        _alert(callback_answer, describe_error(error, account.preset.title))
         try:
             refreshed = await service.refresh(account, activation)
         except pe.ProviderError:
             return
-        if message is not None:
-            await show_card(message, refreshed, account, service, locale)
+        await show_card(query, refreshed, account, service, locale)
         return
     answers = {
         ActAction.READY: _("Noted: waiting for the SMS."),
@@ -188,87 +141,106 @@ async def _status_action(
         ActAction.FINISH: _("Finished."),
         ActAction.CANCEL: _("Cancelled, the money is refunded."),
     }
-    await query.answer(answers[action])
-    if message is not None:
-        await show_card(message, updated, account, service, locale)
+    callback_answer.text = answers[action]
+    await show_card(query, updated, account, service, locale)
 
 
-async def _offer_extra(
+@router.callback_query(ActCallback.filter(F.action == ActAction.REFRESH))
+async def card_refreshed(
     query: CallbackQuery,
-    message: Message | None,
-    activation: Activation,
-    account: UserAccount,
+    callback_data: ActCallback,
+    accounts: Accounts,
+    activation_service: ActivationService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    service = activation_service
+    activation, account = await owned_activation(
+        service.activations, accounts, query.from_user.id, callback_data.id
+    )
+    await service.schedule.due_now(member(activation.ref))
+    updated = await service.refresh(account, activation)
+    callback_answer.text = _("Updated.")
+    await show_card(query, updated, account, service, locale)
+
+
+@router.callback_query(ActCallback.filter(F.action == ActAction.SHOW))
+async def card_shown(
+    query: CallbackQuery,
+    callback_data: ActCallback,
+    accounts: Accounts,
+    activation_service: ActivationService,
     locale: str,
 ) -> None:
+    """The card again, as a new message at the bottom of the chat (from /active)."""
+    service = activation_service
+    activation, account = await owned_activation(
+        service.activations, accounts, query.from_user.id, callback_data.id
+    )
+    if isinstance(query.message, Message):
+        text, markup = await render(activation, account, service, locale)
+        sent = await query.message.answer(text, reply_markup=markup)
+        await service.set_card(activation.ref, sent.message_id)
+
+
+@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA))
+async def extra_offered(
+    query: CallbackQuery,
+    callback_data: ActCallback,
+    accounts: Accounts,
+    activation_service: ActivationService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    activation, account = await owned_activation(
+        activation_service.activations, accounts, query.from_user.id, callback_data.id
+    )
     if not account.supports(Feature.EXTRA_ACTIVATION):
-        await query.answer(_("This provider cannot reuse numbers."), show_alert=True)
+        _alert(callback_answer, _("This provider cannot reuse numbers."))
         return
     info = await account.client.check_extra_activation(activation.id)
-    await query.answer()
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text="✅ " + _("Buy for {price}").format(price=money(info.cost)),
-        callback_data=ActCallback(action=ActAction.EXTRA_CONFIRM, id=activation.id),
-    )
-    if message is not None:
-        await message.answer(
-            _("Use +{phone} for {service} again for {price}?").format(
-                phone=escape(activation.phone),
-                service=escape(service_name(info.service or activation.service, locale)),
-                price=money(info.cost),
-            ),
-            reply_markup=builder.as_markup(),
-        )
+    if isinstance(query.message, Message):
+        text, markup = extra_view(activation, info, locale)
+        await query.message.answer(text, reply_markup=markup)
 
 
-async def _buy_extra(
+@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CONFIRM))
+async def extra_confirmed(
     query: CallbackQuery,
-    message: Message | None,
-    activation: Activation,
-    account: UserAccount,
-    service: ActivationService,
+    callback_data: ActCallback,
+    accounts: Accounts,
+    activation_service: ActivationService,
     locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
+    service = activation_service
+    activation, account = await owned_activation(
+        service.activations, accounts, query.from_user.id, callback_data.id
+    )
     purchase = await service.buy_extra(account, activation)
-    if purchase.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
-        return
-    new = purchase.item
-    if purchase.error is not None or new is None:
-        error = purchase.error or pe.MalformedResponse("no activation", "")
-        await query.answer(describe_error(error, account.preset.title), show_alert=True)
-        return
-    await query.answer(_("Already bought: here it is.") if purchase.already else _("Bought!"))
-    if message is not None:
-        await edit_text(message, *await render(new, account, service, locale))
-        await service.set_card(new.ref, message.message_id)
+    await show_bought(query, callback_answer, purchase, account, service, locale)
 
 
-async def _offer_additional(
+@router.callback_query(ActCallback.filter(F.action == ActAction.ADDITIONAL))
+async def additional_offered(
     query: CallbackQuery,
-    message: Message | None,
-    activation: Activation,
-    account: UserAccount,
+    callback_data: ActCallback,
+    accounts: Accounts,
+    activation_service: ActivationService,
     catalogue: CatalogueService,
     locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
+    activation, account = await owned_activation(
+        activation_service.activations, accounts, query.from_user.id, callback_data.id
+    )
     if not activation.forward or not account.supports(Feature.ADDITIONAL_SERVICE):
-        await query.answer(_("This number has no call forwarding."), show_alert=True)
+        _alert(callback_answer, _("This number has no call forwarding."))
         return
-    await query.answer()
     codes = [c for c in await catalogue.service_codes(account) if c != activation.service]
-    builder = InlineKeyboardBuilder()
-    for code in codes[:12]:
-        builder.button(
-            text=service_name(code, locale),
-            callback_data=AdditionalCallback(id=activation.id, service=code),
-        )
-    builder.adjust(2)
-    if message is not None:
-        await message.answer(
-            _("Which service should also use +{phone}?").format(phone=escape(activation.phone)),
-            reply_markup=builder.as_markup(),
-        )
+    if isinstance(query.message, Message):
+        text, markup = additional_view(activation, codes[:ADDITIONAL_CHOICES], locale)
+        await query.message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(AdditionalCallback.filter())
@@ -278,124 +250,112 @@ async def additional_chosen(
     accounts: Accounts,
     catalogue: CatalogueService,
     activation_service: ActivationService,
-    i18n: I18n,
+    locale: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    user_id = query.from_user.id
-    parent = await activation_service.activations.find(user_id, callback_data.id)
-    if parent is None:
-        await query.answer(_("This is not one of your numbers."), show_alert=True)
-        return
-    account = await accounts.get(user_id)
+    service = activation_service
+    parent, account = await owned_activation(
+        service.activations, accounts, query.from_user.id, callback_data.id
+    )
     if not await catalogue.is_service(account, callback_data.service):
-        await query.answer(_("This service is not offered."), show_alert=True)
+        _alert(callback_answer, _("This service is not offered."))
         return
-    purchase = await activation_service.buy_additional(account, parent, callback_data.service)
+    purchase = await service.buy_additional(account, parent, callback_data.service)
+    await show_bought(query, callback_answer, purchase, account, service, locale)
+
+
+async def show_bought(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    purchase: Outcome[Activation],
+    account: UserAccount,
+    service: ActivationService,
+    locale: str,
+) -> None:
+    """The one reader of a reuse's or an added service's result: the new card, or why not."""
     if purchase.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
+        _alert(callback_answer, _("A purchase is already in progress. One moment…"))
         return
     new = purchase.item
     if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
-        await query.answer(describe_error(error, account.preset.title), show_alert=True)
+        _alert(callback_answer, describe_error(error, account.preset.title))
         return
-    await query.answer(_("Bought!"))
+    callback_answer.text = _("Already bought: here it is.") if purchase.already else _("Bought!")
     if isinstance(query.message, Message):
-        text, markup = await render(new, account, activation_service, i18n.current_locale)
-        await edit_text(query.message, text, markup)
-        await activation_service.set_card(new.ref, query.message.message_id)
+        await edit_text(query.message, *await render(new, account, service, locale))
+        await service.set_card(new.ref, query.message.message_id)
 
 
 # --- lists ---
 
 
-@router.message(Command("active"))
-async def active_command(
-    message: Message,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    i18n: I18n,
-) -> None:
-    account = await accounts.get(message.chat.id)
-    locale = i18n.current_locale
-    await activation_service.reconcile(account)
-    open_ones = await activation_service.activations.open_of_user(account.user_id)
+async def _active_page(
+    account: UserAccount, service: ActivationService, locale: str, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    open_ones = await service.activations.open_of_user(account.user_id)
     if not open_ones:
-        await message.answer(_("You have no open activations. /buy a number?"))
-        return
-    builder = InlineKeyboardBuilder()
-    lines = [_("Your open activations:")]
-    for activation in open_ones[:30]:
-        name = service_name(activation.service, locale)
-        code = f" · {activation.last_code}" if activation.last_code else ""
-        lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}")
-        builder.button(
-            text=f"+{activation.phone} · {name}",
-            callback_data=ActCallback(action=ActAction.SHOW, id=activation.id),
-        )
-    builder.adjust(1)
-    await message.answer("\n".join(lines), reply_markup=builder.as_markup())
+        return _("You have no open activations. /buy a number?"), None
+    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale)
 
 
-@router.message(Command("history"))
-async def history_command(message: Message, accounts: Accounts, i18n: I18n) -> None:
-    account = await accounts.get(message.chat.id)
-    text, markup = await history_page(account, i18n.current_locale, 0)
+@router.message(Command("active"), flags=NEEDS_ACCOUNT)
+async def active_command(
+    message: Message, account: UserAccount, activation_service: ActivationService, locale: str
+) -> None:
+    # Numbers bought on the provider's site show up here too.
+    await activation_service.reconcile(account)
+    text, markup = await _active_page(account, activation_service, locale, 0)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(HistoryCallback.filter())
-async def history_button(
-    query: CallbackQuery, callback_data: HistoryCallback, accounts: Accounts, i18n: I18n
+@router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
+async def active_page(
+    query: CallbackQuery,
+    callback_data: ActivePageCallback,
+    account: UserAccount,
+    activation_service: ActivationService,
+    locale: str,
 ) -> None:
-    account = await accounts.get(query.from_user.id)
-    text, markup = await history_page(account, i18n.current_locale, max(0, callback_data.page))
-    await query.answer()
+    text, markup = await _active_page(account, activation_service, locale, callback_data.page)
     if isinstance(query.message, Message):
         await edit_text(query.message, text, markup)
 
 
-_HISTORY_STATUS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}
-
-
-async def history_page(
-    account: UserAccount, locale: str, page: int
+async def _history_page(
+    account: UserAccount, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     if not account.supports(Feature.HISTORY):
         return _("This provider does not share its history."), None
-    entries = await account.client.get_history(limit=100)
-    entries.sort(key=lambda e: e.date or datetime.min, reverse=True)
+    entries = newest_first(await account.client.get_history(limit=100))
     if not entries:
         return _("Your history is empty."), None
-    pages = max(1, -(-len(entries) // HISTORY_PAGE))
-    page = min(page, pages - 1)
-    lines = [_("Your activations, page {page} of {pages}:").format(page=page + 1, pages=pages)]
-    for entry in entries[page * HISTORY_PAGE : (page + 1) * HISTORY_PAGE]:
-        when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
-        codes = ", ".join(entry.codes) or "—"
-        mark = _HISTORY_STATUS.get(entry.status or "", "•")
-        lines.append(
-            f"{mark} {when} · <code>+{escape(entry.phone)}</code> · {money(entry.cost)} · "
-            f"{escape(codes)}"
-        )
-    builder = InlineKeyboardBuilder()
-    if page > 0:
-        builder.button(text="◀", callback_data=HistoryCallback(page=page - 1))
-    if page < pages - 1:
-        builder.button(text="▶", callback_data=HistoryCallback(page=page + 1))
-    markup = builder.as_markup()
-    return "\n".join(lines), markup if markup.inline_keyboard else None
+    return history_view(paginate(entries, page, HISTORY_PAGE))
 
 
-@router.message(Command("prices"))
+@router.message(Command("history"), flags=NEEDS_ACCOUNT)
+async def history_command(message: Message, account: UserAccount) -> None:
+    text, markup = await _history_page(account, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
+async def history_page(
+    query: CallbackQuery, callback_data: HistoryCallback, account: UserAccount
+) -> None:
+    text, markup = await _history_page(account, callback_data.page)
+    if isinstance(query.message, Message):
+        await edit_text(query.message, text, markup)
+
+
+@router.message(Command("prices"), flags=NEEDS_ACCOUNT)
 async def prices_command(
     message: Message,
     command: CommandObject,
-    accounts: Accounts,
+    account: UserAccount,
     catalogue: CatalogueService,
-    i18n: I18n,
+    locale: str,
 ) -> None:
-    account = await accounts.get(message.chat.id)
-    locale = i18n.current_locale
     query = (command.args or "").strip()
     if not query:
         await message.answer(_("Which service? For example: /prices telegram"))
@@ -410,26 +370,9 @@ async def prices_command(
             return
         code = matches[0].code
     offers = await catalogue.offers(account, code)
-    title = escape(service_name(code, locale))
     if not offers:
+        title = escape(service_name(code, locale))
         await message.answer(_("No numbers for {service} right now.").format(service=title))
         return
     rates = await catalogue.rates(account, code)
-    lines = [
-        _("{service}: the cheapest countries (price · numbers · success):").format(
-            service=f"<b>{title}</b>"
-        )
-    ]
-    for offer in offers[:15]:
-        info = country_info(offer.country)
-        name = f"{info.flag} {escape(info.name(locale))}" if info else f"#{offer.country}"
-        rate = rates.get(offer.country)
-        shown_rate = f"{rate.normalize():f}%" if rate is not None else "—"
-        lines.append(f"{name} · {money(offer.price)} · {offer.count} · {shown_rate}")
-    lines.append("")
-    lines.append(
-        _("To buy: /buy {code} and the country number, for example /buy {code} {country}.").format(
-            code=code, country=offers[0].country
-        )
-    )
-    await message.answer("\n".join(lines))
+    await message.answer(prices_text(code, offers[:15], rates, locale))

@@ -4,47 +4,51 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards import common
-from bot.keyboards.callbacks import BuyAction, BuyCallback
+from bot.keyboards.callbacks import (
+    BuyAction,
+    BuyCallback,
+    BuyConfirmCallback,
+    BuyCountriesCallback,
+    BuyCountryCallback,
+    BuyMaxPriceCallback,
+    BuyOperatorCallback,
+    BuyServiceCallback,
+    BuyServicesCallback,
+    BuySort,
+    BuySortCallback,
+)
+from bot.keyboards.pager import pager_row
 
 
-def _nav_row(page: int, pages: int, action: BuyAction) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(
-            InlineKeyboardButton(
-                text="◀", callback_data=BuyCallback(action=action, value=str(page - 1)).pack()
-            )
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page + 1}/{pages}",
-            callback_data=BuyCallback(action=action, value=str(page)).pack(),
-        )
-    )
-    if page < pages - 1:
-        row.append(
-            InlineKeyboardButton(
-                text="▶", callback_data=BuyCallback(action=action, value=str(page + 1)).pack()
-            )
-        )
-    return row
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def _button(text: str, action: BuyAction, value: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=BuyCallback(action=action, value=value).pack()
-    )
+def _step(text: str, action: BuyAction) -> InlineKeyboardButton:
+    return _button(text, BuyCallback(action=action))
 
 
 def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+def _to_services(label: str) -> InlineKeyboardButton:
+    return _button("◀ " + label, BuyServicesCallback(page=0))
+
+
+def _to_countries(label: str) -> InlineKeyboardButton:
+    return _button("◀ " + label, BuyCountriesCallback(page=0))
+
+
+def _cancel(label: str) -> InlineKeyboardButton:
+    return _step("✖ " + label, BuyAction.CANCEL)
 
 
 def services_keyboard(
@@ -62,15 +66,15 @@ def services_keyboard(
     Built as rows directly: aiogram's builder copies the whole keyboard on every button, and
     this one is drawn on every /buy.
     """
-    rows = _pairs([_button(label, BuyAction.SERVICE, code) for code, label in items])
-    nav = _nav_row(page, pages, BuyAction.SERVICE_PAGE)
+    rows = _pairs([_button(label, BuyServiceCallback(code=code)) for code, label in items])
+    nav = pager_row(page, pages, lambda number: BuyServicesCallback(page=number))
     if nav:
         rows.append(nav)
     if done is not None:
-        rows.append([_button("✅ " + done, BuyAction.MULTI_DONE)])
+        rows.append([_step("✅ " + done, BuyAction.MULTI_DONE)])
     if multi is not None:
-        rows.append([_button(multi, BuyAction.MULTI)])
-    rows.append([_button("✖ " + cancel, BuyAction.CANCEL)])
+        rows.append([_step(multi, BuyAction.MULTI)])
+    rows.append([_cancel(cancel)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -79,11 +83,9 @@ def service_choices_keyboard(
 ) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code, label in items:
-        builder.button(text=label, callback_data=BuyCallback(action=BuyAction.SERVICE, value=code))
+        builder.button(text=label, callback_data=BuyServiceCallback(code=code))
     builder.adjust(2)
-    builder.row(
-        _button("◀ " + back, BuyAction.TO_SERVICES, "0"), _button("✖ " + cancel, BuyAction.CANCEL)
-    )
+    builder.row(_to_services(back), _cancel(cancel))
     return builder.as_markup()
 
 
@@ -98,30 +100,27 @@ def countries_keyboard(
     items: Sequence[tuple[int, str]],
     page: int,
     pages: int,
-    sort: str,
+    sort: BuySort,
     sorts: SortLabels,
     back: str,
     cancel: str,
 ) -> InlineKeyboardMarkup:
-    rows = [[_button(label, BuyAction.COUNTRY, str(country_id))] for country_id, label in items]
-    nav = _nav_row(page, pages, BuyAction.COUNTRY_PAGE)
+    rows = [
+        [_button(label, BuyCountryCallback(country=country_id))] for country_id, label in items
+    ]
+    nav = pager_row(page, pages, lambda number: BuyCountriesCallback(page=number))
     if nav:
         rows.append(nav)
-    options = [("price", sorts.price), ("count", sorts.count)]
+    options = [(BuySort.PRICE, sorts.price), (BuySort.COUNT, sorts.count)]
     if sorts.rate is not None:
-        options.append(("rate", sorts.rate))
+        options.append((BuySort.RATE, sorts.rate))
     rows.append(
         [
-            _button(("✓ " if key == sort else "") + label, BuyAction.SORT, key)
+            _button(("✓ " if key is sort else "") + label, BuySortCallback(sort=key))
             for key, label in options
         ]
     )
-    rows.append(
-        [
-            _button("◀ " + back, BuyAction.TO_SERVICES, "0"),
-            _button("✖ " + cancel, BuyAction.CANCEL),
-        ]
-    )
+    rows.append([_to_services(back), _cancel(cancel)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -143,32 +142,29 @@ def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     first = []
     if labels.operator is not None:
-        first.append(_button(labels.operator, BuyAction.OPERATORS))
+        first.append(_step(labels.operator, BuyAction.OPERATORS))
     if labels.max_price is not None:
-        first.append(_button(labels.max_price, BuyAction.MAX_PRICE))
+        first.append(_step(labels.max_price, BuyAction.MAX_PRICE))
     if first:
         builder.row(*first)
     second = []
     if labels.verification is not None:
-        second.append(_button(labels.verification, BuyAction.VERIFY))
+        second.append(_step(labels.verification, BuyAction.VERIFY))
     if labels.exclude is not None:
-        second.append(_button(labels.exclude, BuyAction.EXCLUDE))
+        second.append(_step(labels.exclude, BuyAction.EXCLUDE))
     if second:
         builder.row(*second)
     if labels.forward is not None:
-        builder.row(_button(labels.forward, BuyAction.FORWARD))
+        builder.row(_step(labels.forward, BuyAction.FORWARD))
     clears = []
     if labels.clear_max_price:
-        clears.append(_button(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))
+        clears.append(_step(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))
     if labels.clear_exclude:
-        clears.append(_button(labels.clear_exclude, BuyAction.EXCLUDE_CLEAR))
+        clears.append(_step(labels.clear_exclude, BuyAction.EXCLUDE_CLEAR))
     if clears:
         builder.row(*clears)
-    builder.row(_button("✅ " + labels.buy, BuyAction.CONFIRM, token))
-    builder.row(
-        _button("◀ " + labels.back, BuyAction.TO_COUNTRIES, "0"),
-        _button("✖ " + labels.cancel, BuyAction.CANCEL),
-    )
+    builder.row(_button("✅ " + labels.buy, BuyConfirmCallback(token=token)))
+    builder.row(_to_countries(labels.back), _cancel(labels.cancel))
     return builder.as_markup()
 
 
@@ -179,27 +175,24 @@ def operators_keyboard(
         operators,
         current,
         any_label,
-        lambda name: BuyCallback(action=BuyAction.OPERATOR, value=name),
-        _button("◀ " + back, BuyAction.TO_OPTIONS),
+        lambda name: BuyOperatorCallback(operator=name),
+        _step("◀ " + back, BuyAction.TO_OPTIONS),
     )
 
 
 def prompt_keyboard(back: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(_button("◀ " + back, BuyAction.TO_OPTIONS))
+    builder.row(_step("◀ " + back, BuyAction.TO_OPTIONS))
     return builder.as_markup()
 
 
 def failure_keyboard(
-    other_country: str, cancel: str, min_price: tuple[str, str] | None = None
+    other_country: str, cancel: str, min_price: tuple[str, Decimal] | None = None
 ) -> InlineKeyboardMarkup:
     """After a refused purchase: another country, or the minimum max price offered."""
     builder = InlineKeyboardBuilder()
     if min_price is not None:
-        label, value = min_price
-        builder.row(_button(label, BuyAction.MAX_PRICE_SET, value))
-    builder.row(
-        _button("◀ " + other_country, BuyAction.TO_COUNTRIES, "0"),
-        _button("✖ " + cancel, BuyAction.CANCEL),
-    )
+        label, price = min_price
+        builder.row(_button(label, BuyMaxPriceCallback(price=price)))
+    builder.row(_to_countries(other_country), _cancel(cancel))
     return builder.as_markup()

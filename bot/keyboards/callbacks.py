@@ -6,9 +6,12 @@ receives an id checks that the object belongs to the user who pressed the button
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated, Final
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class ProviderCallback(CallbackData, prefix="prov"):
@@ -57,6 +60,12 @@ class ActCallback(CallbackData, prefix="a"):
     id: int
 
 
+class ActivePageCallback(CallbackData, prefix="ap"):
+    """A page of /active."""
+
+    page: int
+
+
 class AdditionalCallback(CallbackData, prefix="ad"):
     """Buy ``service`` on the forwarding number of activation ``id`` (getAdditionalService)."""
 
@@ -65,32 +74,79 @@ class AdditionalCallback(CallbackData, prefix="ad"):
 
 
 class BuyAction(StrEnum):
-    SERVICE = "s"
-    SERVICE_PAGE = "sp"
-    COUNTRY = "c"
-    COUNTRY_PAGE = "cp"
-    SORT = "so"
-    OPERATORS = "om"
-    OPERATOR = "op"
-    MAX_PRICE = "mp"
-    MAX_PRICE_SET = "ms"
-    MAX_PRICE_CLEAR = "mc"
-    VERIFY = "v"
-    EXCLUDE = "ex"
-    EXCLUDE_CLEAR = "ec"
-    TO_SERVICES = "bs"
-    TO_COUNTRIES = "bc"
-    TO_OPTIONS = "bo"
-    CONFIRM = "ok"
-    CANCEL = "x"
+    """The /buy buttons that carry nothing but their step."""
+
     MULTI = "mu"
     MULTI_DONE = "md"
+    OPERATORS = "om"
+    MAX_PRICE = "mp"
+    MAX_PRICE_CLEAR = "mc"
+    VERIFY = "v"
     FORWARD = "fw"
+    EXCLUDE = "ex"
+    EXCLUDE_CLEAR = "ec"
+    TO_OPTIONS = "bo"
+    CANCEL = "x"
 
 
 class BuyCallback(CallbackData, prefix="b"):
     action: BuyAction
-    value: str = ""
+
+
+class BuyServicesCallback(CallbackData, prefix="bsp"):
+    """A page of the service list (also "back to the services")."""
+
+    page: int
+
+
+class BuyServiceCallback(CallbackData, prefix="bs"):
+    """A service picked; checked against what the provider offers."""
+
+    code: str
+
+
+class BuySort(StrEnum):
+    PRICE = "price"
+    COUNT = "count"
+    RATE = "rate"
+
+
+class BuyCountriesCallback(CallbackData, prefix="bcp"):
+    """A page of the country list (also "back to the countries")."""
+
+    page: int
+
+
+class BuySortCallback(CallbackData, prefix="bso"):
+    sort: BuySort
+
+
+class BuyCountryCallback(CallbackData, prefix="bc"):
+    """A country picked; checked against the provider's offer."""
+
+    country: int
+
+
+class BuyOperatorCallback(CallbackData, prefix="bop"):
+    """An operator picked; empty for any operator. Checked against the country's operators."""
+
+    operator: str = ""
+
+
+#: A max price above this is a typo, not a wish.
+MAX_PRICE_LIMIT: Final = Decimal("10000")
+
+
+class BuyMaxPriceCallback(CallbackData, prefix="bmp"):
+    """The lowest price the provider named after refusing a max price."""
+
+    price: Annotated[Decimal, Field(gt=0, le=MAX_PRICE_LIMIT)]
+
+
+class BuyConfirmCallback(CallbackData, prefix="bok"):
+    """The confirmation's order token: it names what to buy, only among the presser's orders."""
+
+    token: str
 
 
 class HistoryCallback(CallbackData, prefix="h"):

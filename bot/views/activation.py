@@ -8,15 +8,28 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalogue import country, service_name
+from bot.keyboards.activation import (
+    active_keyboard,
+    additional_keyboard,
+    extra_keyboard,
+    history_keyboard,
+)
 from bot.keyboards.callbacks import ActAction, ActCallback
+from bot.keyboards.pager import Page
+from bot.provider.models import ExtraActivationInfo, HistoryEntry
+from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
+
+View = tuple[str, InlineKeyboardMarkup]
 
 #: Telegram voids its own login codes once they appear in a chat, so they are spaced out.
 SPACED_SERVICES = frozenset({"tg"})
@@ -288,4 +301,85 @@ def code_push(activation: Activation, code: str, locale: str) -> str:
     note = spacing_note(activation.service)
     if note:
         lines.append(f"<i>{note}</i>")
+    return "\n".join(lines)
+
+
+# --- around the card ---
+
+
+def extra_view(activation: Activation, info: ExtraActivationInfo, locale: str) -> View:
+    """The offer to reuse a finished number."""
+    text = _("Use +{phone} for {service} again for {price}?").format(
+        phone=escape(activation.phone),
+        service=escape(service_name(info.service or activation.service, locale)),
+        price=money(info.cost),
+    )
+    buy = "✅ " + _("Buy for {price}").format(price=money(info.cost))
+    return text, extra_keyboard(buy, activation.id)
+
+
+def additional_view(activation: Activation, codes: Sequence[str], locale: str) -> View:
+    """The services that can also use a forwarding number."""
+    text = _("Which service should also use +{phone}?").format(phone=escape(activation.phone))
+    items = [(code, service_name(code, locale)) for code in codes]
+    return text, additional_keyboard(items, activation.id)
+
+
+# --- lists ---
+
+
+def active_view(page: Page[Activation], locale: str) -> View:
+    lines = [_("Your open activations:")]
+    items = []
+    for activation in page.items:
+        name = service_name(activation.service, locale)
+        code = f" · {activation.last_code}" if activation.last_code else ""
+        lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}")
+        items.append((activation.id, f"+{activation.phone} · {name}"))
+    return "\n".join(lines), active_keyboard(items, page.page, page.pages)
+
+
+_HISTORY_STATUS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}
+
+
+def history_view(page: Page[HistoryEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of the provider's history, newest first."""
+    lines = [
+        _("Your activations, page {page} of {pages}:").format(page=page.page + 1, pages=page.pages)
+    ]
+    for entry in page.items:
+        when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
+        codes = ", ".join(entry.codes) or "—"
+        mark = _HISTORY_STATUS.get(entry.status or "", "•")
+        lines.append(
+            f"{mark} {when} · <code>+{escape(entry.phone)}</code> · {money(entry.cost)} · "
+            f"{escape(codes)}"
+        )
+    return "\n".join(lines), history_keyboard(page.page, page.pages)
+
+
+def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    return sorted(entries, key=lambda e: e.date or datetime.min, reverse=True)
+
+
+def prices_text(code: str, offers: Sequence[Offer], rates: dict[int, Decimal], locale: str) -> str:
+    """/prices: the cheapest countries of a service, and how to buy there."""
+    title = escape(service_name(code, locale))
+    lines = [
+        _("{service}: the cheapest countries (price · numbers · success):").format(
+            service=f"<b>{title}</b>"
+        )
+    ]
+    for offer in offers:
+        info = country(offer.country)
+        name = f"{info.flag} {escape(info.name(locale))}" if info else f"#{offer.country}"
+        rate = rates.get(offer.country)
+        shown_rate = f"{rate.normalize():f}%" if rate is not None else "—"
+        lines.append(f"{name} · {money(offer.price)} · {offer.count} · {shown_rate}")
+    lines.append("")
+    lines.append(
+        _("To buy: /buy {code} and the country number, for example /buy {code} {country}.").format(
+            code=code, country=offers[0].country
+        )
+    )
     return "\n".join(lines)

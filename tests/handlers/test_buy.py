@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.keyboards.callbacks import ActAction, ActCallback, BuyAction, BuyCallback
+from bot.keyboards.callbacks import ActAction, ActCallback, BuyConfirmCallback
 from bot.sandbox.models import Activation
 from bot.storage.activations import State
 from tests.harness import GOOD_KEY, ChatUser, Harness
@@ -318,7 +318,7 @@ async def test_forged_card_buttons_touch_nothing(harness: Harness):
     assert len(harness.emulator.calls) == calls_before
     query = await owner.press_data(owner.last().message_id, "a:zz:1")
     assert owner.answer(query) == "This button is out of date. Use the menu again."
-    stale = BuyCallback(action=BuyAction.CONFIRM, value="nonexistent-token").pack()
+    stale = BuyConfirmCallback(token="nonexistent-token").pack()
     query = await owner.press_data(owner.last().message_id, stale)
     assert "out of date" in (owner.answer(query) or "")
 

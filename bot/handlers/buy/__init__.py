@@ -1,0 +1,21 @@
+"""Buying a number: service -> country -> options and confirmation -> the activation card.
+
+One message is edited in place through the steps (typed input is answered with a new one).
+Each button has its own handler and typed callback data; every value from a button is checked
+again against what the provider offers, since callback data is never trusted.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.handlers.buy import countries, entry, options, services
+from bot.handlers.buy.draft import DraftMiddleware
+from bot.middlewares.callback_answer import AnswerUnlessFailed
+
+router = Router(name=__name__)
+router.include_routers(entry.router, services.router, countries.router, options.router)
+router.callback_query.middleware(AnswerUnlessFailed())
+# Inside the callback answer: a stale draft is explained through it.
+router.callback_query.middleware(DraftMiddleware())
+router.message.middleware(DraftMiddleware())

@@ -1,0 +1,164 @@
+"""The /buy draft: what the user has chosen so far, a typed model in FSM data.
+
+``load_draft`` and ``save_draft`` are the only readers and writers of it. A step handler says
+how far the draft must have come with its flags (``step(Needs.COUNTRY)``); ``DraftMiddleware``
+then hands it the draft as ``draft: BuyDraft``, or tells the user the menu is out of date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from enum import IntEnum
+from typing import Any, Final
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message, TelegramObject
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from pydantic import BaseModel, Field, ValidationError
+
+from bot.keyboards.callbacks import BuySort
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.storage.activations import BuyOptions
+
+_KEY: Final = "buy"
+DRAFT_FLAG: Final = "buy_draft"
+
+
+class BuyFlow(StatesGroup):
+    service = State()
+    country = State()
+    options = State()
+    max_price = State()
+    exclude = State()
+
+
+class BuyDraft(BaseModel):
+    service: str | None = None
+    #: Several-services mode: the services picked so far; None when the mode is off.
+    picked: list[str] | None = None
+    page: int = 0  # of the service list, to redraw it after a tick
+    sort: BuySort = BuySort.PRICE
+    country: int | None = None
+    operator: str | None = None
+    max_price: Decimal | None = None
+    verification: bool = False
+    forward: bool = False
+    phone_exception: list[str] = Field(default_factory=list)
+
+    @property
+    def is_multi(self) -> bool:
+        return self.picked is not None and len(self.picked) > 1
+
+    @property
+    def services(self) -> list[str]:
+        """The services of the number: the picked ones, or the one service."""
+        if self.picked is not None and len(self.picked) > 1:
+            return list(self.picked)
+        return [self.service] if self.service else []
+
+    def choose_service(self, code: str) -> None:
+        self.service = code
+        self.sort = BuySort.PRICE
+        self.country = None
+
+    def choose_country(self, country: int) -> None:
+        self.country = country
+        self.operator = None
+
+    def options(self, country: int | None = None) -> BuyOptions:
+        """What to buy; ``country`` tries another one without choosing it."""
+        assert self.service is not None
+        where = self.country if country is None else country
+        if self.picked is not None and len(self.picked) > 1:
+            # getMultiServiceNumber takes no max price, exclusions, call or forwarding.
+            return BuyOptions(
+                service=self.picked[0],
+                country=where,
+                operator=self.operator,
+                services=list(self.picked),
+            )
+        return BuyOptions(
+            service=self.service,
+            country=where,
+            operator=self.operator,
+            max_price=self.max_price,
+            verification=self.verification,
+            forward=self.forward,
+            phone_exception=list(self.phone_exception),
+        )
+
+    @classmethod
+    def again(cls, options: BuyOptions) -> BuyDraft:
+        """The draft that bought ``options``, for "Buy again"."""
+        return cls(
+            service=options.service,
+            picked=list(options.services) if options.is_multi else None,
+            country=options.country,
+            operator=options.operator,
+            max_price=options.max_price,
+            verification=options.verification,
+            forward=options.forward,
+            phone_exception=list(options.phone_exception),
+        )
+
+
+async def load_draft(state: FSMContext) -> BuyDraft | None:
+    raw = (await state.get_data()).get(_KEY)
+    if raw is None:
+        return None
+    try:
+        return BuyDraft.model_validate(raw)
+    except ValidationError:
+        return None  # written by an older version: the menu is out of date
+
+
+async def save_draft(state: FSMContext, draft: BuyDraft, step: State | None = None) -> None:
+    await state.update_data({_KEY: draft.model_dump(mode="json")})
+    if step is not None:
+        await state.set_state(step)
+
+
+class Needs(IntEnum):
+    """How far the draft must have come for a step."""
+
+    NOTHING = 0  # a fresh draft will do: the service list works after a restart
+    SERVICE = 1
+    COUNTRY = 2
+
+
+def step(needs: Needs) -> dict[str, Any]:
+    """Flags of a /buy step: the account, and the draft at least as far as ``needs``."""
+    return {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
+
+
+class DraftMiddleware(BaseMiddleware):
+    """An inner middleware, inside the callback answer: flags are known once a handler is."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        needs: Needs | None = get_flag(data, DRAFT_FLAG)
+        if needs is None:
+            return await handler(event, data)
+        state: FSMContext = data["state"]
+        draft = await load_draft(state) or BuyDraft()
+        if (needs >= Needs.SERVICE and draft.service is None) or (
+            needs >= Needs.COUNTRY and draft.country is None
+        ):
+            text = _("This menu is out of date. Start again with /buy.")
+            answer: CallbackAnswer | None = data.get("callback_answer")
+            if answer is not None:
+                answer.text, answer.show_alert = text, True
+            elif isinstance(event, Message):
+                await event.answer(text)
+            return None
+        data["draft"] = draft
+        return await handler(event, data)

@@ -1,0 +1,189 @@
+"""Into /buy and out of it: the command, "Buy again" on a card, cancel, and the confirmation tap.
+
+The confirmation carries an order token, not the options: the order remembers what it buys, so
+a double tap or a forged token buys nothing twice.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.accounts import Accounts, UserAccount
+from bot.catalogue import search_services
+from bot.catalogue.countries import COUNTRIES
+from bot.handlers.activation import render
+from bot.handlers.buy.countries import show_countries
+from bot.handlers.buy.draft import BuyDraft
+from bot.handlers.buy.options import show_options
+from bot.handlers.buy.services import show_services
+from bot.handlers.owned import owned_activation
+from bot.handlers.unsettled import answer_unsettled
+from bot.keyboards.callbacks import (
+    ActAction,
+    ActCallback,
+    BuyAction,
+    BuyCallback,
+    BuyConfirmCallback,
+)
+from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.provider import errors as pe
+from bot.services.activations import ActivationService
+from bot.services.catalogue import CatalogueService
+from bot.services.checkout import Outcome
+from bot.storage.activations import Activation
+from bot.storage.users import UserRepo
+from bot.telegram import edit_text, show
+from bot.texts import escape
+from bot.views.buy import purchase_failed_view
+
+router = Router(name=__name__)
+
+
+@router.message(Command("buy"), flags=NEEDS_ACCOUNT)
+async def buy_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    account: UserAccount,
+    catalogue: CatalogueService,
+    activation_service: ActivationService,
+    users: UserRepo,
+    locale: str,
+) -> None:
+    """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
+    await state.clear()
+    draft = BuyDraft()
+    args = (command.args or "").split()
+    if not args:
+        await show_services(message, state, draft, account, catalogue, users, locale)
+        return
+    code = args[0].lower()
+    if not await catalogue.is_service(account, code):
+        matches = search_services(args[0], locale)
+        if len(matches) != 1:
+            await message.answer(
+                _("I do not know the service {service}. Try /buy without arguments.").format(
+                    service=f"<code>{escape(args[0][:50])}</code>"
+                )
+            )
+            return
+        code = matches[0].code
+    draft.choose_service(code)
+    if len(args) < 2:
+        await show_countries(message, state, draft, account, catalogue, locale)
+        return
+    try:
+        country_id = int(args[1])
+    except ValueError:
+        await message.answer(_("The country is a number, for example /buy tg 6 (6 is Indonesia)."))
+        return
+    if country_id not in COUNTRIES:
+        # Quoted as typed and cut short: the number may be thousands of digits long.
+        await message.answer(_("There is no country number {id}.").format(id=escape(args[1][:12])))
+        return
+    draft.choose_country(country_id)
+    await show_options(message, state, draft, account, catalogue, activation_service, locale)
+
+
+@router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN))
+async def buy_again(
+    query: CallbackQuery,
+    callback_data: ActCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    catalogue: CatalogueService,
+    activation_service: ActivationService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """The confirmation of a card's purchase, every option as it was, under the card."""
+    activation, account = await owned_activation(
+        activation_service.activations, accounts, query.from_user.id, callback_data.id
+    )
+    if activation.options is None:
+        callback_answer.text = _("Nothing to repeat for this number.")
+        callback_answer.show_alert = True
+        return
+    await state.clear()
+    draft = BuyDraft.again(activation.options)
+    if isinstance(query.message, Message):
+        await show_options(
+            query.message, state, draft, account, catalogue, activation_service, locale
+        )
+
+
+@router.callback_query(BuyCallback.filter(F.action == BuyAction.CANCEL))
+async def buy_cancel(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+) -> None:
+    await state.clear()
+    callback_answer.text = _("Cancelled.")
+    await show(query, _("Purchase cancelled. /buy starts again."), None)
+
+
+@router.callback_query(BuyConfirmCallback.filter(), flags=NEEDS_ACCOUNT)
+async def buy_confirmed(
+    query: CallbackQuery,
+    callback_data: BuyConfirmCallback,
+    state: FSMContext,
+    account: UserAccount,
+    activation_service: ActivationService,
+    locale: str,
+    callback_answer: CallbackAnswer,
+) -> None:
+    purchase = await activation_service.buy(account, callback_data.token)
+    await show_purchase(
+        query, state, callback_answer, purchase, account, activation_service, locale
+    )
+
+
+async def show_purchase(
+    query: CallbackQuery,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    purchase: Outcome[Activation],
+    account: UserAccount,
+    service: ActivationService,
+    locale: str,
+) -> None:
+    """The one reader of a purchase's result: the card, a refusal, or why nothing happened."""
+    # answer_unsettled (shared with /rent and /mail) answers the query itself when it settles.
+    callback_answer.disable()
+    if await answer_unsettled(
+        query,
+        state,
+        purchase,
+        expired=_("This confirmation is out of date. Start again with /buy."),
+        unknown=_(
+            "{provider} did not confirm the purchase, and no new number shows in your active "
+            "list. Most likely nothing was bought: check /active in a minute before trying again."
+        ).format(provider=escape(account.preset.title)),
+    ):
+        return
+    callback_answer.disabled = False
+    message = query.message if isinstance(query.message, Message) else None
+    if purchase.error is not None or purchase.item is None:
+        error = purchase.error or pe.MalformedResponse("no activation", "")
+        if message is not None:
+            await edit_text(message, *purchase_failed_view(error, account.preset.title))
+        return
+    activation = purchase.item
+    await state.clear()
+    if purchase.already:
+        callback_answer.text = _("Already bought: here it is.")
+    elif purchase.recovered:
+        callback_answer.text = _(
+            "The answer was lost on the way, but the number is yours: here it is."
+        )
+    else:
+        callback_answer.text = _("Bought!")
+    if message is None:
+        return
+    await edit_text(message, *await render(activation, account, service, locale))
+    if activation.card_message_id != message.message_id:
+        await service.set_card(activation.ref, message.message_id)

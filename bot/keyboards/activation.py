@@ -1,0 +1,65 @@
+"""Keyboards around the activation card: reuse, another service, /active and /history.
+
+The card's own buttons are drawn with the card (``bot.views.activation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.keyboards.callbacks import (
+    ActAction,
+    ActCallback,
+    ActivePageCallback,
+    AdditionalCallback,
+    HistoryCallback,
+)
+from bot.keyboards.pager import pager_row
+
+
+def extra_keyboard(buy: str, activation_id: int) -> InlineKeyboardMarkup:
+    data = ActCallback(action=ActAction.EXTRA_CONFIRM, id=activation_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=buy, callback_data=data)]]
+    )
+
+
+def additional_keyboard(
+    items: Sequence[tuple[str, str]], activation_id: int
+) -> InlineKeyboardMarkup:
+    """``items``: (service code, label), two to a row."""
+    buttons = [
+        InlineKeyboardButton(
+            text=label,
+            callback_data=AdditionalCallback(id=activation_id, service=code).pack(),
+        )
+        for code, label in items
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def active_keyboard(
+    items: Sequence[tuple[int, str]], page: int, pages: int
+) -> InlineKeyboardMarkup:
+    """``items``: (activation id, label) of this page, one to a row; each shows its card."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=label,
+                callback_data=ActCallback(action=ActAction.SHOW, id=activation_id).pack(),
+            )
+        ]
+        for activation_id, label in items
+    ]
+    nav = pager_row(page, pages, lambda number: ActivePageCallback(page=number))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def history_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    nav = pager_row(page, pages, lambda number: HistoryCallback(page=number))
+    return InlineKeyboardMarkup(inline_keyboard=[nav]) if nav else None
