@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.catalogue import search_services, service_name
 from bot.handlers.owned import owned_activation
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,
@@ -86,11 +87,6 @@ async def show_card(
         await edit_text(query.message, *await render(activation, account, service, locale))
 
 
-def _alert(callback_answer: CallbackAnswer, text: str) -> None:
-    callback_answer.text = text
-    callback_answer.show_alert = True
-
-
 # --- the card ---
 
 
@@ -110,7 +106,7 @@ async def status_changed(
     )
     action = callback_data.action
     if not activation.is_open:
-        _alert(callback_answer, _("This activation is already closed."))
+        alert(callback_answer, _("This activation is already closed."))
         await show_card(query, activation, account, service, locale)
         return
     try:
@@ -124,11 +120,11 @@ async def status_changed(
             if seconds
             else describe_error(error, account.preset.title)
         )
-        _alert(callback_answer, text)
+        alert(callback_answer, text)
         return
     except (pe.BadStatus, pe.AlreadyClosed, pe.NoActivation) as error:
         # The provider sees another state than we do: show the alert, then its real state.
-        _alert(callback_answer, describe_error(error, account.preset.title))
+        alert(callback_answer, describe_error(error, account.preset.title))
         try:
             refreshed = await service.refresh(account, activation)
         except pe.ProviderError:
@@ -196,7 +192,7 @@ async def extra_offered(
         activation_service.activations, accounts, query.from_user.id, callback_data.id
     )
     if not account.supports(Feature.EXTRA_ACTIVATION):
-        _alert(callback_answer, _("This provider cannot reuse numbers."))
+        alert(callback_answer, _("This provider cannot reuse numbers."))
         return
     info = await account.client.check_extra_activation(activation.id)
     if isinstance(query.message, Message):
@@ -235,7 +231,7 @@ async def additional_offered(
         activation_service.activations, accounts, query.from_user.id, callback_data.id
     )
     if not activation.forward or not account.supports(Feature.ADDITIONAL_SERVICE):
-        _alert(callback_answer, _("This number has no call forwarding."))
+        alert(callback_answer, _("This number has no call forwarding."))
         return
     codes = [c for c in await catalogue.service_codes(account) if c != activation.service]
     if isinstance(query.message, Message):
@@ -258,7 +254,7 @@ async def additional_chosen(
         service.activations, accounts, query.from_user.id, callback_data.id
     )
     if not await catalogue.is_service(account, callback_data.service):
-        _alert(callback_answer, _("This service is not offered."))
+        alert(callback_answer, _("This service is not offered."))
         return
     purchase = await service.buy_additional(account, parent, callback_data.service)
     await show_bought(query, callback_answer, purchase, account, service, locale)
@@ -274,12 +270,12 @@ async def show_bought(
 ) -> None:
     """The one reader of a reuse's or an added service's result: the new card, or why not."""
     if purchase.busy:
-        _alert(callback_answer, _("A purchase is already in progress. One moment…"))
+        alert(callback_answer, _("A purchase is already in progress. One moment…"))
         return
     new = purchase.item
     if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
-        _alert(callback_answer, describe_error(error, account.preset.title))
+        alert(callback_answer, describe_error(error, account.preset.title))
         return
     callback_answer.text = _("Already bought: here it is.") if purchase.already else _("Bought!")
     if isinstance(query.message, Message):

@@ -1,29 +1,31 @@
-"""The answer to a confirmation tap that bought nothing yet, shared by /buy, /rent and /mail."""
+"""Answers shared by the features: an alert, and a confirmation tap that bought nothing yet."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.services.checkout import Outcome
+from bot.storage.records import UserRecord
 from bot.telegram import show
 
 
-class Outcome(Protocol):
-    @property
-    def busy(self) -> bool: ...  # another purchase of this user is running
-
-    @property
-    def expired(self) -> bool: ...  # the confirmation is too old or unknown
-
-    @property
-    def unknown(self) -> bool: ...  # the answer was lost and nothing new shows up
+def alert(callback_answer: CallbackAnswer, text: str) -> None:
+    """The tap's answer as an alert the user must dismiss (a refusal, not a toast)."""
+    callback_answer.text = text
+    callback_answer.show_alert = True
 
 
 async def answer_unsettled(
-    query: CallbackQuery, state: FSMContext, outcome: Outcome, *, expired: str, unknown: str
+    query: CallbackQuery,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    outcome: Outcome[UserRecord],
+    *,
+    expired: str,
+    unknown: str,
 ) -> bool:
     """Answer an outcome that is not a result (busy, out of date, lost); False for a result.
 
@@ -31,11 +33,10 @@ async def answer_unsettled(
     confirmation when the provider's answer was lost, and the dialog ends.
     """
     if outcome.busy:
-        await query.answer(_("A purchase is already in progress. One moment…"), show_alert=True)
+        alert(callback_answer, _("A purchase is already in progress. One moment…"))
     elif outcome.expired:
-        await query.answer(expired, show_alert=True)
+        alert(callback_answer, expired)
     elif outcome.unknown:
-        await query.answer()
         await state.clear()
         await show(query, unknown, None)
     else:

@@ -152,11 +152,10 @@ async def show_purchase(
     locale: str,
 ) -> None:
     """The one reader of a purchase's result: the card, a refusal, or why nothing happened."""
-    # answer_unsettled (shared with /rent and /mail) answers the query itself when it settles.
-    callback_answer.disable()
     if await answer_unsettled(
         query,
         state,
+        callback_answer,
         purchase,
         expired=_("This confirmation is out of date. Start again with /buy."),
         unknown=_(
@@ -165,7 +164,6 @@ async def show_purchase(
         ).format(provider=escape(account.preset.title)),
     ):
         return
-    callback_answer.disabled = False
     message = query.message if isinstance(query.message, Message) else None
     if purchase.error is not None or purchase.item is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")

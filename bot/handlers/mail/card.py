@@ -17,13 +17,13 @@ from bot.accounts import Accounts, UserAccount
 from bot.handlers.mail.common import (
     Settled,
     Unsettled,
-    alert,
     keep_card,
     pressed_message,
     read_outcome,
     show_card,
 )
 from bot.handlers.owned import owned_mailbox
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import MailAction, MailCallback
 from bot.provider import errors as pe
 from bot.services.checkout import Status

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.provider import errors as pe
 from bot.services.checkout import Outcome, Status
@@ -13,11 +12,6 @@ from bot.services.mails import MailService
 from bot.storage.mails import Mailbox
 from bot.telegram import edit_text
 from bot.views.mail import card
-
-
-def alert(answer: CallbackAnswer, text: str) -> None:
-    answer.text = text
-    answer.show_alert = True
 
 
 def pressed_message(query: CallbackQuery) -> Message | None:

@@ -22,12 +22,12 @@ from bot.accounts import UserAccount
 from bot.handlers.mail.common import (
     Settled,
     Unsettled,
-    alert,
     keep_card,
     pressed_message,
     read_outcome,
     show_card,
 )
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     MailConfirmCallback,
     MailFlowAction,

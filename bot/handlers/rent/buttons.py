@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.handlers.rent.dialog import Wizard, alert, load_draft, stale_menu, update_draft
+from bot.handlers.rent.dialog import Wizard, load_draft, stale_menu, update_draft
 from bot.handlers.rent.order import (
     choose_country,
     choose_duration,
@@ -25,6 +25,7 @@ from bot.handlers.rent.order import (
     show_rented,
     show_services,
 )
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import owned_rent
-from bot.handlers.rent.dialog import alert
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.keyboards.rent import rents_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT

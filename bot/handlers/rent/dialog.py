@@ -19,6 +19,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 
 from bot.accounts import UserAccount
+from bot.handlers.unsettled import alert
 from bot.services.rents import RentService
 
 T = TypeVar("T")
@@ -114,11 +115,6 @@ def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int,
     pages = max(1, math.ceil(len(items) / size))
     page = min(max(page, 0), pages - 1)
     return items[page * size : (page + 1) * size], page, pages
-
-
-def alert(callback_answer: CallbackAnswer, text: str) -> None:
-    callback_answer.text = text
-    callback_answer.show_alert = True
 
 
 def stale_menu(callback_answer: CallbackAnswer) -> None:

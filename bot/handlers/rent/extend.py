@@ -15,8 +15,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import owned_rent
 from bot.handlers.rent.card import redraw_card
-from bot.handlers.rent.dialog import RentFlow, Wizard, alert, load_draft, parse_hours, update_draft
+from bot.handlers.rent.dialog import RentFlow, Wizard, load_draft, parse_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     RentCallback,
     RentCardAction,

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.rent.dialog import alert
+from bot.handlers.unsettled import answer_unsettled
 from bot.provider import errors as pe
 from bot.services.checkout import Outcome
 from bot.storage.rents import Rent
-from bot.telegram import show
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +33,9 @@ async def settle(
 ) -> Rent | pe.ProviderError | None:
     """Answer the tap and say what to show: the rent (the dialog is over), the provider's
     refusal, or None when nothing more is shown (busy, out of date, lost)."""
-    if result.busy:
-        alert(callback_answer, _("A purchase is already in progress. One moment…"))
-        return None
-    if result.expired:
-        alert(callback_answer, texts.expired)
-        return None
-    if result.unknown:
-        await state.clear()
-        await show(query, texts.unknown, None)
+    if await answer_unsettled(
+        query, state, callback_answer, result, expired=texts.expired, unknown=texts.unknown
+    ):
         return None
     if result.error is not None or result.item is None:
         return result.error or pe.MalformedResponse("no rent", "")
