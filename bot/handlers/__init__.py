@@ -1,4 +1,8 @@
-"""The router tree: private-chat features in a fixed order, the fallback last."""
+"""The router tree: private-chat features in a fixed order, the fallback last.
+
+Each call builds new Routers from the feature modules' ``Routes`` (see routes.py), so every
+dispatcher a process builds gets a tree of its own.
+"""
 
 from __future__ import annotations
 
@@ -22,30 +26,20 @@ from bot.handlers import (
 )
 
 
-def _detached(*routers: Router) -> tuple[Router, ...]:
-    # Feature routers live at module level (one per feature); a process that builds several
-    # dispatchers (tests, a webhook app beside polling) re-attaches them to the new tree.
-    for router in routers:
-        router._parent_router = None
-    return routers
-
-
 def get_routers() -> list[Router]:
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.include_routers(
-        *_detached(
-            admin.router,
-            start.router,
-            keys.router,
-            balance.router,
-            language.router,
-            buy.router,
-            mail.router,
-            rent.router,
-            activation.router,
-            fallback.router,
-        )
+        admin.router.build(),
+        start.router.build(),
+        keys.router.build(),
+        balance.router.build(),
+        language.router.build(),
+        buy.router.build(),
+        mail.router.build(),
+        rent.router.build(),
+        activation.router.build(),
+        fallback.router.build(),
     )
-    return [*_detached(errors.router, membership.router, groups.router), private]
+    return [errors.router.build(), membership.router.build(), groups.router.build(), private]

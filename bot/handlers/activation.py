@@ -6,7 +6,7 @@ own activations, before anything is asked of the provider. "Buy again" belongs t
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.catalogue import search_services, service_name
 from bot.handlers.owned import owned_activation
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     ActAction,
@@ -46,7 +47,7 @@ from bot.views.activation import (
     render_card,
 )
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
 
 ACTIVE_PAGE = 10

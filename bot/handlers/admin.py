@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.handlers.routes import Routes
 from bot.metrics import count_followed, daily_totals
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ async def is_admin(message: Message, settings: Settings) -> bool:
     return message.from_user is not None and message.from_user.id in settings.admin_ids
 
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 router.message.filter(is_admin)
 
 

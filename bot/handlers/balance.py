@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
+from bot.handlers.routes import Routes
 from bot.provider.presets import Feature
 from bot.texts import escape, money
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 @router.message(Command("balance"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent, InlineKeyboardMarkup, Message
@@ -16,11 +15,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.errors import BotError, NoKeyConnected, ProviderUnavailable
+from bot.handlers.routes import Routes
 from bot.keyboards.common import connect_keyboard
 from bot.provider.errors import ProviderAPIError, ProviderError
 from bot.texts import describe_error
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 log = logging.getLogger(__name__)
 
 _ALERT_LIMIT = 200

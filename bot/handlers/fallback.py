@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.routes import Routes
 from bot.telegram import drop_keyboard
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 @router.message(F.text.startswith("/"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import lazy_gettext as __
 
-router = Router(name=__name__)
+from bot.handlers.routes import Routes
+
+router = Routes(name=__name__)
 router.message.filter(F.chat.type != ChatType.PRIVATE)
 router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
 

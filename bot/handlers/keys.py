@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,6 +17,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
+from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
 from bot.keyboards.callbacks import KeyAction, KeyCallback, ProviderCallback
 from bot.keyboards.common import (
@@ -31,7 +32,7 @@ from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 log = logging.getLogger(__name__)
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:=+/]{8,256}$")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
@@ -12,11 +12,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import LanguageCallback
 from bot.keyboards.common import languages_keyboard
 from bot.telegram import edit_text
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 @router.message(Command("language"))

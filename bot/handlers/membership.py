@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.types import ChatMemberUpdated
 
 from bot.accounts import Accounts
+from bot.handlers.routes import Routes
 from bot.services import activation_rules, mail_rules, rent_rules
 from bot.services.activations import ActivationService
 from bot.services.mails import MailService
 from bot.services.rents import RentService
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 #: How many of a user's latest items are looked at again when they come back.
 RECENT = 20

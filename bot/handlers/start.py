@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -8,12 +8,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.commands import COMMANDS
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
 from bot.telegram import drop_keyboard
 from bot.texts import escape
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 def provider_choices(accounts: Accounts) -> list[tuple[str, str]]:

@@ -7,13 +7,12 @@ again against what the provider offers, since callback data is never trusted.
 
 from __future__ import annotations
 
-from aiogram import Router
-
 from bot.handlers.buy import countries, entry, options, services
 from bot.handlers.buy.draft import DraftMiddleware
+from bot.handlers.routes import Routes
 from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 router.include_routers(entry.router, services.router, countries.router, options.router)
 router.callback_query.middleware(AnswerUnlessFailed())
 # Inside the callback answer: a stale draft is explained through it.

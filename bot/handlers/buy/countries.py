@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -12,6 +12,7 @@ from bot.accounts import UserAccount
 from bot.catalogue import country as country_info
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
 from bot.handlers.buy.options import offer_of, show_options
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import (
     BuyCountriesCallback,
     BuyCountryCallback,
@@ -26,7 +27,7 @@ from bot.telegram import show
 from bot.texts import escape
 from bot.views.buy import countries_view, no_offers_view, services_title, sort_offers
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 COUNTRIES_PER_PAGE = 8
 

@@ -6,7 +6,7 @@ a double tap or a forged token buys nothing twice.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -22,6 +22,7 @@ from bot.handlers.buy.draft import BuyDraft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.owned import owned_activation
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import answer_unsettled
 from bot.keyboards.callbacks import (
     ActAction,
@@ -41,7 +42,7 @@ from bot.telegram import edit_text, show
 from bot.texts import escape
 from bot.views.buy import purchase_failed_view
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 @router.message(Command("buy"), flags=NEEDS_ACCOUNT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import (
     MAX_PRICE_LIMIT,
     BuyAction,
@@ -35,7 +36,7 @@ from bot.views.buy import (
     services_title,
 )
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 _PREFIX = re.compile(r"^\d{4,10}$")
 

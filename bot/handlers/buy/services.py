@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -12,6 +12,7 @@ from bot.accounts import UserAccount
 from bot.catalogue import search_services
 from bot.handlers.buy.countries import show_countries
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,
@@ -25,7 +26,7 @@ from bot.storage.users import UserRepo
 from bot.telegram import show
 from bot.views.buy import service_search_view, services_view
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 SERVICES_PER_PAGE = 12
 MAX_MULTI = 5

@@ -6,11 +6,10 @@ Their callbacks are answered by ``AnswerUnlessFailed``: a handler sets ``callbac
 
 from __future__ import annotations
 
-from aiogram import Router
-
 from bot.handlers.mail import card, history, order
+from bot.handlers.routes import Routes
 from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
 router.include_routers(order.router, card.router, history.router)

@@ -8,7 +8,7 @@ mailbox shows its current state instead of acting.
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -23,6 +23,7 @@ from bot.handlers.mail.common import (
     show_card,
 )
 from bot.handlers.owned import owned_mailbox
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import MailAction, MailCallback
 from bot.provider import errors as pe
@@ -33,7 +34,7 @@ from bot.storage.mails import Mailbox, MailState
 from bot.texts import describe_error
 from bot.views.mail import card, letter_parts, mail_error, reorder_unknown_text
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 async def _owned(

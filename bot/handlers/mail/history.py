@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
+from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import MailHistoryCallback
 from bot.keyboards.mail import history_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT
@@ -20,7 +20,7 @@ from bot.telegram import show
 from bot.views.mail import unsupported_text
 from bot.views.mail_history import history_text
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 HISTORY_PER_PAGE = 10
 

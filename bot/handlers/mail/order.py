@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -27,6 +27,7 @@ from bot.handlers.mail.common import (
     read_outcome,
     show_card,
 )
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     MailConfirmCallback,
@@ -61,7 +62,7 @@ from bot.views.mail_order import (
     site_prompt,
 )
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 DOMAINS_PER_PAGE = 10
 

@@ -7,11 +7,10 @@ button), ``card`` (the card's buttons and /rents), ``extend`` (the extension dia
 
 from __future__ import annotations
 
-from aiogram import Router
-
 from bot.handlers.rent import buttons, card, extend, order
+from bot.handlers.routes import Routes
 from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
 router.include_routers(order.router, buttons.router, card.router, extend.router)

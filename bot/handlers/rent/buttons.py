@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -25,6 +25,7 @@ from bot.handlers.rent.order import (
     show_rented,
     show_services,
 )
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
@@ -32,7 +33,7 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.services.rents import RentService
 from bot.telegram import edit_text, show
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 
 @router.callback_query(RentBuyCallback.filter(F.action == RentBuyAction.CANCEL))

@@ -6,7 +6,7 @@ account it was rented with, before anything is asked of the provider.
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import owned_rent
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.keyboards.rent import rents_keyboard
@@ -27,7 +28,7 @@ from bot.telegram import edit_text, is_harmless
 from bot.texts import describe_error
 from bot.views.rent import card_markup, card_text, rent_button_label, rents_text
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 LIST_LIMIT = 30
 

@@ -6,7 +6,7 @@ Every button names the rent, checked with ``owned_rent`` before the provider is 
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -17,6 +17,7 @@ from bot.handlers.owned import owned_rent
 from bot.handlers.rent.card import redraw_card
 from bot.handlers.rent.dialog import RentFlow, Wizard, load_draft, parse_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
+from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     RentCallback,
@@ -49,7 +50,7 @@ from bot.views.rent import (
     quote_text,
 )
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 Target = CallbackQuery | Message
 

@@ -6,7 +6,7 @@ step has its own handler; a button's value is checked again against the provider
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -25,6 +25,7 @@ from bot.handlers.rent.dialog import (
     update_draft,
 )
 from bot.handlers.rent.outcome import OutcomeTexts, settle
+from bot.handlers.routes import Routes
 from bot.keyboards.rent import (
     confirm_keyboard,
     countries_keyboard,
@@ -56,7 +57,7 @@ from bot.views.rent import (
     services_text,
 )
 
-router = Router(name=__name__)
+router = Routes(name=__name__)
 
 COUNTRIES_PER_PAGE = 10
 SERVICES_PER_PAGE = 8
