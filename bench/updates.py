@@ -53,7 +53,7 @@ from aiogram.types import CallbackQuery, Message
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, close_resources, open_resources
+from bot.factory import build_bot, build_dispatcher
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,
@@ -63,6 +63,7 @@ from bot.keyboards.callbacks import (
     BuySortCallback,
 )
 from bot.provider.client import build_http_client
+from bot.resources import close_resources, open_resources
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.storage.embedded import EmbeddedRedis
 from tests.faketg import ChatMessage, FakeTelegram, UserSide

@@ -42,8 +42,8 @@ from aiogram.client.default import DefaultBotProperties
 from redis.asyncio import Redis
 
 from bot.config import Settings
-from bot.factory import Resources, close_resources, open_resources
 from bot.provider.models import ActivationAction
+from bot.resources import Resources, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.embedded import EmbeddedRedis

@@ -11,14 +11,8 @@ from aiogram import Bot, Dispatcher
 
 from bot.cli import start
 from bot.config import Settings
-from bot.factory import (
-    UPDATES_IN_FLIGHT,
-    Resources,
-    build_bot,
-    build_dispatcher,
-    close_resources,
-    open_resources,
-)
+from bot.factory import UPDATES_IN_FLIGHT, build_bot, build_dispatcher
+from bot.resources import Resources, close_resources, open_resources
 
 log = logging.getLogger("bot")
 

@@ -1,254 +1,30 @@
-"""Building the application: resources, the Bot and the Dispatcher. Main and tests call these."""
+"""Building the Bot and the Dispatcher from opened resources. Main and tests call these."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.utils.i18n import I18n
-from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from bot.accounts import Accounts
 from bot.config import Settings
 from bot.handlers import get_routers
-from bot.i18n import build_i18n
-from bot.lifespan import on_shutdown, on_startup
-from bot.metrics import Metrics, UpdateCounter
+from bot.lifespan import setup_lifespan
+from bot.metrics import UpdateCounter
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.throttling import ThrottlingMiddleware
-from bot.provider.client import build_http_client
-from bot.provider.hub import ProviderHub
-from bot.provider.presets import SANDBOX_NAME
-from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
-from bot.sandbox.server import keep_saving, save_state
-from bot.services.activations import ActivationService
-from bot.services.budget import ProviderBudget
-from bot.services.catalogue import CatalogueService
-from bot.services.mails import MailService
-from bot.services.rents import RentService
+from bot.resources import Resources
 from bot.storage import keys
-from bot.storage.activations import ActivationRepo
-from bot.storage.embedded import EmbeddedRedis
-from bot.storage.mails import MailRepo
-from bot.storage.orders import OrderRepo
-from bot.storage.rents import RentRepo
-from bot.storage.schedule import Schedule
-from bot.storage.secrets import KeyCipher, load_or_create_secret
-from bot.storage.users import UserRepo
 from bot.telegram import BotSession, WaitOutRetryAfter
-from bot.worker.runner import Worker
 
-log = logging.getLogger(__name__)
-
-SANDBOX_SMS_DELAY = 8.0
-REDIS_CONNECTIONS = 200
 #: Updates handled at once by one polling process (the rest wait their turn).
 UPDATES_IN_FLIGHT = 100
-SANDBOX_RENT_SMS_INTERVAL = 90.0
-SANDBOX_STATE = "sandbox.json"
-SANDBOX_BALANCE = Decimal("100")
-
-
-@dataclass
-class Resources:
-    """Everything application-scoped: opened once, shared, closed on shutdown."""
-
-    settings: Settings
-    redis: Redis
-    i18n: I18n
-    users: UserRepo
-    hub: ProviderHub
-    accounts: Accounts
-    activations: ActivationRepo
-    orders: OrderRepo
-    schedule: Schedule
-    activation_service: ActivationService
-    catalogue: CatalogueService
-    mails: MailRepo
-    mail_service: MailService
-    rents: RentRepo
-    rent_service: RentService
-    embedded: EmbeddedRedis | None = None
-    sandbox: SandboxRuntime | None = None
-    clock: Callable[[], float] = time.time
-    worker: Worker | None = None
-    worker_task: asyncio.Task[None] | None = None
-    web_runner: web.AppRunner | None = None
-    metrics: Metrics = field(default_factory=Metrics)
-    background: list[asyncio.Task[None]] = field(default_factory=list)
-
-    def workflow_data(self) -> dict[str, Any]:
-        return {
-            "settings": self.settings,
-            "redis": self.redis,
-            "i18n": self.i18n,
-            "users": self.users,
-            "hub": self.hub,
-            "accounts": self.accounts,
-            "activations": self.activations,
-            "activation_service": self.activation_service,
-            "catalogue": self.catalogue,
-            "mail_service": self.mail_service,
-            "rent_service": self.rent_service,
-            "schedule": self.schedule,
-            "resources": self,
-        }
-
-
-class SandboxRuntime:
-    """The in-process emulator behind "Sandbox": demo accounts, kept under DATA_DIR."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / SANDBOX_STATE
-        config = EmulatorConfig(
-            auto_sms_delay=SANDBOX_SMS_DELAY, auto_rent_sms_interval=SANDBOX_RENT_SMS_INTERVAL
-        )
-        self.emulator = self._load(config) or Emulator(config)
-        self.http = build_http_client(transport=EmulatorTransport(self.emulator))
-        self._saver: asyncio.Task[None] | None = None
-
-    def _load(self, config: EmulatorConfig) -> Emulator | None:
-        try:
-            return Emulator.restore(json.loads(self.path.read_text(encoding="utf-8")), config)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            log.warning("sandbox state unreadable, starting afresh: %s", type(error).__name__)
-            return None
-
-    def ensure_account(self, key: str, balance: Decimal) -> None:
-        if key not in self.emulator.accounts:
-            self.emulator.add_account(key, balance=balance)
-
-    def start(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._saver = asyncio.create_task(keep_saving(self.emulator, self.path, 2.0))
-
-    async def stop(self) -> None:
-        if self._saver is not None:
-            self._saver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._saver
-        save_state(self.emulator, self.path)
-
-
-async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
-    embedded = None
-    url = settings.redis_url
-    if url is None:
-        embedded = EmbeddedRedis(settings.data_dir / "redis")
-        url = await embedded.start()
-    # A blocking pool: under a burst of updates a command waits for a free connection instead
-    # of failing with "Too many connections".
-    # Retried with backoff on a dropped connection: a Redis restart of a few seconds is
-    # ridden out instead of failing every update (and the error handler with it).
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=REDIS_CONNECTIONS,
-        timeout=30,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-    )
-    redis = Redis(connection_pool=pool)
-    try:
-        await redis.ping()
-    except Exception:
-        await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()
-        raise
-    return redis, embedded
-
-
-async def open_resources(
-    settings: Settings,
-    *,
-    redis: Redis | None = None,
-    http: httpx.AsyncClient | None = None,
-    clock: Callable[[], float] = time.time,
-) -> Resources:
-    """Open what the bot needs. Tests pass their own Redis, HTTP client and clock."""
-    embedded = None
-    if redis is None:
-        redis, embedded = await open_redis(settings)
-    secret = load_or_create_secret(settings.secret_key, settings.data_dir)
-    users = UserRepo(redis, KeyCipher(secret))
-    i18n = build_i18n(settings.default_locale)
-    special: dict[str, httpx.AsyncClient] = {}
-    sandbox = None
-    if settings.sandbox:
-        sandbox = SandboxRuntime(settings.data_dir)
-        sandbox.start()
-        special[SANDBOX_NAME] = sandbox.http
-    budget = ProviderBudget(redis, settings.provider_rps)
-    metrics = Metrics()
-    hub = ProviderHub(
-        settings.providers,
-        http or build_http_client(timeout=httpx.Timeout(settings.provider_timeout, connect=5.0)),
-        special=special,
-        gate_for=budget.gate_for,
-        observer=metrics.provider_request,
-    )
-    accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
-    activations = ActivationRepo(redis)
-    orders = OrderRepo(redis)
-    schedule = Schedule(redis, clock)
-    mails = MailRepo(redis)
-    rents = RentRepo(redis)
-    return Resources(
-        settings=settings,
-        redis=redis,
-        i18n=i18n,
-        users=users,
-        hub=hub,
-        accounts=accounts,
-        activations=activations,
-        orders=orders,
-        schedule=schedule,
-        activation_service=ActivationService(activations, orders, schedule, users, clock=clock),
-        catalogue=CatalogueService(redis),
-        mails=mails,
-        mail_service=MailService(mails, orders, schedule, clock=clock),
-        rents=rents,
-        rent_service=RentService(
-            rents, orders, schedule, redis, clock=clock, webhook_url=settings.webhook_url_for
-        ),
-        embedded=embedded,
-        sandbox=sandbox,
-        clock=clock,
-        metrics=metrics,
-    )
-
-
-async def close_resources(resources: Resources) -> None:
-    if resources.sandbox is not None:
-        await resources.sandbox.stop()
-    await resources.hub.aclose()
-    await resources.redis.aclose()
-    if resources.embedded is not None:
-        await resources.embedded.stop()
 
 
 def build_bot(settings: Settings, **session_options: Any) -> Bot:
@@ -288,6 +64,5 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     dispatcher.message.middleware(AccountMiddleware(resources.accounts))
     dispatcher.callback_query.middleware(AccountMiddleware(resources.accounts))
     dispatcher.include_routers(*get_routers())
-    dispatcher.startup.register(on_startup)
-    dispatcher.shutdown.register(on_shutdown)
+    setup_lifespan(dispatcher, resources)
     return dispatcher

@@ -1,7 +1,7 @@
 """What runs beside the bot and the worker, and how it starts and stops.
 
 ``on_startup``/``on_shutdown`` are the dispatcher's hooks in ``python -m bot`` (polling or
-webhook mode); ``python -m bot.worker`` calls ``start_side_services`` itself.
+webhook mode); ``python -m bot.worker`` starts and stops a ``SideServices`` itself.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -19,15 +18,16 @@ from redis.exceptions import RedisError
 
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
+from bot.resources import Resources
 from bot.storage import keys
 from bot.web import TelegramWebhook, create_web_app
-from bot.worker import build_activation_poller, build_context, build_worker
+from bot.worker import Worker, build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
 
-if TYPE_CHECKING:
-    from bot.factory import Resources
-
 log = logging.getLogger(__name__)
+
+#: The dispatcher's workflow data key for this process's ``SideServices``.
+SIDE_SERVICES = "side_services"
 
 
 async def set_commands(bot: Bot, resources: Resources) -> None:
@@ -44,102 +44,119 @@ def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
     ctx.events = resources.metrics
 
 
-async def healthy(resources: Resources) -> dict[str, bool]:
+async def healthy(resources: Resources, services: SideServices | None = None) -> dict[str, bool]:
     """Redis answers, and a worker loop is alive (this process's, or another's heartbeat)."""
     try:
         redis_ok = bool(await asyncio.wait_for(resources.redis.ping(), 2))
     except (RedisError, OSError, TimeoutError):
         return {"redis": False, "worker": False}
-    task = resources.worker_task
-    if task is not None:
-        worker_ok = not task.done() and resources.worker is not None and resources.worker.alive()
+    if services is not None and services.worker_task is not None:
+        task, worker = services.worker_task, services.worker
+        worker_ok = not task.done() and worker is not None and worker.alive()
     else:
         found = [key async for key in resources.redis.scan_iter(keys.WORKER_HEARTBEATS, count=100)]
         worker_ok = bool(found)
     return {"redis": redis_ok, "worker": worker_ok}
 
 
-async def start_web(
-    resources: Resources,
-    ctx: WorkerContext,
-    *,
-    dispatcher: Dispatcher | None = None,
-    bot: Bot | None = None,
-) -> None:
-    """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:HTTP_PORT."""
-    settings = resources.settings
-    if settings.http_port == 0:
-        return
-    telegram = None
-    if settings.webhook_url and dispatcher is not None and bot is not None:
-        assert settings.webhook_secret is not None  # the settings insist on it
-        telegram = TelegramWebhook(
-            dispatcher,
-            bot,
-            path=urlparse(settings.webhook_url).path or "/",
-            secret=settings.webhook_secret.get_secret_value(),
+class SideServices:
+    """What runs beside the bot: the worker loop, the HTTP endpoint, the metrics flusher.
+
+    The one mutable part of the application, kept apart from the shared ``Resources``:
+    ``start`` fills it in, ``stop`` empties it.
+    """
+
+    def __init__(self, resources: Resources) -> None:
+        self.resources = resources
+        self.worker: Worker | None = None
+        self.worker_task: asyncio.Task[None] | None = None
+        self.web_runner: web.AppRunner | None = None
+        self.background: list[asyncio.Task[None]] = []
+
+    async def start(
+        self, bot: Bot, *, run_worker: bool, dispatcher: Dispatcher | None = None
+    ) -> None:
+        resources = self.resources
+        ctx = build_context(resources, bot)
+        watch_metrics(ctx, resources)
+        if run_worker:
+            self.worker = build_worker(resources, bot, ctx)
+            self.worker_task = asyncio.create_task(self.worker.run(), name="worker")
+        self.background.append(
+            asyncio.create_task(resources.metrics.keep_flushing(resources.redis), name="stats")
         )
-    provider_secret = settings.provider_webhook_secret
-    app = create_web_app(
-        metrics=resources.metrics,
-        health=lambda: healthy(resources),
-        before_scrape=lambda: resources.metrics.refresh_gauges(
-            resources.redis, resources.schedule
-        ),
-        poller=build_activation_poller(resources, ctx),
-        providers=frozenset(p.name for p in resources.hub.presets),
-        webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
-        rent_hook=resources.rent_service.record_webhook,
-        telegram=telegram,
-    )
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    resources.web_runner = runner
-    log.info("HTTP endpoint on %s:%s", settings.http_host, settings.http_port)
+        await self._start_web(ctx, dispatcher=dispatcher, bot=bot)
+
+    async def _start_web(
+        self, ctx: WorkerContext, *, dispatcher: Dispatcher | None, bot: Bot
+    ) -> None:
+        """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:HTTP_PORT."""
+        resources = self.resources
+        settings = resources.settings
+        if settings.http_port == 0:
+            return
+        telegram = None
+        if settings.webhook_url and dispatcher is not None:
+            assert settings.webhook_secret is not None  # the settings insist on it
+            telegram = TelegramWebhook(
+                dispatcher,
+                bot,
+                path=urlparse(settings.webhook_url).path or "/",
+                secret=settings.webhook_secret.get_secret_value(),
+            )
+        provider_secret = settings.provider_webhook_secret
+        app = create_web_app(
+            metrics=resources.metrics,
+            health=lambda: healthy(resources, self),
+            before_scrape=lambda: resources.metrics.refresh_gauges(
+                resources.redis, resources.schedule
+            ),
+            poller=build_activation_poller(resources, ctx),
+            providers=frozenset(p.name for p in resources.hub.presets),
+            webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
+            rent_hook=resources.rent_service.record_webhook,
+            telegram=telegram,
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        self.web_runner = runner
+        log.info("HTTP endpoint on %s:%s", settings.http_host, settings.http_port)
+
+    async def stop(self) -> None:
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
+            self.web_runner = None
+        if self.worker is not None and self.worker_task is not None:
+            self.worker.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.worker_task
+            self.worker = self.worker_task = None
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.background.clear()
+        with contextlib.suppress(Exception):
+            await self.resources.metrics.flush(self.resources.redis)
 
 
-async def start_side_services(
-    bot: Bot,
-    resources: Resources,
-    *,
-    run_worker: bool,
-    dispatcher: Dispatcher | None = None,
-) -> None:
-    ctx = build_context(resources, bot)
-    watch_metrics(ctx, resources)
-    if run_worker:
-        worker = build_worker(resources, bot, ctx)
-        resources.worker = worker
-        resources.worker_task = asyncio.create_task(worker.run(), name="worker")
-    resources.background.append(
-        asyncio.create_task(resources.metrics.keep_flushing(resources.redis), name="stats")
-    )
-    await start_web(resources, ctx, dispatcher=dispatcher, bot=bot)
+def setup_lifespan(dispatcher: Dispatcher, resources: Resources) -> SideServices:
+    """Give the dispatcher its side services and the hooks that start and stop them.
+
+    They go into the workflow data now, before startup: polling hands both hooks the workflow
+    data as it was when polling began.
+    """
+    services = SideServices(resources)
+    dispatcher[SIDE_SERVICES] = services
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return services
 
 
-async def stop_side_services(resources: Resources) -> None:
-    if resources.web_runner is not None:
-        await resources.web_runner.cleanup()
-        resources.web_runner = None
-    if resources.worker is not None and resources.worker_task is not None:
-        resources.worker.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await resources.worker_task
-        resources.worker = resources.worker_task = None
-    for task in resources.background:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    resources.background.clear()
-    with contextlib.suppress(Exception):
-        await resources.metrics.flush(resources.redis)
-
-
-async def on_startup(bot: Bot, resources: Resources, dispatcher: Dispatcher) -> None:
-    await start_side_services(
-        bot, resources, run_worker=resources.settings.run_worker, dispatcher=dispatcher
-    )
+async def on_startup(bot: Bot, side_services: SideServices, dispatcher: Dispatcher) -> None:
+    resources = side_services.resources
+    await side_services.start(bot, run_worker=resources.settings.run_worker, dispatcher=dispatcher)
     try:
         await set_commands(bot, resources)
     except TelegramAPIError as error:
@@ -164,9 +181,7 @@ async def finish_updates(dispatcher: Dispatcher | None, timeout: float = 20.0) -
         await asyncio.wait(pending, timeout=timeout)
 
 
-async def on_shutdown(
-    bot: Bot, resources: Resources, dispatcher: Dispatcher | None = None
-) -> None:
+async def on_shutdown(side_services: SideServices, dispatcher: Dispatcher | None = None) -> None:
     log.info("bot stopping")
     await finish_updates(dispatcher)
-    await stop_side_services(resources)
+    await side_services.stop()

@@ -21,7 +21,8 @@ from aiogram.types import Update
 from fakeredis import FakeAsyncRedis
 
 from bot.config import Settings
-from bot.factory import Resources, build_dispatcher, close_resources, open_resources
+from bot.factory import build_dispatcher
+from bot.resources import Resources, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide

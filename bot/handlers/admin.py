@@ -6,18 +6,16 @@ existence is not advertised.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.handlers.routes import Routes
 from bot.metrics import count_followed, daily_totals
-
-if TYPE_CHECKING:
-    from bot.factory import Resources
+from bot.storage.schedule import Schedule
+from bot.storage.users import UserRepo
 
 
 async def is_admin(message: Message, settings: Settings) -> bool:
@@ -29,8 +27,9 @@ router.message.filter(is_admin)
 
 
 @router.message(Command("stats"))
-async def stats_command(message: Message, resources: Resources) -> None:
-    redis = resources.redis
+async def stats_command(
+    message: Message, redis: Redis, users: UserRepo, schedule: Schedule
+) -> None:
     today = await daily_totals(redis)
     followed = await count_followed(redis)
     requests = today.get("provider_requests", 0)
@@ -39,7 +38,7 @@ async def stats_command(message: Message, resources: Resources) -> None:
     delivered = sum(count for name, count in today.items() if name.startswith("delivered_"))
     lines = [
         "<b>" + _("Statistics (today, UTC)") + "</b>",
-        _("Users: {count}").format(count=await resources.users.count()),
+        _("Users: {count}").format(count=await users.count()),
         _("Open: {activations} activations, {rents} rents, {mails} mailboxes").format(
             activations=followed["act"], rents=followed["rent"], mails=followed["mail"]
         ),
@@ -48,6 +47,6 @@ async def stats_command(message: Message, resources: Resources) -> None:
             requests=requests, errors=errors, rate=rate
         ),
         _("Updates handled today: {count}").format(count=today.get("updates", 0)),
-        _("Queue lag: {seconds} s").format(seconds=f"{await resources.schedule.lag():.1f}"),
+        _("Queue lag: {seconds} s").format(seconds=f"{await schedule.lag():.1f}"),
     ]
     await message.answer("\n".join(lines))

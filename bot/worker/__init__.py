@@ -15,7 +15,9 @@ from bot.worker.rents import RentPoller
 from bot.worker.runner import Worker
 
 if TYPE_CHECKING:
-    from bot.factory import Resources
+    # For annotations only: importing any bot.worker module runs this file first, and
+    # bot.metrics (which Resources holds) imports bot.worker.events.
+    from bot.resources import Resources
 
 
 def build_context(resources: Resources, bot: Bot) -> WorkerContext:

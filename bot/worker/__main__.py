@@ -12,8 +12,9 @@ import sys
 
 from bot.cli import start
 from bot.config import Settings
-from bot.factory import build_bot, close_resources, open_resources
-from bot.lifespan import start_side_services, stop_side_services
+from bot.factory import build_bot
+from bot.lifespan import SideServices
+from bot.resources import close_resources, open_resources
 
 log = logging.getLogger("bot.worker")
 
@@ -25,16 +26,17 @@ async def run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    services = SideServices(resources)
     try:
-        await start_side_services(bot, resources, run_worker=True)
-        assert resources.worker_task is not None
+        await services.start(bot, run_worker=True)
+        assert services.worker_task is not None
         # Run until asked to stop, or until the worker loop itself ends.
         await asyncio.wait(
-            [asyncio.ensure_future(stop.wait()), resources.worker_task],
+            [asyncio.ensure_future(stop.wait()), services.worker_task],
             return_when=asyncio.FIRST_COMPLETED,
         )
     finally:
-        await stop_side_services(resources)
+        await services.stop()
         await bot.session.close()
         await close_resources(resources)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.accounts import UserAccount
-from bot.factory import Resources
 from bot.provider.models import ActivationAction
+from bot.resources import Resources
 from bot.sandbox import Emulator
 from bot.services.checkout import Outcome, Status
 from bot.services.mail_rules import MailOptions
