@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
@@ -12,6 +12,7 @@ from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.config import Settings
+from bot.dispatcher import BotDispatcher
 from bot.handlers import get_routers
 from bot.lifespan import setup_lifespan
 from bot.metrics import UpdateCounter
@@ -43,14 +44,14 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
     )
 
 
-def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> Dispatcher:
+def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> BotDispatcher:
     key_builder = DefaultKeyBuilder(prefix=keys.FSM_PREFIX)
     if storage is None:
         storage = RedisStorage(resources.redis, key_builder=key_builder)
     # One update at a time per chat, across replicas: a key sent right after choosing the
     # provider must meet the state that choice set, not race past it.
     isolation = OrderedEventIsolation(resources.redis, key_builder=key_builder)
-    dispatcher = Dispatcher(
+    dispatcher = BotDispatcher(
         storage=storage, events_isolation=isolation, **resources.workflow_data()
     )
     UserLocaleMiddleware(resources.i18n, resources.users).setup(dispatcher)

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
+from bot.dispatcher import BotDispatcher
 from bot.resources import Resources
 from bot.storage import keys
 from bot.web import TelegramWebhook, create_web_app
@@ -141,7 +142,7 @@ class SideServices:
             await self.resources.metrics.flush(self.resources.redis)
 
 
-def setup_lifespan(dispatcher: Dispatcher, resources: Resources) -> SideServices:
+def setup_lifespan(dispatcher: BotDispatcher, resources: Resources) -> SideServices:
     """Give the dispatcher its side services and the hooks that start and stop them.
 
     They go into the workflow data now, before startup: polling hands both hooks the workflow
@@ -167,21 +168,17 @@ async def on_startup(bot: Bot, side_services: SideServices, dispatcher: Dispatch
         log.info("bot @%s started", me.username)
 
 
-async def finish_updates(dispatcher: Dispatcher | None, timeout: float = 20.0) -> None:
-    """Let updates already being handled finish before their Redis and clients close.
-
-    aiogram stops taking updates on SIGTERM but does not wait for the ones in flight; a
-    purchase cut off there would leave a card nothing updates and a tap never answered.
-    """
-    tasks = set(getattr(dispatcher, "_handle_update_tasks", ()) or ())
-    current = asyncio.current_task()
-    pending = [task for task in tasks if task is not current and not task.done()]
+async def finish_updates(dispatcher: BotDispatcher | None, timeout: float = 20.0) -> None:
+    """Let updates already being handled finish before their Redis and clients close."""
+    pending = dispatcher.updates_in_flight() if dispatcher is not None else []
     if pending:
         log.info("waiting for %s updates in flight", len(pending))
         await asyncio.wait(pending, timeout=timeout)
 
 
-async def on_shutdown(side_services: SideServices, dispatcher: Dispatcher | None = None) -> None:
+async def on_shutdown(
+    side_services: SideServices, dispatcher: BotDispatcher | None = None
+) -> None:
     log.info("bot stopping")
     await finish_updates(dispatcher)
     await side_services.stop()
