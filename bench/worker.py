@@ -42,13 +42,13 @@ from aiogram.client.default import DefaultBotProperties
 from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.events import Delivery
 from bot.provider.models import ActivationAction
 from bot.resources import Resources, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.embedded import EmbeddedRedis
 from bot.worker import Worker, build_context, build_worker
-from bot.worker.events import Delivery
 from tests.faketg import FakeTelegram
 from tests.faketg.session import InProcessSession
 

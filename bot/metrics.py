@@ -22,10 +22,10 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 
+from bot.events import Delivery
 from bot.storage import keys
 from bot.storage.activations import Activation
 from bot.storage.schedule import DUE, LEASES, Schedule
-from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Metrics:
         if learned_at is not None:
             self.delivery_delay.observe(max(0.0, now - learned_at))
 
-    # --- the worker's events (bot.worker.events.WorkerEvents) ---
+    # --- the worker's events (bot.events.WorkerEvents) ---
 
     def polled(self, kind: str) -> None:
         self.polls.labels(kind).inc()

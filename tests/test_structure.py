@@ -62,7 +62,7 @@ def imported(name: str, path: Path) -> set[str]:
 def import_graph() -> dict[str, set[str]]:
     """bot's modules and the bot modules each imports.
 
-    Importing ``bot.worker.events`` runs ``bot/worker/__init__.py`` first, so it counts as
+    Importing ``bot.events`` runs ``bot/worker/__init__.py`` first, so it counts as
     importing ``bot.worker`` too. An import of one's own ancestor package is dropped: Python
     has run it already, and a sibling imported through it (``from bot.worker import runner``)
     is not a dependency of design.

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiogram import Bot
 
+from bot.resources import Resources
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import WorkerContext
 from bot.worker.mails import MailPoller
@@ -13,11 +12,6 @@ from bot.worker.notifier import Notifier
 from bot.worker.reconcile import Reconciler
 from bot.worker.rents import RentPoller
 from bot.worker.runner import Worker
-
-if TYPE_CHECKING:
-    # For annotations only: importing any bot.worker module runs this file first, and
-    # bot.metrics (which Resources holds) imports bot.worker.events.
-    from bot.resources import Resources
 
 
 def build_context(resources: Resources, bot: Bot) -> WorkerContext:

@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.provider.client import fingerprint
 from bot.provider.models import (
@@ -42,7 +43,6 @@ from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
 from bot.worker.context import WorkerContext
-from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 

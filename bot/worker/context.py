@@ -13,11 +13,11 @@ from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.events import NoEvents, WorkerEvents
 from bot.keyboards.common import connect_keyboard
 from bot.storage import keys
 from bot.storage.users import UserRepo
 from bot.texts import escape
-from bot.worker.events import NoEvents, WorkerEvents
 from bot.worker.notifier import Notifier
 
 log = logging.getLogger(__name__)

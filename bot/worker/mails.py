@@ -13,6 +13,7 @@ import random
 
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.services.mail_rules import closed_state, overdue
 from bot.services.mails import MailService
@@ -22,7 +23,6 @@ from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
 from bot.worker.context import WorkerContext
-from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ import random
 
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.services.rent_rules import CANCEL_WINDOW, apply_status, overdue
 from bot.services.rents import RentService
@@ -19,7 +20,6 @@ from bot.storage import records
 from bot.storage.rents import Rent
 from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
 from bot.worker.context import WorkerContext
-from bot.worker.events import Delivery
 
 log = logging.getLogger(__name__)
 
