@@ -7,37 +7,17 @@ locking, settling and "outcome unknown".
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.activation_rules import adopted, lifetime_for, member, new_activation
+from bot.services.activation_rules import adopted, lifetime_for, new_activation
 from bot.services.checkout import Outcome, Purchase, Status
-from bot.storage.activations import Activation, ActivationRepo, BuyOptions
-from bot.storage.schedule import Schedule
-
-#: How many of the user's latest activations tell "new" from "known" after a lost answer.
-KNOWN_WINDOW = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Ledger:
-    """Where bought numbers are recorded, so the worker follows them from then on."""
-
-    activations: ActivationRepo
-    schedule: Schedule
-    clock: Callable[[], float]
-
-    async def follow(self, activation: Activation) -> None:
-        await self.activations.add(activation)
-        await self.schedule.add(member(activation.ref), self.clock())
-
-    async def known_ids(self, user_id: int) -> set[int]:
-        return {a.id for a in await self.activations.of_user(user_id, limit=KNOWN_WINDOW)}
+from bot.services.ledger import Ledger
+from bot.storage.activations import Activation, BuyOptions
 
 
 async def list_price(account: UserAccount, country: int | None, service: str) -> Decimal | None:
@@ -50,14 +30,14 @@ async def list_price(account: UserAccount, country: int | None, service: str) ->
     return info.cost if info else None
 
 
+@dataclass
 class NumberPurchase(Purchase[Activation]):
     """getNumberV2 / getNumber, or getMultiServiceNumber for several services on one number."""
 
-    def __init__(self, ledger: Ledger, account: UserAccount, options: BuyOptions) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._options = options
-        self._known: set[int] = set()
+    _ledger: Ledger[Activation]
+    _account: UserAccount
+    _options: BuyOptions
+    _known: set[int] = field(default_factory=set, init=False)
 
     async def pay(self) -> Activation:
         self._known = await self._ledger.known_ids(self._account.user_id)
@@ -142,26 +122,22 @@ class NumberPurchase(Purchase[Activation]):
         if len(group) > 1:
             for activation in group:
                 activation.group = [a.ref for a in group]
-        added = [a for a in group if await self._ledger.activations.add(a)]
-        if not added:
-            return None
-        for activation in added:
-            await self._ledger.schedule.add(member(activation.ref), now)
-        return added[0]
+        added = [a for a in group if await self._ledger.follow(a)]
+        return added[0] if added else None
 
 
+@dataclass
 class ExtraPurchase(Purchase[Activation]):
     """getExtraActivation: the same number once more, at most once per finished activation."""
 
-    def __init__(self, ledger: Ledger, account: UserAccount, parent: Activation) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._parent = parent
+    _ledger: Ledger[Activation]
+    _account: UserAccount
+    _parent: Activation
 
     async def settled(self) -> Outcome[Activation] | None:
-        current = await self._ledger.activations.get(self._parent.ref)
+        current = await self._ledger.records.get(self._parent.ref)
         if current is not None and current.extra_ref:
-            found = await self._ledger.activations.get(current.extra_ref)
+            found = await self._ledger.records.get(current.extra_ref)
             return Outcome(Status.ALREADY, found)
         return None
 
@@ -188,20 +164,18 @@ class ExtraPurchase(Purchase[Activation]):
             record.extra_ref = activation.ref
             return record
 
-        await self._ledger.activations.update(parent.ref, link)
+        await self._ledger.records.update(parent.ref, link)
         return activation
 
 
+@dataclass
 class AdditionalPurchase(Purchase[Activation]):
     """getAdditionalService: another service on a forwarding number that got its first code."""
 
-    def __init__(
-        self, ledger: Ledger, account: UserAccount, parent: Activation, service: str
-    ) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._parent = parent
-        self._service = service
+    _ledger: Ledger[Activation]
+    _account: UserAccount
+    _parent: Activation
+    _service: str
 
     async def pay(self) -> Activation:
         parent, account, service = self._parent, self._account, self._service

@@ -15,11 +15,11 @@ from bot.provider.models import ActivationAction, ActiveActivation
 from bot.services.activation_purchases import (
     AdditionalPurchase,
     ExtraPurchase,
-    Ledger,
     NumberPurchase,
 )
 from bot.services.activation_rules import adopted, apply_status, member, wants_auto_cancel
 from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.ledger import Ledger
 from bot.storage.activations import Activation, ActivationRepo, BuyOptions, State
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.schedule import Schedule
@@ -44,7 +44,7 @@ class ActivationService:
         self.users = users
         self.clock = clock
         self.checkout = Checkout(orders, clock)
-        self.ledger = Ledger(activations, schedule, clock)
+        self.ledger = Ledger(activations, schedule, clock, member)
 
     # --- buying ---
 

@@ -8,47 +8,31 @@ history.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import MailHistoryEntry
 from bot.services.checkout import Outcome, Purchase, Status
+from bot.services.ledger import Ledger
 from bot.services.mail_rules import (
     HISTORY_WAITING,
     MAIL_LIFETIME,
     MailOptions,
     fits,
-    member,
     new_mailbox,
 )
 from bot.storage.mails import Mailbox, MailRepo, MailState
-from bot.storage.schedule import Schedule
 
-#: How many of the user's latest mailboxes tell "new" from "known" after a lost answer.
-KNOWN_WINDOW = 200
 #: How much of the provider's history is read after a lost answer (newest first).
 HISTORY_PAGE = 20
 
 
 @dataclass(frozen=True, slots=True)
-class MailLedger:
-    """Where mailboxes are recorded, so the worker follows them from then on."""
+class MailLedger(Ledger[Mailbox]):
+    """Mailboxes are also found in the provider's history, and move to a new id per letter."""
 
-    mails: MailRepo
-    schedule: Schedule
-    clock: Callable[[], float]
-
-    async def follow(self, mailbox: Mailbox) -> None:
-        await self.mails.add(mailbox)
-        await self.schedule.add(member(mailbox.ref), self.clock())
-
-    async def known_ids(self, user_id: int) -> set[int]:
-        known: set[int] = set()
-        for mailbox in await self.mails.of_user(user_id, limit=KNOWN_WINDOW):
-            known.add(mailbox.id)
-            known.update(mailbox.previous_ids)
-        return known
+    records: MailRepo
 
     async def find_new(
         self,
@@ -86,20 +70,19 @@ class MailLedger:
             record.version += 1
             return record
 
-        moved = await self.mails.move(old_ref, renew)
-        await self.schedule.forget(member(old_ref))
-        await self.schedule.add(member(moved.ref), now)
+        moved = await self.records.move(old_ref, renew)
+        await self.renamed(old_ref, moved.ref)
         return moved
 
 
+@dataclass
 class MailboxPurchase(Purchase[Mailbox]):
     """buyMailActivation; after a lost answer, a fitting waiting mailbox in the history."""
 
-    def __init__(self, ledger: MailLedger, account: UserAccount, options: MailOptions) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._options = options
-        self._known: set[int] = set()
+    _ledger: MailLedger
+    _account: UserAccount
+    _options: MailOptions
+    _known: set[int] = field(default_factory=set, init=False)
 
     async def pay(self) -> Mailbox:
         account, options = self._account, self._options
@@ -125,17 +108,17 @@ class MailboxPurchase(Purchase[Mailbox]):
         return mailbox
 
 
+@dataclass
 class AnotherLetter(Purchase[Mailbox]):
     """reorderMailActivation: the same address waits for one more letter, once per letter."""
 
-    def __init__(self, ledger: MailLedger, account: UserAccount, pressed: int) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._pressed = pressed
-        self._current: Mailbox | None = None
+    _ledger: MailLedger
+    _account: UserAccount
+    _pressed: int
+    _current: Mailbox | None = field(default=None, init=False)
 
     async def settled(self) -> Outcome[Mailbox] | None:
-        current = await self._ledger.mails.find(self._account.user_id, self._pressed)
+        current = await self._ledger.records.find(self._account.user_id, self._pressed)
         if current is None:
             return Outcome(Status.EXPIRED)
         if current.id != self._pressed:
@@ -182,4 +165,4 @@ class AnotherLetter(Purchase[Mailbox]):
             record.reorder_unsure = True
             return record
 
-        await self._ledger.mails.update(ref, change)
+        await self._ledger.records.update(ref, change)

@@ -98,7 +98,7 @@ class MailService:
         self.schedule = schedule
         self.clock = clock
         self.checkout = Checkout(orders, clock)
-        self.ledger = MailLedger(mails, schedule, clock)
+        self.ledger = MailLedger(mails, schedule, clock, member)
 
     async def offers(self, account: UserAccount, site: str) -> list[MailOffer]:
         return list_offers(await account.client.get_domains(site))

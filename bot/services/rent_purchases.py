@@ -7,7 +7,7 @@ locking, settling and "outcome unknown".
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,13 +17,10 @@ from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import RentListEntry, RentNumber
 from bot.services.checkout import Purchase
+from bot.services.ledger import Ledger
 from bot.services.rent_rules import HOUR, member, new_rent, provider_epoch
 from bot.storage.rents import Rent, RentOptions, RentRepo
 from bot.storage.rents import RentState as State
-from bot.storage.schedule import Schedule
-
-#: How many of the user's latest rents tell "new" from "known" after a lost answer.
-KNOWN_WINDOW = 500
 
 Adopt = Callable[[UserAccount, RentListEntry, RentOptions, float], Awaitable[Rent]]
 
@@ -37,22 +34,10 @@ class ExtendOrder(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class RentLedger:
-    """Where rents are recorded, so the worker follows them from then on."""
+class RentLedger(Ledger[Rent]):
+    """Rents also run longer, or move to a new id when the number is ordered again."""
 
-    rents: RentRepo
-    schedule: Schedule
-    clock: Callable[[], float]
-
-    async def follow(self, rent: Rent) -> bool:
-        added = await self.rents.add(rent)
-        if added:
-            await self.schedule.add(member(rent.ref), self.clock())
-        return added
-
-    async def known_ids(self, user_id: int) -> set[int]:
-        mine = await self.rents.of_user(user_id, limit=KNOWN_WINDOW)
-        return {r.id for r in mine} | {old for r in mine for old in r.previous_ids}
+    records: RentRepo
 
     async def prolong(self, rent: Rent, number: RentNumber, params: ExtendOrder) -> Rent:
         """The same id runs longer (or re-opens, on providers that do that)."""
@@ -70,7 +55,7 @@ class RentLedger:
             record.version += 1
             return record
 
-        _, after = await self.rents.update(rent.ref, change)
+        _, after = await self.records.update(rent.ref, change)
         await self.schedule.due_now(member(after.ref))
         return after
 
@@ -79,7 +64,7 @@ class RentLedger:
     ) -> Rent:
         """The same number under a new id: the record, its index entry and schedule move."""
         now = self.clock()
-        current = await self.rents.get(rent.ref) or rent
+        current = await self.records.get(rent.ref) or rent
         ends_at = (
             provider_epoch(end_date, current.utc_offset)
             if end_date is not None
@@ -102,31 +87,24 @@ class RentLedger:
                 "version": current.version + 1,
             }
         )
-        await self.rents.move(rent.ref, renewed)
-        await self.schedule.forget(member(rent.ref))
-        await self.schedule.add(member(renewed.ref), now)
+        await self.records.move(rent.ref, renewed)
+        await self.renamed(rent.ref, renewed.ref)
         return renewed
 
 
+@dataclass
 class RentPurchase(Purchase[Rent]):
     """getRentNumber; after a lost answer, the newest rent in getRentList the bot lacks."""
 
-    def __init__(
-        self,
-        ledger: RentLedger,
-        account: UserAccount,
-        options: RentOptions,
-        *,
-        adopt: Adopt,
-        webhook_url: str | None,
-    ) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._options = options
-        self._adopt = adopt
-        self._webhook_url = webhook_url
-        self._known: set[int] = set()
-        self._started = ledger.clock()
+    _ledger: RentLedger
+    _account: UserAccount
+    _options: RentOptions
+    _adopt: Adopt
+    _webhook_url: str | None
+    _known: set[int] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self._started = self._ledger.clock()
 
     async def pay(self) -> Rent:
         account, options = self._account, self._options
@@ -154,16 +132,14 @@ class RentPurchase(Purchase[Rent]):
         return rent if await self._ledger.follow(rent) else None
 
 
+@dataclass
 class ExtensionPurchase(Purchase[Rent]):
     """continueRentNumber: a longer rent, or (once over) the number again under a new id."""
 
-    def __init__(
-        self, ledger: RentLedger, account: UserAccount, rent: Rent, params: ExtendOrder
-    ) -> None:
-        self._ledger = ledger
-        self._account = account
-        self._rent = rent
-        self._params = params
+    _ledger: RentLedger
+    _account: UserAccount
+    _rent: Rent
+    _params: ExtendOrder
 
     async def pay(self) -> Rent:
         rent, params = self._rent, self._params

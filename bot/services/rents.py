@@ -73,7 +73,7 @@ class RentService:
         self._cache = JsonCache(redis)
         self.clock = clock
         self.checkout = Checkout(orders, clock)
-        self.ledger = RentLedger(rents, schedule, clock)
+        self.ledger = RentLedger(rents, schedule, clock, member, window=500)
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
 
@@ -141,13 +141,8 @@ class RentService:
 
         async def start(order: Order) -> RentPurchase:
             options = RentOptions.model_validate(order.params)
-            return RentPurchase(
-                self.ledger,
-                account,
-                options,
-                adopt=self._adopt_bought,
-                webhook_url=self._webhook_url(account.provider),
-            )
+            webhook_url = self._webhook_url(account.provider)
+            return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
 
         return await self.checkout.confirm(
             account.user_id, token, OrderKind.RENT, start=start, load=self.rents.get

@@ -72,8 +72,11 @@ class Mailbox(records.UserRecord):
     def is_open(self) -> bool:
         return self.is_waiting
 
+    def ids(self) -> set[int]:
+        return {self.id, *self.previous_ids}
+
     def owns_id(self, mail_id: int) -> bool:
-        return mail_id == self.id or mail_id in self.previous_ids
+        return mail_id in self.ids()
 
     def has_letter_for(self, mail_id: int) -> bool:
         return any(letter.mail_id == mail_id for letter in self.letters)

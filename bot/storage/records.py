@@ -77,6 +77,10 @@ class UserRecord(BaseModel):
     def ref(self) -> str:
         return make_ref(self.provider, self.id)
 
+    def ids(self) -> set[int]:
+        """Every provider id this record has had (re-orders give some kinds new ones)."""
+        return {self.id}
+
     @property
     @abstractmethod
     def is_open(self) -> bool:

@@ -77,6 +77,9 @@ class Rent(records.UserRecord):
     previous_ids: list[int] = Field(default_factory=list)  # ids before re-orders
     version: int = 0
 
+    def ids(self) -> set[int]:
+        return {self.id, *self.previous_ids}
+
     @property
     def is_open(self) -> bool:
         return self.state.is_open
