@@ -16,6 +16,37 @@ from tests.harness import Harness, running_harness
 __all__ = ["fake_bot", "fake_telegram"]
 
 
+#: Directories whose tests all start real processes: marked e2e whatever their modules say,
+#: so that ``-m e2e`` and ``-m "not e2e"`` split the suite between them (see the Makefile).
+_PROCESS_DIRS = ("e2e", "chaos")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if any(item.path.is_relative_to(here / name) for name in _PROCESS_DIRS):
+            item.add_marker(pytest.mark.e2e)
+
+
+#: The user property under which a test reports a figure line for the terminal summary.
+FIGURE = "figure"
+#: Figure lines reported by the tests (tests/chaos: the reliability figures), in report order.
+_FIGURES: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Reports reach the main process from xdist workers too, user properties included.
+    if report.when == "call":
+        _FIGURES.extend(str(value) for name, value in report.user_properties if name == FIGURE)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     async with running_harness(tmp_path) as running:
