@@ -12,7 +12,7 @@ as in production) builds its emulator only when a test first uses it (see LazySa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from fakeredis import FakeAsyncRedis
 from bot import resources as resources_module
 from bot.config import Settings
 from bot.factory import build_dispatcher
-from bot.provider.client import build_http_client
+from bot.provider.client import ProviderClient, build_http_client
 from bot.resources import Resources, SandboxRuntime, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
@@ -238,7 +238,19 @@ async def running_harness(
     harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources, bot))
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
     try:
-        yield harness
+        with no_retry_pauses():
+            yield harness
     finally:
         await dispatcher.emit_shutdown(bot=bot, **dispatcher.workflow_data)
         await close_resources(resources)
+
+
+def no_retry_pauses() -> AbstractContextManager[Any]:
+    """Provider clients made meanwhile retry failed reads at once (``backoff=0``, as
+    tests/provider's clients do): the provider runs on a frozen clock that a pause does not
+    move, so the retries, their number and what the user then sees are the same, minus
+    seconds of real sleep in every fault test. A provider's Retry-After is still waited out."""
+    defaults = ProviderClient.__init__.__kwdefaults__
+    assert defaults is not None
+    assert "backoff" in defaults
+    return mock.patch.dict(defaults, backoff=0.0)
