@@ -1,4 +1,5 @@
 # Quick start: `make run` (needs BOT_TOKEN) and `make test`. Both create .venv on first use.
+# While working: `make quick` (ruff and the tests that start no processes, in parallel).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,10 @@ STAMP := $(VENV)/.installed
 
 BABEL_KEYWORDS := -k _ -k __ -k ngettext:1,2 -k lazy_ngettext:1,2
 
-.PHONY: run test lint typecheck pytest sandbox locales messages clean lock
+# pytest-xdist workers for the tests that start no processes ("auto": one per CPU core).
+WORKERS ?= auto
+
+.PHONY: run test quick lint typecheck pytest sandbox locales messages clean lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +42,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot tests $(wildcard bench)
 
+# Two runs: the in-process tests in parallel, then the end-to-end and chaos tests (marked e2e:
+# they start the bot, workers and Redis as real processes and measure delivery) one at a
+# time, so that no test's processes compete with another's for the CPU.
 pytest: locales
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(WORKERS) -m "not e2e"
+	$(BIN)/pytest -q -m e2e
 
 test: lint typecheck pytest
+
+quick: locales
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -q -n $(WORKERS) -m "not e2e"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -4,15 +4,19 @@ Telegram is the FakeTelegram state machine served in-process (no sockets): a ses
 each Bot API call straight to it, so edits, deletes and "message is not modified" behave as
 on Telegram. Providers are the emulator behind an in-process httpx transport; Redis is
 fakeredis.
+
+One emulator per harness: the bot's own "Sandbox" provider (SANDBOX=1, so that it is offered
+as in production) builds its emulator only when a test first uses it (see LazySandbox).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 from aiogram import Bot, Dispatcher
@@ -20,9 +24,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.types import Update
 from fakeredis import FakeAsyncRedis
 
+from bot import resources as resources_module
 from bot.config import Settings
 from bot.factory import build_dispatcher
-from bot.resources import Resources, close_resources, open_resources
+from bot.provider.client import ProviderClient, build_http_client
+from bot.resources import Resources, SandboxRuntime, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
@@ -33,6 +39,60 @@ PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
 OTHER_URL = "https://other.test/stubs/handler_api.php"
 GOOD_KEY = "GoodKey0123456789abcdef"
 START = 1_790_000_000.0
+
+
+class LazySandbox(SandboxRuntime):
+    """The bot's SandboxRuntime, built on first use instead of with every harness.
+
+    Building it builds an emulator (a whole market) and saves its state on shutdown: most
+    handler tests never touch the sandbox, so that was a second emulator per test for nothing.
+    The real runtime does all the work once built; until then nothing exists to save.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / resources_module.SANDBOX_STATE
+        self._runtime: SandboxRuntime | None = None
+        self._started = False
+        self.http = build_http_client(transport=_DeferredTransport(self))
+
+    def runtime(self) -> SandboxRuntime:
+        if self._runtime is None:
+            self._runtime = SandboxRuntime(self.data_dir)
+            if self._started:
+                self._runtime.start()
+        return self._runtime
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.runtime().emulator
+
+    @emulator.setter
+    def emulator(self, emulator: Emulator) -> None:
+        self.runtime().emulator = emulator
+
+    def ensure_account(self, key: str, balance: Decimal) -> None:
+        self.runtime().ensure_account(key, balance)
+
+    def start(self) -> None:
+        self._started = True
+        if self._runtime is not None:
+            self._runtime.start()
+
+    async def stop(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.stop()
+            await self._runtime.http.aclose()
+
+
+class _DeferredTransport(httpx.AsyncBaseTransport):
+    """The sandbox client's transport, handing each request to the runtime once built."""
+
+    def __init__(self, sandbox: LazySandbox) -> None:
+        self.sandbox = sandbox
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await EmulatorTransport(self.sandbox.emulator).handle_async_request(request)
 
 
 class ChatUser:
@@ -164,9 +224,10 @@ async def running_harness(
         emulator.add_account(GOOD_KEY, balance=Decimal("50"))
     http = httpx.AsyncClient(transport=EmulatorTransport(emulator))
     settings = make_settings(data_dir, **overrides)
-    resources = await open_resources(
-        settings, redis=redis or FakeAsyncRedis(), http=http, clock=emulator.clock.now
-    )
+    with mock.patch.object(resources_module, "SandboxRuntime", LazySandbox):
+        resources = await open_resources(
+            settings, redis=redis or FakeAsyncRedis(), http=http, clock=emulator.clock.now
+        )
     server = server or FakeTelegram(TOKEN)
     bot = Bot(
         TOKEN,
@@ -177,7 +238,19 @@ async def running_harness(
     harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources, bot))
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
     try:
-        yield harness
+        with no_retry_pauses():
+            yield harness
     finally:
         await dispatcher.emit_shutdown(bot=bot, **dispatcher.workflow_data)
         await close_resources(resources)
+
+
+def no_retry_pauses() -> AbstractContextManager[Any]:
+    """Provider clients made meanwhile retry failed reads at once (``backoff=0``, as
+    tests/provider's clients do): the provider runs on a frozen clock that a pause does not
+    move, so the retries, their number and what the user then sees are the same, minus
+    seconds of real sleep in every fault test. A provider's Retry-After is still waited out."""
+    defaults = ProviderClient.__init__.__kwdefaults__
+    assert defaults is not None
+    assert "backoff" in defaults
+    return mock.patch.dict(defaults, backoff=0.0)

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.chaos.helpers import Fleet, ProviderServer, RedisServer
+from tests.conftest import FIGURE
 from tests.faketg import FakeTelegram
 from tests.faketg.fixtures import fake_telegram
 
 __all__ = ["fake_telegram"]
 
-#: Figure lines printed by the scenarios, repeated in the terminal summary.
-FIGURES: list[str] = []
-
 
 @pytest.fixture
-def report() -> Callable[[str], None]:
+def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """``report(line)``: print a figure line (shown with -rA or -s) and repeat it in the
-    terminal summary, which every run shows."""
+    terminal summary, which every run shows (tests/conftest.py; the line travels with the
+    test's report, so a run on several workers shows it too)."""
 
     def emit(line: str) -> None:
-        FIGURES.append(line)
+        request.node.user_properties.append((FIGURE, line))
         print(line)
 
     return emit
@@ -69,10 +67,3 @@ async def fleet(
     finally:
         fleet.kill_sync()
         await fleet.close_taps()
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if FIGURES:
-        terminalreporter.section("reliability figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
 import socket
@@ -52,11 +53,31 @@ _ALPHABET = string.ascii_letters + string.digits
 _CARD_DATA = re.compile(r"^a:[a-z]{2}:(\d+)$")
 
 
+#: Ports for servers that must come back on the same port (Redis after a SIGKILL): below the
+#: kernel's ephemeral range, so no outgoing connection takes one while its server is down, and
+#: a band of their own for each pytest-xdist worker ("gw0", "gw1", ...), so parallel runs
+#: never pick the same one.
+_PORT_BASE = 20_000
+_PORT_BAND = 500
+_ports_taken: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    band = int(worker) if worker.isdigit() else 0
+    first = _PORT_BASE + (band * _PORT_BAND) % 10_000
+    rng = Random()
+    for port in rng.sample(range(first, first + _PORT_BAND), _PORT_BAND):
+        if port in _ports_taken:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _ports_taken.add(port)
         return port
+    raise RuntimeError(f"no free port in {first}-{first + _PORT_BAND - 1}")
 
 
 async def eventually(
