@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram.filters.callback_data import CallbackData
@@ -19,6 +19,7 @@ from bot.keyboards.callbacks import (
     MailOfferCallback,
     MailOffersPageCallback,
 )
+from bot.keyboards.pager import pager_row
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -33,25 +34,6 @@ def _card(text: str, action: MailAction, mail_id: int) -> InlineKeyboardButton:
     return _button(text, MailCallback(action=action, id=mail_id))
 
 
-def pager(
-    page: int, pages: int, to_page: Callable[[int], CallbackData], *, counter: bool
-) -> list[InlineKeyboardButton]:
-    """The navigation row of a paged list (empty for one page); ``page`` counts from 0.
-
-    ``counter`` adds the "2/5" button between the arrows, which shows the page again.
-    """
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(_button("◀", to_page(page - 1)))
-    if counter:
-        row.append(_button(f"{page + 1}/{pages}", to_page(page)))
-    if page < pages - 1:
-        row.append(_button("▶", to_page(page + 1)))
-    return row
-
-
 def cancel_flow_keyboard(cancel: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[_flow("✖ " + cancel, MailFlowAction.CANCEL)]])
 
@@ -63,7 +45,7 @@ def domains_keyboard(
     builder = InlineKeyboardBuilder()
     for index, label in items:
         builder.row(_button(label, MailOfferCallback(index=index)))
-    nav = pager(page, pages, lambda to: MailOffersPageCallback(page=to), counter=True)
+    nav = pager_row(page, pages, lambda to: MailOffersPageCallback(page=to))
     if nav:
         builder.row(*nav)
     builder.row(_flow("✖ " + cancel, MailFlowAction.CANCEL))
@@ -129,7 +111,7 @@ def history_keyboard(
     builder = InlineKeyboardBuilder()
     for mail_id, label in cards:
         builder.row(_card(label, MailAction.SHOW, mail_id))
-    nav = pager(page, pages, lambda to: MailHistoryCallback(page=to), counter=False)
+    nav = pager_row(page, pages, lambda to: MailHistoryCallback(page=to), counter=False)
     if nav:
         builder.row(*nav)
     markup = builder.as_markup()

@@ -31,17 +31,19 @@ def paginate(items: Sequence[T], page: int, size: int) -> Page[T]:
 
 
 def pager_row(
-    page: int, pages: int, to_page: Callable[[int], CallbackData]
+    page: int, pages: int, to_page: Callable[[int], CallbackData], *, counter: bool = True
 ) -> list[InlineKeyboardButton]:
-    """◀, the page of pages (it redraws the page), ▶; nothing for a single page."""
+    """◀, the page of pages (it redraws the page; left out without ``counter``), ▶; nothing
+    for a single page."""
     if pages <= 1:
         return []
     row = []
     if page > 0:
         row.append(InlineKeyboardButton(text="◀", callback_data=to_page(page - 1).pack()))
-    row.append(
-        InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=to_page(page).pack())
-    )
+    if counter:
+        row.append(
+            InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=to_page(page).pack())
+        )
     if page < pages - 1:
         row.append(InlineKeyboardButton(text="▶", callback_data=to_page(page + 1).pack()))
     return row

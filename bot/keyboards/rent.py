@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -18,6 +17,7 @@ from bot.keyboards.callbacks import (
     RentExtendAction,
     RentExtendCallback,
 )
+from bot.keyboards.pager import pager_row
 
 
 def _button(text: str, data: RentBuyCallback) -> InlineKeyboardButton:
@@ -27,21 +27,6 @@ def _button(text: str, data: RentBuyCallback) -> InlineKeyboardButton:
 def _step(text: str, action: RentBuyAction) -> InlineKeyboardButton:
     """A button that carries nothing but where it leads."""
     return _button(text, RentBuyCallback(action=action))
-
-
-def pager_row(
-    page: int, pages: int, turn: Callable[[int], CallbackData]
-) -> list[InlineKeyboardButton]:
-    """◀ page/pages ▶ for any list; ``turn(n)`` is the callback data that shows page ``n``."""
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(InlineKeyboardButton(text="◀", callback_data=turn(page - 1).pack()))
-    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=turn(page).pack()))
-    if page < pages - 1:
-        row.append(InlineKeyboardButton(text="▶", callback_data=turn(page + 1).pack()))
-    return row
 
 
 def _page(action: RentBuyAction) -> Callable[[int], RentBuyCallback]:

@@ -7,10 +7,8 @@ are answered by aiogram's ``CallbackAnswerMiddleware``: a handler sets the text 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,8 +19,6 @@ from pydantic import BaseModel
 from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
 from bot.services.rents import RentService
-
-T = TypeVar("T")
 
 _DRAFT_KEY = "rent"
 
@@ -108,13 +104,6 @@ class Wizard:
 def parse_hours(text: str) -> int | None:
     value = text.strip()
     return int(value) if value.isdecimal() and len(value) <= 6 else None
-
-
-def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int, int]:
-    """The items on ``page`` (clamped to the list), that page and the number of pages."""
-    pages = max(1, math.ceil(len(items) / size))
-    page = min(max(page, 0), pages - 1)
-    return items[page * size : (page + 1) * size], page, pages
 
 
 def stale_menu(callback_answer: CallbackAnswer) -> None:

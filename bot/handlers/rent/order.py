@@ -20,12 +20,12 @@ from bot.handlers.rent.dialog import (
     RentFlow,
     Wizard,
     load_draft,
-    page_of,
     parse_hours,
     update_draft,
 )
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
+from bot.keyboards.pager import paginate
 from bot.keyboards.rent import (
     confirm_keyboard,
     countries_keyboard,
@@ -91,7 +91,8 @@ async def choose_duration(wizard: Wizard, target: Target, hours: int) -> str | N
 
 async def show_countries(wizard: Wizard, target: Target, hours: int, page: int = 0) -> None:
     menu = await wizard.service.menu(wizard.account, hours)
-    chunk, page, pages = page_of(menu.countries, page, COUNTRIES_PER_PAGE)
+    shown = paginate(menu.countries, page, COUNTRIES_PER_PAGE)
+    chunk, page, pages = shown.items, shown.page, shown.pages
     items = [(c, country_label(c, wizard.locale)) for c in chunk]
     await wizard.state.set_state(RentFlow.country)
     await show(
@@ -118,7 +119,8 @@ async def show_services(
             retry_keyboard(_("Countries"), _("Cancel")),
         )
         return
-    chunk, page, pages = page_of(menu.choices, page, SERVICES_PER_PAGE)
+    shown = paginate(menu.choices, page, SERVICES_PER_PAGE)
+    chunk, page, pages = shown.items, shown.page, shown.pages
     items = [(choice.service, choice_label(choice, wizard.locale)) for choice in chunk]
     await wizard.state.set_state(RentFlow.service)
     await show(
