@@ -13,6 +13,7 @@ from bot.catalogue import country as country_info
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
 from bot.handlers.buy.options import offer_of, show_options
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     BuyCountriesCallback,
     BuyCountryCallback,
@@ -104,8 +105,7 @@ async def country_chosen(
     callback_answer: CallbackAnswer,
 ) -> None:
     if await offer_of(catalogue, account, draft.options(callback_data.country)) is None:
-        callback_answer.text = _("No numbers in this country right now.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("No numbers in this country right now."))
         return
     draft.choose_country(callback_data.country)
     await show_options(query, state, draft, account, catalogue, activation_service, locale)

@@ -21,6 +21,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.storage.activations import BuyOptions
@@ -156,7 +157,7 @@ class DraftMiddleware(BaseMiddleware):
             text = _("This menu is out of date. Start again with /buy.")
             answer: CallbackAnswer | None = data.get("callback_answer")
             if answer is not None:
-                answer.text, answer.show_alert = text, True
+                alert(answer, text)
             elif isinstance(event, Message):
                 await event.answer(text)
             return None

@@ -23,7 +23,7 @@ from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.owned import owned_activation
 from bot.handlers.routes import Routes
-from bot.handlers.unsettled import answer_unsettled
+from bot.handlers.unsettled import alert, answer_unsettled
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,
@@ -107,8 +107,7 @@ async def buy_again(
         activation_service.activations, accounts, query.from_user.id, callback_data.id
     )
     if activation.options is None:
-        callback_answer.text = _("Nothing to repeat for this number.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("Nothing to repeat for this number."))
         return
     await state.clear()
     draft = BuyDraft.again(activation.options)

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import UserAccount
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     MAX_PRICE_LIMIT,
     BuyAction,
@@ -117,8 +118,7 @@ async def operator_chosen(
     assert draft.country is not None
     operator = callback_data.operator
     if operator and operator not in await catalogue.operators(account, draft.country):
-        callback_answer.text = _("This operator is not offered here.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("This operator is not offered here."))
         return
     draft.operator = operator or None
     await show_options(query, state, draft, account, catalogue, activation_service, locale)
@@ -175,8 +175,7 @@ async def verification_toggled(
     callback_answer: CallbackAnswer,
 ) -> None:
     if not account.supports(Feature.CALL_VERIFICATION):
-        callback_answer.text = _("This provider has no call verification.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("This provider has no call verification."))
         return
     draft.verification = not draft.verification
     await show_options(query, state, draft, account, catalogue, activation_service, locale)
@@ -196,8 +195,7 @@ async def forwarding_toggled(
     callback_answer: CallbackAnswer,
 ) -> None:
     if not account.supports(Feature.ADDITIONAL_SERVICE):
-        callback_answer.text = _("This provider has no call forwarding.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("This provider has no call forwarding."))
         return
     draft.forward = not draft.forward
     await show_options(query, state, draft, account, catalogue, activation_service, locale)

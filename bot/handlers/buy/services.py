@@ -13,6 +13,7 @@ from bot.catalogue import search_services
 from bot.handlers.buy.countries import show_countries
 from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,
@@ -79,8 +80,7 @@ async def multi_toggled(
     callback_answer: CallbackAnswer,
 ) -> None:
     if not account.supports(Feature.MULTI_SERVICE):
-        callback_answer.text = _("This provider sells one service per number.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("This provider sells one service per number."))
         return
     draft.picked = None if draft.picked is not None else []
     await show_services(query, state, draft, account, catalogue, users, locale, draft.page)
@@ -99,8 +99,7 @@ async def multi_done(
     callback_answer: CallbackAnswer,
 ) -> None:
     if draft.picked is None or len(draft.picked) < 2:
-        callback_answer.text = _("Pick at least two services.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("Pick at least two services."))
         return
     draft.choose_service(draft.picked[0])
     await show_countries(query, state, draft, account, catalogue, locale)
@@ -120,8 +119,7 @@ async def service_chosen(
 ) -> None:
     code = callback_data.code
     if not await catalogue.is_service(account, code):
-        callback_answer.text = _("This service is not offered.")
-        callback_answer.show_alert = True
+        alert(callback_answer, _("This service is not offered."))
         return
     if draft.picked is None:
         draft.choose_service(code)
@@ -131,8 +129,9 @@ async def service_chosen(
         [c for c in draft.picked if c != code] if code in draft.picked else [*draft.picked, code]
     )
     if len(picked) > MAX_MULTI:
-        callback_answer.text = _("At most {count} services on one number.").format(count=MAX_MULTI)
-        callback_answer.show_alert = True
+        alert(
+            callback_answer, _("At most {count} services on one number.").format(count=MAX_MULTI)
+        )
         return
     draft.picked = picked
     await show_services(query, state, draft, account, catalogue, users, locale, draft.page)
