@@ -196,6 +196,12 @@ class Checkout:
             return Outcome(Status.RECOVERED, found)
         except pe.ProviderError as error:
             return Outcome(Status.FAILED, error=error)
+        except Exception:
+            # Not a refusal the provider spelled out (a bug, storage failing after the call):
+            # the money may have moved, so it is looked up like a lost answer.
+            log.exception("%s failed unexpectedly for user %s", type(purchase).__name__, user_id)
+            found = await purchase.look_up()
+            return Outcome(Status.UNKNOWN) if found is None else Outcome(Status.RECOVERED, found)
         return Outcome(Status.BOUGHT, item)
 
     async def _settle(self, user_id: int, token: str, outcome: Outcome[T]) -> None:

@@ -18,7 +18,7 @@ from bot.accounts import UserAccount
 from bot.provider.models import ActivationAction
 from bot.resources import Resources
 from bot.sandbox import Emulator
-from bot.services.checkout import Outcome, Status
+from bot.services.checkout import Outcome, Purchase, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
@@ -45,9 +45,9 @@ class World:
     def paid(self, action: str) -> int:
         return sum(1 for call in self.emulator.calls if call.action == action)
 
-    def lose_answers(self, action: str) -> None:
-        """The provider carries the call out, and its answer never comes back."""
-        self.emulator.faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={action})
+    def lose_answers(self, action: str, kind: str = "timeout") -> None:
+        """The provider carries the call out, and its answer is lost (or replaced by ``kind``)."""
+        self.emulator.faults.configure(rate=1.0, kinds=[kind], when="after", actions={action})
 
     def heal(self) -> None:
         self.emulator.faults.configure(rate=0.0, kinds=[])
@@ -176,10 +176,14 @@ async def test_a_double_tap_pays_once(world: World, ordered: Ordered) -> None:
     assert world.paid(ordered.action) == before + 1
 
 
-async def test_a_lost_answer_is_looked_up_never_paid_again(world: World, ordered: Ordered) -> None:
+# A timeout, a 429 after the purchase ran, and an unreadable answer are all "outcome unknown".
+@pytest.mark.parametrize("kind", ["timeout", "rate_limit", "garbage"])
+async def test_a_lost_answer_is_looked_up_never_paid_again(
+    world: World, ordered: Ordered, kind: str
+) -> None:
     token = await ordered.draft(world)
     before = world.paid(ordered.action)
-    world.lose_answers(ordered.action)
+    world.lose_answers(ordered.action, kind)
     outcome = await ordered.confirm(world, token)
     world.heal()
     assert world.paid(ordered.action) == before + 1
@@ -323,3 +327,34 @@ async def test_another_letter_with_a_lost_answer_is_found_in_the_history(world: 
     assert outcome.item is not None
     assert outcome.item.id != mailbox.id
     assert world.paid("reorderMailActivation") == 1
+
+
+class _FailsAfterPaying(Purchase[UserRecord]):
+    """A paid call that ran, then something of ours failed (storage, a bug): not a refusal."""
+
+    def __init__(self, found: UserRecord | None) -> None:
+        self.found = found
+        self.looked = False
+
+    async def pay(self) -> UserRecord:
+        raise RuntimeError("storage went away after the provider sold the number")
+
+    async def look_up(self) -> UserRecord | None:
+        self.looked = True
+        return self.found
+
+
+@pytest.mark.parametrize("found", [False, True])
+async def test_an_unexpected_failure_of_a_paid_call_is_looked_up(
+    world: World, found: bool
+) -> None:
+    record = await _finished_number(world) if found else None
+    purchase = _FailsAfterPaying(record)
+    checkout = world.resources.activation_service.checkout
+    outcome = await checkout.locked(world.account.user_id, purchase)
+    assert purchase.looked
+    if record is None:
+        assert outcome.status is Status.UNKNOWN
+    else:
+        assert outcome.status is Status.RECOVERED
+        assert outcome.item == record
