@@ -7,7 +7,6 @@ then hands it the draft as ``draft: BuyDraft``, or tells the user the menu is ou
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Final
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.base import Handler
 from bot.storage.activations import BuyOptions
 
 _KEY: Final = "buy"
@@ -140,12 +140,7 @@ def step(needs: Needs) -> dict[str, Any]:
 class DraftMiddleware(BaseMiddleware):
     """An inner middleware, inside the callback answer: flags are known once a handler is."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         needs: Needs | None = get_flag(data, DRAFT_FLAG)
         if needs is None:
             return await handler(event, data)
