@@ -2,11 +2,13 @@
 
 ``load_draft`` and ``save_draft`` are the only readers and writers of it. A step handler says
 how far the draft must have come with its flags (``step(Needs.COUNTRY)``); ``DraftMiddleware``
-then hands it the draft as ``draft: BuyDraft``, or tells the user the menu is out of date.
+then hands it ``buy: BuyContext`` (the draft with what every step needs to draw the next
+screen), or tells the user the menu is out of date.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Final
@@ -20,11 +22,15 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler
+from bot.services.activations import ActivationService
+from bot.services.catalogue import CatalogueService
 from bot.storage.activations import BuyOptions
+from bot.storage.users import UserRepo
 
 _KEY: Final = "buy"
 DRAFT_FLAG: Final = "buy_draft"
@@ -137,6 +143,22 @@ def step(needs: Needs) -> dict[str, Any]:
     return {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
 
 
+@dataclass(frozen=True, slots=True)
+class BuyContext:
+    """One /buy step: the draft, and everything a step passes on to draw the next screen."""
+
+    state: FSMContext
+    draft: BuyDraft
+    account: UserAccount
+    catalogue: CatalogueService
+    activation_service: ActivationService
+    users: UserRepo
+    locale: str
+
+    async def save(self, step: State) -> None:
+        await save_draft(self.state, self.draft, step)
+
+
 class DraftMiddleware(BaseMiddleware):
     """An inner middleware, inside the callback answer: flags are known once a handler is."""
 
@@ -156,5 +178,13 @@ class DraftMiddleware(BaseMiddleware):
             elif isinstance(event, Message):
                 await event.answer(text)
             return None
-        data["draft"] = draft
+        data["buy"] = BuyContext(
+            state,
+            draft,
+            data["account"],
+            data["catalogue"],
+            data["activation_service"],
+            data["users"],
+            data["locale"],
+        )
         return await handler(event, data)

@@ -18,7 +18,7 @@ from bot.catalogue import search_services
 from bot.catalogue.countries import COUNTRIES
 from bot.handlers.activation import render
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyDraft
+from bot.handlers.buy.draft import BuyContext, BuyDraft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.owned import owned_activation
@@ -58,10 +58,10 @@ async def buy_command(
 ) -> None:
     """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
     await state.clear()
-    draft = BuyDraft()
+    buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
     args = (command.args or "").split()
     if not args:
-        await show_services(message, state, draft, account, catalogue, users, locale)
+        await show_services(message, buy)
         return
     code = args[0].lower()
     if not await catalogue.is_service(account, code):
@@ -74,9 +74,9 @@ async def buy_command(
             )
             return
         code = matches[0].code
-    draft.choose_service(code)
+    buy.draft.choose_service(code)
     if len(args) < 2:
-        await show_countries(message, state, draft, account, catalogue, locale)
+        await show_countries(message, buy)
         return
     try:
         country_id = int(args[1])
@@ -87,8 +87,8 @@ async def buy_command(
         # Quoted as typed and cut short: the number may be thousands of digits long.
         await message.answer(_("There is no country number {id}.").format(id=escape(args[1][:12])))
         return
-    draft.choose_country(country_id)
-    await show_options(message, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.choose_country(country_id)
+    await show_options(message, buy)
 
 
 @router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN))
@@ -99,6 +99,7 @@ async def buy_again(
     accounts: Accounts,
     catalogue: CatalogueService,
     activation_service: ActivationService,
+    users: UserRepo,
     locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -111,10 +112,9 @@ async def buy_again(
         return
     await state.clear()
     draft = BuyDraft.again(activation.options)
+    buy = BuyContext(state, draft, account, catalogue, activation_service, users, locale)
     if isinstance(query.message, Message):
-        await show_options(
-            query.message, state, draft, account, catalogue, activation_service, locale
-        )
+        await show_options(query.message, buy)
 
 
 @router.callback_query(BuyCallback.filter(F.action == BuyAction.CANCEL))
