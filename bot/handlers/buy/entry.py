@@ -13,15 +13,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
+from bot.accounts import UserAccount
 from bot.catalogue import search_services
 from bot.catalogue.countries import COUNTRIES
-from bot.handlers.activation import render
 from bot.handlers.buy.countries import show_countries
 from bot.handlers.buy.draft import BuyContext, BuyDraft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
-from bot.handlers.owned import owned_activation
+from bot.handlers.card import CARD, PressedCard, render
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, answer_unsettled
 from bot.keyboards.callbacks import (
@@ -91,28 +90,22 @@ async def buy_command(
     await show_options(message, buy)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN))
+@router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN), flags=CARD)
 async def buy_again(
     query: CallbackQuery,
-    callback_data: ActCallback,
     state: FSMContext,
-    accounts: Accounts,
+    card: PressedCard,
     catalogue: CatalogueService,
-    activation_service: ActivationService,
     users: UserRepo,
-    locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     """The confirmation of a card's purchase, every option as it was, under the card."""
-    activation, account = await owned_activation(
-        activation_service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    if activation.options is None:
+    if card.activation.options is None:
         alert(callback_answer, _("Nothing to repeat for this number."))
         return
     await state.clear()
-    draft = BuyDraft.again(activation.options)
-    buy = BuyContext(state, draft, account, catalogue, activation_service, users, locale)
+    draft = BuyDraft.again(card.activation.options)
+    buy = BuyContext(state, draft, card.account, catalogue, card.service, users, card.locale)
     if isinstance(query.message, Message):
         await show_options(query.message, buy)
 
