@@ -27,6 +27,7 @@ from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler
+from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.storage.activations import BuyOptions
@@ -34,6 +35,7 @@ from bot.storage.users import UserRepo
 
 _KEY: Final = "buy"
 DRAFT_FLAG: Final = "buy_draft"
+FEATURE_FLAG: Final = "buy_feature"
 
 
 class BuyFlow(StatesGroup):
@@ -138,9 +140,25 @@ class Needs(IntEnum):
     COUNTRY = 2
 
 
-def step(needs: Needs) -> dict[str, Any]:
-    """Flags of a /buy step: the account, and the draft at least as far as ``needs``."""
-    return {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
+def step(needs: Needs, feature: Feature | None = None) -> dict[str, Any]:
+    """Flags of a /buy step: the account, the draft at least as far as ``needs``, and the
+    provider's ``feature`` when the step is one that not every provider has."""
+    flags: dict[str, Any] = {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
+    if feature is not None:
+        flags[FEATURE_FLAG] = feature
+    return flags
+
+
+def _lacking(feature: Feature) -> str:
+    """The refusal of a step that needs a ``feature`` the provider does not have."""
+    match feature:
+        case Feature.CALL_VERIFICATION:
+            return _("This provider has no call verification.")
+        case Feature.ADDITIONAL_SERVICE:
+            return _("This provider has no call forwarding.")
+        case Feature.MULTI_SERVICE:
+            return _("This provider sells one service per number.")
+    raise ValueError(f"a /buy step needs {feature}, but has no refusal for it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,23 +186,32 @@ class DraftMiddleware(BaseMiddleware):
             return await handler(event, data)
         state: FSMContext = data["state"]
         draft = await load_draft(state) or BuyDraft()
+        account: UserAccount = data["account"]
+        feature: Feature | None = get_flag(data, FEATURE_FLAG)
         if (needs >= Needs.SERVICE and draft.service is None) or (
             needs >= Needs.COUNTRY and draft.country is None
         ):
-            text = _("This menu is out of date. Start again with /buy.")
-            answer: CallbackAnswer | None = data.get("callback_answer")
-            if answer is not None:
-                alert(answer, text)
-            elif isinstance(event, Message):
-                await event.answer(text)
+            await _refuse(event, data, _("This menu is out of date. Start again with /buy."))
+            return None
+        if feature is not None and not account.supports(feature):
+            await _refuse(event, data, _lacking(feature))
             return None
         data["buy"] = BuyContext(
             state,
             draft,
-            data["account"],
+            account,
             data["catalogue"],
             data["activation_service"],
             data["users"],
             data["locale"],
         )
         return await handler(event, data)
+
+
+async def _refuse(event: TelegramObject, data: dict[str, Any], text: str) -> None:
+    """Why the step does not run: the tap's alert, or a reply to a typed message."""
+    answer: CallbackAnswer | None = data.get("callback_answer")
+    if answer is not None:
+        alert(answer, text)
+    elif isinstance(event, Message):
+        await event.answer(text)

@@ -129,26 +129,20 @@ async def max_price_cleared(query: CallbackQuery, buy: BuyContext) -> None:
     await show_options(query, buy)
 
 
-@router.callback_query(BuyCallback.filter(F.action == BuyAction.VERIFY), flags=step(Needs.COUNTRY))
-async def verification_toggled(
-    query: CallbackQuery, buy: BuyContext, callback_answer: CallbackAnswer
-) -> None:
-    if not buy.account.supports(Feature.CALL_VERIFICATION):
-        alert(callback_answer, _("This provider has no call verification."))
-        return
+@router.callback_query(
+    BuyCallback.filter(F.action == BuyAction.VERIFY),
+    flags=step(Needs.COUNTRY, Feature.CALL_VERIFICATION),
+)
+async def verification_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.verification = not buy.draft.verification
     await show_options(query, buy)
 
 
 @router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.FORWARD), flags=step(Needs.COUNTRY)
+    BuyCallback.filter(F.action == BuyAction.FORWARD),
+    flags=step(Needs.COUNTRY, Feature.ADDITIONAL_SERVICE),
 )
-async def forwarding_toggled(
-    query: CallbackQuery, buy: BuyContext, callback_answer: CallbackAnswer
-) -> None:
-    if not buy.account.supports(Feature.ADDITIONAL_SERVICE):
-        alert(callback_answer, _("This provider has no call forwarding."))
-        return
+async def forwarding_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.forward = not buy.draft.forward
     await show_options(query, buy)
 

@@ -49,13 +49,11 @@ async def services_page(
     await show_services(query, buy, callback_data.page)
 
 
-@router.callback_query(BuyCallback.filter(F.action == BuyAction.MULTI), flags=step(Needs.NOTHING))
-async def multi_toggled(
-    query: CallbackQuery, buy: BuyContext, callback_answer: CallbackAnswer
-) -> None:
-    if not buy.account.supports(Feature.MULTI_SERVICE):
-        alert(callback_answer, _("This provider sells one service per number."))
-        return
+@router.callback_query(
+    BuyCallback.filter(F.action == BuyAction.MULTI),
+    flags=step(Needs.NOTHING, Feature.MULTI_SERVICE),
+)
+async def multi_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     draft = buy.draft
     draft.picked = None if draft.picked is not None else []
     await show_services(query, buy, draft.page)
