@@ -151,14 +151,12 @@ def step(needs: Needs, feature: Feature | None = None) -> dict[str, Any]:
 
 def _lacking(feature: Feature) -> str:
     """The refusal of a step that needs a ``feature`` the provider does not have."""
-    match feature:
-        case Feature.CALL_VERIFICATION:
-            return _("This provider has no call verification.")
-        case Feature.ADDITIONAL_SERVICE:
-            return _("This provider has no call forwarding.")
-        case Feature.MULTI_SERVICE:
-            return _("This provider sells one service per number.")
-    raise ValueError(f"a /buy step needs {feature}, but has no refusal for it")
+    refusals = {
+        Feature.CALL_VERIFICATION: _("This provider has no call verification."),
+        Feature.ADDITIONAL_SERVICE: _("This provider has no call forwarding."),
+        Feature.MULTI_SERVICE: _("This provider sells one service per number."),
+    }
+    return refusals[feature]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
@@ -39,6 +41,15 @@ from bot.views.buy import (
 router = Routes(name=__name__)
 
 _PREFIX = re.compile(r"^\d{4,10}$")
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def _on_button(action: BuyAction, feature: Feature | None = None) -> Callable[[Handler], Handler]:
+    """A button of the confirmation screen: it needs the draft to have come to a country."""
+    return router.callback_query(
+        BuyCallback.filter(F.action == action), flags=step(Needs.COUNTRY, feature)
+    )
 
 
 async def offer_of(
@@ -79,9 +90,7 @@ async def show_options(target: CallbackQuery | Message, buy: BuyContext) -> None
     await show(target, *view)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.OPERATORS), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.OPERATORS)
 async def operators_shown(query: CallbackQuery, buy: BuyContext) -> None:
     assert buy.draft.country is not None
     operators = await buy.catalogue.operators(buy.account, buy.draft.country)
@@ -105,9 +114,7 @@ async def operator_chosen(
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.MAX_PRICE), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.MAX_PRICE)
 async def max_price_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.max_price)
     await show(query, *max_price_prompt())
@@ -121,51 +128,37 @@ async def max_price_offered(
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.MAX_PRICE_CLEAR), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.MAX_PRICE_CLEAR)
 async def max_price_cleared(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.max_price = None
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.VERIFY),
-    flags=step(Needs.COUNTRY, Feature.CALL_VERIFICATION),
-)
+@_on_button(BuyAction.VERIFY, Feature.CALL_VERIFICATION)
 async def verification_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.verification = not buy.draft.verification
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.FORWARD),
-    flags=step(Needs.COUNTRY, Feature.ADDITIONAL_SERVICE),
-)
+@_on_button(BuyAction.FORWARD, Feature.ADDITIONAL_SERVICE)
 async def forwarding_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.forward = not buy.draft.forward
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.EXCLUDE), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.EXCLUDE)
 async def exclusions_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.exclude)
     await show(query, *exclusions_prompt())
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.EXCLUDE_CLEAR), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.EXCLUDE_CLEAR)
 async def exclusions_cleared(query: CallbackQuery, buy: BuyContext) -> None:
     buy.draft.phone_exception = []
     await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.TO_OPTIONS), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.TO_OPTIONS)
 async def back_to_options(query: CallbackQuery, buy: BuyContext) -> None:
     await show_options(query, buy)
 
