@@ -35,7 +35,7 @@ from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.services.checkout import Outcome
 from bot.storage.activations import Activation
-from bot.telegram import edit_text
+from bot.telegram import show
 from bot.texts import describe_error, escape
 from bot.views.activation import (
     active_view,
@@ -225,8 +225,7 @@ async def active_command(
 ) -> None:
     # Numbers bought on the provider's site show up here too.
     await activation_service.reconcile(account)
-    text, markup = await _active_page(account, activation_service, locale, 0)
-    await message.answer(text, reply_markup=markup)
+    await show(message, *await _active_page(account, activation_service, locale, 0))
 
 
 @router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
@@ -237,9 +236,7 @@ async def active_page(
     activation_service: ActivationService,
     locale: str,
 ) -> None:
-    text, markup = await _active_page(account, activation_service, locale, callback_data.page)
-    if isinstance(query.message, Message):
-        await edit_text(query.message, text, markup)
+    await show(query, *await _active_page(account, activation_service, locale, callback_data.page))
 
 
 async def _history_page(
@@ -255,17 +252,14 @@ async def _history_page(
 
 @router.message(Command("history"), flags=NEEDS_ACCOUNT)
 async def history_command(message: Message, account: UserAccount) -> None:
-    text, markup = await _history_page(account, 0)
-    await message.answer(text, reply_markup=markup)
+    await show(message, *await _history_page(account, 0))
 
 
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
 async def history_page(
     query: CallbackQuery, callback_data: HistoryCallback, account: UserAccount
 ) -> None:
-    text, markup = await _history_page(account, callback_data.page)
-    if isinstance(query.message, Message):
-        await edit_text(query.message, text, markup)
+    await show(query, *await _history_page(account, callback_data.page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

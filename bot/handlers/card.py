@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, TelegramObject
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import owned_activation
@@ -23,7 +23,7 @@ from bot.middlewares.base import Handler
 from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
 from bot.storage.activations import Activation
-from bot.telegram import edit_text
+from bot.telegram import show
 from bot.views.activation import render_card
 
 CARD_FLAG: Final = "activation_card"
@@ -59,8 +59,7 @@ class PressedCard:
 
     async def redraw(self, query: CallbackQuery, activation: Activation) -> None:
         """Redraw the card whose button was pressed, showing ``activation``."""
-        if isinstance(query.message, Message):
-            await edit_text(query.message, *await self.render(activation))
+        await show(query, *await self.render(activation))
 
 
 class CardMiddleware(BaseMiddleware):
