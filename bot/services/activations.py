@@ -186,11 +186,7 @@ class ActivationService:
     async def set_card(self, ref: str, message_id: int) -> None:
         """The message that shows the card (shared by the services on one number)."""
 
-        def change(record: Activation) -> Activation:
-            record.card_message_id = message_id
-            return record
-
-        _, after = await self.activations.update(ref, change)
+        after = await self.activations.assign(ref, card_message_id=message_id)
         for other in after.group:
             if other != ref:
-                await self.activations.update(other, change)
+                await self.activations.assign(other, card_message_id=message_id)

@@ -252,8 +252,4 @@ class MailService:
         await self.mails.update(ref, change)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        def change(record: Mailbox) -> Mailbox:
-            record.card_message_id = message_id
-            return record
-
-        await self.mails.update(ref, change)
+        await self.mails.assign(ref, card_message_id=message_id)

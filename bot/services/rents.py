@@ -320,25 +320,13 @@ class RentService:
         return after
 
     async def mark_reminded(self, ref: str, ends_at: float) -> None:
-        def change(record: Rent) -> Rent:
-            record.reminded_for = ends_at
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, reminded_for=ends_at)
 
     async def mark_shown(self, ref: str, shown: str) -> None:
-        def change(record: Rent) -> Rent:
-            record.shown = shown
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, shown=shown)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        def change(record: Rent) -> Rent:
-            record.card_message_id = message_id
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, card_message_id=message_id)
 
     async def close_unknown(self, ref: str) -> Rent:
         """The provider no longer knows the rent: it ended."""
