@@ -353,12 +353,7 @@ class RentService:
         try:
             await account.client.set_rent_status(rent.id, RentAction.CANCEL)
         except pe.CantCancel:
-
-            def refused(record: Rent) -> Rent:
-                record.cancel_refused = True
-                return record
-
-            await self.rents.update(rent.ref, refused)
+            await self.rents.assign(rent.ref, cancel_refused=True)
             raise
         return await self._closed(rent.ref, State.CANCELLED)
 
