@@ -41,7 +41,7 @@ from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
-from bot.worker.context import PAUSED_RETRY, WorkerContext, connected
+from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +103,9 @@ def next_poll(
     return at
 
 
-class ActivationPoller:
+class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
-        self.ctx = ctx
-        self.service = service
-        self.accounts = accounts
+        super().__init__(ctx, service, accounts)
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}

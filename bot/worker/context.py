@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -85,17 +86,27 @@ class WorkerContext:
             self._failing.discard(ref)
             await self.redis.delete(self.backoff_key(ref))
 
-    async def poll_account(
-        self, accounts: Accounts, record: UserRecord, now: float
-    ) -> UserAccount | float | None:
+
+S = TypeVar("S")
+
+
+class Poller(Generic[S]):
+    """What the poller of each kind is built from: the shared context, its service, the keys."""
+
+    def __init__(self, ctx: WorkerContext, service: S, accounts: Accounts) -> None:
+        self.ctx = ctx
+        self.service = service
+        self.accounts = accounts
+
+    async def poll_account(self, record: UserRecord, now: float) -> UserAccount | float | None:
         """The owner's account to poll ``record`` with, or what the poll returns instead.
 
         A paused user's item is looked at again later; one whose key is gone, or whose owner
         has since connected another provider, is no longer followed (None).
         """
-        if await self.users.is_paused(record.user_id):
+        if await self.ctx.users.is_paused(record.user_id):
             return now + PAUSED_RETRY
-        account = await connected(accounts, record.user_id)
+        account = await connected(self.accounts, record.user_id)
         if account is None or account.provider != record.provider:
             return None
         return account

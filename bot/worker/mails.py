@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 
-from bot.accounts import Accounts, UserAccount
+from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.services.mail_rules import closed_state, overdue
@@ -21,7 +21,7 @@ from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
-from bot.worker.context import PAUSED_RETRY, WorkerContext
+from bot.worker.context import PAUSED_RETRY, Poller
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,7 @@ def next_poll(mailbox: Mailbox, now: float, base: float) -> float:
     return now + max(interval, 30.0)
 
 
-class MailPoller:
-    def __init__(self, ctx: WorkerContext, service: MailService, accounts: Accounts) -> None:
-        self.ctx = ctx
-        self.service = service
-        self.accounts = accounts
-
+class MailPoller(Poller[MailService]):
     async def poll(self, ref: str) -> float | None:
         try:
             return await self._poll(ref)
@@ -69,7 +64,7 @@ class MailPoller:
             return await self._push_letters(mailbox)
         await self._push_letters(mailbox)
         now = ctx.clock()
-        account = await ctx.poll_account(self.accounts, mailbox, now)
+        account = await self.poll_account(mailbox, now)
         if not isinstance(account, UserAccount):
             return account
         try:
