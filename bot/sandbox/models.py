@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -16,8 +17,10 @@ __all__ = [
     "Activation",
     "ActivationStatus",
     "CallTask",
+    "Line",
     "Mail",
     "MailStatus",
+    "Number",
     "Rent",
     "RentSms",
     "RentStatus",
@@ -78,7 +81,18 @@ class Sms(BaseModel):
     phone_from: str | None = None
 
 
-class Activation(BaseModel):
+class Line(NamedTuple):
+    """A phone number and what it was bought for: what an add-on or a re-order keeps."""
+
+    service: str
+    country: int
+    operator: str
+    phone: str
+
+
+class Number(BaseModel):
+    """What activations and rents have in common: a number bought by a key for a price."""
+
     id: int
     key: str
     service: str
@@ -86,6 +100,13 @@ class Activation(BaseModel):
     operator: str
     phone: str
     cost: Decimal
+
+    @property
+    def line(self) -> Line:
+        return Line(self.service, self.country, self.operator, self.phone)
+
+
+class Activation(Number):
     paid_cashback: Decimal = Decimal("0")
     created_at: float
     expires_at: float
@@ -124,14 +145,7 @@ class RentSms(BaseModel):
     at: float
 
 
-class Rent(BaseModel):
-    id: int
-    key: str
-    service: str
-    country: int
-    operator: str
-    phone: str
-    cost: Decimal
+class Rent(Number):
     hours: int
     created_at: float
     end_at: float
