@@ -18,7 +18,7 @@ from bot.services.activation_purchases import (
     NumberPurchase,
 )
 from bot.services.activation_rules import adopted, apply_status, member, wants_auto_cancel
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.ledger import Ledger
 from bot.storage.activations import Activation, ActivationRepo, BuyOptions, State
 from bot.storage.orders import Order, OrderRepo
@@ -28,7 +28,7 @@ from bot.storage.users import UserRepo
 log = logging.getLogger(__name__)
 
 
-class ActivationService:
+class ActivationService(Shop):
     def __init__(
         self,
         activations: ActivationRepo,
@@ -38,12 +38,9 @@ class ActivationService:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.activations = activations
-        self.orders = orders
-        self.schedule = schedule
         self.users = users
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = Ledger(activations, schedule, clock, member)
 
     # --- buying ---

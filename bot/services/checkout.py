@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from bot.provider import errors as pe
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import UserRecord
+from bot.storage.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -206,3 +207,16 @@ class Checkout:
                 await self.orders.settle(user_id, token, "unknown")
             case _:
                 await self.orders.settle(user_id, token, "draft")
+
+
+class Shop:
+    """What the service of each kind (activations, rents, mailboxes) is built on.
+
+    Its pending orders and the checkout that carries them out, the poll schedule, the clock.
+    """
+
+    def __init__(self, orders: OrderRepo, schedule: Schedule, clock: Callable[[], float]) -> None:
+        self.orders = orders
+        self.schedule = schedule
+        self.clock = clock
+        self.checkout = Checkout(orders, clock)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import MailDomains, MailType
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.mail_purchases import AnotherLetter, MailboxPurchase, MailLedger
 from bot.services.mail_rules import MailOptions, closed_state, member
 from bot.storage.mails import LETTER_LIMIT, Letter, Mailbox, MailRepo, MailState
@@ -84,7 +84,7 @@ def list_offers(domains: MailDomains) -> list[MailOffer]:
     return popular + zones
 
 
-class MailService:
+class MailService(Shop):
     def __init__(
         self,
         mails: MailRepo,
@@ -93,11 +93,8 @@ class MailService:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.mails = mails
-        self.orders = orders
-        self.schedule = schedule
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = MailLedger(mails, schedule, clock, member)
 
     async def offers(self, account: UserAccount, site: str) -> list[MailOffer]:

@@ -23,7 +23,7 @@ from bot.provider import errors as pe
 from bot.provider.client import RentAction
 from bot.provider.models import RentListEntry, RentStatus
 from bot.provider.presets import Feature
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.rent_purchases import ExtendOrder, ExtensionPurchase, RentLedger, RentPurchase
 from bot.services.rent_rules import (
     DURATIONS,
@@ -56,7 +56,7 @@ DURATIONS_TTL = 6 * 3600
 MAX_STATUS_PAGES = 20
 
 
-class RentService:
+class RentService(Shop):
     def __init__(
         self,
         rents: RentRepo,
@@ -67,12 +67,9 @@ class RentService:
         clock: Callable[[], float] = time.time,
         webhook_url: Callable[[str], str | None] = lambda provider: None,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.rents = rents
-        self.orders = orders
-        self.schedule = schedule
         self._cache = JsonCache(redis)
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = RentLedger(rents, schedule, clock, member, window=500)
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
