@@ -28,7 +28,9 @@ from bot.storage.users import UserRepo
 log = logging.getLogger(__name__)
 
 
-class ActivationService(Shop):
+class ActivationService(Shop[BuyOptions]):
+    kind = OrderKind.ACTIVATION
+
     def __init__(
         self,
         activations: ActivationRepo,
@@ -44,9 +46,6 @@ class ActivationService(Shop):
         self.ledger = Ledger(activations, schedule, clock, member)
 
     # --- buying ---
-
-    async def draft(self, user_id: int, options: BuyOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.ACTIVATION, options)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Activation]:
         """Carry out the confirmation ``token`` at most once."""

@@ -84,7 +84,9 @@ def list_offers(domains: MailDomains) -> list[MailOffer]:
     return popular + zones
 
 
-class MailService(Shop):
+class MailService(Shop[MailOptions]):
+    kind = OrderKind.MAIL
+
     def __init__(
         self,
         mails: MailRepo,
@@ -101,9 +103,6 @@ class MailService(Shop):
         return list_offers(await account.client.get_domains(site))
 
     # --- buying ---
-
-    async def draft(self, user_id: int, options: MailOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.MAIL, options)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Mailbox]:
         """Carry out the confirmation ``token`` at most once."""

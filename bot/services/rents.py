@@ -56,7 +56,9 @@ DURATIONS_TTL = 6 * 3600
 MAX_STATUS_PAGES = 20
 
 
-class RentService(Shop):
+class RentService(Shop[RentOptions]):
+    kind = OrderKind.RENT
+
     def __init__(
         self,
         rents: RentRepo,
@@ -129,9 +131,6 @@ class RentService(Shop):
         )
 
     # --- renting ---
-
-    async def draft(self, user_id: int, options: RentOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.RENT, options)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the confirmation ``token`` at most once."""
