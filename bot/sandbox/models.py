@@ -16,6 +16,7 @@ __all__ = [
     "Account",
     "Activation",
     "ActivationStatus",
+    "Address",
     "CallTask",
     "Line",
     "Mail",
@@ -162,6 +163,15 @@ class Rent(Number):
         return self.status is RentStatus.ACTIVE
 
 
+class Address(NamedTuple):
+    """A mailbox and the site it waits for a letter from: what "Another letter" keeps."""
+
+    site: str
+    email: str
+    domain: str
+    mail_type: int
+
+
 class Mail(BaseModel):
     id: int
     key: str
@@ -179,6 +189,10 @@ class Mail(BaseModel):
     auto_letter_at: float | None = None
     parent_id: int | None = None
     closed_at: float | None = None
+
+    @property
+    def address(self) -> Address:
+        return Address(self.site, self.email, self.domain, self.mail_type)
 
 
 class CallTask(BaseModel):
