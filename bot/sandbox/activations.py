@@ -7,6 +7,7 @@ code finishes the activation and keeps the money.
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
@@ -161,7 +162,7 @@ def _new_activation(
     activation = Activation(
         id=world.new_id("activation"),
         key=account.key,
-        **line._asdict(),
+        **asdict(line),
         cost=cost,
         paid_cashback=paid_cashback,
         created_at=now,
@@ -470,7 +471,7 @@ def get_additional_service(world: World, account: Account, p: Params) -> Answer:
     if not world.can_pay(account, price):
         raise ApiError("NO_BALANCE")
     child = _new_activation(
-        world, account, parent.line._replace(service=service), cost=price, parent_id=parent.id
+        world, account, replace(parent.line, service=service), cost=price, parent_id=parent.id
     )
     parent.additional_services.append(service)
     return f"ADDITIONAL:{child.id}:{child.phone}"

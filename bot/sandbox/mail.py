@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import string
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -103,7 +104,7 @@ def _open(
     mail = Mail(
         id=world.new_id("mail"),
         key=account.key,
-        **address._asdict(),
+        **asdict(address),
         cost=cost,
         created_at=now,
         expires_at=now + world.config.mail_lifetime,

@@ -6,9 +6,9 @@ restarted sandbox can load them back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -82,7 +82,8 @@ class Sms(BaseModel):
     phone_from: str | None = None
 
 
-class Line(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Line:
     """A phone number and what it was bought for: what an add-on or a re-order keeps."""
 
     service: str
@@ -163,7 +164,8 @@ class Rent(Number):
         return self.status is RentStatus.ACTIVE
 
 
-class Address(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Address:
     """A mailbox and the site it waits for a letter from: what "Another letter" keeps."""
 
     site: str

@@ -8,6 +8,7 @@ by itself at ``endDate``; it can be cancelled with a refund only inside the canc
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -146,7 +147,7 @@ def _start(
     rent = Rent(
         id=world.new_id("rent"),
         key=account.key,
-        **line._asdict(),
+        **asdict(line),
         cost=cost,
         hours=hours,
         created_at=now,
