@@ -24,13 +24,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from bot.provider import errors as pe
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import UserRecord
+from bot.storage.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +213,26 @@ class Checkout:
                 await self.orders.settle(user_id, token, "unknown")
             case _:
                 await self.orders.settle(user_id, token, "draft")
+
+
+Choice = TypeVar("Choice", bound=BaseModel)
+
+
+class Shop(Generic[Choice]):
+    """What the service of each kind (activations, rents, mailboxes) is built on.
+
+    Its pending orders and the checkout that carries them out, the poll schedule, the clock;
+    ``Choice`` is what a user picks before confirming, ``kind`` what its orders are stored as.
+    """
+
+    kind: ClassVar[OrderKind]
+
+    def __init__(self, orders: OrderRepo, schedule: Schedule, clock: Callable[[], float]) -> None:
+        self.orders = orders
+        self.schedule = schedule
+        self.clock = clock
+        self.checkout = Checkout(orders, clock)
+
+    async def draft(self, user_id: int, options: Choice) -> str:
+        """The token of a confirmation that buys what ``options`` describe."""
+        return await self.checkout.draft(user_id, self.kind, options)

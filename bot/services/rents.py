@@ -23,7 +23,7 @@ from bot.provider import errors as pe
 from bot.provider.client import RentAction
 from bot.provider.models import RentListEntry, RentStatus
 from bot.provider.presets import Feature
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.rent_purchases import ExtendOrder, ExtensionPurchase, RentLedger, RentPurchase
 from bot.services.rent_rules import (
     DURATIONS,
@@ -56,7 +56,9 @@ DURATIONS_TTL = 6 * 3600
 MAX_STATUS_PAGES = 20
 
 
-class RentService:
+class RentService(Shop[RentOptions]):
+    kind = OrderKind.RENT
+
     def __init__(
         self,
         rents: RentRepo,
@@ -67,12 +69,9 @@ class RentService:
         clock: Callable[[], float] = time.time,
         webhook_url: Callable[[str], str | None] = lambda provider: None,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.rents = rents
-        self.orders = orders
-        self.schedule = schedule
         self._cache = JsonCache(redis)
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = RentLedger(rents, schedule, clock, member, window=500)
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
@@ -132,9 +131,6 @@ class RentService:
         )
 
     # --- renting ---
-
-    async def draft(self, user_id: int, options: RentOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.RENT, options)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the confirmation ``token`` at most once."""
@@ -320,25 +316,13 @@ class RentService:
         return after
 
     async def mark_reminded(self, ref: str, ends_at: float) -> None:
-        def change(record: Rent) -> Rent:
-            record.reminded_for = ends_at
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, reminded_for=ends_at)
 
     async def mark_shown(self, ref: str, shown: str) -> None:
-        def change(record: Rent) -> Rent:
-            record.shown = shown
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, shown=shown)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        def change(record: Rent) -> Rent:
-            record.card_message_id = message_id
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, card_message_id=message_id)
 
     async def close_unknown(self, ref: str) -> Rent:
         """The provider no longer knows the rent: it ended."""
@@ -365,12 +349,7 @@ class RentService:
         try:
             await account.client.set_rent_status(rent.id, RentAction.CANCEL)
         except pe.CantCancel:
-
-            def refused(record: Rent) -> Rent:
-                record.cancel_refused = True
-                return record
-
-            await self.rents.update(rent.ref, refused)
+            await self.rents.assign(rent.ref, cancel_refused=True)
             raise
         return await self._closed(rent.ref, State.CANCELLED)
 
