@@ -97,6 +97,19 @@ class NumberPurchase(Purchase[Activation]):
             activation.cost = await list_price(account, options.country, activation.service)
         return group
 
+    async def price(self) -> Decimal | None:
+        """The price list's figure now (summed for several services on one number)."""
+        options = self._options
+        if options.country is None:
+            return None
+        total = Decimal(0)
+        for service in options.services or [options.service]:
+            cost = await list_price(self._account, options.country, service)
+            if cost is None:
+                return None
+            total += cost
+        return total
+
     async def look_up(self) -> Activation | None:
         """The activations this purchase created, found in the provider's active list."""
         account, options = self._account, self._options

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
@@ -48,8 +49,11 @@ class ActivationService:
 
     # --- buying ---
 
-    async def draft(self, user_id: int, options: BuyOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.ACTIVATION, options)
+    async def draft(
+        self, account: UserAccount, options: BuyOptions, price: Decimal | None = None
+    ) -> str:
+        """A confirmation for ``options`` at the ``price`` shown; the earlier one dies."""
+        return await self.checkout.draft(account, OrderKind.ACTIVATION, options, price)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Activation]:
         """Carry out the confirmation ``token`` at most once."""
@@ -59,7 +63,7 @@ class ActivationService:
             return NumberPurchase(self.ledger, account, options)
 
         outcome = await self.checkout.confirm(
-            account.user_id, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
+            account, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
         )
         bought = outcome.item if outcome.status is Status.BOUGHT else None
         if bought is not None and bought.options is not None:

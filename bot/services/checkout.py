@@ -5,7 +5,12 @@ additional service, a rent, a rent extension, a mailbox, another letter) supplie
 paid call and how to find what that call bought when the answer is lost (:class:`Purchase`).
 The checkout owns the rest, once:
 
-- a confirmation is an order drafted with a token (``OrderRepo``); a tap carries the token;
+- a confirmation is a quote: an order drafted with a token (``OrderRepo``) that records the
+  options, the account and the price the user saw; a tap carries the token. A quote that is
+  no longer the user's latest of its kind (``/cancel``, a key change, a newer one), that is
+  older than the quote lifetime, or that was shown for another account buys nothing
+  (``STALE``); where the purchase can read its price, a price above the quote buys nothing
+  either (``REPRICED``): the caller shows the fresh quote instead;
 - the paid call runs under the user's purchase lock, after the order moved from draft to
   pending, so a double tap, a second device or a retried update never pays twice;
 - an outcome the provider may or may not have carried out (``pe.OUTCOME_UNKNOWN``) is settled
@@ -21,13 +26,15 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
+from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import UserRecord
@@ -56,6 +63,8 @@ class Status(Enum):
     EXPIRED = "expired"  # the confirmation is too old, unknown, or names something gone
     FAILED = "failed"  # the provider refused: nothing was bought, ``error`` says why
     CLOSED = "closed"  # the item's state allows no such purchase now
+    STALE = "stale"  # the quote died (cancelled, superseded, too old, another account)
+    REPRICED = "repriced"  # the price rose above the quote: ``price`` is the new one
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,8 @@ class Outcome(Generic[T_co]):
     item: T_co | None = None
     error: pe.ProviderError | None = None
     renewed: bool = False  # the purchase moved the item to a new provider id
+    price: Decimal | None = None  # REPRICED: the price now
+    quote: Order | None = None  # STALE, REPRICED: the dead quote, to offer a fresh one from
 
     @property
     def already(self) -> bool:
@@ -91,6 +102,11 @@ class Outcome(Generic[T_co]):
     def closed(self) -> bool:
         return self.status is Status.CLOSED
 
+    @property
+    def requote(self) -> bool:
+        """Nothing was bought because the quote is no longer good: show a fresh one."""
+        return self.status in (Status.STALE, Status.REPRICED)
+
 
 class Purchase(ABC, Generic[T]):
     """One purchase kind: the paid call, and where to look when its answer is lost."""
@@ -107,38 +123,76 @@ class Purchase(ABC, Generic[T]):
         """After a lost answer: what the call bought, recorded and followed; None if nothing."""
         return None
 
+    async def price(self) -> Decimal | None:
+        """What the purchase costs now, where the provider says; None when it cannot be read."""
+        return None
+
 
 Load = Callable[[str], Awaitable[T | None]]
 
 
+#: How long a confirmation may be tapped: prices and stock move within minutes.
+QUOTE_TTL = 300.0
+
+
 class Checkout:
-    def __init__(self, orders: OrderRepo, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, orders: OrderRepo, clock: Callable[[], float], *, quote_ttl: float = QUOTE_TTL
+    ) -> None:
         self.orders = orders
         self._clock = clock
+        self.quote_ttl = quote_ttl
 
-    async def draft(self, user_id: int, kind: OrderKind, params: BaseModel) -> str:
-        """A confirmation's token: the order remembers exactly what it will buy."""
-        return await self.orders.draft(user_id, kind.value, params.model_dump(mode="json"))
+    async def draft(
+        self,
+        account: UserAccount,
+        kind: OrderKind,
+        params: BaseModel,
+        price: Decimal | None = None,
+    ) -> str:
+        """A confirmation's token: the order remembers what it buys, where, and for how much."""
+        return await self.orders.draft(
+            account.user_id,
+            kind.value,
+            params.model_dump(mode="json"),
+            price=price,
+            account=account.identity,
+            now=self._clock(),
+        )
+
+    async def void(self, user_id: int, kinds: Iterable[OrderKind] = tuple(OrderKind)) -> None:
+        """Kill the user's live confirmations (all kinds by default)."""
+        await self.orders.void(user_id, [kind.value for kind in kinds])
+
+    async def _is_stale(self, account: UserAccount, token: str, order: Order) -> bool:
+        if order.account is not None and order.account != account.identity:
+            return True
+        if order.quoted_at is not None and self._clock() - order.quoted_at > self.quote_ttl:
+            return True
+        return not await self.orders.is_live(account.user_id, order.kind, token)
 
     async def confirm(
         self,
-        user_id: int,
+        account: UserAccount,
         token: str,
         kind: OrderKind,
         *,
         start: Callable[[Order], Awaitable[Purchase[T] | None]],
         load: Load[T],
     ) -> Outcome[T]:
-        """Carry out the confirmation ``token`` at most once.
+        """Carry out the confirmation ``token`` at most once, and only as quoted.
 
         ``start`` turns the pending order into its purchase (None when what it names is gone);
         ``load`` reads back what an earlier tap bought.
         """
+        user_id = account.user_id
         order = await self.orders.get(user_id, token)
         if order is None or order.kind != kind.value:
             return Outcome(Status.EXPIRED)
         if order.status == "done" and order.result:
             return Outcome(Status.ALREADY, await load(order.result))
+        if order.status == "draft" and await self._is_stale(account, token, order):
+            return Outcome(Status.STALE, quote=order)
         lock = await self.orders.lock(user_id)
         if lock is None:
             return Outcome(Status.BUSY)
@@ -152,6 +206,11 @@ class Checkout:
             if purchase is None:
                 await self.orders.settle(user_id, token, "draft")
                 return Outcome(Status.EXPIRED)
+            repriced = await self._repriced(purchase, order)
+            if repriced is not None:
+                await self.orders.settle(user_id, token, "draft")
+                await self.orders.void(user_id, [order.kind])
+                return repriced
             outcome = await self._pay(purchase, user_id)
             await self._settle(user_id, token, outcome)
             return outcome
@@ -167,6 +226,16 @@ class Checkout:
             return await self._pay(purchase, user_id)
         finally:
             await self.orders.unlock(user_id, lock)
+
+    @staticmethod
+    async def _repriced(purchase: Purchase[T], order: Order) -> Outcome[T] | None:
+        """Never pay more than the quote: a higher price now is shown, not paid."""
+        if order.price is None:
+            return None
+        now = await purchase.price()
+        if now is None or now <= order.price:
+            return None
+        return Outcome(Status.REPRICED, price=now, quote=order)
 
     async def _taken(self, order: Order, load: Load[T]) -> Outcome[T]:
         """Another tap got there first: report what it did."""

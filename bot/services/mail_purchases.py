@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
-from bot.provider.models import MailHistoryEntry
+from bot.provider.models import MailHistoryEntry, MailType
 from bot.services.checkout import Outcome, Purchase, Status
 from bot.services.ledger import Ledger
 from bot.services.mail_rules import (
@@ -95,6 +96,15 @@ class MailboxPurchase(Purchase[Mailbox]):
         )
         await self._ledger.follow(mailbox)
         return mailbox
+
+    async def price(self) -> Decimal | None:
+        options = self._options
+        try:
+            domains = await self._account.client.get_domains(options.site)
+        except pe.ProviderError:
+            return None
+        listed = domains.popular if options.mail_type is MailType.POPULAR else domains.zones
+        return next((d.cost for d in listed if d.name == options.domain), None)
 
     async def look_up(self) -> Mailbox | None:
         options = self._options

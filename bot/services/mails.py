@@ -105,8 +105,9 @@ class MailService:
 
     # --- buying ---
 
-    async def draft(self, user_id: int, options: MailOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.MAIL, options)
+    async def draft(self, account: UserAccount, options: MailOptions) -> str:
+        """A confirmation at ``options.price``; the earlier mailbox confirmation dies."""
+        return await self.checkout.draft(account, OrderKind.MAIL, options, options.price)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Mailbox]:
         """Carry out the confirmation ``token`` at most once."""
@@ -118,9 +119,7 @@ class MailService:
         async def load(ref: str) -> Mailbox | None:
             return await self._bought(account.user_id, ref)
 
-        return await self.checkout.confirm(
-            account.user_id, token, OrderKind.MAIL, start=start, load=load
-        )
+        return await self.checkout.confirm(account, token, OrderKind.MAIL, start=start, load=load)
 
     async def _bought(self, user_id: int, ref: str) -> Mailbox | None:
         """The mailbox an order bought, wherever "Another letter" has moved it since."""

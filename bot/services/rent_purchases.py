@@ -120,6 +120,17 @@ class RentPurchase(Purchase[Rent]):
         await self._ledger.follow(rent)
         return rent
 
+    async def price(self) -> Decimal | None:
+        options = self._options
+        try:
+            offer = await self._account.client.get_rent_services_and_countries(
+                options.hours, country=options.country, operator=options.operator
+            )
+        except pe.ProviderError:
+            return None
+        choice = offer.services.get(options.service)
+        return choice.cost if choice is not None else None
+
     async def look_up(self) -> Rent | None:
         try:
             listed = await self._account.client.get_rent_list()
@@ -147,6 +158,15 @@ class ExtensionPurchase(Purchase[Rent]):
         if number.id == rent.id:
             return await self._ledger.prolong(rent, number, params)
         return await self._ledger.renew(rent, number.id, number.end_date, params)
+
+    async def price(self) -> Decimal | None:
+        try:
+            quoted = await self._account.client.get_continue_rent_price_number(
+                self._rent.id, self._params.hours
+            )
+        except pe.ProviderError:
+            return None
+        return quoted.price
 
     async def look_up(self) -> Rent | None:
         """Only a re-order shows: the provider's list has the number under a new id."""

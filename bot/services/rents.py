@@ -133,8 +133,9 @@ class RentService:
 
     # --- renting ---
 
-    async def draft(self, user_id: int, options: RentOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.RENT, options)
+    async def draft(self, account: UserAccount, options: RentOptions) -> str:
+        """A confirmation at ``options.price``; the earlier rent confirmation dies."""
+        return await self.checkout.draft(account, OrderKind.RENT, options, options.price)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the confirmation ``token`` at most once."""
@@ -145,7 +146,7 @@ class RentService:
             return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
 
         return await self.checkout.confirm(
-            account.user_id, token, OrderKind.RENT, start=start, load=self.rents.get
+            account, token, OrderKind.RENT, start=start, load=self.rents.get
         )
 
     async def _adopt_bought(
@@ -416,9 +417,9 @@ class RentService:
         choice = menu.choice(rent.service)
         return choice.price if choice else None
 
-    async def draft_extension(self, user_id: int, rent: Rent, quote: Quote) -> str:
+    async def draft_extension(self, account: UserAccount, rent: Rent, quote: Quote) -> str:
         order = ExtendOrder(ref=rent.ref, hours=quote.hours, price=quote.price)
-        return await self.checkout.draft(user_id, OrderKind.RENT_EXTENSION, order)
+        return await self.checkout.draft(account, OrderKind.RENT_EXTENSION, order, quote.price)
 
     async def extend(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the extension ``token`` at most once."""
@@ -434,7 +435,7 @@ class RentService:
             return ExtensionPurchase(self.ledger, account, rent, params)
 
         outcome = await self.checkout.confirm(
-            user_id, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
+            account, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
         )
         paid = outcome.status in {Status.BOUGHT, Status.RECOVERED}
         if paid and outcome.item is not None and extended and outcome.item.id != extended[0].id:

@@ -72,7 +72,7 @@ async def show_options(
         return
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
-    token = await activation_service.draft(account.user_id, options)
+    token = await activation_service.draft(account, options, offer.price)
     await save_draft(state, draft, BuyFlow.options)
     view = options_view(
         options,
