@@ -131,17 +131,10 @@ class Purchase(ABC, Generic[T]):
 Load = Callable[[str], Awaitable[T | None]]
 
 
-#: How long a confirmation may be tapped: prices and stock move within minutes.
-QUOTE_TTL = 300.0
-
-
 class Checkout:
-    def __init__(
-        self, orders: OrderRepo, clock: Callable[[], float], *, quote_ttl: float = QUOTE_TTL
-    ) -> None:
+    def __init__(self, orders: OrderRepo, clock: Callable[[], float]) -> None:
         self.orders = orders
         self._clock = clock
-        self.quote_ttl = quote_ttl
 
     async def draft(
         self,
@@ -167,7 +160,7 @@ class Checkout:
     async def _is_stale(self, account: UserAccount, token: str, order: Order) -> bool:
         if order.account is not None and order.account != account.identity:
             return True
-        if order.quoted_at is not None and self._clock() - order.quoted_at > self.quote_ttl:
+        if order.quoted_at is not None and self._clock() - order.quoted_at > self.orders.quote_ttl:
             return True
         return not await self.orders.is_live(account.user_id, order.kind, token)
 

@@ -25,6 +25,8 @@ from redis.asyncio import Redis
 from bot.storage import keys, records
 
 ORDER_TTL = 24 * 3600
+#: How long a confirmation may be tapped by default: prices and stock move within minutes.
+QUOTE_TTL = 300.0
 LOCK_TTL_MS = 60_000
 
 OrderStatus = Literal["draft", "pending", "done", "unknown"]
@@ -57,8 +59,9 @@ return 0
 
 
 class OrderRepo:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, quote_ttl: float = QUOTE_TTL) -> None:
         self._redis = redis
+        self.quote_ttl = quote_ttl
         self._unlock = redis.register_script(_UNLOCK)
 
     async def draft(
