@@ -97,6 +97,9 @@ class NumberPurchase(Purchase[Activation]):
             activation.cost = await list_price(account, options.country, activation.service)
         return group
 
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+
     async def price(self) -> Decimal | None:
         """The price list's figure now (summed for several services on one number)."""
         options = self._options
@@ -113,10 +116,7 @@ class NumberPurchase(Purchase[Activation]):
     async def look_up(self) -> Activation | None:
         """The activations this purchase created, found in the provider's active list."""
         account, options = self._account, self._options
-        try:
-            active = await account.client.get_active_activations()
-        except pe.ProviderError:
-            return None
+        active = await account.client.get_active_activations()
         wanted = set(options.services or [options.service])
         fresh = [
             item
@@ -135,8 +135,10 @@ class NumberPurchase(Purchase[Activation]):
         if len(group) > 1:
             for activation in group:
                 activation.group = [a.ref for a in group]
-        added = [a for a in group if await self._ledger.follow(a)]
-        return added[0] if added else None
+        for activation in group:
+            await self._ledger.follow(activation)
+        # Recorded already (the start-up reconcile can adopt it first): still this purchase.
+        return await self._ledger.records.get(group[0].ref)
 
 
 @dataclass

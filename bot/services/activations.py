@@ -44,7 +44,7 @@ class ActivationService:
         self.schedule = schedule
         self.users = users
         self.clock = clock
-        self.checkout = Checkout(orders, clock)
+        self.checkout = Checkout(orders, clock, schedule)
         self.ledger = Ledger(activations, schedule, clock, member)
 
     # --- buying ---
@@ -59,8 +59,7 @@ class ActivationService:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> NumberPurchase:
-            options = BuyOptions.model_validate(order.params)
-            return NumberPurchase(self.ledger, account, options)
+            return self.resume(account, order)
 
         outcome = await self.checkout.confirm(
             account, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
@@ -70,6 +69,10 @@ class ActivationService:
             for service in bought.options.services or [bought.options.service]:
                 await self.users.add_recent_service(account.user_id, service)
         return outcome
+
+    def resume(self, account: UserAccount, order: Order) -> NumberPurchase:
+        """The purchase an order describes (for the tap, or the worker's later look)."""
+        return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
 
     def adopt(
         self,

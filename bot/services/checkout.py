@@ -24,6 +24,7 @@ what they may buy is named by the item they start from, and the lock alone keeps
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
@@ -38,6 +39,7 @@ from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import UserRecord
+from bot.storage.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +122,14 @@ class Purchase(ABC, Generic[T]):
         """The paid call; records and follows what it bought. ProviderError on failure."""
 
     async def look_up(self) -> T | None:
-        """After a lost answer: what the call bought, recorded and followed; None if nothing."""
+        """After a lost answer: what the call bought, recorded and followed; None if nothing.
+
+        ProviderError when the provider cannot be read: "None" must mean "not bought".
+        """
         return None
+
+    async def resume(self, since: float) -> None:
+        """Before a later look-up (by the worker): the bot's knowledge as of ``since``."""
 
     async def price(self) -> Decimal | None:
         """What the purchase costs now, where the provider says; None when it cannot be read."""
@@ -131,10 +139,29 @@ class Purchase(ABC, Generic[T]):
 Load = Callable[[str], Awaitable[T | None]]
 
 
+#: How long the paid path waits for a read of its own (the price check, the look-up after a
+#: lost answer): the tap's handler holds the chat, and what it cannot finish the worker does.
+READ_BUDGET = 8.0
+#: When the worker first looks again at an unknown outcome (it has just been looked for).
+LOOK_AGAIN_AFTER = 10.0
+
+
+def unsettled_member(user_id: int, token: str) -> str:
+    """The schedule's name for an order whose outcome the worker still has to find out."""
+    return f"settle:{user_id}:{token}"
+
+
+async def look_up_within(purchase: Purchase[T], budget: float = READ_BUDGET) -> T | None:
+    """The purchase's look-up; ProviderError or TimeoutError when it could not look."""
+    async with asyncio.timeout(budget):
+        return await purchase.look_up()
+
+
 class Checkout:
-    def __init__(self, orders: OrderRepo, clock: Callable[[], float]) -> None:
+    def __init__(self, orders: OrderRepo, clock: Callable[[], float], schedule: Schedule) -> None:
         self.orders = orders
         self._clock = clock
+        self._schedule = schedule
 
     async def draft(
         self,
@@ -225,7 +252,11 @@ class Checkout:
         """Never pay more than the quote: a higher price now is shown, not paid."""
         if order.price is None:
             return None
-        now = await purchase.price()
+        try:
+            async with asyncio.timeout(READ_BUDGET):
+                now = await purchase.price()
+        except TimeoutError:
+            now = None  # unreadable is not dearer: the purchase goes ahead as quoted
         if now is None or now <= order.price:
             return None
         return Outcome(Status.REPRICED, price=now, quote=order)
@@ -236,10 +267,15 @@ class Checkout:
             return Outcome(Status.ALREADY, await load(order.result))
         if order.status == "unknown":
             return Outcome(Status.UNKNOWN)
+        if order.status == "void":
+            return Outcome(Status.STALE, quote=order)
         return Outcome(Status.BUSY)
 
     async def _pay(self, purchase: Purchase[T], user_id: int) -> Outcome[T]:
-        settled = await purchase.settled()
+        try:
+            settled = await purchase.settled()
+        except pe.ProviderError as error:
+            return Outcome(Status.FAILED, error=error)  # could not check: nothing was paid
         if settled is not None:
             return settled
         try:
@@ -252,7 +288,7 @@ class Checkout:
                 user_id,
                 type(error).__name__,
             )
-            found = await purchase.look_up()
+            found = await self._look_up(purchase)
             if found is None:
                 return Outcome(Status.UNKNOWN, error=error)
             return Outcome(Status.RECOVERED, found)
@@ -262,9 +298,16 @@ class Checkout:
             # Not a refusal the provider spelled out (a bug, storage failing after the call):
             # the money may have moved, so it is looked up like a lost answer.
             log.exception("%s failed unexpectedly for user %s", type(purchase).__name__, user_id)
-            found = await purchase.look_up()
+            found = await self._look_up(purchase)
             return Outcome(Status.UNKNOWN) if found is None else Outcome(Status.RECOVERED, found)
         return Outcome(Status.BOUGHT, item)
+
+    @staticmethod
+    async def _look_up(purchase: Purchase[T]) -> T | None:
+        try:
+            return await look_up_within(purchase)
+        except (pe.ProviderError, TimeoutError):
+            return None  # the worker looks again (see bot.services.settlement)
 
     async def _settle(self, user_id: int, token: str, outcome: Outcome[T]) -> None:
         match outcome:
@@ -272,5 +315,10 @@ class Checkout:
                 await self.orders.settle(user_id, token, "done", item.ref)
             case Outcome(status=Status.UNKNOWN):
                 await self.orders.settle(user_id, token, "unknown")
+                # Every charge ends in a card or an honest "nothing was bought": the worker
+                # keeps looking until it knows which.
+                await self._schedule.add(
+                    unsettled_member(user_id, token), self._clock() + LOOK_AGAIN_AFTER
+                )
             case _:
                 await self.orders.settle(user_id, token, "draft")

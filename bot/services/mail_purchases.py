@@ -41,13 +41,11 @@ class MailLedger(Ledger[Mailbox]):
         known: set[int],
         fitting: Callable[[MailHistoryEntry], bool],
     ) -> MailHistoryEntry | None:
-        """A waiting mailbox in the provider's history that the bot does not follow yet."""
-        try:
-            history = await account.client.get_mail_history(
-                page=1, per_page=HISTORY_PAGE, sort="desc"
-            )
-        except pe.ProviderError:
-            return None
+        """A waiting mailbox in the provider's history that the bot does not follow yet.
+
+        ProviderError when the history cannot be read: "not found" must mean "not there".
+        """
+        history = await account.client.get_mail_history(page=1, per_page=HISTORY_PAGE, sort="desc")
         for entry in history.entries:
             if entry.id not in known and entry.status == HISTORY_WAITING and fitting(entry):
                 return entry
@@ -96,6 +94,9 @@ class MailboxPurchase(Purchase[Mailbox]):
         )
         await self._ledger.follow(mailbox)
         return mailbox
+
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
 
     async def price(self) -> Decimal | None:
         options = self._options

@@ -120,6 +120,10 @@ class RentPurchase(Purchase[Rent]):
         await self._ledger.follow(rent)
         return rent
 
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+        self._started = since
+
     async def price(self) -> Decimal | None:
         options = self._options
         try:
@@ -132,15 +136,13 @@ class RentPurchase(Purchase[Rent]):
         return choice.cost if choice is not None else None
 
     async def look_up(self) -> Rent | None:
-        try:
-            listed = await self._account.client.get_rent_list()
-        except pe.ProviderError:
-            return None
+        listed = await self._account.client.get_rent_list()
         fresh = sorted((e for e in listed if e.id not in self._known), key=lambda e: e.id)
         if not fresh:
             return None
         rent = await self._adopt(self._account, fresh[-1], self._options, self._started)
-        return rent if await self._ledger.follow(rent) else None
+        await self._ledger.follow(rent)
+        return await self._ledger.records.get(rent.ref)
 
 
 @dataclass
@@ -151,6 +153,10 @@ class ExtensionPurchase(Purchase[Rent]):
     _account: UserAccount
     _rent: Rent
     _params: ExtendOrder
+
+    @property
+    def rent(self) -> Rent:
+        return self._rent
 
     async def pay(self) -> Rent:
         rent, params = self._rent, self._params
@@ -173,10 +179,7 @@ class ExtensionPurchase(Purchase[Rent]):
         rent = self._rent
         if rent.is_open:
             return None
-        try:
-            listed = await self._account.client.get_rent_list()
-        except pe.ProviderError:
-            return None
+        listed = await self._account.client.get_rent_list()
         known = await self._ledger.known_ids(self._account.user_id)
         for entry in listed:
             if entry.phone == rent.phone and entry.id not in known:

@@ -72,7 +72,7 @@ class RentService:
         self.schedule = schedule
         self._cache = JsonCache(redis)
         self.clock = clock
-        self.checkout = Checkout(orders, clock)
+        self.checkout = Checkout(orders, clock, schedule)
         self.ledger = RentLedger(rents, schedule, clock, member, window=500)
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
@@ -141,13 +141,31 @@ class RentService:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> RentPurchase:
-            options = RentOptions.model_validate(order.params)
-            webhook_url = self._webhook_url(account.provider)
-            return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+            return self._rent_purchase(account, order)
 
         return await self.checkout.confirm(
             account, token, OrderKind.RENT, start=start, load=self.rents.get
         )
+
+    def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
+        options = RentOptions.model_validate(order.params)
+        webhook_url = self._webhook_url(account.provider)
+        return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+
+    async def _extension(self, account: UserAccount, order: Order) -> ExtensionPurchase | None:
+        params = ExtendOrder.model_validate(order.params)
+        rent = await self.rents.get(params.ref)
+        if rent is None or rent.user_id != account.user_id:
+            return None
+        return ExtensionPurchase(self.ledger, account, rent, params)
+
+    async def resume(
+        self, account: UserAccount, order: Order
+    ) -> RentPurchase | ExtensionPurchase | None:
+        """The purchase an order describes, for the worker's later look at it."""
+        if order.kind == OrderKind.RENT_EXTENSION.value:
+            return await self._extension(account, order)
+        return self._rent_purchase(account, order)
 
     async def _adopt_bought(
         self, account: UserAccount, entry: RentListEntry, options: RentOptions, started: float
@@ -423,16 +441,13 @@ class RentService:
 
     async def extend(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the extension ``token`` at most once."""
-        user_id = account.user_id
         extended: list[Rent] = []
 
         async def start(order: Order) -> ExtensionPurchase | None:
-            params = ExtendOrder.model_validate(order.params)
-            rent = await self.rents.get(params.ref)
-            if rent is None or rent.user_id != user_id:
-                return None
-            extended.append(rent)
-            return ExtensionPurchase(self.ledger, account, rent, params)
+            purchase = await self._extension(account, order)
+            if purchase is not None:
+                extended.append(purchase.rent)
+            return purchase
 
         outcome = await self.checkout.confirm(
             account, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get

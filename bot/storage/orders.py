@@ -29,7 +29,8 @@ ORDER_TTL = 24 * 3600
 QUOTE_TTL = 300.0
 LOCK_TTL_MS = 60_000
 
-OrderStatus = Literal["draft", "pending", "done", "unknown"]
+# "void": the outcome was unknown and a later look found nothing bought; it buys nothing more.
+OrderStatus = Literal["draft", "pending", "done", "unknown", "void"]
 
 
 class Order(BaseModel):

@@ -125,7 +125,8 @@ async def test_a_rent_price_rise_buys_nothing(world: World) -> None:
     market.rent_offers[country, choice.service] = RentOffer(offer.cost * 3, offer.count)
     outcome = await service.buy(world.account, token)
     assert outcome.status is Status.REPRICED
-    assert outcome.price is not None and choice.price is not None
+    assert outcome.price is not None
+    assert choice.price is not None
     assert outcome.price > choice.price
     assert world.paid("getRentNumber") == 0
 
