@@ -157,7 +157,7 @@ async def buy_all(
         account = await resources.accounts.get(user_id)
         for n in range(per_user):
             options = BuyOptions(service=SERVICES[n % len(SERVICES)], country=COUNTRY)
-            token = await service.draft(user_id, options)
+            token = await service.draft(account, options)
             purchase = await service.buy(account, token)
             if purchase.item is None:
                 raise RuntimeError(f"purchase failed: {purchase}")

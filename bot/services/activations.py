@@ -51,17 +51,20 @@ class ActivationService(Shop[BuyOptions]):
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> NumberPurchase:
-            options = BuyOptions.model_validate(order.params)
-            return NumberPurchase(self.ledger, account, options)
+            return self.resume(account, order)
 
         outcome = await self.checkout.confirm(
-            account.user_id, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
+            account, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
         )
         bought = outcome.item if outcome.status is Status.BOUGHT else None
         if bought is not None and bought.options is not None:
             for service in bought.options.services or [bought.options.service]:
                 await self.users.add_recent_service(account.user_id, service)
         return outcome
+
+    def resume(self, account: UserAccount, order: Order) -> NumberPurchase:
+        """The purchase an order describes (for the tap, or the worker's later look)."""
+        return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
 
     def adopt(
         self,

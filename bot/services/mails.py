@@ -104,19 +104,23 @@ class MailService(Shop[MailOptions]):
 
     # --- buying ---
 
+    def quoted(self, options: MailOptions) -> Decimal | None:
+        return options.price
+
     async def buy(self, account: UserAccount, token: str) -> Outcome[Mailbox]:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> MailboxPurchase:
-            options = MailOptions.model_validate(order.params)
-            return MailboxPurchase(self.ledger, account, options)
+            return self.resume(account, order)
 
         async def load(ref: str) -> Mailbox | None:
             return await self._bought(account.user_id, ref)
 
-        return await self.checkout.confirm(
-            account.user_id, token, OrderKind.MAIL, start=start, load=load
-        )
+        return await self.checkout.confirm(account, token, OrderKind.MAIL, start=start, load=load)
+
+    def resume(self, account: UserAccount, order: Order) -> MailboxPurchase:
+        """The purchase an order describes (for the tap, or the worker's later look)."""
+        return MailboxPurchase(self.ledger, account, MailOptions.model_validate(order.params))
 
     async def _bought(self, user_id: int, ref: str) -> Mailbox | None:
         """The mailbox an order bought, wherever "Another letter" has moved it since."""

@@ -132,17 +132,38 @@ class RentService(Shop[RentOptions]):
 
     # --- renting ---
 
+    def quoted(self, options: RentOptions) -> Decimal | None:
+        return options.price
+
     async def buy(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> RentPurchase:
-            options = RentOptions.model_validate(order.params)
-            webhook_url = self._webhook_url(account.provider)
-            return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+            return self._rent_purchase(account, order)
 
         return await self.checkout.confirm(
-            account.user_id, token, OrderKind.RENT, start=start, load=self.rents.get
+            account, token, OrderKind.RENT, start=start, load=self.rents.get
         )
+
+    def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
+        options = RentOptions.model_validate(order.params)
+        webhook_url = self._webhook_url(account.provider)
+        return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+
+    async def _extension(self, account: UserAccount, order: Order) -> ExtensionPurchase | None:
+        params = ExtendOrder.model_validate(order.params)
+        rent = await self.rents.get(params.ref)
+        if rent is None or rent.user_id != account.user_id:
+            return None
+        return ExtensionPurchase(self.ledger, account, rent, params)
+
+    async def resume(
+        self, account: UserAccount, order: Order
+    ) -> RentPurchase | ExtensionPurchase | None:
+        """The purchase an order describes, for the worker's later look at it."""
+        if order.kind == OrderKind.RENT_EXTENSION.value:
+            return await self._extension(account, order)
+        return self._rent_purchase(account, order)
 
     async def _adopt_bought(
         self, account: UserAccount, entry: RentListEntry, options: RentOptions, started: float
@@ -395,25 +416,22 @@ class RentService(Shop[RentOptions]):
         choice = menu.choice(rent.service)
         return choice.price if choice else None
 
-    async def draft_extension(self, user_id: int, rent: Rent, quote: Quote) -> str:
+    async def draft_extension(self, account: UserAccount, rent: Rent, quote: Quote) -> str:
         order = ExtendOrder(ref=rent.ref, hours=quote.hours, price=quote.price)
-        return await self.checkout.draft(user_id, OrderKind.RENT_EXTENSION, order)
+        return await self.checkout.draft(account, OrderKind.RENT_EXTENSION, order, quote.price)
 
     async def extend(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the extension ``token`` at most once."""
-        user_id = account.user_id
         extended: list[Rent] = []
 
         async def start(order: Order) -> ExtensionPurchase | None:
-            params = ExtendOrder.model_validate(order.params)
-            rent = await self.rents.get(params.ref)
-            if rent is None or rent.user_id != user_id:
-                return None
-            extended.append(rent)
-            return ExtensionPurchase(self.ledger, account, rent, params)
+            purchase = await self._extension(account, order)
+            if purchase is not None:
+                extended.append(purchase.rent)
+            return purchase
 
         outcome = await self.checkout.confirm(
-            user_id, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
+            account, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
         )
         paid = outcome.status in {Status.BOUGHT, Status.RECOVERED}
         if paid and outcome.item is not None and extended and outcome.item.id != extended[0].id:

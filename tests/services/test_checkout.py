@@ -77,12 +77,12 @@ class Ordered:
 
 async def _draft_number(world: World) -> str:
     options = BuyOptions(service="tg", country=COUNTRY)
-    return await world.resources.activation_service.draft(world.account.user_id, options)
+    return await world.resources.activation_service.draft(world.account, options)
 
 
 async def _draft_multi(world: World) -> str:
     options = BuyOptions(service="tg", services=["tg", "wa"], country=COUNTRY)
-    return await world.resources.activation_service.draft(world.account.user_id, options)
+    return await world.resources.activation_service.draft(world.account, options)
 
 
 async def _confirm_number(world: World, token: str) -> Outcome[UserRecord]:
@@ -100,7 +100,7 @@ async def _rent_options(world: World) -> RentOptions:
 
 async def _draft_rent(world: World) -> str:
     options = await _rent_options(world)
-    return await world.resources.rent_service.draft(world.account.user_id, options)
+    return await world.resources.rent_service.draft(world.account, options)
 
 
 async def _confirm_rent(world: World, token: str) -> Outcome[UserRecord]:
@@ -112,7 +112,7 @@ async def _draft_extension(world: World) -> str:
     bought = await service.buy(world.account, await _draft_rent(world))
     assert bought.item is not None
     quote = await service.quote(world.account, bought.item, 4)
-    return await service.draft_extension(world.account.user_id, bought.item, quote)
+    return await service.draft_extension(world.account, bought.item, quote)
 
 
 async def _confirm_extension(world: World, token: str) -> Outcome[UserRecord]:
@@ -128,7 +128,7 @@ async def _mail_options(world: World) -> MailOptions:
 
 async def _draft_mailbox(world: World) -> str:
     options = await _mail_options(world)
-    return await world.resources.mail_service.draft(world.account.user_id, options)
+    return await world.resources.mail_service.draft(world.account, options)
 
 
 async def _confirm_mailbox(world: World, token: str) -> Outcome[UserRecord]:
@@ -234,7 +234,7 @@ async def _finished_number(world: World, *, forward: bool = False) -> Activation
         if forward
         else BuyOptions(service="tg", country=COUNTRY)
     )
-    outcome = await service.buy(world.account, await service.draft(world.account.user_id, options))
+    outcome = await service.buy(world.account, await service.draft(world.account, options))
     assert outcome.item is not None
     world.emulator.deliver_sms(outcome.item.id, "Your code 5151", code="5151")
     activation = await service.refresh(world.account, outcome.item)

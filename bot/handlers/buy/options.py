@@ -75,7 +75,7 @@ async def show_options(target: CallbackQuery | Message, buy: BuyContext) -> None
         return
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
-    token = await buy.activation_service.draft(account.user_id, options)
+    token = await buy.activation_service.draft(account, options, offer.price)
     await buy.save(BuyFlow.options)
     view = options_view(
         options,
