@@ -97,6 +97,7 @@ class Resources:
             "mail_service": self.mail_service,
             "rent_service": self.rent_service,
             "schedule": self.schedule,
+            "orders": self.orders,
         }
 
 

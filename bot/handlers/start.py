@@ -13,6 +13,8 @@ from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
 from bot.middlewares.callback_answer import AnswerUnlessFailed
+from bot.services.checkout import OrderKind
+from bot.storage.orders import OrderRepo
 from bot.telegram import drop_keyboard
 from bot.texts import escape
 
@@ -64,9 +66,12 @@ async def help_command(message: Message) -> None:
 
 
 @router.message(Command("cancel"))
-async def cancel_command(message: Message, state: FSMContext) -> None:
+async def cancel_command(message: Message, state: FSMContext, orders: OrderRepo) -> None:
     had_dialog = await state.get_state() is not None
     await state.clear()
+    if message.from_user is not None:
+        # A confirmation shown before /cancel must not buy when tapped later.
+        await orders.void(message.from_user.id, [kind.value for kind in OrderKind])
     await message.answer(_("Cancelled.") if had_dialog else _("Nothing to cancel."))
 
 

@@ -34,12 +34,12 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
-from bot.services.checkout import Outcome
-from bot.storage.activations import Activation
+from bot.services.checkout import OrderKind, Outcome
+from bot.storage.activations import Activation, BuyOptions
 from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
 from bot.texts import escape
-from bot.views.buy import purchase_failed_view
+from bot.views.buy import purchase_failed_view, requote_notice
 
 router = Routes(name=__name__)
 
@@ -57,6 +57,8 @@ async def buy_command(
 ) -> None:
     """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
     await state.clear()
+    # A new /buy ends the confirmation an earlier one showed: only what is on screen buys.
+    await activation_service.checkout.void(account.user_id, [OrderKind.ACTIVATION])
     buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
     args = (command.args or "").split()
     if not args:
@@ -112,9 +114,13 @@ async def buy_again(
 
 @router.callback_query(BuyCallback.filter(F.action == BuyAction.CANCEL))
 async def buy_cancel(
-    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+    query: CallbackQuery,
+    state: FSMContext,
+    activation_service: ActivationService,
+    callback_answer: CallbackAnswer,
 ) -> None:
     await state.clear()
+    await activation_service.checkout.void(query.from_user.id, [OrderKind.ACTIVATION])
     callback_answer.text = _("Cancelled.")
     await show(query, _("Purchase cancelled. /buy starts again."), None)
 
@@ -126,10 +132,20 @@ async def buy_confirmed(
     state: FSMContext,
     account: UserAccount,
     activation_service: ActivationService,
+    catalogue: CatalogueService,
+    users: UserRepo,
     locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     purchase = await activation_service.buy(account, callback_data.token)
+    if purchase.requote and purchase.quote is not None:
+        # Nothing was bought: the same choices, quoted afresh, where the old quote was.
+        options = BuyOptions.model_validate(purchase.quote.params)
+        draft = BuyDraft.again(options)
+        buy = BuyContext(state, draft, account, catalogue, activation_service, users, locale)
+        alert(callback_answer, requote_notice(purchase.price))
+        await show_options(query, buy, price=purchase.price)
+        return
     await show_purchase(
         query, state, callback_answer, purchase, account, activation_service, locale
     )

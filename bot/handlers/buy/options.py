@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -62,12 +63,20 @@ async def offer_of(
     return await catalogue.offer(account, options.service, options.country)
 
 
-async def show_options(target: CallbackQuery | Message, buy: BuyContext) -> None:
-    """The confirmation; its button carries an order token for exactly these options."""
+async def show_options(
+    target: CallbackQuery | Message, buy: BuyContext, *, price: Decimal | None = None
+) -> None:
+    """The confirmation; its button carries an order token for exactly these options.
+
+    ``price``: the price just read at the provider, fresher than the catalogue's cache (a
+    quote that was refused because the price rose is shown again at the new price).
+    """
     account, catalogue, locale = buy.account, buy.catalogue, buy.locale
     options = buy.draft.options()
     assert options.country is not None
     offer = await offer_of(catalogue, account, options)
+    if offer is not None and price is not None:
+        offer = replace(offer, price=price)
     if offer is None:
         await buy.save(BuyFlow.country)
         title = services_title(options.services or [options.service], locale)
@@ -75,7 +84,10 @@ async def show_options(target: CallbackQuery | Message, buy: BuyContext) -> None
         return
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
-    token = await buy.activation_service.draft(account, options, offer.price)
+    # With the user's own ceiling the provider enforces it (maxPrice, WRONG_MAX_PRICE);
+    # without one, the price shown is checked before buying and never exceeded.
+    quoted = offer.price if options.max_price is None else None
+    token = await buy.activation_service.draft(account, options, quoted)
     await buy.save(BuyFlow.options)
     view = options_view(
         options,
