@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
 from bot.services.rents import RentService
+from bot.views.rent import hours_problem
 
 _DRAFT_KEY = "rent"
 
@@ -89,7 +91,7 @@ async def update_draft(state: FSMContext, change: Callable[[RentDraft], RentDraf
 
 @dataclass(frozen=True, slots=True)
 class Wizard:
-    """What every step uses, taken from the handler's arguments (nothing is read for it)."""
+    """What a rent handler uses, handed to it by ``context.WizardMiddleware``."""
 
     state: FSMContext
     account: UserAccount
@@ -106,5 +108,19 @@ def parse_hours(text: str) -> int | None:
     return int(value) if value.isdecimal() and len(value) <= 6 else None
 
 
+async def read_hours(message: Message, text: str) -> int | None:
+    """The hours typed in ``text``, or None once the user has been told what is wrong."""
+    hours = parse_hours(text)
+    problem = hours_problem(hours)
+    if problem is not None:
+        await message.answer(problem)
+        return None
+    return hours
+
+
+def stale_text() -> str:
+    return _("This menu is out of date. Start again with /rent.")
+
+
 def stale_menu(callback_answer: CallbackAnswer) -> None:
-    alert(callback_answer, _("This menu is out of date. Start again with /rent."))
+    alert(callback_answer, stale_text())
