@@ -11,10 +11,11 @@ from dataclasses import replace
 from aiogram import F
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.context import Needs, step
 from bot.handlers.rent.dialog import Chosen, Wizard, update_draft
 from bot.handlers.rent.order import (
@@ -30,7 +31,7 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
-from bot.telegram import edit_text, show
+from bot.telegram import show
 
 router = Routes(name=__name__)
 
@@ -42,10 +43,9 @@ def _on(*actions: RentBuyAction) -> CallbackQueryFilter:
 
 @router.callback_query(_on(RentBuyAction.CANCEL))
 async def cancel(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
-    await state.clear()
-    callback_answer.text = _("Cancelled.")
-    if isinstance(query.message, Message):
-        await edit_text(query.message, _("Nothing was rented. /rent starts again."))
+    await cancel_dialog(
+        query, state, callback_answer, _("Nothing was rented. /rent starts again.")
+    )
 
 
 @router.callback_query(_on(RentBuyAction.TO_DURATIONS), flags=step())

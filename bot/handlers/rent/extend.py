@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.card import redraw_card
 from bot.handlers.rent.context import OWNED, step
 from bot.handlers.rent.dialog import RentFlow, Wizard, load_draft, read_hours, update_draft
@@ -88,10 +89,7 @@ async def offer_extension(
 @router.callback_query(_on(RentExtendAction.CANCEL), flags=OWNED)
 async def cancel(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     # OWNED: only the rent's owner ends its dialog, though nothing else of it is read.
-    await state.clear()
-    callback_answer.text = _("Cancelled.")
-    if isinstance(query.message, Message):
-        await edit_text(query.message, _("Nothing was extended."))
+    await cancel_dialog(query, state, callback_answer, _("Nothing was extended."))
 
 
 @router.callback_query(_on(RentExtendAction.DURATIONS), flags=OWNED)
