@@ -103,13 +103,13 @@ def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
 ) -> InlineKeyboardMarkup:
-    return common.operators_keyboard(
-        operators,
-        current,
-        any_label,
-        lambda name: RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name),
-        _step("◀ " + back, RentBuyAction.TO_CONFIRM),
-    )
+    back_button = _step("◀ " + back, RentBuyAction.TO_CONFIRM)
+    return common.operators_keyboard(operators, current, any_label, _operator, back_button)
+
+
+def _operator(name: str) -> RentBuyCallback:
+    """An operator picked; "" is any operator."""
+    return RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name)
 
 
 def retry_keyboard(back: str, cancel: str) -> InlineKeyboardMarkup:
