@@ -6,8 +6,6 @@ A button of a dialog that has ended (or never reached its step) is refused as ou
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aiogram import F
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
@@ -17,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.context import Needs, step
-from bot.handlers.rent.dialog import Chosen, Wizard, update_draft
+from bot.handlers.rent.dialog import Wizard, update_draft
 from bot.handlers.rent.order import (
     choose_country,
     choose_duration,
@@ -31,6 +29,7 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
+from bot.storage.rents import RentOptions
 from bot.telegram import show
 
 router = Routes(name=__name__)
@@ -122,7 +121,7 @@ async def service_chosen(
 
 
 @router.callback_query(_on(RentBuyAction.OPERATORS), flags=step(Needs.CHOICE))
-async def operators(query: CallbackQuery, wizard: Wizard, chosen: Chosen) -> None:
+async def operators(query: CallbackQuery, wizard: Wizard, chosen: RentOptions) -> None:
     menu = await wizard.service.menu(wizard.account, chosen.hours, chosen.country)
     await show(
         query,
@@ -136,7 +135,7 @@ async def operator_chosen(
     query: CallbackQuery,
     callback_data: RentBuyCallback,
     wizard: Wizard,
-    chosen: Chosen,
+    chosen: RentOptions,
     callback_answer: CallbackAnswer,
 ) -> None:
     operator = callback_data.operator or None
@@ -146,11 +145,11 @@ async def operator_chosen(
             alert(callback_answer, _("This operator is not offered here."))
             return
     await update_draft(wizard.state, lambda old: old.with_operator(operator))
-    await show_confirm(wizard, query, replace(chosen, operator=operator))
+    await show_confirm(wizard, query, chosen.model_copy(update={"operator": operator}))
 
 
 @router.callback_query(_on(RentBuyAction.TO_CONFIRM), flags=step(Needs.CHOICE))
-async def to_confirm(query: CallbackQuery, wizard: Wizard, chosen: Chosen) -> None:
+async def to_confirm(query: CallbackQuery, wizard: Wizard, chosen: RentOptions) -> None:
     await show_confirm(wizard, query, chosen)
 
 

@@ -2,7 +2,7 @@
 
 A /rent step says with its flags how far the dialog must have come (``step(Needs.COUNTRY)``);
 ``WizardMiddleware`` then hands it ``wizard: Wizard`` and the choices so far (``hours: int``,
-``country: int`` or ``chosen: Chosen``), or tells the user the menu is out of date. A button
+``country: int`` or ``chosen: RentOptions``), or tells the user the menu is out of date. A button
 that names a rent is flagged ``OWNED``: it is handed ``rent: Rent`` once ``owned_rent`` has
 checked it, and a ``wizard`` on the account the rent was rented with.
 """
@@ -41,7 +41,7 @@ class Needs(IntEnum):
     NOTHING = 0  # the draft is not read: the step starts a dialog or carries a token
     HOURS = 1  # ``hours: int``
     COUNTRY = 2  # ``hours: int`` and ``country: int``
-    CHOICE = 3  # ``chosen: Chosen``: a service is chosen
+    CHOICE = 3  # ``chosen: RentOptions`` (no price yet): a service is chosen
 
 
 def step(needs: Needs = Needs.NOTHING) -> dict[str, Any]:

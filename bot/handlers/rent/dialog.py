@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
 from bot.services.rents import RentService
+from bot.storage.rents import RentOptions
 from bot.views.rent import hours_problem
 
 _DRAFT_KEY = "rent"
@@ -31,16 +32,6 @@ class RentFlow(StatesGroup):
     service = State()
     confirm = State()
     extend = State()
-
-
-@dataclass(frozen=True, slots=True)
-class Chosen:
-    """A complete choice, ready for the confirmation."""
-
-    hours: int
-    country: int
-    service: str
-    operator: str | None
 
 
 class RentDraft(BaseModel):
@@ -70,11 +61,13 @@ class RentDraft(BaseModel):
     def extending(self, rent_id: int) -> RentDraft:
         return self.model_copy(update={"extend_id": rent_id})
 
-    def chosen(self) -> Chosen | None:
-        """The whole choice, or None before a service is chosen."""
+    def chosen(self) -> RentOptions | None:
+        """The whole choice (with no price yet), or None before a service is chosen."""
         if self.hours is None or self.country is None or self.service is None:
             return None
-        return Chosen(self.hours, self.country, self.service, self.operator)
+        return RentOptions(
+            service=self.service, country=self.country, hours=self.hours, operator=self.operator
+        )
 
 
 async def load_draft(state: FSMContext) -> RentDraft:

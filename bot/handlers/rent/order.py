@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.catalogue import country as country_info
 from bot.handlers.rent.card import show_card
 from bot.handlers.rent.context import Needs, step
-from bot.handlers.rent.dialog import Chosen, RentFlow, Wizard, read_hours, update_draft
+from bot.handlers.rent.dialog import RentFlow, Wizard, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.keyboards.pager import paginate
@@ -118,7 +118,7 @@ async def show_services(
     )
 
 
-async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
+async def show_confirm(wizard: Wizard, target: Target, chosen: RentOptions) -> None:
     menu = await wizard.service.menu(wizard.account, chosen.hours, chosen.country)
     choice = menu.choice(chosen.service)
     if choice is None:
@@ -135,13 +135,7 @@ async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
         balance,
         wizard.locale,
     )
-    options = RentOptions(
-        service=chosen.service,
-        country=chosen.country,
-        hours=chosen.hours,
-        operator=chosen.operator,
-        price=choice.price,
-    )
+    options = chosen.model_copy(update={"price": choice.price})
     token = await wizard.service.draft(wizard.account.user_id, options)
     labels = confirm_labels(choice.price, chosen.operator, offers_operators)
     await wizard.state.set_state(RentFlow.confirm)
