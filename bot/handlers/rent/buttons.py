@@ -14,8 +14,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
-from bot.handlers.rent.context import Needs, step
-from bot.handlers.rent.dialog import Wizard, update_draft
+from bot.handlers.rent.context import Needs, Wizard, step
+from bot.handlers.rent.dialog import update_draft
 from bot.handlers.rent.order import (
     choose_country,
     choose_duration,

@@ -14,8 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.handlers.rent.context import OWNED
-from bot.handlers.rent.dialog import Wizard
+from bot.handlers.rent.context import OWNED, Wizard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentCallback, RentCardAction

@@ -9,6 +9,7 @@ checked it, and a ``wizard`` on the account the rent was rented with.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Final, TypeAlias
 
@@ -21,7 +22,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.accounts import UserAccount
 from bot.handlers.owned import owned_rent
-from bot.handlers.rent.dialog import RentDraft, Wizard, load_draft, stale_menu, stale_text
+from bot.handlers.rent.dialog import RentDraft, load_draft, stale_menu, stale_text
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.services.rents import RentService
 
@@ -33,6 +34,20 @@ _Next: TypeAlias = NextMiddlewareType[TelegramObject]
 
 #: Flags of a button that names a rent by id (``RentCallback``, ``RentExtendCallback``).
 OWNED: Final = {_OWNED_FLAG: True}
+
+
+@dataclass(frozen=True, slots=True)
+class Wizard:
+    """What a rent handler uses, handed to it by ``WizardMiddleware``."""
+
+    state: FSMContext
+    account: UserAccount
+    service: RentService
+    locale: str
+
+    @property
+    def provider(self) -> str:
+        return self.account.preset.title
 
 
 class Needs(IntEnum):

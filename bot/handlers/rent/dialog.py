@@ -8,7 +8,6 @@ are answered by aiogram's ``CallbackAnswerMiddleware``: a handler sets the text 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,9 +16,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 
-from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
-from bot.services.rents import RentService
 from bot.storage.rents import RentOptions
 from bot.views.rent import hours_problem
 
@@ -80,20 +77,6 @@ async def update_draft(state: FSMContext, change: Callable[[RentDraft], RentDraf
     # Under its own key: other dialogs keep what they put in FSM data.
     await state.update_data({_DRAFT_KEY: draft.model_dump(mode="json")})
     return draft
-
-
-@dataclass(frozen=True, slots=True)
-class Wizard:
-    """What a rent handler uses, handed to it by ``context.WizardMiddleware``."""
-
-    state: FSMContext
-    account: UserAccount
-    service: RentService
-    locale: str
-
-    @property
-    def provider(self) -> str:
-        return self.account.preset.title
 
 
 def parse_hours(text: str) -> int | None:

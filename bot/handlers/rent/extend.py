@@ -16,8 +16,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.card import redraw_card
-from bot.handlers.rent.context import OWNED, step
-from bot.handlers.rent.dialog import RentFlow, Wizard, load_draft, read_hours, update_draft
+from bot.handlers.rent.context import OWNED, Wizard, step
+from bot.handlers.rent.dialog import RentFlow, load_draft, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert

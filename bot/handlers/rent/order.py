@@ -14,8 +14,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country as country_info
 from bot.handlers.rent.card import show_card
-from bot.handlers.rent.context import Needs, step
-from bot.handlers.rent.dialog import RentFlow, Wizard, read_hours, update_draft
+from bot.handlers.rent.context import Needs, Wizard, step
+from bot.handlers.rent.dialog import RentFlow, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.keyboards.pager import paginate
