@@ -10,10 +10,9 @@ mailbox shows its current state instead of acting.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any
 
 from aiogram import BaseMiddleware, F
-from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -25,6 +24,7 @@ from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import MailAction, MailCallback
+from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.services.checkout import Status
 from bot.services.mail_rules import member
@@ -33,9 +33,6 @@ from bot.storage.mails import Mailbox, MailState
 from bot.texts import describe_error
 from bot.views.mail import card as card_content
 from bot.views.mail import letter_parts, mail_error, reorder_unknown_text
-
-#: What a middleware calls to go on: the next middleware, or at the end the handler.
-_Next: TypeAlias = NextMiddlewareType[TelegramObject]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +47,7 @@ class Pressed:
 class _Check(BaseMiddleware):
     """Every button here names a mailbox: it must be the presser's own before its handler runs."""
 
-    async def __call__(self, handler: _Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, CallbackQuery)
         pressed_id: int = data["callback_data"].id
         service: MailService = data["mail_service"]

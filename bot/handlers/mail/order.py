@@ -8,10 +8,9 @@ button carries only its index.
 from __future__ import annotations
 
 import math
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 from aiogram import BaseMiddleware, F
-from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -40,6 +39,7 @@ from bot.keyboards.mail import (
     domains_keyboard,
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import Outcome, Status
@@ -82,9 +82,6 @@ _OFFERS_FLAG: Final = "mail_offers"
 #: Flags of a step that reads the offers shown: it is handed ``draft: MailDraft``.
 OFFERS: Final = {_OFFERS_FLAG: True}
 
-#: What a middleware calls to go on: the next middleware, or at the end the handler.
-_Next: TypeAlias = NextMiddlewareType[TelegramObject]
-
 
 async def load_draft(state: FSMContext) -> MailDraft | None:
     """The draft with offers to choose from; None once the dialog has ended or has none."""
@@ -105,7 +102,7 @@ async def save_draft(state: FSMContext, draft: MailDraft) -> None:
 class _DraftMiddleware(BaseMiddleware):
     """Hands a step flagged ``OFFERS`` the ``draft`` its buttons point into, or calls it stale."""
 
-    async def __call__(self, handler: _Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if get_flag(data, _OFFERS_FLAG):
             draft = await load_draft(data["state"])
             if draft is None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Final, TypeAlias
+from typing import Any, Final
 
 from aiogram import BaseMiddleware
-from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.dispatcher.flags import get_flag
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject
@@ -24,13 +23,12 @@ from bot.accounts import UserAccount
 from bot.handlers.owned import owned_rent
 from bot.handlers.rent.dialog import RentDraft, load_draft, stale_menu, stale_text
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.base import Handler
 from bot.services.rents import RentService
 
 _STEP_FLAG: Final = "rent_step"
 _OWNED_FLAG: Final = "rent_owned"
 
-#: What a middleware calls to go on: the next middleware, or at the end the handler.
-_Next: TypeAlias = NextMiddlewareType[TelegramObject]
 
 #: Flags of a button that names a rent by id (``RentCallback``, ``RentExtendCallback``).
 OWNED: Final = {_OWNED_FLAG: True}
@@ -79,7 +77,7 @@ def _reached(draft: RentDraft, needs: Needs) -> dict[str, Any] | None:
 class WizardMiddleware(BaseMiddleware):
     """Hands flagged rent handlers their context; inner, so the chosen handler's flags show."""
 
-    async def __call__(self, handler: _Next, event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         needs: Needs | None = get_flag(data, _STEP_FLAG)
         owned: bool = bool(get_flag(data, _OWNED_FLAG))
         if needs is None and not owned:
