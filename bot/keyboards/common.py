@@ -21,6 +21,11 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 CHOSEN = "✓ "
 
 
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    """One button, for rows put together by hand (``InlineKeyboardBuilder.button`` packs too)."""
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
 def operators_keyboard(
     operators: Sequence[str],
     current: str | None,

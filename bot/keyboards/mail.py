@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -19,19 +18,16 @@ from bot.keyboards.callbacks import (
     MailOfferCallback,
     MailOffersPageCallback,
 )
+from bot.keyboards.common import button
 from bot.keyboards.pager import pager_row
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 def _flow(text: str, action: MailFlowAction) -> InlineKeyboardButton:
-    return _button(text, MailFlowCallback(action=action))
+    return button(text, MailFlowCallback(action=action))
 
 
 def _card(text: str, action: MailAction, mail_id: int) -> InlineKeyboardButton:
-    return _button(text, MailCallback(action=action, id=mail_id))
+    return button(text, MailCallback(action=action, id=mail_id))
 
 
 def cancel_flow_keyboard(cancel: str) -> InlineKeyboardMarkup:
@@ -44,7 +40,7 @@ def domains_keyboard(
     """``items``: (index into the offer list, label) of this page."""
     builder = InlineKeyboardBuilder()
     for index, label in items:
-        builder.row(_button(label, MailOfferCallback(index=index)))
+        builder.row(button(label, MailOfferCallback(index=index)))
     nav = pager_row(page, pages, lambda to: MailOffersPageCallback(page=to))
     if nav:
         builder.row(*nav)
@@ -55,7 +51,7 @@ def domains_keyboard(
 def confirm_keyboard(buy: str, back: str, cancel: str, token: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button("✅ " + buy, MailConfirmCallback(token=token))],
+            [button("✅ " + buy, MailConfirmCallback(token=token))],
             [
                 _flow("◀ " + back, MailFlowAction.TO_DOMAINS),
                 _flow("✖ " + cancel, MailFlowAction.CANCEL),

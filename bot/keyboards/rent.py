@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -17,20 +17,29 @@ from bot.keyboards.callbacks import (
     RentExtendAction,
     RentExtendCallback,
 )
+from bot.keyboards.common import button
 from bot.keyboards.pager import pager_row
-
-
-def _button(text: str, data: RentBuyCallback) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
 def _step(text: str, action: RentBuyAction) -> InlineKeyboardButton:
     """A button that carries nothing but where it leads."""
-    return _button(text, RentBuyCallback(action=action))
+    return button(text, RentBuyCallback(action=action))
 
 
-def _page(action: RentBuyAction) -> Callable[[int], RentBuyCallback]:
-    return lambda page: RentBuyCallback(action=action, page=page)
+def _back_and_cancel(
+    back: str, to: RentBuyAction, cancel: str
+) -> tuple[InlineKeyboardButton, InlineKeyboardButton]:
+    """The last row of a step: back to the step ``to`` leads to, and leave /rent."""
+    return _step("◀ " + back, to), _step("✖ " + cancel, RentBuyAction.CANCEL)
+
+
+def _add_pager(
+    builder: InlineKeyboardBuilder, page: int, pages: int, action: RentBuyAction
+) -> None:
+    """A list's page buttons, on a row of their own (none when the list fits one page)."""
+    nav = pager_row(page, pages, lambda number: RentBuyCallback(action=action, page=number))
+    if nav:
+        builder.row(*nav)
 
 
 def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> InlineKeyboardMarkup:
@@ -55,13 +64,8 @@ def countries_keyboard(
             callback_data=RentBuyCallback(action=RentBuyAction.COUNTRY, country=country_id),
         )
     builder.adjust(2)
-    nav = pager_row(page, pages, _page(RentBuyAction.COUNTRY_PAGE))
-    if nav:
-        builder.row(*nav)
-    builder.row(
-        _step("◀ " + back, RentBuyAction.TO_DURATIONS),
-        _step("✖ " + cancel, RentBuyAction.CANCEL),
-    )
+    _add_pager(builder, page, pages, RentBuyAction.COUNTRY_PAGE)
+    builder.row(*_back_and_cancel(back, RentBuyAction.TO_DURATIONS, cancel))
     return builder.as_markup()
 
 
@@ -71,14 +75,9 @@ def services_keyboard(
     """``items``: (service code, label with price and count)."""
     builder = InlineKeyboardBuilder()
     for code, label in items:
-        builder.row(_button(label, RentBuyCallback(action=RentBuyAction.SERVICE, service=code)))
-    nav = pager_row(page, pages, _page(RentBuyAction.SERVICE_PAGE))
-    if nav:
-        builder.row(*nav)
-    builder.row(
-        _step("◀ " + back, RentBuyAction.TO_COUNTRIES),
-        _step("✖ " + cancel, RentBuyAction.CANCEL),
-    )
+        builder.row(button(label, RentBuyCallback(action=RentBuyAction.SERVICE, service=code)))
+    _add_pager(builder, page, pages, RentBuyAction.SERVICE_PAGE)
+    builder.row(*_back_and_cancel(back, RentBuyAction.TO_COUNTRIES, cancel))
     return builder.as_markup()
 
 
@@ -93,36 +92,30 @@ class ConfirmLabels:
 def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(
-        _button("✅ " + labels.rent, RentBuyCallback(action=RentBuyAction.CONFIRM, token=token))
+        button("✅ " + labels.rent, RentBuyCallback(action=RentBuyAction.CONFIRM, token=token))
     )
     if labels.operator is not None:
         builder.row(_step(labels.operator, RentBuyAction.OPERATORS))
-    builder.row(
-        _step("◀ " + labels.back, RentBuyAction.TO_SERVICES),
-        _step("✖ " + labels.cancel, RentBuyAction.CANCEL),
-    )
+    builder.row(*_back_and_cancel(labels.back, RentBuyAction.TO_SERVICES, labels.cancel))
     return builder.as_markup()
 
 
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
 ) -> InlineKeyboardMarkup:
-    return common.operators_keyboard(
-        operators,
-        current,
-        any_label,
-        lambda name: RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name),
-        _step("◀ " + back, RentBuyAction.TO_CONFIRM),
-    )
+    back_button = _step("◀ " + back, RentBuyAction.TO_CONFIRM)
+    return common.operators_keyboard(operators, current, any_label, _operator, back_button)
+
+
+def _operator(name: str) -> RentBuyCallback:
+    """An operator picked; "" is any operator."""
+    return RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name)
 
 
 def retry_keyboard(back: str, cancel: str) -> InlineKeyboardMarkup:
     """After a refused rent: pick something else."""
     builder = InlineKeyboardBuilder()
-    builder.row(
-        _step("◀ " + back, RentBuyAction.TO_SERVICES),
-        _step("✖ " + cancel, RentBuyAction.CANCEL),
-    )
+    builder.row(*_back_and_cancel(back, RentBuyAction.TO_SERVICES, cancel))
     return builder.as_markup()
 
 
@@ -182,37 +175,37 @@ def extend_durations_keyboard(
     return builder.as_markup()
 
 
-def extend_confirm_keyboard(
-    rent_id: int, confirm: tuple[str, str] | None, other: str, cancel: str
+def _after_quote(
+    rent_id: int, first: InlineKeyboardButton | None, other: str, cancel: str
 ) -> InlineKeyboardMarkup:
-    """``confirm``: (label, order token), or None when there is nothing to confirm."""
+    """``first`` alone on the top row (when there is one), then another duration and cancel."""
     builder = InlineKeyboardBuilder()
-    if confirm is not None:
-        label, token = confirm
-        builder.button(
-            text="✅ " + label,
-            callback_data=_extend(RentExtendAction.CONFIRM, rent_id, token=token),
-        )
+    if first is not None:
+        builder.add(first)
     builder.button(text="◀ " + other, callback_data=_extend(RentExtendAction.DURATIONS, rent_id))
     builder.button(text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id))
     builder.adjust(1, 2)
     return builder.as_markup()
+
+
+def extend_confirm_keyboard(
+    rent_id: int, confirm: tuple[str, str], other: str, cancel: str
+) -> InlineKeyboardMarkup:
+    """``confirm``: (label, order token)."""
+    label, token = confirm
+    confirm_button = button("✅ " + label, _extend(RentExtendAction.CONFIRM, rent_id, token=token))
+    return _after_quote(rent_id, confirm_button, other, cancel)
 
 
 def max_hours_keyboard(
     rent_id: int, offer: tuple[str, int] | None, other: str, cancel: str
 ) -> InlineKeyboardMarkup:
-    """After MAX_HOURS_EXCEED: the longest extension offered, as a button."""
-    builder = InlineKeyboardBuilder()
+    """After MAX_HOURS_EXCEED: the longest extension offered (if any), as a button."""
+    offered = None
     if offer is not None:
         label, hours = offer
-        builder.button(
-            text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, hours=hours)
-        )
-    builder.button(text="◀ " + other, callback_data=_extend(RentExtendAction.DURATIONS, rent_id))
-    builder.button(text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id))
-    builder.adjust(1, 2)
-    return builder.as_markup()
+        offered = button(label, _extend(RentExtendAction.HOURS, rent_id, hours=hours))
+    return _after_quote(rent_id, offered, other, cancel)
 
 
 def rents_keyboard(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:

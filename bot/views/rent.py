@@ -46,19 +46,17 @@ def utc_time(timestamp: float) -> str:
 
 
 def duration_label(hours: int) -> str:
-    match hours:
-        case 24:
-            return _("1 day")
-        case 48:
-            return _("2 days")
-        case 72:
-            return _("3 days")
-        case 168:
-            return _("7 days")
-        case 336:
-            return _("14 days")
-        case 720:
-            return _("30 days")
+    # The usual lengths are named whole; translated on each call, in the user's language.
+    named = {
+        24: _("1 day"),
+        48: _("2 days"),
+        72: _("3 days"),
+        168: _("7 days"),
+        336: _("14 days"),
+        720: _("30 days"),
+    }
+    if hours in named:
+        return named[hours]
     if hours % 24 == 0:
         return _("{days} d").format(days=hours // 24)
     return _("{hours} h").format(hours=hours)
@@ -121,16 +119,13 @@ def _time_lines(rent: Rent, now: float) -> list[str]:
 
 
 def state_line(rent: Rent) -> str:
-    match rent.state:
-        case RentState.ACTIVE:
-            return _("Every SMS to this number comes here.")
-        case RentState.FINISHED:
-            return "✅ " + _("The rent is over.")
-        case RentState.CANCELLED:
-            return "❌ " + _("Cancelled, the money is refunded.")
-        case RentState.REVOKED:
-            return "⚠ " + _("The provider took the number back; the money is refunded.")
-    return ""
+    lines = {
+        RentState.ACTIVE: _("Every SMS to this number comes here."),
+        RentState.FINISHED: "✅ " + _("The rent is over."),
+        RentState.CANCELLED: "❌ " + _("Cancelled, the money is refunded."),
+        RentState.REVOKED: "⚠ " + _("The provider took the number back; the money is refunded."),
+    }
+    return lines.get(rent.state, "")
 
 
 def _sms_lines(rent: Rent) -> list[str]:

@@ -1,82 +1,101 @@
 """The mailbox card's buttons, and the letter's "Full letter".
 
-A button names a mailbox by id; ``owned_mailbox`` finds it among the presser's own mailboxes
-before anything is asked of the provider. The pressed id may be an earlier one of the same
+A button names a mailbox by id; before any handler here, ``_Check`` finds it among the
+presser's own mailboxes (nothing is asked of the provider before) and hands it in as ``pressed``,
+with the card it is drawn in. The pressed id may be an earlier one of the same
 address ("Another letter" moves a mailbox to a new id): a button that no longer fits the
 mailbox shows its current state instead of acting.
 """
 
 from __future__ import annotations
 
-from aiogram import F
-from aiogram.types import CallbackQuery
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware, F
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
-from bot.handlers.mail.common import (
-    Settled,
-    Unsettled,
-    keep_card,
-    pressed_message,
-    read_outcome,
-    show_card,
-)
+from bot.accounts import UserAccount
+from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, read_outcome
 from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import MailAction, MailCallback
+from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.services.checkout import Status
 from bot.services.mail_rules import member
 from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
 from bot.texts import describe_error
-from bot.views.mail import card, letter_parts, mail_error, reorder_unknown_text
+from bot.views.mail import card as card_content
+from bot.views.mail import letter_parts, mail_error, reorder_unknown_text
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """A card's button, checked: the id it carries, the mailbox that id names, and its card."""
+
+    id: int  # the mailbox's id, an earlier one of the same address, or a letter's (Full letter)
+    mailbox: Mailbox
+    card: Card
+
+
+class _Check(BaseMiddleware):
+    """Every button here names a mailbox: it must be the presser's own before its handler runs."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, CallbackQuery)
+        pressed_id: int = data["callback_data"].id
+        service: MailService = data["mail_service"]
+        mailbox, account = await owned_mailbox(
+            service.mails, data["accounts"], event.from_user.id, pressed_id
+        )
+        card = Card(pressed_message(event), account, service)
+        data["pressed"] = Pressed(pressed_id, mailbox, card)
+        return await handler(event, data)
+
 
 router = Routes(name=__name__)
+router.callback_query.middleware(_Check())
 
 
-async def _owned(
-    query: CallbackQuery, callback_data: MailCallback, accounts: Accounts, service: MailService
-) -> tuple[Mailbox, UserAccount]:
-    return await owned_mailbox(service.mails, accounts, query.from_user.id, callback_data.id)
+def _on(action: MailAction) -> CallbackQueryFilter:
+    """The filter of a mailbox card's button."""
+    return MailCallback.filter(F.action == action)
 
 
-@router.callback_query(MailCallback.filter(F.action == MailAction.CANCEL))
+@router.callback_query(_on(MailAction.CANCEL))
 async def cancel_mailbox(
-    query: CallbackQuery,
-    callback_data: MailCallback,
-    accounts: Accounts,
-    mail_service: MailService,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
 ) -> None:
-    mailbox, account = await _owned(query, callback_data, accounts, mail_service)
-    provider = account.preset.title
-    message = pressed_message(query)
-    if not mailbox.is_waiting or callback_data.id != mailbox.id:
+    mailbox, card = pressed.mailbox, pressed.card
+    if not mailbox.is_waiting or pressed.id != mailbox.id:
         alert(callback_answer, _("This address no longer waits for a letter."))
-        await show_card(message, mailbox, provider, mail_service)
+        await card.show(mailbox)
         return
     arrived = _("A letter has just arrived, so the address can no longer be cancelled.")
     try:
-        mailbox = await mail_service.cancel(account, mailbox)
+        mailbox = await card.service.cancel(card.account, mailbox)
     except LetterArrived:
         alert(callback_answer, arrived)
-        mailbox = await mail_service.mails.get(mailbox.ref) or mailbox
+        mailbox = await card.service.mails.get(mailbox.ref) or mailbox
     except (pe.BadStatus, pe.AlreadyClosed) as error:
         # The provider sees another state (a letter just came?): say so, show its real state.
-        mailbox = await _refreshed(account, mailbox, mail_service)
+        mailbox = await _refreshed(card.account, mailbox, card.service)
         if mailbox.state is MailState.LETTER:
             alert(callback_answer, arrived)
         else:
-            alert(callback_answer, describe_error(error, provider))
+            alert(callback_answer, describe_error(error, card.provider))
     except pe.NoActivation as error:
-        mailbox = await mail_service.close(mailbox.ref, MailState.GONE)
-        alert(callback_answer, mail_error(error, provider))
+        mailbox = await card.service.close(mailbox.ref, MailState.GONE)
+        alert(callback_answer, mail_error(error, card.provider))
     else:
         callback_answer.text = _("Cancelled, the money is refunded.")
-    await show_card(message, mailbox, provider, mail_service)
+    await card.show(mailbox)
 
 
 async def _refreshed(account: UserAccount, mailbox: Mailbox, service: MailService) -> Mailbox:
@@ -86,25 +105,20 @@ async def _refreshed(account: UserAccount, mailbox: Mailbox, service: MailServic
         return mailbox
 
 
-@router.callback_query(MailCallback.filter(F.action == MailAction.ANOTHER))
+@router.callback_query(_on(MailAction.ANOTHER))
 async def another_letter(
-    query: CallbackQuery,
-    callback_data: MailCallback,
-    accounts: Accounts,
-    mail_service: MailService,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
 ) -> None:
-    mailbox, account = await _owned(query, callback_data, accounts, mail_service)
-    provider = account.preset.title
-    purchase = await mail_service.reorder(account, mailbox, callback_data.id)
+    card = pressed.card
+    purchase = await card.service.reorder(card.account, pressed.mailbox, pressed.id)
     match read_outcome(purchase):
         case Unsettled(status=Status.BUSY):
             alert(callback_answer, _("A purchase is already in progress. One moment…"))
         case Unsettled(status=Status.UNKNOWN):
-            alert(callback_answer, reorder_unknown_text(provider))
+            alert(callback_answer, reorder_unknown_text(card.provider))
         case Unsettled(error=error):
             refusal = error or pe.NoActivation("ACTIVATION_NOT_FOUND")
-            alert(callback_answer, mail_error(refusal, provider))
+            alert(callback_answer, mail_error(refusal, card.provider))
         case Settled(status=status, mailbox=renewed):
             if status is Status.CLOSED:
                 alert(callback_answer, _("This address cannot get another letter now."))
@@ -112,57 +126,40 @@ async def another_letter(
                 callback_answer.text = _("Already asked: waiting for another letter.")
             else:
                 callback_answer.text = _("Waiting for another letter.")
-            message = pressed_message(query)
-            await show_card(message, renewed, provider, mail_service)
-            await keep_card(message, renewed, mail_service)
+            await card.adopt(renewed)
 
 
-@router.callback_query(MailCallback.filter(F.action == MailAction.REFRESH))
+@router.callback_query(_on(MailAction.REFRESH))
 async def refresh_mailbox(
-    query: CallbackQuery,
-    callback_data: MailCallback,
-    accounts: Accounts,
-    mail_service: MailService,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
 ) -> None:
-    mailbox, account = await _owned(query, callback_data, accounts, mail_service)
-    if mailbox.is_waiting and callback_data.id == mailbox.id:
-        await mail_service.schedule.due_now(member(mailbox.ref))
-        mailbox = await mail_service.refresh(account, mailbox)
+    mailbox, card = pressed.mailbox, pressed.card
+    if mailbox.is_waiting and pressed.id == mailbox.id:
+        await card.service.schedule.due_now(member(mailbox.ref))
+        mailbox = await card.service.refresh(card.account, mailbox)
     callback_answer.text = _("Updated.")
-    await show_card(pressed_message(query), mailbox, account.preset.title, mail_service)
+    await card.show(mailbox)
 
 
-@router.callback_query(MailCallback.filter(F.action == MailAction.FULL))
+@router.callback_query(_on(MailAction.FULL))
 async def full_letter(
-    query: CallbackQuery,
-    callback_data: MailCallback,
-    accounts: Accounts,
-    mail_service: MailService,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
 ) -> None:
-    mailbox, _account = await _owned(query, callback_data, accounts, mail_service)
-    letter = next((item for item in mailbox.letters if item.mail_id == callback_data.id), None)
+    letter = next((item for item in pressed.mailbox.letters if item.mail_id == pressed.id), None)
     if letter is None:
         alert(callback_answer, _("This letter is not stored any more."))
         return
-    message = pressed_message(query)
+    message = pressed.card.message
     if message is not None:
-        for part in letter_parts(mailbox, letter):
+        for part in letter_parts(pressed.mailbox, letter):
             await message.answer(part)
 
 
-@router.callback_query(MailCallback.filter(F.action == MailAction.SHOW))
-async def card_again(
-    query: CallbackQuery,
-    callback_data: MailCallback,
-    accounts: Accounts,
-    mail_service: MailService,
-) -> None:
+@router.callback_query(_on(MailAction.SHOW))
+async def card_again(query: CallbackQuery, pressed: Pressed) -> None:
     """The card as a new message (from /mails); the worker edits that one from now on."""
-    mailbox, account = await _owned(query, callback_data, accounts, mail_service)
-    message = pressed_message(query)
-    if message is not None:
-        text, markup = card(mailbox, account.preset.title, mail_service.clock())
-        sent = await message.answer(text, reply_markup=markup)
-        await mail_service.set_card(mailbox.ref, sent.message_id)
+    mailbox, card = pressed.mailbox, pressed.card
+    if card.message is not None:
+        text, markup = card_content(mailbox, card.provider, card.service.clock())
+        sent = await card.message.answer(text, reply_markup=markup)
+        await card.service.set_card(mailbox.ref, sent.message_id)

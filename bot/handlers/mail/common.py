@@ -1,4 +1,4 @@
-"""What the mail routers share: alerts, drawing the card, reading what a purchase came to."""
+"""What the mail routers share: drawing the card, reading what a purchase came to."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiogram.types import CallbackQuery, Message
 
+from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.services.checkout import Outcome, Status
 from bot.services.mails import MailService
@@ -19,17 +20,27 @@ def pressed_message(query: CallbackQuery) -> Message | None:
     return query.message if isinstance(query.message, Message) else None
 
 
-async def show_card(
-    message: Message | None, mailbox: Mailbox, provider: str, mail_service: MailService
-) -> None:
-    if message is not None:
-        await edit_text(message, *card(mailbox, provider, mail_service.clock()))
+@dataclass(frozen=True, slots=True)
+class Card:
+    """Where a mailbox's card is drawn: the pressed message (None once Telegram has lost it)."""
 
+    message: Message | None
+    account: UserAccount
+    service: MailService
 
-async def keep_card(message: Message | None, mailbox: Mailbox, mail_service: MailService) -> None:
-    """Remember ``message`` as the mailbox's card, where the worker edits it from now on."""
-    if message is not None and mailbox.card_message_id != message.message_id:
-        await mail_service.set_card(mailbox.ref, message.message_id)
+    @property
+    def provider(self) -> str:
+        return self.account.preset.title
+
+    async def show(self, mailbox: Mailbox) -> None:
+        if self.message is not None:
+            await edit_text(self.message, *card(mailbox, self.provider, self.service.clock()))
+
+    async def adopt(self, mailbox: Mailbox) -> None:
+        """Show ``mailbox`` here and make this message its card: the worker edits it from now."""
+        await self.show(mailbox)
+        if self.message is not None and mailbox.card_message_id != self.message.message_id:
+            await self.service.set_card(mailbox.ref, self.message.message_id)
 
 
 @dataclass(frozen=True, slots=True)

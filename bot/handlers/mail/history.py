@@ -30,8 +30,7 @@ async def mails_command(message: Message, account: UserAccount, mail_service: Ma
     if not account.supports(Feature.MAIL):
         await message.answer(unsupported_text(account.preset.title))
         return
-    text, markup = await history_page(account, mail_service, 0)
-    await message.answer(text, reply_markup=markup)
+    await show(message, *await history_page(account, mail_service, 0))
 
 
 @router.callback_query(MailHistoryCallback.filter(), flags=NEEDS_ACCOUNT)
@@ -41,8 +40,7 @@ async def mails_page(
     account: UserAccount,
     mail_service: MailService,
 ) -> None:
-    text, markup = await history_page(account, mail_service, max(0, callback_data.page))
-    await show(query, text, markup)
+    await show(query, *await history_page(account, mail_service, max(0, callback_data.page)))
 
 
 async def history_page(

@@ -8,25 +8,21 @@ button carries only its index.
 from __future__ import annotations
 
 import math
+from typing import Any, Final
 
-from aiogram import F
+from aiogram import BaseMiddleware, F
+from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from bot.accounts import UserAccount
-from bot.handlers.mail.common import (
-    Settled,
-    Unsettled,
-    keep_card,
-    pressed_message,
-    read_outcome,
-    show_card,
-)
+from bot.handlers.cancelled import cancel_dialog
+from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, read_outcome
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -43,13 +39,14 @@ from bot.keyboards.mail import (
     domains_keyboard,
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import Outcome, Status
 from bot.services.mail_rules import MailOptions
 from bot.services.mails import MailOffer, MailService, normalize_site
 from bot.storage.mails import Mailbox
-from bot.telegram import edit_text, show
+from bot.telegram import show
 from bot.views.mail import mail_error, unsupported_text
 from bot.views.mail_order import (
     bad_site_text,
@@ -81,6 +78,9 @@ class MailDraft(BaseModel):
 
 
 _DRAFT_KEY = "mail_draft"
+_OFFERS_FLAG: Final = "mail_offers"
+#: Flags of a step that reads the offers shown: it is handed ``draft: MailDraft``.
+OFFERS: Final = {_OFFERS_FLAG: True}
 
 
 async def load_draft(state: FSMContext) -> MailDraft | None:
@@ -99,11 +99,22 @@ async def save_draft(state: FSMContext, draft: MailDraft) -> None:
     await state.update_data({_DRAFT_KEY: draft.model_dump(mode="json")})
 
 
-async def _draft_or_stale(state: FSMContext, callback_answer: CallbackAnswer) -> MailDraft | None:
-    draft = await load_draft(state)
-    if draft is None:
-        alert(callback_answer, _("This menu is out of date. Start again with /mail."))
-    return draft
+class _DraftMiddleware(BaseMiddleware):
+    """Hands a step flagged ``OFFERS`` the ``draft`` its buttons point into, or calls it stale."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if get_flag(data, _OFFERS_FLAG):
+            draft = await load_draft(data["state"])
+            if draft is None:
+                alert(
+                    data["callback_answer"], _("This menu is out of date. Start again with /mail.")
+                )
+                return None
+            data["draft"] = draft
+        return await handler(event, data)
+
+
+router.callback_query.middleware(_DraftMiddleware())
 
 
 # --- step 1: the site ---
@@ -162,11 +173,9 @@ async def choose_site(
 async def flow_cancel(
     query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
 ) -> None:
-    await state.clear()
-    callback_answer.text = _("Cancelled.")
-    message = pressed_message(query)
-    if message is not None:
-        await edit_text(message, _("E-mail purchase cancelled. /mail starts again."))
+    await cancel_dialog(
+        query, state, callback_answer, _("E-mail purchase cancelled. /mail starts again.")
+    )
 
 
 # --- step 2: the address ---
@@ -203,31 +212,27 @@ async def offer_again(
     await show_offers(query, state, draft)
 
 
-@router.callback_query(MailOffersPageCallback.filter())
+@router.callback_query(MailOffersPageCallback.filter(), flags=OFFERS)
 async def offers_page(
     query: CallbackQuery,
     callback_data: MailOffersPageCallback,
     state: FSMContext,
-    callback_answer: CallbackAnswer,
+    draft: MailDraft,
 ) -> None:
-    draft = await _draft_or_stale(state, callback_answer)
-    if draft is not None:
-        await show_offers(query, state, draft, callback_data.page)
+    await show_offers(query, state, draft, callback_data.page)
 
 
 @router.callback_query(
-    MailFlowCallback.filter(F.action == MailFlowAction.TO_DOMAINS), flags=NEEDS_ACCOUNT
+    MailFlowCallback.filter(F.action == MailFlowAction.TO_DOMAINS),
+    flags={**NEEDS_ACCOUNT, **OFFERS},
 )
 async def back_to_offers(
     query: CallbackQuery,
     state: FSMContext,
     account: UserAccount,
     mail_service: MailService,
-    callback_answer: CallbackAnswer,
+    draft: MailDraft,
 ) -> None:
-    draft = await _draft_or_stale(state, callback_answer)
-    if draft is None:
-        return
     offers = await mail_service.offers(account, draft.site)
     await offer_again(query, state, account, MailDraft(site=draft.site, offers=offers))
 
@@ -235,18 +240,16 @@ async def back_to_offers(
 # --- step 3: confirmation and purchase ---
 
 
-@router.callback_query(MailOfferCallback.filter(), flags=NEEDS_ACCOUNT)
+@router.callback_query(MailOfferCallback.filter(), flags={**NEEDS_ACCOUNT, **OFFERS})
 async def offer_chosen(
     query: CallbackQuery,
     callback_data: MailOfferCallback,
     state: FSMContext,
     account: UserAccount,
     mail_service: MailService,
+    draft: MailDraft,
     callback_answer: CallbackAnswer,
 ) -> None:
-    draft = await _draft_or_stale(state, callback_answer)
-    if draft is None:
-        return
     if not 0 <= callback_data.index < len(draft.offers):
         alert(callback_answer, _("This button is out of date."))
         return
@@ -319,6 +322,4 @@ async def show_purchase(
                 )
             else:
                 callback_answer.text = _("Bought!")
-            message = pressed_message(query)
-            await show_card(message, mailbox, provider, mail_service)
-            await keep_card(message, mailbox, mail_service)
+            await Card(pressed_message(query), account, mail_service).adopt(mailbox)

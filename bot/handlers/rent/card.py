@@ -1,7 +1,7 @@
 """The rent card's buttons (finish, cancel, refresh, show) and /rents.
 
-A button names a rent by id: ``owned_rent`` finds it among the presser's own rents, with the
-account it was rented with, before anything is asked of the provider.
+A button names a rent by id: it is flagged ``OWNED``, so the handler is given the rent only once
+it is found among the presser's own rents, and a ``wizard`` on the account it was rented with.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
-from bot.handlers.owned import owned_rent
+from bot.accounts import UserAccount
+from bot.handlers.rent.context import OWNED, Wizard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentCallback, RentCardAction
@@ -33,9 +33,9 @@ router = Routes(name=__name__)
 LIST_LIMIT = 30
 
 
-async def show_card(message: Message, rent: Rent, service: RentService, locale: str) -> None:
-    now = service.clock()
-    await edit_text(message, card_text(rent, locale, now), card_markup(rent, now))
+async def show_card(message: Message, rent: Rent, wizard: Wizard) -> None:
+    now = wizard.service.clock()
+    await edit_text(message, card_text(rent, wizard.locale, now), card_markup(rent, now))
 
 
 async def redraw_card(bot: Bot, rent: Rent, service: RentService, locale: str) -> None:
@@ -56,38 +56,35 @@ async def redraw_card(bot: Bot, rent: Rent, service: RentService, locale: str) -
 
 
 @router.callback_query(
-    RentCallback.filter(F.action.in_({RentCardAction.FINISH, RentCardAction.CANCEL}))
+    RentCallback.filter(F.action.in_({RentCardAction.FINISH, RentCardAction.CANCEL})), flags=OWNED
 )
 async def close(
     query: CallbackQuery,
     callback_data: RentCallback,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
+    rent: Rent,
+    wizard: Wizard,
     callback_answer: CallbackAnswer,
 ) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
     message = query.message if isinstance(query.message, Message) else None
     if not rent.is_open:
         alert(callback_answer, _("This rent is already over."))
         if message is not None:
-            await show_card(message, rent, rent_service, locale)
+            await show_card(message, rent, wizard)
         return
     finish = callback_data.action is RentCardAction.FINISH
+    service, account = wizard.service, wizard.account
     try:
         updated = await (
-            rent_service.finish(account, rent) if finish else rent_service.cancel(account, rent)
+            service.finish(account, rent) if finish else service.cancel(account, rent)
         )
     except (pe.CantCancel, pe.AlreadyClosed, pe.NoRent) as error:
         # The provider sees another state than the card: say why, then show its real state.
-        alert(callback_answer, describe_error(error, account.preset.title))
-        updated = await _reread(account, rent, rent_service)
+        alert(callback_answer, describe_error(error, wizard.provider))
+        updated = await _reread(account, rent, service)
     else:
         callback_answer.text = _("Finished.") if finish else _("Cancelled, the money is refunded.")
     if message is not None:
-        await show_card(message, updated, rent_service, locale)
+        await show_card(message, updated, wizard)
 
 
 async def _reread(account: UserAccount, rent: Rent, service: RentService) -> Rent:
@@ -99,43 +96,26 @@ async def _reread(account: UserAccount, rent: Rent, service: RentService) -> Ren
         return await service.rents.get(rent.ref) or rent
 
 
-@router.callback_query(RentCallback.filter(F.action == RentCardAction.REFRESH))
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.REFRESH), flags=OWNED)
 async def refresh(
-    query: CallbackQuery,
-    callback_data: RentCallback,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, rent: Rent, wizard: Wizard, callback_answer: CallbackAnswer
 ) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
-    updated = await rent_service.refresh(account, rent)
+    updated = await wizard.service.refresh(wizard.account, rent)
     callback_answer.text = _("Updated.")
     if isinstance(query.message, Message):
-        await show_card(query.message, updated, rent_service, locale)
+        await show_card(query.message, updated, wizard)
 
 
-@router.callback_query(RentCallback.filter(F.action == RentCardAction.SHOW))
-async def show_again(
-    query: CallbackQuery,
-    callback_data: RentCallback,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
-) -> None:
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.SHOW), flags=OWNED)
+async def show_again(query: CallbackQuery, rent: Rent, wizard: Wizard) -> None:
     """A rent picked in /rents: its card as a new message, which the worker then keeps up."""
-    rent, _account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
     if not isinstance(query.message, Message):
         return
-    now = rent_service.clock()
+    now = wizard.service.clock()
     sent = await query.message.answer(
-        card_text(rent, locale, now), reply_markup=card_markup(rent, now)
+        card_text(rent, wizard.locale, now), reply_markup=card_markup(rent, now)
     )
-    await rent_service.set_card(rent.ref, sent.message_id)
+    await wizard.service.set_card(rent.ref, sent.message_id)
 
 
 @router.message(Command("rents"), flags=NEEDS_ACCOUNT)

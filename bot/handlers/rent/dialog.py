@@ -8,17 +8,17 @@ are answered by aiogram's ``CallbackAnswerMiddleware``: a handler sets the text 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 
-from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
-from bot.services.rents import RentService
+from bot.storage.rents import RentOptions
+from bot.views.rent import hours_problem
 
 _DRAFT_KEY = "rent"
 
@@ -29,16 +29,6 @@ class RentFlow(StatesGroup):
     service = State()
     confirm = State()
     extend = State()
-
-
-@dataclass(frozen=True, slots=True)
-class Chosen:
-    """A complete choice, ready for the confirmation."""
-
-    hours: int
-    country: int
-    service: str
-    operator: str | None
 
 
 class RentDraft(BaseModel):
@@ -68,11 +58,13 @@ class RentDraft(BaseModel):
     def extending(self, rent_id: int) -> RentDraft:
         return self.model_copy(update={"extend_id": rent_id})
 
-    def chosen(self) -> Chosen | None:
-        """The whole choice, or None before a service is chosen."""
+    def chosen(self) -> RentOptions | None:
+        """The whole choice (with no price yet), or None before a service is chosen."""
         if self.hours is None or self.country is None or self.service is None:
             return None
-        return Chosen(self.hours, self.country, self.service, self.operator)
+        return RentOptions(
+            service=self.service, country=self.country, hours=self.hours, operator=self.operator
+        )
 
 
 async def load_draft(state: FSMContext) -> RentDraft:
@@ -87,24 +79,24 @@ async def update_draft(state: FSMContext, change: Callable[[RentDraft], RentDraf
     return draft
 
 
-@dataclass(frozen=True, slots=True)
-class Wizard:
-    """What every step uses, taken from the handler's arguments (nothing is read for it)."""
-
-    state: FSMContext
-    account: UserAccount
-    service: RentService
-    locale: str
-
-    @property
-    def provider(self) -> str:
-        return self.account.preset.title
-
-
 def parse_hours(text: str) -> int | None:
     value = text.strip()
     return int(value) if value.isdecimal() and len(value) <= 6 else None
 
 
+async def read_hours(message: Message, text: str) -> int | None:
+    """The hours typed in ``text``, or None once the user has been told what is wrong."""
+    hours = parse_hours(text)
+    problem = hours_problem(hours)
+    if problem is not None:
+        await message.answer(problem)
+        return None
+    return hours
+
+
+def stale_text() -> str:
+    return _("This menu is out of date. Start again with /rent.")
+
+
 def stale_menu(callback_answer: CallbackAnswer) -> None:
-    alert(callback_answer, _("This menu is out of date. Start again with /rent."))
+    alert(callback_answer, stale_text())

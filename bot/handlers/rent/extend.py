@@ -1,21 +1,23 @@
 """Extending a rent: the card's Extend, the durations, the quote and its confirmation.
 
 The dialog is a new message below the card; the card is redrawn once the rent is extended.
-Every button names the rent, checked with ``owned_rent`` before the provider is asked.
+Every button names the rent and is flagged ``OWNED``: the rent is checked to be the presser's
+own before the provider is asked.
 """
 
 from __future__ import annotations
 
 from aiogram import F
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
-from bot.handlers.owned import owned_rent
+from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.card import redraw_card
-from bot.handlers.rent.dialog import RentFlow, Wizard, load_draft, parse_hours, update_draft
+from bot.handlers.rent.context import OWNED, Wizard, step
+from bot.handlers.rent.dialog import RentFlow, load_draft, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
@@ -30,11 +32,9 @@ from bot.keyboards.rent import (
     extend_durations_keyboard,
     max_hours_keyboard,
 )
-from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.rent_rules import can_extend
-from bot.services.rents import RentService
 from bot.storage.rents import Rent
 from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape
@@ -55,6 +55,11 @@ router = Routes(name=__name__)
 Target = CallbackQuery | Message
 
 
+def _on(action: RentExtendAction) -> CallbackQueryFilter:
+    """The filter of a button of the extension dialog."""
+    return RentExtendCallback.filter(F.action == action)
+
+
 async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboardMarkup]:
     """Enter the extension dialog of ``rent``: its question and durations, for the caller."""
     hours = await wizard.service.durations(wizard.account)
@@ -66,105 +71,60 @@ async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboard
     return extend_durations_text(rent), markup
 
 
-@router.callback_query(RentCallback.filter(F.action == RentCardAction.EXTEND))
+@router.callback_query(RentCallback.filter(F.action == RentCardAction.EXTEND), flags=OWNED)
 async def offer_extension(
-    query: CallbackQuery,
-    callback_data: RentCallback,
-    state: FSMContext,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, rent: Rent, wizard: Wizard, callback_answer: CallbackAnswer
 ) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
     if not can_extend(rent):
         alert(callback_answer, _("This rent cannot be extended: it was cancelled or taken back."))
         return
-    if not account.supports(Feature.RENT):
-        alert(callback_answer, not_offered_text(account.preset.title))
+    if not wizard.account.supports(Feature.RENT):
+        alert(callback_answer, not_offered_text(wizard.provider))
         return
-    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
+    text, markup = await _ask_duration(wizard, rent)
     if isinstance(query.message, Message):
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.CANCEL))
-async def cancel(
-    query: CallbackQuery,
-    callback_data: RentExtendCallback,
-    state: FSMContext,
-    accounts: Accounts,
-    rent_service: RentService,
-    callback_answer: CallbackAnswer,
-) -> None:
-    await owned_rent(rent_service.rents, accounts, query.from_user.id, callback_data.id)
-    await state.clear()
-    callback_answer.text = _("Cancelled.")
-    if isinstance(query.message, Message):
-        await edit_text(query.message, _("Nothing was extended."))
+@router.callback_query(_on(RentExtendAction.CANCEL), flags=OWNED)
+async def cancel(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+    # OWNED: only the rent's owner ends its dialog, though nothing else of it is read.
+    await cancel_dialog(query, state, callback_answer, _("Nothing was extended."))
 
 
-@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.DURATIONS))
-async def other_duration(
-    query: CallbackQuery,
-    callback_data: RentExtendCallback,
-    state: FSMContext,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
-) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
-    text, markup = await _ask_duration(Wizard(state, account, rent_service, locale), rent)
+@router.callback_query(_on(RentExtendAction.DURATIONS), flags=OWNED)
+async def other_duration(query: CallbackQuery, rent: Rent, wizard: Wizard) -> None:
+    text, markup = await _ask_duration(wizard, rent)
     await show(query, text, markup)
 
 
-@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.HOURS))
+@router.callback_query(_on(RentExtendAction.HOURS), flags=OWNED)
 async def hours_chosen(
     query: CallbackQuery,
     callback_data: RentExtendCallback,
-    state: FSMContext,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
+    rent: Rent,
+    wizard: Wizard,
     callback_answer: CallbackAnswer,
 ) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
     problem = hours_problem(callback_data.hours)
     if problem is not None:
         alert(callback_answer, problem)
         return
-    wizard = Wizard(state, account, rent_service, locale)
     await show_quote(wizard, query, rent, callback_data.hours)
 
 
-@router.message(RentFlow.extend, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
-async def hours_typed(
-    message: Message,
-    state: FSMContext,
-    account: UserAccount,
-    rent_service: RentService,
-    locale: str,
-) -> None:
-    assert message.text is not None
-    hours = parse_hours(message.text)
-    problem = hours_problem(hours)
-    if problem is not None:
-        await message.answer(problem)
+@router.message(RentFlow.extend, F.text, ~F.text.startswith("/"), flags=step())
+async def hours_typed(message: Message, wizard: Wizard) -> None:
+    hours = await read_hours(message, message.text or "")
+    if hours is None:
         return
-    assert hours is not None
-    draft = await load_draft(state)
-    rent = await rent_service.rents.find(message.chat.id, draft.extend_id or 0)
+    draft = await load_draft(wizard.state)
+    rent = await wizard.service.rents.find(message.chat.id, draft.extend_id or 0)
     if rent is None:
-        await state.clear()
+        await wizard.state.clear()
         await message.answer(_("This rent is no longer here. See /rents."))
         return
-    await show_quote(Wizard(state, account, rent_service, locale), message, rent, hours)
+    await show_quote(wizard, message, rent, hours)
 
 
 async def show_quote(wizard: Wizard, target: Target, rent: Rent, hours: int) -> None:
@@ -200,20 +160,14 @@ def _max_hours(
     return text, max_hours_keyboard(rent.id, offer, _("Other duration"), _("Cancel"))
 
 
-@router.callback_query(RentExtendCallback.filter(F.action == RentExtendAction.CONFIRM))
+@router.callback_query(_on(RentExtendAction.CONFIRM), flags=OWNED)
 async def confirmed(
     query: CallbackQuery,
     callback_data: RentExtendCallback,
-    state: FSMContext,
-    accounts: Accounts,
-    rent_service: RentService,
-    locale: str,
+    rent: Rent,
+    wizard: Wizard,
     callback_answer: CallbackAnswer,
 ) -> None:
-    rent, account = await owned_rent(
-        rent_service.rents, accounts, query.from_user.id, callback_data.id
-    )
-    wizard = Wizard(state, account, rent_service, locale)
     await show_extended(wizard, query, callback_answer, rent, callback_data.token)
 
 

@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.filters import Command, CommandObject
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
 from bot.catalogue import country as country_info
-from bot.handlers.rent.dialog import (
-    Chosen,
-    RentFlow,
-    Wizard,
-    load_draft,
-    parse_hours,
-    update_draft,
-)
+from bot.handlers.rent.card import show_card
+from bot.handlers.rent.context import Needs, Wizard, step
+from bot.handlers.rent.dialog import RentFlow, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.keyboards.pager import paginate
@@ -33,16 +26,12 @@ from bot.keyboards.rent import (
     retry_keyboard,
     services_keyboard,
 )
-from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.rents import RentService
 from bot.storage.rents import RentOptions
 from bot.telegram import edit_text, show
 from bot.texts import describe_error, escape
 from bot.views.rent import (
-    card_markup,
-    card_text,
     choice_label,
     confirm_labels,
     confirm_text,
@@ -51,7 +40,6 @@ from bot.views.rent import (
     duration_label,
     duration_refused,
     durations_text,
-    hours_problem,
     no_services_text,
     not_offered_text,
     services_text,
@@ -130,7 +118,7 @@ async def show_services(
     )
 
 
-async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
+async def show_confirm(wizard: Wizard, target: Target, chosen: RentOptions) -> None:
     menu = await wizard.service.menu(wizard.account, chosen.hours, chosen.country)
     choice = menu.choice(chosen.service)
     if choice is None:
@@ -147,13 +135,7 @@ async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
         balance,
         wizard.locale,
     )
-    options = RentOptions(
-        service=chosen.service,
-        country=chosen.country,
-        hours=chosen.hours,
-        operator=chosen.operator,
-        price=choice.price,
-    )
+    options = chosen.model_copy(update={"price": choice.price})
     token = await wizard.service.draft(wizard.account, options)
     labels = confirm_labels(choice.price, chosen.operator, offers_operators)
     await wizard.state.set_state(RentFlow.confirm)
@@ -186,8 +168,7 @@ async def show_rented(
             retry_keyboard(_("Services"), _("Cancel")),
         )
         return
-    now = wizard.service.clock()
-    await edit_text(message, card_text(outcome, wizard.locale, now), card_markup(outcome, now))
+    await show_card(message, outcome, wizard)
     if outcome.card_message_id != message.message_id:
         await wizard.service.set_card(outcome.ref, message.message_id)
 
@@ -195,52 +176,31 @@ async def show_rented(
 # --- the command and typed input ---
 
 
-@router.message(Command("rent"), flags=NEEDS_ACCOUNT)
-async def rent_command(
-    message: Message,
-    command: CommandObject,
-    state: FSMContext,
-    account: UserAccount,
-    rent_service: RentService,
-    locale: str,
-) -> None:
-    wizard = Wizard(state, account, rent_service, locale)
-    await state.clear()
-    if not account.supports(Feature.RENT):
+@router.message(Command("rent"), flags=step())
+async def rent_command(message: Message, command: CommandObject, wizard: Wizard) -> None:
+    await wizard.state.clear()
+    if not wizard.account.supports(Feature.RENT):
         await message.answer(not_offered_text(wizard.provider))
         return
     args = (command.args or "").strip()
     if not args:
         await show_durations(wizard, message)
         return
-    hours = parse_hours(args)
-    problem = hours_problem(hours)
-    if problem is not None:
-        await message.answer(problem)
+    hours = await read_hours(message, args)
+    if hours is None:
         return
-    assert hours is not None
     refusal = await choose_duration(wizard, message, hours)
     if refusal is not None:
         await message.answer(refusal)
         await show_durations(wizard, message)
 
 
-@router.message(RentFlow.duration, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
-async def duration_typed(
-    message: Message,
-    state: FSMContext,
-    account: UserAccount,
-    rent_service: RentService,
-    locale: str,
-) -> None:
-    assert message.text is not None
-    hours = parse_hours(message.text)
-    problem = hours_problem(hours)
-    if problem is not None:
-        await message.answer(problem)
+@router.message(RentFlow.duration, F.text, ~F.text.startswith("/"), flags=step())
+async def duration_typed(message: Message, wizard: Wizard) -> None:
+    hours = await read_hours(message, message.text or "")
+    if hours is None:
         return
-    assert hours is not None
-    refusal = await choose_duration(Wizard(state, account, rent_service, locale), message, hours)
+    refusal = await choose_duration(wizard, message, hours)
     if refusal is not None:
         await message.answer(refusal)
 
@@ -251,22 +211,11 @@ def _matches(country_id: int, query: str) -> bool:
     return any(name.startswith(query) or (len(query) > 2 and query in name) for name in names)
 
 
-@router.message(RentFlow.country, F.text, ~F.text.startswith("/"), flags=NEEDS_ACCOUNT)
-async def country_typed(
-    message: Message,
-    state: FSMContext,
-    account: UserAccount,
-    rent_service: RentService,
-    locale: str,
-) -> None:
+@router.message(RentFlow.country, F.text, ~F.text.startswith("/"), flags=step(Needs.HOURS))
+async def country_typed(message: Message, wizard: Wizard, hours: int) -> None:
     assert message.text is not None
-    draft = await load_draft(state)
-    if draft.hours is None:
-        # The state outlived its data (FSM data was cleared elsewhere): start again.
-        await message.answer(_("This menu is out of date. Start again with /rent."))
-        return
     query = message.text.strip().lower()
-    menu = await rent_service.menu(account, draft.hours)
+    menu = await wizard.service.menu(wizard.account, hours)
     found = [country_id for country_id in menu.countries if _matches(country_id, query)]
     if len(found) != 1:
         await message.answer(
@@ -275,8 +224,7 @@ async def country_typed(
             )
         )
         return
-    wizard = Wizard(state, account, rent_service, locale)
-    await choose_country(wizard, message, draft.hours, found[0])
+    await choose_country(wizard, message, hours, found[0])
 
 
 @router.message(RentFlow.service, F.text, ~F.text.startswith("/"))
