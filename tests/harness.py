@@ -38,6 +38,10 @@ TOKEN = "123456:TEST-TOKEN"
 PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
 OTHER_URL = "https://other.test/stubs/handler_api.php"
 GOOD_KEY = "GoodKey0123456789abcdef"
+#: A provider with every feature, rent included (HeroSMS has no rent).
+RENT_PROVIDERS = f"sms-activate={PROVIDER_URL}"
+#: SMS-Activate's preset sells mail; HeroSMS's does not (both are the emulator here).
+MAIL_PROVIDERS = f"sms-activate={PROVIDER_URL},herosms={OTHER_URL}"
 START = 1_790_000_000.0
 
 
@@ -190,6 +194,15 @@ class Harness:
         await user.press(provider)
         await user.send(key)
         assert "Connected" in user.last().text or "Подключено" in user.last().text
+
+    async def connected(
+        self, language: str = "en", name: str = "Alice", provider: str = "HeroSMS"
+    ) -> ChatUser:
+        """A new user, onboarded with a working key for ``provider``."""
+        user = self.user(language_code=language, first_name=name)
+        await self.connect(user, provider=provider)
+        assert provider in user.last().text
+        return user
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:

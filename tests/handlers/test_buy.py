@@ -16,9 +16,7 @@ COUNTRY = 6  # Indonesia
 
 
 async def connected(harness: Harness, language: str = "en") -> ChatUser:
-    user = harness.user(language_code=language)
-    await harness.connect(user)
-    return user
+    return await harness.connected(language)
 
 
 def bought(harness: Harness) -> Activation:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -26,25 +24,16 @@ from bot.views.mail import (
     visible_length,
 )
 from tests.faketg import ChatMessage
-from tests.harness import GOOD_KEY, OTHER_URL, PROVIDER_URL, ChatUser, Harness, running_harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
 
 SITE = "apple.com"
 LETTER = "Hello!\nYour verification code for apple.com is 482913.\nIf it was not you, ignore it."
-MAIL_PROVIDERS = f"sms-activate={PROVIDER_URL},herosms={OTHER_URL}"
 
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    """SMS-Activate's preset sells mail; HeroSMS's does not (both are the emulator here)."""
-    async with running_harness(tmp_path, SMS_PROVIDERS=MAIL_PROVIDERS) as running:
-        yield running
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 
 
 async def connected(harness: Harness, language: str = "en", name: str = "Alice") -> ChatUser:
-    user = harness.user(language_code=language, first_name=name)
-    await harness.connect(user, provider="SMS-Activate")
-    assert "SMS-Activate" in user.last().text
-    return user
+    return await harness.connected(language, name, provider="SMS-Activate")
 
 
 def mails(harness: Harness) -> list[Mail]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,23 +19,13 @@ from bot.sandbox.models import Rent as EmulatedRent
 from bot.sandbox.models import RentStatus
 from bot.storage.rents import RentState
 from tests.faketg import ChatMessage
-from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness, running_harness
+from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
 
-#: A provider with every feature, rent included (HeroSMS has no rent).
-PROVIDERS = f"sms-activate={PROVIDER_URL}"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS) as running:
-        yield running
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 
 
 async def connected(harness: Harness, language: str = "en", name: str = "Alice") -> ChatUser:
-    user = harness.user(language_code=language, first_name=name)
-    await harness.connect(user, provider="SMS-Activate")
-    assert "SMS-Activate" in user.last().text
-    return user
+    return await harness.connected(language, name, provider="SMS-Activate")
 
 
 def rented(harness: Harness) -> EmulatedRent:
@@ -548,7 +537,7 @@ async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path)
     )
     PRESETS["sms-activate"] = trimmed
     try:
-        async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS) as harness:
+        async with running_harness(tmp_path, SMS_PROVIDERS=RENT_PROVIDERS) as harness:
             user = await connected(harness)
             await rent_direct(user, hours=24)
             await user.press("Extend", user.last().message_id)

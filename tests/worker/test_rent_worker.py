@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,16 +13,12 @@ from bot.sandbox.models import RentStatus
 from bot.services.rent_rules import CANCEL_WINDOW, member
 from bot.storage.rents import Rent, RentState
 from bot.worker.rents import next_poll
-from tests.handlers.test_rent import PROVIDERS, connected, current, rent_direct, rented
-from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
+from tests.handlers.test_rent import connected, current, rent_direct, rented
+from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
+
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 
 HOUR = 3600
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS) as running:
-        yield running
 
 
 def pushes(user: ChatUser, card_id: int) -> list[str]:
@@ -131,7 +126,7 @@ async def test_reminder_once_per_end_time_and_again_after_extension(harness: Har
 
 
 async def test_no_reminder_when_switched_off(tmp_path: Path):
-    async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS, RENT_REMINDER=0) as harness:
+    async with running_harness(tmp_path, SMS_PROVIDERS=RENT_PROVIDERS, RENT_REMINDER=0) as harness:
         user = await connected(harness)
         await rent_direct(user, hours=4)
         for _ in range(5):
