@@ -288,6 +288,40 @@ class ProviderServer:
     def activations_of(self, key: str) -> list[int]:
         return sorted(a.id for a in self.emulator.activations.values() if a.key == key)
 
+    def send_code(self, activation_id: int, code: str) -> None:
+        """An SMS with ``code`` arrives for the activation (the text the scenarios all use)."""
+        self.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+
+    def send_codes(self, codes: dict[int, str]) -> None:
+        for activation_id, code in codes.items():
+            self.send_code(activation_id, code)
+
+
+class Timeline:
+    """A scenario's schedule: events planned at offsets (seconds) from when it was made."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    async def at(self, offset: float) -> None:
+        await asyncio.sleep(max(0.0, self.start + offset - time.monotonic()))
+
+
+async def codes_on_schedule(
+    provider: ProviderServer,
+    timeline: Timeline,
+    arrivals: list[float],
+    order: list[int],
+    codes: dict[int, str],
+) -> None:
+    """The code of each activation in ``order`` arrives at the matching offset in ``arrivals``."""
+    for offset, activation_id in zip(arrivals, order, strict=True):
+        await timeline.at(offset)
+        provider.send_code(activation_id, codes[activation_id])
+
 
 # --- the bot's processes -----------------------------------------------------------------------
 

@@ -28,8 +28,10 @@ from tests.chaos.helpers import (
     ProviderServer,
     RedisServer,
     TappedPush,
+    Timeline,
     assert_clean_finish,
     code_pushes,
+    codes_on_schedule,
     delivery_report,
     eventually,
     figures,
@@ -140,25 +142,16 @@ async def test_every_code_delivered_once_through_sigkills(
     kills = sorted(rng.uniform(0.5, CODE_PHASE) for _ in victims)
     downtimes = [rng.uniform(0.2, 1.5) for _ in victims]
 
-    phase = time.monotonic()
-
-    async def at(offset: float) -> None:
-        await asyncio.sleep(max(0.0, phase + offset - time.monotonic()))
-
-    async def sms() -> None:
-        for offset, activation_id in zip(arrivals, order, strict=True):
-            await at(offset)
-            code = codes[activation_id]
-            provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    timeline = Timeline()
 
     async def monkey() -> None:
         for offset, victim, down in zip(kills, victims, downtimes, strict=True):
-            await at(offset)
+            await timeline.at(offset)
             await fleet.kill(victim)
             await asyncio.sleep(down)
             await fleet.start(victim)
 
-    await asyncio.gather(sms(), monkey())
+    await asyncio.gather(codes_on_schedule(provider, timeline, arrivals, order, codes), monkey())
     last_restart = time.monotonic()
     await asyncio.gather(*(fleet.wait_ready(name) for name in names))
 
@@ -250,8 +243,7 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
     ids = sorted(a for found in sold.values() for a in found)
     owner = {a: c for c in customers for a in sold[c.id]}
     codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
-    for activation_id, code in codes.items():
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    provider.send_codes(codes)
 
     def card_shows_code(activation_id: int) -> bool:
         customer = owner[activation_id]

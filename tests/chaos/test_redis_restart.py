@@ -12,7 +12,6 @@ the cards keep working afterwards.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from random import Random
@@ -26,7 +25,9 @@ from tests.chaos.helpers import (
     Fleet,
     ProviderServer,
     RedisServer,
+    Timeline,
     assert_clean_finish,
+    codes_on_schedule,
     delivery_report,
     eventually,
     figures,
@@ -128,20 +129,11 @@ async def test_redis_killed_and_restarted_loses_nothing(
     downtime = rng.uniform(0.5, 1.5)
     presses: list[tuple[Customer, str]] = []
 
-    phase = time.monotonic()
-
-    async def at(offset: float) -> None:
-        await asyncio.sleep(max(0.0, phase + offset - time.monotonic()))
-
-    async def sms() -> None:
-        for offset, activation_id in zip(arrivals, order, strict=True):
-            await at(offset)
-            code = first[activation_id]
-            provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    timeline = Timeline()
 
     async def taps() -> None:
         # Users keep pressing Refresh on their cards, through the outage.
-        while time.monotonic() - phase < PHASE:
+        while timeline.elapsed() < PHASE:
             customer = rng.choice(customers)
             card = customer.cards[rng.choice(customer.activations)]
             presses.append((customer, await customer.side.press("🔄 Refresh", card)))
@@ -151,13 +143,15 @@ async def test_redis_killed_and_restarted_loses_nothing(
 
     async def outage() -> None:
         nonlocal before
-        await at(kill_at)
+        await timeline.at(kill_at)
         before = await snapshot(redis_server)
         await redis_server.kill()
         await asyncio.sleep(downtime)
         await redis_server.start()
 
-    await asyncio.gather(sms(), taps(), outage())
+    await asyncio.gather(
+        codes_on_schedule(provider, timeline, arrivals, order, first), taps(), outage()
+    )
     after = await snapshot(redis_server)
     lost_keys = sorted(before.keys - after.keys)
     lost_codes = {
@@ -173,7 +167,7 @@ async def test_redis_killed_and_restarted_loses_nothing(
     # An item whose worker could not give it back during the outage waits out its lease
     # (90 s in the worker) before it is polled again: allow for that.
     all_delivered = await eventually(delivered, timeout=150, interval=0.5)
-    delivery_seconds = time.monotonic() - phase
+    delivery_seconds = timeline.elapsed()
 
     async def answered() -> bool:
         return all(query in c.side.callback_answers for c, query in presses)
@@ -217,8 +211,7 @@ async def test_redis_killed_and_restarted_loses_nothing(
         assert answer.text == "Asked for another code.", answer
         second[again_id] = customer
     again = dict(zip(sorted(second), unique_codes(len(second), rng), strict=True))
-    for activation_id, code in again.items():
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    provider.send_codes(again)
     owners.update({code: second[a].id for a, code in again.items()})
     assert await eventually(delivered, timeout=60), delivery_report(fake_telegram, owners)
     result = delivery_report(fake_telegram, owners)
