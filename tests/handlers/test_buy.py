@@ -348,12 +348,6 @@ async def test_history_and_prices(harness: Harness):
     assert "Which service?" in user.last().text
 
 
-async def test_buy_needs_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/buy")
-    assert "Connect your provider account first" in user.last().text
-
-
 async def test_card_survives_a_restart(tmp_path):
     """State lives in Redis: a new dispatcher and worker keep driving the same card."""
     from fakeredis import FakeAsyncRedis

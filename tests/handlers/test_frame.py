@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
+from bot.sandbox import Emulator
 from bot.storage import keys
-from tests.harness import GOOD_KEY, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, RENT_PROVIDERS, Harness
 
 
 async def test_start_offers_providers(harness: Harness):
@@ -121,6 +123,23 @@ async def test_balance_needs_a_key(harness: Harness):
 
 
 @pytest.mark.parametrize(
+    "command",
+    [
+        "/buy",
+        pytest.param(
+            "/mail apple.com", marks=pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
+        ),
+        pytest.param("/rent", marks=pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)),
+        pytest.param("/rents", marks=pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)),
+    ],
+)
+async def test_commands_need_a_key(harness: Harness, command: str):
+    user = harness.user()
+    await user.send(command)
+    assert "Connect your provider account first" in user.last().text
+
+
+@pytest.mark.parametrize(
     ("command", "english", "russian"),
     [
         ("/key", "Choose your provider:", "Выберите провайдера:"),
@@ -150,36 +169,41 @@ async def test_key_menu_in_russian(harness: Harness):
     assert "Ключ удалён." in user.last().text
 
 
-async def test_balance_and_cashback(harness: Harness):
-    user = harness.user()
+def _cashback(emulator: Emulator) -> None:
+    emulator.account(GOOD_KEY).cashback = Decimal("1.25")
+
+
+def _revoke(emulator: Emulator) -> None:
+    emulator.revoke_key(GOOD_KEY)
+
+
+def _time_out(emulator: Emulator) -> None:
+    emulator.faults.configure(rate=1.0, kinds=["timeout"])
+
+
+@pytest.mark.parametrize(
+    ("language", "prepare", "expected"),
+    [
+        ("en", _cashback, ["Balance on HeroSMS: 50.00", "Cashback: 1.25"]),
+        ("ru", None, ["Баланс в HeroSMS: 50.00"]),
+        ("en", _revoke, ["HeroSMS did not accept your API key"]),
+        ("en", _time_out, ["HeroSMS did not answer in time"]),
+    ],
+    ids=["cashback", "russian", "key-revoked", "provider-times-out"],
+)
+async def test_balance(
+    harness: Harness,
+    language: str,
+    prepare: Callable[[Emulator], None] | None,
+    expected: list[str],
+):
+    user = harness.user(language_code=language)
     await harness.connect(user)
-    harness.emulator.account(GOOD_KEY).cashback = Decimal("1.25")
+    if prepare is not None:
+        prepare(harness.emulator)
     await user.send("/balance")
-    assert "Balance on HeroSMS: 50.00" in user.last().text
-    assert "Cashback: 1.25" in user.last().text
-
-
-async def test_balance_in_russian(harness: Harness):
-    user = harness.user(language_code="ru")
-    await harness.connect(user)
-    await user.send("/balance")
-    assert "Баланс в HeroSMS: 50.00" in user.last().text
-
-
-async def test_balance_when_key_was_revoked_at_the_provider(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
-    harness.emulator.revoke_key(GOOD_KEY)
-    await user.send("/balance")
-    assert "HeroSMS did not accept your API key" in user.last().text
-
-
-async def test_balance_when_provider_times_out(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
-    harness.emulator.faults.configure(rate=1.0, kinds=["timeout"])
-    await user.send("/balance")
-    assert "HeroSMS did not answer in time" in user.last().text
+    for text in expected:
+        assert text in user.last().text
 
 
 async def test_sandbox_connects_without_a_key(harness: Harness):

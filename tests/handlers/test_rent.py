@@ -307,14 +307,6 @@ async def test_provider_without_rent(tmp_path: Path, language: str):
         assert not [c for c in harness.emulator.calls if "Rent" in c.action]
 
 
-async def test_rent_needs_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/rent")
-    assert "Connect your provider account first" in user.last().text
-    await user.send("/rents")
-    assert "Connect your provider account first" in user.last().text
-
-
 FLOW_CANCEL = {
     "en": (
         "✖ Cancel",
