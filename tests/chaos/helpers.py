@@ -543,6 +543,21 @@ def make_customers(
     return customers
 
 
+@dataclass
+class Rig:
+    """What every scenario runs against (the ``rig`` fixture): the bot's processes, the fake
+    Telegram, the provider, Redis, and the figure reporter."""
+
+    fleet: Fleet
+    fake_telegram: FakeTelegram
+    provider: ProviderServer
+    redis_server: RedisServer
+    report: Callable[[str], None]
+
+    def customers(self, count: int, rng: Random) -> list[Customer]:
+        return make_customers(self.fake_telegram, self.provider, count, rng)
+
+
 def card_activation(message: ChatMessage) -> int | None:
     """The activation a card shows, read from its buttons' callback data."""
     for _, data in (button for row in message.buttons for button in row):
