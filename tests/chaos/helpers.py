@@ -252,6 +252,15 @@ def provider_key(index: int, rng: Random) -> str:
     return prefix + "".join(rng.choice(_ALPHABET) for _ in range(22))
 
 
+async def serve_on_loopback(runner: web.AppRunner) -> str:
+    """Start ``runner`` on a free port of 127.0.0.1 and return its base URL."""
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
+
+
 class ProviderServer:
     """The emulator served over loopback HTTP, as a real provider would be."""
 
@@ -271,11 +280,7 @@ class ProviderServer:
         self._runner = web.AppRunner(
             create_app(self.emulator), access_log=None, shutdown_timeout=0.5
         )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/stubs/handler_api.php"
+        self.url = await serve_on_loopback(self._runner) + "/stubs/handler_api.php"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -372,11 +377,7 @@ class TelegramTap:
         app.router.add_route("*", "/{tail:.*}", self._forward)
         # A dead process's long poll is dropped at once, as Telegram drops it.
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = await serve_on_loopback(self._runner)
 
     async def stop(self) -> None:
         if self._runner is not None:
