@@ -617,7 +617,7 @@ async def ui_buy(customer: Customer, *, timeout: float = 60.0) -> int:
 
 async def confirm_purchase(customer: Customer, confirm: ChatMessage, *, timeout: float) -> int:
     user = customer.side
-    buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+    buy = confirm.button_starting("✅")
     customer.presses += 1
     await user.press(buy, confirm)
     card = await user.wait_for(

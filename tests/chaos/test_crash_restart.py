@@ -205,7 +205,7 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(rig: Rig):
         confirms.append(await customer.side.wait_for("after the purchase", timeout=60))
     presses = []
     for customer, confirm in zip(customers, confirms, strict=True):
-        buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+        buy = confirm.button_starting("✅")
         presses.append(await customer.side.press(buy, confirm))
     # The first card shows: the other purchases are being handled right now.
     await rig.fake_telegram.wait_until(

@@ -65,7 +65,7 @@ class Shopper:
         if "after the purchase" not in confirm.text:
             self.outcomes["menu failed"] += 1  # an error message: the user tries again
             return
-        buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+        buy = confirm.button_starting("✅")
         self.customer.presses += 1
         query = await self.side.press(buy, confirm)
         answer = await self.side.wait_for_answer(query, timeout=PATIENCE)

@@ -25,7 +25,7 @@ async def buy_number(user: UserSide, provider: Provider) -> tuple[int, int]:
     countries = await user.wait_for("choose a country")
     await user.press(countries.buttons[0][0][0])
     confirm = await user.wait_for("after the purchase")
-    buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+    buy = confirm.button_starting("✅")
     await user.press(buy)
     card = await user.wait_for("Waiting for the SMS")
     (activation_id,) = list(provider.emulator.activations)

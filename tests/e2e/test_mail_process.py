@@ -35,9 +35,9 @@ async def test_mail_letter_another_letter_with_a_restart(
     await user.wait_for("Which site is the e-mail address for?")
     await user.send("apple.com")
     domains = await user.wait_for("E-mail for apple.com: choose the address.")
-    await user.press(next(t for t in domains.button_texts if t.startswith("gmail.com")))
+    await user.press(domains.button_starting("gmail.com"))
     confirm = await user.wait_for("An address on gmail.com for apple.com")
-    await user.press(next(t for t in confirm.button_texts if t.startswith("✅")))
+    await user.press(confirm.button_starting("✅"))
     card = await user.wait_for("Waiting for a letter from apple.com")
     (first,) = provider.emulator.mails.values()
     assert first.email in card.text

@@ -59,7 +59,7 @@ async def test_rent_three_sms_extend_finish(
     services = await user.wait_for("choose the service")
     await user.press(services.buttons[0][0][0])
     confirm = await user.wait_for("after the purchase")
-    await user.press(next(t for t in confirm.button_texts if t.startswith("✅")))
+    await user.press(confirm.button_starting("✅"))
     card = await user.wait_for("No SMS yet.")
     (rent_id,) = list(provider.emulator.rents)
     rent = provider.emulator.rents[rent_id]
@@ -84,7 +84,7 @@ async def test_rent_three_sms_extend_finish(
     await user.wait_for("for how long?")
     await user.press("12 h")
     quote = await user.wait_for("New end:")
-    await user.press(next(t for t in quote.button_texts if t.startswith("✅")))
+    await user.press(quote.button_starting("✅"))
     await user.wait_for("Extended: +")
     assert rent.end_at == ends + 12 * 3600
     assert provider.emulator.account(KEY).balance < balance

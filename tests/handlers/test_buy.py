@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 
@@ -25,10 +26,33 @@ def bought(harness: Harness) -> Activation:
     return key_activations[-1]
 
 
-async def buy_direct(harness: Harness, user: ChatUser) -> int:
+async def confirm_buy_button(user: ChatUser) -> str:
+    """/buy with the service and country: the buy button of the confirmation it shows."""
     await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    await user.press(buy_button)
+    return user.last().button_starting("✅")
+
+
+def purchases(harness: Harness) -> int:
+    """How many times the provider was asked for a number."""
+    return sum(1 for call in harness.emulator.calls if call.action.startswith("getNumber"))
+
+
+async def buy_through_a_timeout(
+    harness: Harness, when: Literal["before", "after"]
+) -> tuple[ChatUser, str]:
+    """A purchase whose answer times out ``when`` ("before"/"after") the provider acts on it;
+    returns the user and the answer to their tap."""
+    user = await connected(harness)
+    buy_button = await confirm_buy_button(user)
+    harness.emulator.faults.configure(
+        rate=1.0, kinds=["timeout"], when=when, actions={"getNumber", "getNumberV2"}
+    )
+    query = await user.press(buy_button)
+    return user, user.answer(query) or ""
+
+
+async def buy_direct(harness: Harness, user: ChatUser) -> int:
+    await user.press(await confirm_buy_button(user))
     activation = bought(harness)
     return activation.id
 
@@ -204,39 +228,25 @@ async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     confirm = user.last()
-    buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
+    buy_button = confirm.button_starting("✅")
     data = confirm.find_button(buy_button)
     assert data is not None
     await user.press(buy_button)
     # The same confirmation again (a second device, a repeated callback): no second number.
     query = await user.press_data(confirm.message_id, data["callback_data"])
     assert user.answer(query) == "Already bought: here it is."
-    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
-    assert len(purchases) == 1
+    assert purchases(harness) == 1
 
 
 async def test_ambiguous_purchase_is_found_in_the_active_list(harness: Harness):
-    user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    harness.emulator.faults.configure(
-        rate=1.0, kinds=["timeout"], when="after", actions={"getNumber", "getNumberV2"}
-    )
-    query = await user.press(buy_button)
-    assert "the number is yours" in (user.answer(query) or "")
+    user, answer = await buy_through_a_timeout(harness, "after")
+    assert "the number is yours" in answer
     assert "Waiting for the SMS" in user.last().text
-    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
-    assert len(purchases) == 1
+    assert purchases(harness) == 1
 
 
 async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
-    user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    harness.emulator.faults.configure(
-        rate=1.0, kinds=["timeout"], when="before", actions={"getNumber", "getNumberV2"}
-    )
-    await user.press(buy_button)
+    user, _ = await buy_through_a_timeout(harness, "before")
     assert "Most likely nothing was bought" in user.last().text
     assert not harness.emulator.activations
 
@@ -250,8 +260,7 @@ async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
 )
 async def test_purchase_errors(harness: Harness, setup: str, expected: str):
     user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = await confirm_buy_button(user)
     if setup == "no_balance":
         harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     else:
@@ -267,13 +276,13 @@ async def test_wrong_max_price_offers_the_minimum(harness: Harness):
     await user.press("Set a max price")
     await user.send("0.0001")
     assert "You pay at most 0.0001" in user.last().text
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = user.last().button_starting("✅")
     await user.press(buy_button)
     assert "below the lowest price" in user.last().text
-    minimum = next(t for t in user.last().button_texts if t.startswith("Set max price to"))
+    minimum = user.last().button_starting("Set max price to")
     await user.press(minimum)
     assert "You pay at most" in user.last().text
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = user.last().button_starting("✅")
     await user.press(buy_button)
     assert "Waiting for the SMS" in user.last().text
 
@@ -295,7 +304,7 @@ async def test_max_price_and_prefix_input_validation(harness: Harness):
 async def test_operator_choice(harness: Harness):
     user = await connected(harness)
     await user.send("/buy tg 0")
-    operator_button = next(t for t in user.last().button_texts if t.startswith("Operator:"))
+    operator_button = user.last().button_starting("Operator:")
     await user.press(operator_button)
     choice = user.last().button_texts[1]
     await user.press(choice)
@@ -381,7 +390,7 @@ async def test_the_whole_flow_in_russian(harness: Harness):
     await user.press(user.last().buttons[0][0][0])
     confirm = user.last()
     assert "Баланс: 50.00 →" in confirm.text
-    buy_button = next(t for t in confirm.button_texts if t.startswith("✅ Купить за"))
+    buy_button = confirm.button_starting("✅ Купить за")
     await user.press(buy_button)
     card = user.last()
     assert "Ждём SMS…" in card.text
@@ -403,8 +412,7 @@ async def test_the_whole_flow_in_russian(harness: Harness):
 
 async def test_purchase_errors_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = await confirm_buy_button(user)
     harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     await user.press(buy_button)
     assert "HeroSMS: на балансе недостаточно средств" in user.last().text
@@ -428,7 +436,7 @@ async def test_call_verification_shows_the_caller(tmp_path):
         await user.send(f"/buy {SERVICE} {COUNTRY}")
         await user.press("Call instead of SMS: off")
         assert "The code comes as an incoming call." in user.last().text
-        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+        buy_button = user.last().button_starting("✅")
         await user.press(buy_button)
         card = user.last()
         assert "wait for the ring" in card.text
@@ -463,7 +471,7 @@ async def test_several_services_on_one_number(tmp_path):
         confirm = user.last()
         assert "Telegram, WhatsApp" in confirm.text
         assert "Set a max price" not in confirm.button_texts
-        buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
+        buy_button = confirm.button_starting("✅")
         await user.press(buy_button)
         card = user.last()
         assert "• Telegram: waiting for the SMS…" in card.text
@@ -499,7 +507,7 @@ async def test_call_forwarding_and_an_additional_service(tmp_path):
         await user.send("/buy ot 0")
         await user.press("Call forwarding: off")
         assert "With call forwarding" in user.last().text
-        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+        buy_button = user.last().button_starting("✅")
         await user.press(buy_button)
         card = user.last()
         parent_id = max(harness.emulator.activations)

@@ -49,7 +49,7 @@ def message(user: ChatUser, message_id: int) -> ChatMessage:
 
 
 def button(msg: ChatMessage, prefix: str) -> str:
-    return next(text for text in msg.button_texts if text.startswith(prefix))
+    return msg.button_starting(prefix)
 
 
 async def to_confirmation(user: ChatUser, domain: str = "gmail.com") -> ChatMessage:

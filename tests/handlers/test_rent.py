@@ -34,10 +34,6 @@ def rented(harness: Harness) -> EmulatedRent:
     return rents[-1]
 
 
-def button_starting(message: ChatMessage, prefix: str) -> str:
-    return next(text for text in message.button_texts if text.startswith(prefix))
-
-
 def current(user: ChatUser, message_id: int) -> ChatMessage:
     return next(m for m in user.chat if m.message_id == message_id)
 
@@ -46,8 +42,8 @@ async def rent_direct(user: ChatUser, hours: int = 24, service: str = "Whole num
     """/rent <hours>, the first country, the service, confirm."""
     await user.send(f"/rent {hours}")
     await user.press(user.last().buttons[0][0][0])
-    await user.press(button_starting(user.last(), service))
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting(service))
+    await user.press(user.last().button_starting("✅"))
 
 
 DURATIONS = {
@@ -103,8 +99,8 @@ async def test_duration_country_service_confirm_card(harness: Harness, language:
     confirm = user.last()
     assert words["duration"] in confirm.text
     assert words["balance"] in confirm.text
-    price = Decimal(button_starting(confirm, words["rent"]).split()[-1])
-    query = await user.press(button_starting(confirm, words["rent"]))
+    price = Decimal(confirm.button_starting(words["rent"]).split()[-1])
+    query = await user.press(confirm.button_starting(words["rent"]))
     assert user.answer(query) == words["rented"]
     card = user.last()
     rent = rented(harness)
@@ -182,14 +178,14 @@ async def test_typed_country_and_operator_choice(harness: Harness):
     assert "Russia · 1 day: choose the service" in services.text
     await user.send("zzz")
     assert "Use the buttons above" in user.last().text
-    await user.press(button_starting(services, "Telegram"), services)
+    await user.press(services.button_starting("Telegram"), services)
     assert "Operator: any" in current(user, services.message_id).text
     await user.press("Operator: any", services)
     choice = current(user, services.message_id).button_texts[1]
     await user.press(choice, services)
     confirm = current(user, services.message_id)
     assert f"Operator: {choice}" in confirm.text
-    await user.press(button_starting(confirm, "✅"), services)
+    await user.press(confirm.button_starting("✅"), services)
     assert rented(harness).operator == choice
     assert rented(harness).service == "tg"
 
@@ -225,7 +221,7 @@ async def test_rent_refused(harness: Harness, language: str, setup: str):
     else:
         for offer in harness.emulator.world.market.rent_offers.values():
             offer.count = 0
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting("✅"))
     assert RENT_ERRORS[language][setup] in user.last().text
     assert not harness.emulator.rents
     # The same confirmation may be tried again once the cause is gone.
@@ -234,7 +230,7 @@ async def test_rent_refused(harness: Harness, language: str, setup: str):
         offer.count = 10
     await user.press(user.last().button_texts[0])  # back to the services
     await user.press(user.last().button_texts[0])
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting("✅"))
     assert len(harness.emulator.rents) == 1
 
 
@@ -244,7 +240,7 @@ async def test_double_tap_rents_once(harness: Harness):
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().button_texts[0])
     confirm = user.last()
-    rent_button = button_starting(confirm, "✅")
+    rent_button = confirm.button_starting("✅")
     data = confirm.find_button(rent_button)
     assert data is not None
     await user.press(rent_button)
@@ -261,7 +257,7 @@ async def test_lost_answer_is_found_in_the_rent_list(harness: Harness):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"getRentNumber"}
     )
-    query = await user.press(button_starting(user.last(), "✅"))
+    query = await user.press(user.last().button_starting("✅"))
     assert "the number is yours" in (user.answer(query) or "")
     assert f"+{rented(harness).phone}" in user.last().text
     assert len([c for c in harness.emulator.calls if c.action == "getRentNumber"]) == 1
@@ -277,7 +273,7 @@ async def test_lost_answer_with_nothing_rented(harness: Harness, language: str):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="before", actions={"getRentNumber"}
     )
-    rent_button = button_starting(confirm, "✅")
+    rent_button = confirm.button_starting("✅")
     data = confirm.find_button(rent_button)
     assert data is not None
     await user.press(rent_button)
@@ -386,7 +382,7 @@ async def test_sms_pushed_once_each_in_order_then_finish(harness: Harness, langu
     assert words["count"] in shown.text
     assert shown.text.index("SPORTMASTER") < shown.text.index("Bank")
 
-    query = await user.press(button_starting(shown, {"en": "Finish", "ru": "Завершить"}[language]))
+    query = await user.press(shown.button_starting({"en": "Finish", "ru": "Завершить"}[language]))
     assert user.answer(query) == words["finished"]
     shown = current(user, card.message_id)
     assert words["over"] in shown.text
@@ -487,7 +483,7 @@ async def test_extend_moves_the_end_time(harness: Harness, language: str):
     assert quote.message_id == menu.message_id
     assert words["quote"].format(phone=rent.phone) in quote.text
     assert words["new_end"] in quote.text
-    confirm = button_starting(quote, "✅")
+    confirm = quote.button_starting("✅")
     data = quote.find_button(confirm)
     assert data is not None
     query = await user.press(confirm)
@@ -511,7 +507,7 @@ async def test_extend_beyond_the_maximum_offers_it(harness: Harness, language: s
     await user.send("1344")
     assert words["max"] in user.last().text
     await user.press(words["max_button"])
-    assert button_starting(user.last(), "✅")
+    assert user.last().button_starting("✅")
     await user.send("2x")
     assert TYPED[language]["nan"] in user.last().text
 
@@ -538,7 +534,7 @@ async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path)
             assert not [
                 c for c in harness.emulator.calls if c.action == "getContinueRentPriceNumber"
             ]
-            await user.press(button_starting(user.last(), "✅"))
+            await user.press(user.last().button_starting("✅"))
             assert "Extended: +" in user.last().text
     finally:
         PRESETS["sms-activate"] = preset

@@ -26,8 +26,8 @@ async def connected(harness: Harness) -> ChatUser:
 
 async def buy(harness: Harness, user: ChatUser) -> tuple[Mail, int]:
     await user.send(f"/mail {SITE}")
-    await user.press(next(t for t in user.last().button_texts if t.startswith("gmail.com")))
-    await user.press(next(t for t in user.last().button_texts if t.startswith("✅")))
+    await user.press(user.last().button_starting("gmail.com"))
+    await user.press(user.last().button_starting("✅"))
     return max(harness.emulator.mails.values(), key=lambda m: m.id), user.last().message_id
 
 

@@ -115,7 +115,7 @@ async def test_reminder_once_per_end_time_and_again_after_extension(harness: Har
     assert reminder.reply_to_message_id == card_id
     await user.press("Extend", reminder)
     await user.press("12 h")
-    await user.press(next(t for t in user.last().button_texts if t.startswith("✅")))
+    await user.press(user.last().button_starting("✅"))
     assert rent.end_at == rent.created_at + 16 * HOUR
     assert "Until 2026-09-22 06:13 UTC" in current(user, card_id).text
     await harness.advance(11 * HOUR)
@@ -151,7 +151,7 @@ async def test_finished_rent_extended_is_reordered_and_the_card_follows(harness:
     assert "The rent is over: extending rents the same number again" in user.last().text
     await user.press("1 day")
     assert "this rents the same number again, from now" in user.last().text
-    query = await user.press(next(t for t in user.last().button_texts if t.startswith("✅")))
+    query = await user.press(user.last().button_starting("✅"))
     assert user.answer(query) == "Rented again: the card follows the new order."
     new = rented(harness)
     assert new.id != old.id
@@ -190,7 +190,7 @@ async def test_lost_answer_to_a_renewal_is_found_in_the_rent_list(harness: Harne
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"continueRentNumber"}
     )
-    query = await user.press(next(t for t in user.last().button_texts if t.startswith("✅")))
+    query = await user.press(user.last().button_starting("✅"))
     assert user.answer(query) == "Rented again: the card follows the new order."
     new = rented(harness)
     assert new.id != old.id
@@ -205,7 +205,7 @@ async def test_lost_answer_to_an_extension_is_never_repeated(harness: Harness):
     await user.press("Extend", user.last().message_id)
     await user.press("4 h")
     quote = user.last()
-    confirm = next(t for t in quote.button_texts if t.startswith("✅"))
+    confirm = quote.button_starting("✅")
     data = quote.find_button(confirm)
     assert data is not None
     harness.emulator.faults.configure(

@@ -34,7 +34,7 @@ async def real_redis(tmp_path: Path) -> AsyncIterator[Redis]:
 
 async def buy(harness: Harness, user: ChatUser, service: str = "tg") -> int:
     await user.send(f"/buy {service} {COUNTRY}")
-    button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    button = user.last().button_starting("✅")
     await user.press(button)
     return max(harness.emulator.activations)
 
