@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import KEY, Provider
+from tests.e2e.conftest import KEY, Provider, start_with_user
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
@@ -23,13 +23,7 @@ async def test_mail_letter_another_letter_with_a_restart(
 ):
     # The SMS-Activate preset sells mail; the emulator plays the provider.
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
-    await bot.start()
-    user = fake_telegram.user(first_name="Dora")
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
-    await user.press("SMS-Activate")
-    await user.send(KEY)
-    await user.wait_for("Connected to SMS-Activate")
+    user = await start_with_user(bot, fake_telegram, "Dora", "SMS-Activate")
 
     await user.send("/mail")
     await user.wait_for("Which site is the e-mail address for?")

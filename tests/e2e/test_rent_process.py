@@ -7,20 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import KEY, Provider
+from tests.e2e.conftest import KEY, Provider, start_with_user
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
 
 SENDERS = ("Bank", "SPORTMASTER", "79180230628")
-
-
-async def onboard(user: UserSide) -> None:
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
-    await user.press("SMS-Activate")
-    await user.send(KEY)
-    await user.wait_for("Connected to SMS-Activate")
 
 
 def card_shows(card_id: int, text: str):
@@ -47,9 +39,7 @@ async def test_rent_three_sms_extend_finish(
     make_bot, fake_telegram: FakeTelegram, provider: Provider
 ):
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
-    await bot.start()
-    user = fake_telegram.user(first_name="Dana")
-    await onboard(user)
+    user = await start_with_user(bot, fake_telegram, "Dana", "SMS-Activate")
 
     await user.send("/rent")
     await user.wait_for("Rent a number: for how long?")
