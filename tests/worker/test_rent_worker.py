@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.keyboards.callbacks import RentCallback, RentCardAction
+from bot.sandbox.models import Rent as EmulatedRent
 from bot.sandbox.models import RentStatus
 from bot.services.rent_rules import CANCEL_WINDOW, member
 from bot.storage.rents import Rent, RentState
@@ -19,6 +20,13 @@ from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_h
 pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 
 HOUR = 3600
+
+
+async def new_rent(harness: Harness, hours: int) -> tuple[ChatUser, int, EmulatedRent]:
+    """A connected user who has just rented a number: the user, their card's id, the rent."""
+    user = await connected(harness)
+    await rent_direct(user, hours=hours)
+    return user, user.last().message_id, rented(harness)
 
 
 def pushes(user: ChatUser, card_id: int) -> list[str]:
@@ -36,10 +44,7 @@ async def record_of(harness: Harness, user: ChatUser, rent_id: int) -> Rent:
 
 
 async def test_sms_arriving_over_time_are_pushed_once_each_in_order(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=4)
     for minute, sender in ((3, "Bank"), (50, "SPORTMASTER"), (170, "79180230628")):
         harness.emulator.advance(minute * 60 - (harness.emulator.clock.now() - rent.created_at))
         harness.emulator.deliver_rent_sms(rent.id, f"{sender} code {1000 + minute}", sender)
@@ -59,10 +64,7 @@ async def test_sms_arriving_over_time_are_pushed_once_each_in_order(harness: Har
 async def test_more_sms_than_one_page_are_all_pushed(harness: Harness):
     # The 2025 API pages getRentStatus by default (10 per page, newest first).
     harness.emulator.config.json_style = "modern"
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=4)
     for index in range(12):
         harness.emulator.advance(5)
         harness.emulator.deliver_rent_sms(rent.id, f"message number {index}", f"S{index}")
@@ -98,10 +100,7 @@ async def test_cancel_button_only_inside_the_window(harness: Harness):
 
 
 async def test_reminder_once_per_end_time_and_again_after_extension(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=4)
     await harness.advance(3 * HOUR - 60)
     assert reminders(user) == []
     await harness.advance(61)
@@ -135,10 +134,7 @@ async def test_no_reminder_when_switched_off(tmp_path: Path):
 
 
 async def test_finished_rent_extended_is_reordered_and_the_card_follows(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    old = rented(harness)
+    user, card_id, old = await new_rent(harness, hours=4)
     await harness.advance(4 * HOUR + 5)
     card = current(user, card_id)
     assert "The rent is over." in card.text
@@ -180,10 +176,7 @@ async def test_finished_rent_extended_is_reordered_and_the_card_follows(harness:
 
 
 async def test_lost_answer_to_a_renewal_is_found_in_the_rent_list(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    old = rented(harness)
+    user, card_id, old = await new_rent(harness, hours=4)
     await harness.advance(4 * HOUR + 5)
     await user.press("Extend", card_id)
     await user.press("4 h")
@@ -221,10 +214,7 @@ async def test_lost_answer_to_an_extension_is_never_repeated(harness: Harness):
 
 
 async def test_revoked_rent_is_shown_refunded(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=4)
     harness.emulator.revoke_rent(rent.id)
     await harness.poll()
     card = current(user, card_id)
@@ -243,10 +233,7 @@ async def test_countdown_on_the_card_follows_the_clock(harness: Harness):
 
 
 async def test_webhook_sms_and_the_poller_deduplicate(harness: Harness):
-    user = await connected(harness)
-    await rent_direct(user, hours=4)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=4)
     record = await record_of(harness, user, rent.id)
     service = harness.resources.rent_service
     sms = harness.emulator.deliver_rent_sms(rent.id, "Код 4455", "SPORTMASTER")
@@ -299,10 +286,7 @@ async def test_reminder_in_the_users_language(harness: Harness):
 async def test_the_providers_time_zone_is_learned(harness: Harness):
     # The provider writes its dates in its own zone (here UTC+3) without saying so.
     harness.emulator.config.utc_offset_hours = 3
-    user = await connected(harness)
-    await rent_direct(user, hours=24)
-    card_id = user.last().message_id
-    rent = rented(harness)
+    user, card_id, rent = await new_rent(harness, hours=24)
     record = await record_of(harness, user, rent.id)
     assert record.utc_offset == 3 * HOUR
     assert record.ends_at == rent.end_at
