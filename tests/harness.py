@@ -121,6 +121,9 @@ class ChatUser:
     def last(self) -> ChatMessage:
         return self.side.last_bot_message()
 
+    def message(self, message_id: int) -> ChatMessage:
+        return self.side.message(message_id)
+
     def texts(self) -> list[str]:
         return [message.text for message in self.side.bot_messages]
 

@@ -24,10 +24,6 @@ async def buy_number(user: UserSide, provider: Provider) -> tuple[int, int]:
     return activation_id, card.message_id
 
 
-def card_of(user: UserSide, message_id: int):
-    return next(m for m in user.chat if m.message_id == message_id)
-
-
 async def test_buy_code_another_code_finish_with_a_restart(
     make_bot, fake_telegram: FakeTelegram, provider: Provider
 ):

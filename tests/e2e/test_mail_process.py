@@ -10,10 +10,6 @@ from tests.faketg import ChatMessage, FakeTelegram, UserSide
 pytestmark = pytest.mark.e2e
 
 
-def card_of(user: UserSide, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
-
-
 def letters(user: UserSide) -> list[ChatMessage]:
     return [m for m in user.chat if m.from_bot and m.text.startswith("✉️ A letter for")]
 
@@ -62,7 +58,7 @@ async def test_mail_letter_another_letter_with_a_restart(
     provider.emulator.deliver_mail(second.id, "Your new apple.com code: 909090")
     await user.wait_for("Code: 909090", timeout=10)
     await user.wait_for(lambda m: m.message_id == card.message_id and "2. 🔑 909090" in m.text)
-    assert "1. 🔑 482913" in card_of(user, card.message_id).text
+    assert "1. 🔑 482913" in user.message(card.message_id).text
     assert [m.text.splitlines()[1] for m in letters(user)] == ["Code: 482913", "Code: 909090"], (
         user.transcript()
     )

@@ -72,6 +72,10 @@ class ChatSide:
             if query.answer is not None
         }
 
+    def message(self, message_id: int) -> ChatMessage:
+        """The message as it stands now (edits included)."""
+        return next(m for m in self.chat if m.message_id == message_id)
+
     def last_bot_message(self) -> ChatMessage:
         messages = self.bot_messages
         if not messages:

@@ -10,8 +10,11 @@ import pytest
 from bot.keyboards.callbacks import ActAction, ActCallback, BuyConfirmCallback
 from bot.sandbox.models import Activation
 from bot.storage.activations import State
-from tests.harness import GOOD_KEY, ChatUser, Harness
+from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness
 
+#: A generic provider ("mine", the emulator here) offers every feature: calls, several
+#: services on one number, call forwarding.
+GENERIC = pytest.mark.bot_settings(SMS_PROVIDERS=f"mine={PROVIDER_URL}")
 SERVICE = "tg"
 COUNTRY = 6  # Indonesia
 
@@ -159,12 +162,12 @@ async def test_full_activation_flow(harness: Harness):
     push = user.last()
     assert "1 2 3 4 5" in push.text
     assert "Telegram cancels its own login codes" in push.text
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Code received" in card.text
     assert card.button_texts[:2] == ["Finish", "Another code"]
 
     await user.press("Another code", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Waiting for another code" in card.text
     harness.emulator.deliver_sms(activation_id, "Telegram code: 67890", code="67890")
     await harness.poll()
@@ -176,7 +179,7 @@ async def test_full_activation_flow(harness: Harness):
     assert len([m.text for m in user.chat if "Code for Telegram" in m.text]) == 2
 
     await user.press("Finish", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Finished." in card.text
     assert "Buy again" in card.button_texts
     record = await harness.resources.activations.find(user.id, activation_id)
@@ -196,7 +199,7 @@ async def test_cancel_denied_then_refunded(harness: Harness):
     await harness.advance(121)
     balance_before = harness.emulator.account(GOOD_KEY).balance
     await user.press("Cancel", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Cancelled, the money is refunded." in card.text
     assert harness.emulator.account(GOOD_KEY).balance > balance_before
     assert harness.emulator.activations[activation_id].status is not None
@@ -207,7 +210,7 @@ async def test_expiry_refund_shown_on_the_card(harness: Harness):
     await buy_direct(harness, user)
     card = user.last()
     await harness.advance(20 * 60 + 5)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Expired without a code, the money is refunded." in card.text
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
 
@@ -376,7 +379,7 @@ async def test_card_survives_a_restart(tmp_path):
         await second.poll()
         assert "5 5 5 5 5" in user.last().text
         await user.press("Finish", card_id)
-        card = next(m for m in user.chat if m.message_id == card_id)
+        card = user.message(card_id)
         assert "Finished." in card.text
 
 
@@ -402,10 +405,10 @@ async def test_the_whole_flow_in_russian(harness: Harness):
     assert "Код для Телеграм" in user.last().text
     assert "Telegram аннулирует свои коды входа" in user.last().text
     await user.press("Ещё код", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Ждём ещё один код…" in card.text
     await user.press("Завершить", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Завершено." in card.text
     assert "Купить ещё раз" in card.button_texts
 
@@ -424,118 +427,102 @@ async def test_purchase_errors_in_russian(harness: Harness):
     assert "Это не цена" in user.last().text
 
 
-async def test_call_verification_shows_the_caller(tmp_path):
+@GENERIC
+async def test_call_verification_shows_the_caller(harness: Harness):
     """A generic provider offers every feature, call verification among them."""
-    from tests.harness import PROVIDER_URL, running_harness
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send(f"/buy {SERVICE} {COUNTRY}")
-        await user.press("Call instead of SMS: off")
-        assert "The code comes as an incoming call." in user.last().text
-        buy_button = user.last().button_starting("✅")
-        await user.press(buy_button)
-        card = user.last()
-        assert "wait for the ring" in card.text
-        activation_id = max(harness.emulator.activations)
-        assert harness.emulator.activations[activation_id].verification
-        harness.emulator.deliver_call(activation_id, "79161234567")
-        await harness.poll()
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "Call from +79161234567" in card.text
-        assert "4 5 6 7" in user.last().text  # the code: the caller's last digits
+    user = await harness.connected(provider="mine")
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Call instead of SMS: off")
+    assert "The code comes as an incoming call." in user.last().text
+    buy_button = user.last().button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    assert "wait for the ring" in card.text
+    activation_id = max(harness.emulator.activations)
+    assert harness.emulator.activations[activation_id].verification
+    harness.emulator.deliver_call(activation_id, "79161234567")
+    await harness.poll()
+    card = user.message(card.message_id)
+    assert "Call from +79161234567" in card.text
+    assert "4 5 6 7" in user.last().text  # the code: the caller's last digits
 
 
-async def test_several_services_on_one_number(tmp_path):
-    from tests.harness import PROVIDER_URL, running_harness
+@GENERIC
+async def test_several_services_on_one_number(harness: Harness):
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send("/buy")
-        await user.press("➕ Several services on one number")
-        await user.press("☐ Telegram")
-        query = await user.press("✅ Continue with 1 services")
-        assert user.answer(query) == "Pick at least two services."
-        await user.press("☐ WhatsApp")
-        assert "☑ Telegram" in user.last().button_texts
-        await user.press("✅ Continue with 2 services")
-        countries = user.last()
-        assert "Telegram, WhatsApp: choose a country" in countries.text
-        await user.press(countries.buttons[0][0][0])
-        confirm = user.last()
-        assert "Telegram, WhatsApp" in confirm.text
-        assert "Set a max price" not in confirm.button_texts
-        buy_button = confirm.button_starting("✅")
-        await user.press(buy_button)
-        card = user.last()
-        assert "• Telegram: waiting for the SMS…" in card.text
-        assert "• WhatsApp: waiting for the SMS…" in card.text
-        bought = sorted(harness.emulator.activations.values(), key=lambda a: a.id)
-        assert len(bought) == 2
-        assert bought[0].phone == bought[1].phone
-        tg = next(a for a in bought if a.service == "tg")
-        wa = next(a for a in bought if a.service == "wa")
-        harness.emulator.deliver_sms(tg.id, "Telegram code 11223", code="11223")
-        harness.emulator.deliver_sms(wa.id, "WhatsApp code 445-566", code="445-566")
-        await harness.poll()
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "• Telegram: code received — 1 1 2 2 3" in card.text
-        assert "• WhatsApp: code received — 445-566" in card.text
-        await user.press("Telegram: Finish", card.message_id)
-        await user.press("WhatsApp: Finish", card.message_id)
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "• Telegram: ✅ finished" in card.text
-        assert "• WhatsApp: ✅ finished" in card.text
-        assert "Buy again" in card.button_texts
+    user = await harness.connected(provider="mine")
+    await user.send("/buy")
+    await user.press("➕ Several services on one number")
+    await user.press("☐ Telegram")
+    query = await user.press("✅ Continue with 1 services")
+    assert user.answer(query) == "Pick at least two services."
+    await user.press("☐ WhatsApp")
+    assert "☑ Telegram" in user.last().button_texts
+    await user.press("✅ Continue with 2 services")
+    countries = user.last()
+    assert "Telegram, WhatsApp: choose a country" in countries.text
+    await user.press(countries.buttons[0][0][0])
+    confirm = user.last()
+    assert "Telegram, WhatsApp" in confirm.text
+    assert "Set a max price" not in confirm.button_texts
+    buy_button = confirm.button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    assert "• Telegram: waiting for the SMS…" in card.text
+    assert "• WhatsApp: waiting for the SMS…" in card.text
+    bought = sorted(harness.emulator.activations.values(), key=lambda a: a.id)
+    assert len(bought) == 2
+    assert bought[0].phone == bought[1].phone
+    tg = next(a for a in bought if a.service == "tg")
+    wa = next(a for a in bought if a.service == "wa")
+    harness.emulator.deliver_sms(tg.id, "Telegram code 11223", code="11223")
+    harness.emulator.deliver_sms(wa.id, "WhatsApp code 445-566", code="445-566")
+    await harness.poll()
+    card = user.message(card.message_id)
+    assert "• Telegram: code received — 1 1 2 2 3" in card.text
+    assert "• WhatsApp: code received — 445-566" in card.text
+    await user.press("Telegram: Finish", card.message_id)
+    await user.press("WhatsApp: Finish", card.message_id)
+    card = user.message(card.message_id)
+    assert "• Telegram: ✅ finished" in card.text
+    assert "• WhatsApp: ✅ finished" in card.text
+    assert "Buy again" in card.button_texts
 
 
-async def test_call_forwarding_and_an_additional_service(tmp_path):
+@GENERIC
+async def test_call_forwarding_and_an_additional_service(harness: Harness):
     from bot.keyboards.callbacks import AdditionalCallback
-    from tests.harness import PROVIDER_URL, running_harness
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send("/buy ot 0")
-        await user.press("Call forwarding: off")
-        assert "With call forwarding" in user.last().text
-        buy_button = user.last().button_starting("✅")
-        await user.press(buy_button)
-        card = user.last()
-        parent_id = max(harness.emulator.activations)
-        assert harness.emulator.activations[parent_id].forward
-        harness.emulator.deliver_sms(parent_id, "Your code 5151", code="5151")
-        await harness.poll()
-        await user.press("Add a service", card.message_id)
-        offer = user.last()
-        assert "Which service should also use" in offer.text
-        await user.press("Telegram", offer.message_id)
-        assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
-        data = AdditionalCallback(id=parent_id, service="av").pack()
-        query = await user.press_data(offer.message_id, data)
-        assert user.answer(query) == "Bought!"
-        added = max(harness.emulator.activations)
-        assert added != parent_id
-        assert (
-            harness.emulator.activations[added].phone
-            == harness.emulator.activations[parent_id].phone
-        )
-        assert (
-            "Waiting for the SMS"
-            in next(m for m in user.chat if m.message_id == offer.message_id).text
-        )
-        # Another user cannot add services to this number.
-        intruder = harness.user(first_name="Mallory")
-        await intruder.send("/help")
-        calls = len(harness.emulator.calls)
-        query = await intruder.press_data(intruder.last().message_id, data)
-        assert intruder.answer(query) == "This is not one of your numbers."
-        assert len(harness.emulator.calls) == calls
+    user = await harness.connected(provider="mine")
+    await user.send("/buy ot 0")
+    await user.press("Call forwarding: off")
+    assert "With call forwarding" in user.last().text
+    buy_button = user.last().button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    parent_id = max(harness.emulator.activations)
+    assert harness.emulator.activations[parent_id].forward
+    harness.emulator.deliver_sms(parent_id, "Your code 5151", code="5151")
+    await harness.poll()
+    await user.press("Add a service", card.message_id)
+    offer = user.last()
+    assert "Which service should also use" in offer.text
+    await user.press("Telegram", offer.message_id)
+    assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
+    data = AdditionalCallback(id=parent_id, service="av").pack()
+    query = await user.press_data(offer.message_id, data)
+    assert user.answer(query) == "Bought!"
+    added = max(harness.emulator.activations)
+    assert added != parent_id
+    assert (
+        harness.emulator.activations[added].phone == harness.emulator.activations[parent_id].phone
+    )
+    assert "Waiting for the SMS" in user.message(offer.message_id).text
+    # Another user cannot add services to this number.
+    intruder = harness.user(first_name="Mallory")
+    await intruder.send("/help")
+    calls = len(harness.emulator.calls)
+    query = await intruder.press_data(intruder.last().message_id, data)
+    assert intruder.answer(query) == "This is not one of your numbers."
+    assert len(harness.emulator.calls) == calls

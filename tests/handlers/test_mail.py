@@ -44,10 +44,6 @@ def calls(harness: Harness, action: str) -> int:
     return sum(1 for call in harness.emulator.calls if call.action == action)
 
 
-def message(user: ChatUser, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
-
-
 def button(msg: ChatMessage, prefix: str) -> str:
     return msg.button_starting(prefix)
 
@@ -94,7 +90,7 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
     await user.press(button(confirm, "✅ Buy for"))
 
     (bought,) = mails(harness)
-    card = message(user, confirm.message_id)
+    card = user.message(confirm.message_id)
     assert bought.email in card.text
     assert "For apple.com" in card.text
     assert (
@@ -359,7 +355,7 @@ async def test_letter_is_pushed_and_the_card_follows(harness: Harness):
     quote = next(e for e in push.entities if e["type"] == "expandable_blockquote")
     assert quote["length"] > 0
     assert "If it was not you, ignore it." in push.text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "The letter has arrived." in card.text
     assert "1. 🔑 482913" in card.text
     assert card.button_texts == ["📨 Another letter"]
@@ -376,7 +372,7 @@ async def test_letter_in_russian(harness: Harness):
     push = user.last()
     assert f"Письмо на {bought.email} от apple.com" in push.text
     assert "Код: 482913" in push.text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "Письмо пришло." in card.text
     assert card.button_texts == ["📨 Ещё письмо"]
 
@@ -425,7 +421,7 @@ async def test_another_letter_keeps_the_card_and_follows_the_new_id(harness: Har
     second = mails(harness)[-1]
     assert second.id != first.id
     assert second.parent_id == first.id
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "Waiting for another letter from apple.com…" in card.text
     assert "1. 🔑 482913" in card.text  # the earlier letter stays shown
     assert card.button_texts == ["Cancel", "🔄 Refresh"]
@@ -445,7 +441,7 @@ async def test_another_letter_keeps_the_card_and_follows_the_new_id(harness: Har
 
     await letter_arrives(harness, second.id, "Your new apple.com code: 909090")
     assert "Code: 909090" in user.last().text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "1. 🔑 482913" in card.text
     assert "2. 🔑 909090" in card.text
     assert sum("A letter for" in m.text for m in user.chat) == 2
@@ -476,7 +472,7 @@ async def test_another_letter_refused(harness: Harness, language: str, setup: st
     label = "📨 Another letter" if language == "en" else "📨 Ещё письмо"
     query = await user.press(label, card_id)
     assert expected in (user.answer(query) or "")
-    assert message(user, card_id).button_texts == [label]  # nothing changed
+    assert user.message(card_id).button_texts == [label]  # nothing changed
     record = await harness.resources.mails.find(user.id, bought.id)
     assert record is not None
     assert record.id == bought.id
@@ -495,7 +491,7 @@ async def test_cancel_refunds(harness: Harness, language: str, answer: str, stat
     label = "Cancel" if language == "en" else "Отмена"
     query = await user.press(label, card_id)
     assert user.answer(query) == answer
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert state in card.text
     assert card.button_texts == []
     assert harness.emulator.account(GOOD_KEY).balance == Decimal(50)
@@ -515,7 +511,7 @@ async def test_cancel_after_the_letter_came(harness: Harness):
     )
     # The provider would have taken the cancel and kept the money: the bot did not send it.
     assert harness.emulator.mails[bought.id].status is MailStatus.SUCCESS
-    assert "The letter has arrived." in message(user, card_id).text
+    assert "The letter has arrived." in user.message(card_id).text
     await harness.poll()
     assert "Code: 482913" in user.last().text
 
@@ -528,7 +524,7 @@ async def test_cancel_of_a_mailbox_the_provider_forgot(harness: Harness):
     assert user.answer(query) == (
         "SMS-Activate больше не знает этот ящик (возможно, его срок истёк)."
     )
-    assert "SMS-Activate больше не знает этот ящик; он закрыт." in message(user, card_id).text
+    assert "SMS-Activate больше не знает этот ящик; он закрыт." in user.message(card_id).text
 
 
 async def test_refresh_finds_the_letter(harness: Harness):
@@ -537,7 +533,7 @@ async def test_refresh_finds_the_letter(harness: Harness):
     harness.emulator.deliver_mail(bought.id, LETTER)
     query = await user.press("🔄 Refresh", card_id)
     assert user.answer(query) == "Updated."
-    assert "The letter has arrived." in message(user, card_id).text
+    assert "The letter has arrived." in user.message(card_id).text
     await harness.poll()
     assert sum("A letter for" in m.text for m in user.chat) == 1
 
@@ -554,9 +550,9 @@ async def test_expiry_refund_shown_on_the_card(harness: Harness, language: str, 
     _, card_id = await buy(harness, user)
     await harness.advance(6 * 60)
     countdown = "14 min left" if language == "en" else "осталось 14 мин"
-    assert countdown in message(user, card_id).text
+    assert countdown in user.message(card_id).text
     await harness.advance(15 * 60)
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert expected in card.text
     assert card.button_texts == []
     assert harness.emulator.account(GOOD_KEY).balance == Decimal(50)
@@ -642,7 +638,7 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
     # Lost after the provider did it: the new id is found in the mail history.
     faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={"reorderMailActivation"})
     await user.press("📨 Another letter", card_id)
-    assert "Waiting for another letter from apple.com…" in message(user, card_id).text
+    assert "Waiting for another letter from apple.com…" in user.message(card_id).text
     assert len(mails(harness)) == 2
     renewed = mails(harness)[-1]
     await letter_arrives(harness, renewed.id, "Code 777888")
@@ -657,7 +653,7 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
     await user.press("📨 Another letter", card_id)
     assert calls(harness, "getMailHistory") == history_before + 1
     assert len(mails(harness)) == 3  # one mailbox per letter asked for, none twice
-    assert "Waiting for another letter from apple.com…" in message(user, card_id).text
+    assert "Waiting for another letter from apple.com…" in user.message(card_id).text
 
 
 # --- the pure parts: site validation and the letter's text ---

@@ -18,7 +18,6 @@ from bot.keyboards.callbacks import (
 from bot.sandbox.models import Rent as EmulatedRent
 from bot.sandbox.models import RentStatus
 from bot.storage.rents import RentState
-from tests.faketg import ChatMessage
 from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
 
 pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
@@ -32,10 +31,6 @@ def rented(harness: Harness) -> EmulatedRent:
     rents = list(harness.emulator.rents.values())
     assert rents, "nothing was rented"
     return rents[-1]
-
-
-def current(user: ChatUser, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
 
 
 async def rent_direct(user: ChatUser, hours: int = 24, service: str = "Whole number") -> None:
@@ -109,7 +104,7 @@ async def test_duration_country_service_confirm_card(harness: Harness, language:
     assert words["card_wait"] in card.text
     harness.emulator.advance(60)
     await harness.poll()
-    assert words["card_left"] in current(user, card.message_id).text
+    assert words["card_left"] in user.message(card.message_id).text
     assert rent.service == "full"
     assert rent.cost == price
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50") - price
@@ -179,11 +174,11 @@ async def test_typed_country_and_operator_choice(harness: Harness):
     await user.send("zzz")
     assert "Use the buttons above" in user.last().text
     await user.press(services.button_starting("Telegram"), services)
-    assert "Operator: any" in current(user, services.message_id).text
+    assert "Operator: any" in user.message(services.message_id).text
     await user.press("Operator: any", services)
-    choice = current(user, services.message_id).button_texts[1]
+    choice = user.message(services.message_id).button_texts[1]
     await user.press(choice, services)
-    confirm = current(user, services.message_id)
+    confirm = user.message(services.message_id)
     assert f"Operator: {choice}" in confirm.text
     await user.press(confirm.button_starting("✅"), services)
     assert rented(harness).operator == choice
@@ -378,13 +373,13 @@ async def test_sms_pushed_once_each_in_order_then_finish(harness: Harness, langu
     harness.emulator.advance(60)
     await harness.poll()
     assert len([m for m in user.chat if m.reply_to_message_id == card.message_id]) == 2
-    shown = current(user, card.message_id)
+    shown = user.message(card.message_id)
     assert words["count"] in shown.text
     assert shown.text.index("SPORTMASTER") < shown.text.index("Bank")
 
     query = await user.press(shown.button_starting({"en": "Finish", "ru": "Завершить"}[language]))
     assert user.answer(query) == words["finished"]
-    shown = current(user, card.message_id)
+    shown = user.message(card.message_id)
     assert words["over"] in shown.text
     assert rent.status is RentStatus.FINISHED
     record = await harness.resources.rents.find(user.id, rent.id)
@@ -403,7 +398,7 @@ async def test_cancel_inside_the_window_refunds(harness: Harness, language: str)
     query = await user.press(cancel, card.message_id)
     assert user.answer(query) == CARD[language]["cancelled"]
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
-    assert cancel not in current(user, card.message_id).button_texts
+    assert cancel not in user.message(card.message_id).button_texts
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -419,7 +414,7 @@ async def test_cant_cancel_is_explained(harness: Harness, language: str):
     assert user.answer(query) == CARD[language]["cant"]
     assert rent.status is RentStatus.ACTIVE
     cancel = {"en": "Cancel", "ru": "Отмена"}[language]
-    assert cancel not in current(user, card.message_id).button_texts
+    assert cancel not in user.message(card.message_id).button_texts
 
 
 async def test_refresh_and_already_closed(harness: Harness):
@@ -430,14 +425,14 @@ async def test_refresh_and_already_closed(harness: Harness):
     harness.emulator.deliver_rent_sms(rent.id, "code 4321", "Info")
     query = await user.press("🔄 Refresh", card.message_id)
     assert user.answer(query) == "Updated."
-    assert "code 4321" in current(user, card.message_id).text
+    assert "code 4321" in user.message(card.message_id).text
     # Finished at the provider's site: the card's Finish meets ALREADY_FINISH.
     harness.emulator.handle(
         {"api_key": GOOD_KEY, "action": "setRentStatus", "id": str(rent.id), "status": "1"}
     )
     query = await user.press("Finish", card.message_id)
     assert user.answer(query) == "This is already closed."
-    assert "The rent is over." in current(user, card.message_id).text
+    assert "The rent is over." in user.message(card.message_id).text
     await harness.poll()
     assert len([m for m in user.chat if "code 4321" in m.text]) == 2  # the card and one push
 
@@ -490,7 +485,7 @@ async def test_extend_moves_the_end_time(harness: Harness, language: str):
     assert user.answer(query) == words["answer"]
     assert words["done"].format(phone=rent.phone) in user.last().text
     assert rent.end_at == ends + 12 * 3600
-    assert "2026-09-23 02:13 UTC" in current(user, card.message_id).text
+    assert "2026-09-23 02:13 UTC" in user.message(card.message_id).text
     # The same confirmation again extends nothing more.
     query = await user.press_data(quote.message_id, data["callback_data"])
     assert rent.end_at == ends + 12 * 3600
@@ -546,7 +541,7 @@ async def test_cancelled_rent_cannot_be_extended(harness: Harness, language: str
     await rent_direct(user, service=LABELS[language]["whole"])
     card = user.last()
     await user.press({"en": "Cancel", "ru": "Отмена"}[language], card.message_id)
-    assert len(current(user, card.message_id).button_texts) == 0
+    assert len(user.message(card.message_id).button_texts) == 0
     data = RentCallback(action=RentCardAction.EXTEND, id=rented(harness).id).pack()
     query = await user.press_data(card.message_id, data)
     assert (

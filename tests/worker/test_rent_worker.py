@@ -14,7 +14,7 @@ from bot.sandbox.models import RentStatus
 from bot.services.rent_rules import CANCEL_WINDOW, member
 from bot.storage.rents import Rent, RentState
 from bot.worker.rents import next_poll
-from tests.handlers.test_rent import connected, current, rent_direct, rented
+from tests.handlers.test_rent import connected, rent_direct, rented
 from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
 
 pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
@@ -58,7 +58,7 @@ async def test_sms_arriving_over_time_are_pushed_once_each_in_order(harness: Har
         "79180230628",
     ]
     assert "2026-09-21 14:16 UTC" in texts[0]  # when the provider says it came, in UTC
-    assert "SMS received: 3" in current(user, card_id).text
+    assert "SMS received: 3" in user.message(card_id).text
 
 
 async def test_more_sms_than_one_page_are_all_pushed(harness: Harness):
@@ -82,12 +82,12 @@ async def test_cancel_button_only_inside_the_window(harness: Harness):
     user = await connected(harness)
     await rent_direct(user, hours=4)
     card_id = user.last().message_id
-    assert "Cancel" in current(user, card_id).button_texts
-    assert "Cancel with a refund until 2026-09-21 14:33 UTC." in current(user, card_id).text
+    assert "Cancel" in user.message(card_id).button_texts
+    assert "Cancel with a refund until 2026-09-21 14:33 UTC." in user.message(card_id).text
     await harness.advance(19 * 60)
-    assert "Cancel" in current(user, card_id).button_texts
+    assert "Cancel" in user.message(card_id).button_texts
     await harness.advance(61)
-    card = current(user, card_id)
+    card = user.message(card_id)
     assert "Cancel" not in card.button_texts
     assert "Cancel with a refund" not in card.text
     assert card.button_texts[:2] == ["Finish", "Extend"]
@@ -116,7 +116,7 @@ async def test_reminder_once_per_end_time_and_again_after_extension(harness: Har
     await user.press("12 h")
     await user.press(user.last().button_starting("✅"))
     assert rent.end_at == rent.created_at + 16 * HOUR
-    assert "Until 2026-09-22 06:13 UTC" in current(user, card_id).text
+    assert "Until 2026-09-22 06:13 UTC" in user.message(card_id).text
     await harness.advance(11 * HOUR)
     assert len(reminders(user)) == 1
     await harness.advance(50 * 60)
@@ -136,7 +136,7 @@ async def test_no_reminder_when_switched_off(tmp_path: Path):
 async def test_finished_rent_extended_is_reordered_and_the_card_follows(harness: Harness):
     user, card_id, old = await new_rent(harness, hours=4)
     await harness.advance(4 * HOUR + 5)
-    card = current(user, card_id)
+    card = user.message(card_id)
     assert "The rent is over." in card.text
     assert card.button_texts == ["Extend"]
     record = await record_of(harness, user, old.id)
@@ -162,7 +162,7 @@ async def test_finished_rent_extended_is_reordered_and_the_card_follows(harness:
     assert moved.state is RentState.ACTIVE
     assert await harness.resources.schedule.is_followed(member(moved.ref))
     assert not await harness.resources.schedule.is_followed(member(record.ref))
-    card = current(user, card_id)
+    card = user.message(card_id)
     assert "Every SMS to this number comes here." in card.text
     assert any(f":{new.id}" in data for row in card.buttons for _, data in row)
     # Buttons sent before the move still reach the rent.
@@ -217,7 +217,7 @@ async def test_revoked_rent_is_shown_refunded(harness: Harness):
     user, card_id, rent = await new_rent(harness, hours=4)
     harness.emulator.revoke_rent(rent.id)
     await harness.poll()
-    card = current(user, card_id)
+    card = user.message(card_id)
     assert "The provider took the number back; the money is refunded." in card.text
     assert card.button_texts == []
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
@@ -227,9 +227,9 @@ async def test_countdown_on_the_card_follows_the_clock(harness: Harness):
     user = await connected(harness)
     await rent_direct(user, hours=72)
     card_id = user.last().message_id
-    assert "3 d 0 h left" in current(user, card_id).text
+    assert "3 d 0 h left" in user.message(card_id).text
     await harness.advance(7 * HOUR)
-    assert "2 d 17 h left" in current(user, card_id).text
+    assert "2 d 17 h left" in user.message(card_id).text
 
 
 async def test_webhook_sms_and_the_poller_deduplicate(harness: Harness):
@@ -290,7 +290,7 @@ async def test_the_providers_time_zone_is_learned(harness: Harness):
     record = await record_of(harness, user, rent.id)
     assert record.utc_offset == 3 * HOUR
     assert record.ends_at == rent.end_at
-    assert "Until 2026-09-22 14:13 UTC" in current(user, card_id).text
+    assert "Until 2026-09-22 14:13 UTC" in user.message(card_id).text
     harness.emulator.advance(120)
     harness.emulator.deliver_rent_sms(rent.id, "code 6060", "Bank")
     await harness.advance(20)
