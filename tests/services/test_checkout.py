@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -27,6 +28,7 @@ from bot.storage.rents import RentOptions
 from tests.harness import PROVIDER_URL, Harness, running_harness
 
 COUNTRY = 6
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,12 +47,14 @@ class World:
     def paid(self, action: str) -> int:
         return sum(1 for call in self.emulator.calls if call.action == action)
 
-    def lose_answers(self, action: str) -> None:
-        """The provider carries the call out, and its answer never comes back."""
+    async def answer_lost(self, action: str, call: Awaitable[T]) -> T:
+        """Await ``call`` while the provider carries ``action`` out and its answer never comes
+        back; the provider answers again afterwards."""
         self.emulator.faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={action})
-
-    def heal(self) -> None:
-        self.emulator.faults.configure(rate=0.0, kinds=[])
+        try:
+            return await call
+        finally:
+            self.emulator.faults.configure(rate=0.0, kinds=[])
 
 
 @pytest.fixture
@@ -179,9 +183,7 @@ async def test_a_double_tap_pays_once(world: World, ordered: Ordered) -> None:
 async def test_a_lost_answer_is_looked_up_never_paid_again(world: World, ordered: Ordered) -> None:
     token = await ordered.draft(world)
     before = world.paid(ordered.action)
-    world.lose_answers(ordered.action)
-    outcome = await ordered.confirm(world, token)
-    world.heal()
+    outcome = await world.answer_lost(ordered.action, ordered.confirm(world, token))
     assert world.paid(ordered.action) == before + 1
     if ordered.recovers:
         assert outcome.status is Status.RECOVERED
@@ -260,9 +262,9 @@ async def test_extra_activation_once_per_number(world: World) -> None:
 async def test_extra_activation_with_a_lost_answer_is_not_a_refusal(world: World) -> None:
     service = world.resources.activation_service
     parent = await _finished_number(world)
-    world.lose_answers("getExtraActivation")
-    outcome = await service.buy_extra(world.account, parent)
-    world.heal()
+    outcome = await world.answer_lost(
+        "getExtraActivation", service.buy_extra(world.account, parent)
+    )
     assert outcome.status is Status.UNKNOWN
     assert outcome.error is not None
     assert world.paid("getExtraActivation") == 1
@@ -277,9 +279,9 @@ async def test_additional_service_once_per_tap(world: World) -> None:
     )
     assert world.paid("getAdditionalService") == 1
     assert {first.status, second.status} == {Status.BOUGHT, Status.BUSY}
-    world.lose_answers("getAdditionalService")
-    lost = await service.buy_additional(world.account, parent, "vk")
-    world.heal()
+    lost = await world.answer_lost(
+        "getAdditionalService", service.buy_additional(world.account, parent, "vk")
+    )
     assert lost.status is Status.UNKNOWN
     assert lost.error is not None
     assert world.paid("getAdditionalService") == 2
@@ -316,9 +318,9 @@ async def test_another_letter_once_per_letter(world: World) -> None:
 async def test_another_letter_with_a_lost_answer_is_found_in_the_history(world: World) -> None:
     service = world.resources.mail_service
     mailbox = await _mailbox_with_a_letter(world)
-    world.lose_answers("reorderMailActivation")
-    outcome = await service.reorder(world.account, mailbox, mailbox.id)
-    world.heal()
+    outcome = await world.answer_lost(
+        "reorderMailActivation", service.reorder(world.account, mailbox, mailbox.id)
+    )
     assert outcome.status is Status.RECOVERED
     assert outcome.item is not None
     assert outcome.item.id != mailbox.id
