@@ -13,7 +13,7 @@ from bot.sandbox.models import Mail, MailStatus
 from bot.sandbox.wire import ApiError, Encoding
 from bot.services.mail_rules import member
 from bot.services.mails import normalize_site
-from bot.storage.mails import Letter, Mailbox, MailState
+from bot.storage.mails import Letter, MailState
 from bot.views.mail import (
     MESSAGE_LIMIT,
     find_code,
@@ -25,6 +25,7 @@ from bot.views.mail import (
 )
 from tests.faketg import ChatMessage
 from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
+from tests.records import mailbox_record
 
 SITE = "apple.com"
 LETTER = "Hello!\nYour verification code for apple.com is 482913.\nIf it was not you, ignore it."
@@ -705,16 +706,8 @@ def test_links_from_html_letters():
 
 
 def test_letter_push_respects_telegram_limits():
-    mailbox = Mailbox(
-        id=1,
-        user_id=1,
-        provider="p",
-        site="apple.com",
-        email="a@b.c",
-        domain="b.c",
-        mail_type=2,
-        created_at=0,
-        expires_at=1200,
+    mailbox = mailbox_record(
+        1, at=0, site="apple.com", email="a@b.c", domain="b.c", mail_type=2, expires_at=1200
     )
     # Astral characters count twice in Telegram's (UTF-16) length; markup must stay whole.
     body = ("😀 <b>&amp; " * 3000) + "code 123456"

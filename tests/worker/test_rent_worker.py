@@ -16,6 +16,7 @@ from bot.storage.rents import Rent, RentState
 from bot.worker.rents import next_poll
 from tests.handlers.test_rent import connected, rent_direct, rented
 from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
+from tests.records import rent_record
 
 pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 
@@ -254,16 +255,7 @@ async def test_webhook_sms_and_the_poller_deduplicate(harness: Harness):
 
 def test_next_poll_lands_on_the_moments_that_matter():
     start = 1_000_000.0
-    rent = Rent(
-        id=1,
-        user_id=1,
-        provider="p",
-        service="full",
-        phone="79990000000",
-        created_at=start,
-        ends_at=start + 4 * HOUR,
-        term_started_at=start,
-    )
+    rent = rent_record(1, at=start, ends_at=start + 4 * HOUR)
     assert next_poll(rent, start + CANCEL_WINDOW - 1, 60, HOUR) == start + CANCEL_WINDOW + 1
     assert next_poll(rent, start + 3 * HOUR - 5, 60, HOUR) == start + 3 * HOUR
     assert next_poll(rent, start + 4 * HOUR - 5, 60, HOUR) == start + 4 * HOUR + 2
