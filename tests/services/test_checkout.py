@@ -29,6 +29,7 @@ from tests.harness import PROVIDER_URL, Harness, running_harness
 
 COUNTRY = 6
 T = TypeVar("T")
+R = TypeVar("R", bound=UserRecord)
 
 
 @dataclass
@@ -155,6 +156,21 @@ ORDERED = [
 ]
 
 
+def _the_one_bought(first: Outcome[R], second: Outcome[R]) -> R:
+    """Of two taps at once, what the one that bought got (the other was busy or found it)."""
+    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
+    bought = first if first.status is Status.BOUGHT else second
+    assert bought.item is not None
+    return bought.item
+
+
+def _already(again: Outcome[R]) -> R:
+    """A later tap on the same confirmation: it shows what was bought, and pays nothing."""
+    assert again.status is Status.ALREADY
+    assert again.item is not None
+    return again.item
+
+
 @pytest.fixture(params=ORDERED, ids=[kind.name for kind in ORDERED])
 def ordered(request: pytest.FixtureRequest) -> Ordered:
     kind: Ordered = request.param
@@ -168,15 +184,9 @@ async def test_a_double_tap_pays_once(world: World, ordered: Ordered) -> None:
         ordered.confirm(world, token), ordered.confirm(world, token)
     )
     assert world.paid(ordered.action) == before + 1
-    statuses = {first.status, second.status}
-    assert Status.BOUGHT in statuses
-    assert statuses <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
-    again = await ordered.confirm(world, token)
-    assert again.status is Status.ALREADY
-    assert again.item is not None
-    assert again.item.ref == bought.item.ref
+    assert Status.BOUGHT in {first.status, second.status}
+    bought = _the_one_bought(first, second)
+    assert _already(await ordered.confirm(world, token)).ref == bought.ref
     assert world.paid(ordered.action) == before + 1
 
 
@@ -188,10 +198,7 @@ async def test_a_lost_answer_is_looked_up_never_paid_again(world: World, ordered
     if ordered.recovers:
         assert outcome.status is Status.RECOVERED
         assert outcome.item is not None
-        again = await ordered.confirm(world, token)
-        assert again.status is Status.ALREADY
-        assert again.item is not None
-        assert again.item.ref == outcome.item.ref
+        assert _already(await ordered.confirm(world, token)).ref == outcome.item.ref
     else:
         assert outcome.status is Status.UNKNOWN
         assert outcome.error is not None
@@ -248,14 +255,9 @@ async def test_extra_activation_once_per_number(world: World) -> None:
         service.buy_extra(world.account, parent), service.buy_extra(world.account, parent)
     )
     assert world.paid("getExtraActivation") == 1
-    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
+    bought = _the_one_bought(first, second)
     # The card's button again (the parent as the card knew it): the extra bought is shown.
-    again = await service.buy_extra(world.account, parent)
-    assert again.status is Status.ALREADY
-    assert again.item is not None
-    assert again.item.ref == bought.item.ref
+    assert _already(await service.buy_extra(world.account, parent)).ref == bought.ref
     assert world.paid("getExtraActivation") == 1
 
 
@@ -303,15 +305,10 @@ async def test_another_letter_once_per_letter(world: World) -> None:
         service.reorder(world.account, mailbox, mailbox.id),
     )
     assert world.paid("reorderMailActivation") == 1
-    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
-    assert bought.item.id != mailbox.id
+    bought = _the_one_bought(first, second)
+    assert bought.id != mailbox.id
     # The old card's button (the id it was pressed with has moved on): nothing is paid.
-    stale = await service.reorder(world.account, mailbox, mailbox.id)
-    assert stale.status is Status.ALREADY
-    assert stale.item is not None
-    assert stale.item.id == bought.item.id
+    assert _already(await service.reorder(world.account, mailbox, mailbox.id)).id == bought.id
     assert world.paid("reorderMailActivation") == 1
 
 
