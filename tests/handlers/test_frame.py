@@ -100,8 +100,7 @@ async def test_key_that_does_not_look_like_a_key(harness: Harness):
 
 
 async def test_remove_key(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     await user.send("/key")
     assert "Your HeroSMS key is connected." in user.last().text
     await user.press("Remove")

@@ -102,8 +102,7 @@ async def test_duration_country_service_confirm_card(harness: Harness, language:
     assert card.message_id == menu.message_id
     assert f"+{rent.phone}" in card.text
     assert words["card_wait"] in card.text
-    harness.emulator.advance(60)
-    await harness.poll()
+    await harness.advance(60)
     assert words["card_left"] in user.message(card.message_id).text
     assert rent.service == "full"
     assert rent.cost == price
@@ -370,8 +369,7 @@ async def test_sms_pushed_once_each_in_order_then_finish(harness: Harness, langu
     assert "<code>2792</code>" in pushes[0].html
     assert "<code>118822</code>" in pushes[1].html
     await harness.poll()
-    harness.emulator.advance(60)
-    await harness.poll()
+    await harness.advance(60)
     assert len([m for m in user.chat if m.reply_to_message_id == card.message_id]) == 2
     shown = user.message(card.message_id)
     assert words["count"] in shown.text
