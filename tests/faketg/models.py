@@ -83,6 +83,12 @@ class ChatMessage:
         none does)."""
         return next(text for text in self.button_texts if text.startswith(prefix))
 
+    def callback_of(self, label: str) -> str:
+        """The callback data of the inline button ``label`` (which must be there)."""
+        button = self.find_button(label)
+        assert button is not None, f"no button {label!r}"
+        return str(button["callback_data"])
+
     def find_button(self, label: str) -> dict[str, Any] | None:
         """The inline button whose text or exact callback_data is ``label``."""
         if not self.reply_markup:

@@ -232,11 +232,10 @@ async def test_double_tap_buys_once(harness: Harness):
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     confirm = user.last()
     buy_button = confirm.button_starting("✅")
-    data = confirm.find_button(buy_button)
-    assert data is not None
+    data = confirm.callback_of(buy_button)
     await user.press(buy_button)
     # The same confirmation again (a second device, a repeated callback): no second number.
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.press_data(confirm.message_id, data)
     assert user.answer(query) == "Already bought: here it is."
     assert purchases(harness) == 1
 

@@ -45,19 +45,15 @@ def calls(harness: Harness, action: str) -> int:
     return sum(1 for call in harness.emulator.calls if call.action == action)
 
 
-def button(msg: ChatMessage, prefix: str) -> str:
-    return msg.button_starting(prefix)
-
-
 async def to_confirmation(user: ChatUser, domain: str = "gmail.com") -> ChatMessage:
     await user.send(f"/mail {SITE}")
-    await user.press(button(user.last(), domain + " ·"))
+    await user.press(user.last().button_starting(domain + " ·"))
     return user.last()
 
 
 async def buy(harness: Harness, user: ChatUser, domain: str = "gmail.com") -> tuple[Mail, int]:
     confirm = await to_confirmation(user, domain)
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     card = user.last()
     assert card.message_id == confirm.message_id  # the card replaces the confirmation
     return mails(harness)[-1], card.message_id
@@ -82,13 +78,13 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
     gmail = harness.emulator.world.market.mail_popular["gmail.com"]
     assert f"gmail.com · {gmail.cost:.2f} · {gmail.count}" in labels
     assert "*.info · 0.03" in labels
-    await user.press(button(domains, "gmail.com ·"))
+    await user.press(domains.button_starting("gmail.com ·"))
     confirm = user.last()
     assert confirm.message_id == domains.message_id  # edited in place
     assert "An address on gmail.com for apple.com" in confirm.text
     assert f"Balance: 50.00 → {Decimal(50) - gmail.cost:.2f} after the purchase" in confirm.text
     assert "The mailbox waits 20 minutes for a letter" in confirm.text
-    await user.press(button(confirm, "✅ Buy for"))
+    await user.press(confirm.button_starting("✅ Buy for"))
 
     (bought,) = mails(harness)
     card = user.message(confirm.message_id)
@@ -113,11 +109,11 @@ async def test_site_domain_confirm_and_buy_in_russian(harness: Harness):
     assert "Для какого сайта нужен адрес" in user.last().text
     await user.send("apple.com")
     assert "Почта для apple.com: выберите адрес." in user.last().text
-    await user.press(button(user.last(), "*.info"))
+    await user.press(user.last().button_starting("*.info"))
     confirm = user.last()
     assert "Адрес в зоне .info для apple.com" in confirm.text
     assert "Ящик ждёт письмо 20 минут" in confirm.text
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     card = user.last()
     assert mails(harness)[0].email in card.text
     assert "Ждём письмо от apple.com…" in card.text
@@ -216,13 +212,13 @@ async def test_no_offers_for_the_site(harness: Harness, language: str, expected:
 async def test_blocked_site_is_explained(harness: Harness, language: str, expected: str):
     user = await connected(harness, language)
     await user.send("/mail gosuslugi.ru")
-    await user.press(button(user.last(), "gmail.com ·"))
-    await user.press(button(user.last(), "✅"))
+    await user.press(user.last().button_starting("gmail.com ·"))
+    await user.press(user.last().button_starting("✅"))
     refused = user.last()
     assert expected in refused.text
     assert not mails(harness)
     # Back to the addresses, offered again by the provider.
-    await user.press(button(refused, "◀"))
+    await user.press(refused.button_starting("◀"))
     assert "gosuslugi.ru" in user.last().text
 
 
@@ -244,7 +240,7 @@ async def test_bad_balance_is_explained(
     harness.emulator.account(GOOD_KEY).balance = Decimal("0.01")
     confirm = await to_confirmation(user)
     assert warning in confirm.text
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert expected in user.last().text
     assert not mails(harness)
 
@@ -253,11 +249,11 @@ async def test_address_gone_between_the_list_and_the_purchase(harness: Harness):
     user = await connected(harness)
     confirm = await to_confirmation(user)
     harness.emulator.world.market.mail_popular["gmail.com"].count = 0  # sold out meanwhile
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert "This address is no longer offered for this site. Choose another one." in (
         user.last().text
     )
-    await user.press(button(user.last(), "◀"))
+    await user.press(user.last().button_starting("◀"))
     assert not any(t.startswith("gmail.com") for t in user.last().button_texts)
 
 
@@ -266,7 +262,7 @@ async def test_address_gone_before_the_confirmation(harness: Harness):
     await user.send(f"/mail {SITE}")
     domains = user.last()
     harness.emulator.world.market.mail_popular["gmail.com"].count = 0
-    query = await user.press(button(domains, "gmail.com ·"))
+    query = await user.press(domains.button_starting("gmail.com ·"))
     assert user.answer(query) == "Этот адрес для сайта больше не продаётся. Выберите другой."
     assert not any(t.startswith("gmail.com") for t in user.last().button_texts)
 
@@ -301,10 +297,9 @@ async def test_provider_without_mail(harness: Harness):
 async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
     confirm = await to_confirmation(user)
-    data = confirm.find_button(button(confirm, "✅"))
-    assert data is not None
-    await user.press(button(confirm, "✅"))
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    data = confirm.callback_of(confirm.button_starting("✅"))
+    await user.press(confirm.button_starting("✅"))
+    query = await user.press_data(confirm.message_id, data)
     assert user.answer(query) == "Already bought: here is the address."
     assert calls(harness, "buyMailActivation") == 1
     assert len(mails(harness)) == 1
@@ -313,12 +308,11 @@ async def test_double_tap_buys_once(harness: Harness):
 async def test_lost_answer_finds_the_mailbox_in_the_history(harness: Harness):
     user = await connected(harness)
     confirm = await to_confirmation(user)
-    data = confirm.find_button(button(confirm, "✅"))
-    assert data is not None
+    data = confirm.callback_of(confirm.button_starting("✅"))
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"buyMailActivation"}
     )
-    query = await user.press(button(confirm, "✅"))
+    query = await user.press(confirm.button_starting("✅"))
     assert user.answer(query) == (
         "The answer was lost on the way, but the address is yours: here it is."
     )
@@ -326,7 +320,7 @@ async def test_lost_answer_finds_the_mailbox_in_the_history(harness: Harness):
     assert calls(harness, "buyMailActivation") == 1
     harness.emulator.faults.configure(rate=0.0, kinds=[])
     # The confirmation stays spent: pressing it again shows the same mailbox.
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.press_data(confirm.message_id, data)
     assert user.answer(query) == "Already bought: here is the address."
     assert calls(harness, "buyMailActivation") == 1
 
@@ -337,7 +331,7 @@ async def test_lost_answer_with_nothing_bought(harness: Harness):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="before", actions={"buyMailActivation"}
     )
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert "Скорее всего, ничего не куплено" in user.last().text
     assert not mails(harness)
 
@@ -736,6 +730,6 @@ async def test_channels_limit_is_explained(harness: Harness, language: str, expe
     user = await connected(harness, language)
     harness.emulator.account(GOOD_KEY).max_channels = 0
     confirm = await to_confirmation(user)
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert expected in user.last().text
     assert not mails(harness)

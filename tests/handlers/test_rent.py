@@ -235,10 +235,9 @@ async def test_double_tap_rents_once(harness: Harness):
     await user.press(user.last().button_texts[0])
     confirm = user.last()
     rent_button = confirm.button_starting("✅")
-    data = confirm.find_button(rent_button)
-    assert data is not None
+    data = confirm.callback_of(rent_button)
     await user.press(rent_button)
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.press_data(confirm.message_id, data)
     assert user.answer(query) == "Already bought: here it is."
     assert len([c for c in harness.emulator.calls if c.action == "getRentNumber"]) == 1
 
@@ -268,8 +267,7 @@ async def test_lost_answer_with_nothing_rented(harness: Harness, language: str):
         rate=1.0, kinds=["timeout"], when="before", actions={"getRentNumber"}
     )
     rent_button = confirm.button_starting("✅")
-    data = confirm.find_button(rent_button)
-    assert data is not None
+    data = confirm.callback_of(rent_button)
     await user.press(rent_button)
     expected = {
         "en": "Most likely nothing was rented",
@@ -279,7 +277,7 @@ async def test_lost_answer_with_nothing_rented(harness: Harness, language: str):
     assert not harness.emulator.rents
     # The ambiguous confirmation is never carried out again.
     harness.emulator.faults.clear()
-    await user.press_data(confirm.message_id, data["callback_data"])
+    await user.press_data(confirm.message_id, data)
     assert not harness.emulator.rents
 
 
@@ -477,15 +475,14 @@ async def test_extend_moves_the_end_time(harness: Harness, language: str):
     assert words["quote"].format(phone=rent.phone) in quote.text
     assert words["new_end"] in quote.text
     confirm = quote.button_starting("✅")
-    data = quote.find_button(confirm)
-    assert data is not None
+    data = quote.callback_of(confirm)
     query = await user.press(confirm)
     assert user.answer(query) == words["answer"]
     assert words["done"].format(phone=rent.phone) in user.last().text
     assert rent.end_at == ends + 12 * 3600
     assert "2026-09-23 02:13 UTC" in user.message(card.message_id).text
     # The same confirmation again extends nothing more.
-    query = await user.press_data(quote.message_id, data["callback_data"])
+    query = await user.press_data(quote.message_id, data)
     assert rent.end_at == ends + 12 * 3600
     assert len([c for c in harness.emulator.calls if c.action == "continueRentNumber"]) == 1
 

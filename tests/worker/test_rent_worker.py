@@ -200,8 +200,7 @@ async def test_lost_answer_to_an_extension_is_never_repeated(harness: Harness):
     await user.press("4 h")
     quote = user.last()
     confirm = quote.button_starting("✅")
-    data = quote.find_button(confirm)
-    assert data is not None
+    data = quote.callback_of(confirm)
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"continueRentNumber"}
     )
@@ -209,7 +208,7 @@ async def test_lost_answer_to_an_extension_is_never_repeated(harness: Harness):
     assert "SMS-Activate did not confirm the extension" in user.last().text
     assert rent.end_at == rent.created_at + 8 * HOUR  # it did happen at the provider
     harness.emulator.faults.clear()
-    await user.press_data(quote.message_id, data["callback_data"])
+    await user.press_data(quote.message_id, data)
     assert rent.end_at == rent.created_at + 8 * HOUR
     assert len([c for c in harness.emulator.calls if c.action == "continueRentNumber"]) == 1
 
