@@ -142,6 +142,14 @@ class ChatUser:
         await self.harness.feed()
         return query_id
 
+    async def tap_twice(self, message: ChatMessage, prefix: str) -> str:
+        """Press the button starting with ``prefix`` on ``message``, then send its callback once
+        more (a second device, a repeated callback); returns the second query's id."""
+        button = message.button_starting(prefix)
+        data = message.callback_of(button)
+        await self.press(button, message)
+        return await self.press_data(message.message_id, data)
+
     def answer(self, query_id: str) -> str | None:
         answer = self.side.callback_answers.get(query_id)
         return None if answer is None else answer.text

@@ -230,12 +230,8 @@ async def test_buy_again_repeats_the_options(harness: Harness):
 async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
-    confirm = user.last()
-    buy_button = confirm.button_starting("✅")
-    data = confirm.callback_of(buy_button)
-    await user.press(buy_button)
     # The same confirmation again (a second device, a repeated callback): no second number.
-    query = await user.press_data(confirm.message_id, data)
+    query = await user.tap_twice(user.last(), "✅")
     assert user.answer(query) == "Already bought: here it is."
     assert purchases(harness) == 1
 

@@ -296,10 +296,7 @@ async def test_provider_without_mail(harness: Harness):
 
 async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
-    confirm = await to_confirmation(user)
-    data = confirm.callback_of(confirm.button_starting("✅"))
-    await user.press(confirm.button_starting("✅"))
-    query = await user.press_data(confirm.message_id, data)
+    query = await user.tap_twice(await to_confirmation(user), "✅")
     assert user.answer(query) == "Already bought: here is the address."
     assert calls(harness, "buyMailActivation") == 1
     assert len(mails(harness)) == 1

@@ -233,11 +233,7 @@ async def test_double_tap_rents_once(harness: Harness):
     await user.send("/rent 24")
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().button_texts[0])
-    confirm = user.last()
-    rent_button = confirm.button_starting("✅")
-    data = confirm.callback_of(rent_button)
-    await user.press(rent_button)
-    query = await user.press_data(confirm.message_id, data)
+    query = await user.tap_twice(user.last(), "✅")
     assert user.answer(query) == "Already bought: here it is."
     assert len([c for c in harness.emulator.calls if c.action == "getRentNumber"]) == 1
 
