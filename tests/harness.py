@@ -132,6 +132,14 @@ class ChatUser:
         await self.harness.feed()
         return message
 
+    async def send_expecting(self, text: str, *expected: str) -> ChatMessage:
+        """Send ``text``; the bot's last message afterwards must contain each of ``expected``."""
+        await self.send(text)
+        reply = self.last()
+        for part in expected:
+            assert part in reply.text, (part, reply.text)
+        return reply
+
     async def press(self, button: str, message: ChatMessage | int | None = None) -> str:
         query_id = await self.side.press(button, message)
         await self.harness.feed()

@@ -92,8 +92,7 @@ async def test_provider_errors_are_counted_by_action(harness: Harness):
 async def test_stats_for_the_operator_only(tmp_path: Path):
     async with running_harness(tmp_path, ADMIN_IDS="") as plain:
         user = plain.user()
-        await user.send("/stats")
-        assert "I do not know this command" in user.last().text
+        await user.send_expecting("/stats", "I do not know this command")
     async with running_harness(tmp_path / "second") as harness:
         operator = harness.user()
         harness.resources.settings.admin_ids_text = str(operator.id)

@@ -116,36 +116,28 @@ async def test_country_sorting_and_paging(harness: Harness):
 async def test_typed_service_search_in_russian(harness: Harness):
     user = await connected(harness, "ru")
     await user.send("/buy")
-    await user.send("Телеграм")
-    assert "Телеграм: выберите страну" in user.last().text
+    await user.send_expecting("Телеграм", "Телеграм: выберите страну")
 
 
 async def test_typed_search_with_nothing_found(harness: Harness):
     user = await connected(harness)
     await user.send("/buy")
-    await user.send("zzzzqqq")
-    assert "Nothing found for “zzzzqqq”" in user.last().text
+    await user.send_expecting("zzzzqqq", "Nothing found for “zzzzqqq”")
 
 
 async def test_typed_country_search(harness: Harness):
     user = await connected(harness)
     await user.send("/buy tg")
-    await user.send("indonesia")
-    assert "Indonesia" in user.last().text
+    await user.send_expecting("indonesia", "Indonesia")
     assert any(t.startswith("✅ Buy for") for t in user.last().button_texts)
 
 
 async def test_power_user_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
-    await user.send("/buy tg 6")
-    assert "Telegram" in user.last().text
-    assert "Indonesia" in user.last().text
-    await user.send("/buy tg six")
-    assert "The country is a number" in user.last().text
-    await user.send("/buy tg 9999")
-    assert "There is no country number 9999" in user.last().text
-    await user.send("/buy nosuchservice 6")
-    assert "I do not know the service" in user.last().text
+    await user.send_expecting("/buy tg 6", "Telegram", "Indonesia")
+    await user.send_expecting("/buy tg six", "The country is a number")
+    await user.send_expecting("/buy tg 9999", "There is no country number 9999")
+    await user.send_expecting("/buy nosuchservice 6", "I do not know the service")
 
 
 async def test_full_activation_flow(harness: Harness):
@@ -272,8 +264,7 @@ async def test_wrong_max_price_offers_the_minimum(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Set a max price")
-    await user.send("0.0001")
-    assert "You pay at most 0.0001" in user.last().text
+    await user.send_expecting("0.0001", "You pay at most 0.0001")
     buy_button = user.last().button_starting("✅")
     await user.press(buy_button)
     assert "below the lowest price" in user.last().text
@@ -289,14 +280,11 @@ async def test_max_price_and_prefix_input_validation(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Set a max price")
-    await user.send("cheap please")
-    assert "That is not a price" in user.last().text
+    await user.send_expecting("cheap please", "That is not a price")
     await user.press("◀ Back")
     await user.press("Exclude prefixes")
-    await user.send("62abc")
-    assert "Send up to 20 prefixes" in user.last().text
-    await user.send("62812, 62813")
-    assert "Excluded prefixes: 62812, 62813" in user.last().text
+    await user.send_expecting("62abc", "Send up to 20 prefixes")
+    await user.send_expecting("62812, 62813", "Excluded prefixes: 62812, 62813")
 
 
 async def test_operator_choice(harness: Harness):
@@ -347,12 +335,9 @@ async def test_active_lists_activations_bought_elsewhere(harness: Harness):
 async def test_history_and_prices(harness: Harness):
     user = await connected(harness)
     await buy_direct(harness, user)
-    await user.send("/history")
-    assert "Your activations, page 1" in user.last().text
-    await user.send("/prices telegram")
-    assert "Telegram: the cheapest countries" in user.last().text
-    await user.send("/prices")
-    assert "Which service?" in user.last().text
+    await user.send_expecting("/history", "Your activations, page 1")
+    await user.send_expecting("/prices telegram", "Telegram: the cheapest countries")
+    await user.send_expecting("/prices", "Which service?")
 
 
 async def test_card_survives_a_restart(tmp_path):
@@ -380,8 +365,7 @@ async def test_card_survives_a_restart(tmp_path):
 
 async def test_the_whole_flow_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/buy")
-    assert "Выберите сервис" in user.last().text
+    await user.send_expecting("/buy", "Выберите сервис")
     await user.press("Телеграм")
     assert "Телеграм: выберите страну" in user.last().text
     assert "✓ Цена" in user.last().button_texts
@@ -414,12 +398,10 @@ async def test_purchase_errors_in_russian(harness: Harness):
     harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     await user.press(buy_button)
     assert "HeroSMS: на балансе недостаточно средств" in user.last().text
-    await user.send("/buy tg six")
-    assert "Страна указывается номером" in user.last().text
+    await user.send_expecting("/buy tg six", "Страна указывается номером")
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Задать макс. цену")
-    await user.send("дёшево")
-    assert "Это не цена" in user.last().text
+    await user.send_expecting("дёшево", "Это не цена")
 
 
 @GENERIC

@@ -22,9 +22,7 @@ async def test_start_offers_providers(harness: Harness):
 
 async def test_start_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
-    await user.send("/start")
-    assert "Привет, Alice!" in user.last().text
-    assert "Для начала выберите провайдера" in user.last().text
+    await user.send_expecting("/start", "Привет, Alice!", "Для начала выберите провайдера")
 
 
 async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
@@ -51,16 +49,14 @@ async def test_wrong_key_stores_nothing(harness: Harness):
     assert "HeroSMS did not accept this key. Nothing was stored" in user.last().text
     assert await harness.resources.users.get_credentials(user.id) is None
     # Still waiting for a key: the right one now works.
-    await user.send(GOOD_KEY)
-    assert "Connected to HeroSMS" in user.last().text
+    await user.send_expecting(GOOD_KEY, "Connected to HeroSMS")
 
 
 async def test_wrong_key_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
     await user.send("/start")
     await user.press("HeroSMS")
-    await user.send("WrongKey0123456789")
-    assert "HeroSMS не принял этот ключ" in user.last().text
+    await user.send_expecting("WrongKey0123456789", "HeroSMS не принял этот ключ")
 
 
 async def test_provider_down_stores_nothing(harness: Harness):
@@ -101,8 +97,7 @@ async def test_key_that_does_not_look_like_a_key(harness: Harness):
 
 async def test_remove_key(harness: Harness):
     user = await harness.connected()
-    await user.send("/key")
-    assert "Your HeroSMS key is connected." in user.last().text
+    await user.send_expecting("/key", "Your HeroSMS key is connected.")
     await user.press("Remove")
     await user.press("Yes, remove")
     assert "Your key is removed." in user.last().text
@@ -111,14 +106,12 @@ async def test_remove_key(harness: Harness):
 
 async def test_balance_needs_a_key(harness: Harness):
     user = harness.user()
-    await user.send("/balance")
-    assert "Connect your provider account first" in user.last().text
+    await user.send_expecting("/balance", "Connect your provider account first")
     await user.press("Connect an account")
     assert "Choose your provider:" in user.last().text
     await user.press("HeroSMS")
     await user.send(GOOD_KEY)
-    await user.send("/balance")
-    assert "Balance on HeroSMS: 50.00" in user.last().text
+    await user.send_expecting("/balance", "Balance on HeroSMS: 50.00")
 
 
 @pytest.mark.parametrize(
@@ -134,8 +127,7 @@ async def test_balance_needs_a_key(harness: Harness):
 )
 async def test_commands_need_a_key(harness: Harness, command: str):
     user = harness.user()
-    await user.send(command)
-    assert "Connect your provider account first" in user.last().text
+    await user.send_expecting(command, "Connect your provider account first")
 
 
 @pytest.mark.parametrize(
@@ -161,8 +153,7 @@ async def test_every_command_in_both_languages(
 async def test_key_menu_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
     await harness.connect(user)
-    await user.send("/key")
-    assert "Ваш ключ HeroSMS подключён." in user.last().text
+    await user.send_expecting("/key", "Ваш ключ HeroSMS подключён.")
     await user.press("Удалить")
     await user.press("Да, удалить")
     assert "Ключ удалён." in user.last().text
@@ -210,8 +201,7 @@ async def test_sandbox_connects_without_a_key(harness: Harness):
     await user.send("/start")
     await user.press("Sandbox")
     assert "Connected to Sandbox. Balance: 100.00." in user.last().text
-    await user.send("/balance")
-    assert "Balance on Sandbox: 100.00" in user.last().text
+    await user.send_expecting("/balance", "Balance on Sandbox: 100.00")
 
 
 async def test_language_kept_after_cancel(harness: Harness):
@@ -223,8 +213,7 @@ async def test_language_kept_after_cancel(harness: Harness):
     await user.press("HeroSMS")
     await user.send("/cancel")
     assert user.last().text == "Отменено."
-    await user.send("/help")
-    assert "Что я умею" in user.last().text
+    await user.send_expecting("/help", "Что я умею")
     assert await harness.resources.users.get_locale(user.id) == "ru"
 
 
@@ -237,9 +226,7 @@ async def test_cancel_without_dialog(harness: Harness):
 @pytest.mark.parametrize(("language", "expected"), [("en", "What I can do"), ("ru", "Что я умею")])
 async def test_help(harness: Harness, language: str, expected: str):
     user = harness.user(language_code=language)
-    await user.send("/help")
-    assert expected in user.last().text
-    assert "/balance" in user.last().text
+    await user.send_expecting("/help", expected, "/balance")
 
 
 async def test_commands_menu_per_language(harness: Harness):
@@ -251,10 +238,8 @@ async def test_commands_menu_per_language(harness: Harness):
 
 async def test_unknown_command_and_text(harness: Harness):
     user = harness.user()
-    await user.send("/nonsense")
-    assert "I do not know this command" in user.last().text
-    await user.send("hello")
-    assert "I did not understand" in user.last().text
+    await user.send_expecting("/nonsense", "I do not know this command")
+    await user.send_expecting("hello", "I did not understand")
 
 
 async def test_forged_button_gets_an_answer(harness: Harness):

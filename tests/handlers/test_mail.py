@@ -69,8 +69,7 @@ async def letter_arrives(harness: Harness, mail_id: int, text: str = LETTER) -> 
 
 async def test_site_domain_confirm_and_buy(harness: Harness):
     user = await connected(harness)
-    await user.send("/mail")
-    assert "Which site is the e-mail address for?" in user.last().text
+    await user.send_expecting("/mail", "Which site is the e-mail address for?")
     await user.send("https://www.Apple.com/account/verify?x=1")
     domains = user.last()
     assert "E-mail for apple.com: choose the address." in domains.text
@@ -105,10 +104,8 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
 
 async def test_site_domain_confirm_and_buy_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/mail")
-    assert "Для какого сайта нужен адрес" in user.last().text
-    await user.send("apple.com")
-    assert "Почта для apple.com: выберите адрес." in user.last().text
+    await user.send_expecting("/mail", "Для какого сайта нужен адрес")
+    await user.send_expecting("apple.com", "Почта для apple.com: выберите адрес.")
     await user.press(user.last().button_starting("*.info"))
     confirm = user.last()
     assert "Адрес в зоне .info для apple.com" in confirm.text
@@ -122,11 +119,9 @@ async def test_site_domain_confirm_and_buy_in_russian(harness: Harness):
 
 async def test_site_given_with_the_command_and_typed_again(harness: Harness):
     user = await connected(harness)
-    await user.send("/mail Instagram.com")
-    assert "E-mail for instagram.com" in user.last().text
+    await user.send_expecting("/mail Instagram.com", "E-mail for instagram.com")
     # A typed text at the next step is another site: the user changed their mind.
-    await user.send("discord.com")
-    assert "E-mail for discord.com" in user.last().text
+    await user.send_expecting("discord.com", "E-mail for discord.com")
 
 
 async def test_domains_are_paged(harness: Harness):
@@ -158,8 +153,7 @@ async def test_site_is_checked_before_asking_the_provider(
 ):
     user = await connected(harness, language)
     await user.send("/mail")
-    await user.send(typed)
-    assert expected in user.last().text
+    await user.send_expecting(typed, expected)
     assert calls(harness, "getDomains") == 0
     # Still asking for the site: the next text is taken as one.
     await user.send(SITE)
@@ -181,8 +175,7 @@ async def test_provider_refuses_the_site(
 
     monkeypatch.setitem(emulator_module.ACTIONS, "getDomains", refuse)
     user = await connected(harness, language)
-    await user.send(f"/mail {SITE}")
-    assert expected in user.last().text
+    await user.send_expecting(f"/mail {SITE}", expected)
     assert user.last().button_texts == ["✖ " + ("Cancel" if language == "en" else "Отмена")]
 
 
@@ -198,8 +191,7 @@ async def test_no_offers_for_the_site(harness: Harness, language: str, expected:
     market.mail_zones.clear()
     market.mail_popular.clear()
     user = await connected(harness, language)
-    await user.send(f"/mail {SITE}")
-    assert expected in user.last().text
+    await user.send_expecting(f"/mail {SITE}", expected)
 
 
 @pytest.mark.parametrize(
@@ -280,10 +272,8 @@ async def test_flow_cancel_button(harness: Harness):
 async def test_provider_without_mail(harness: Harness):
     user = harness.user()
     await harness.connect(user)  # HeroSMS
-    await user.send("/mail apple.com")
-    assert "HeroSMS does not sell e-mail addresses." in user.last().text
-    await user.send("/mails")
-    assert "HeroSMS does not sell e-mail addresses." in user.last().text
+    await user.send_expecting("/mail apple.com", "HeroSMS does not sell e-mail addresses.")
+    await user.send_expecting("/mails", "HeroSMS does not sell e-mail addresses.")
     russian = harness.user(language_code="ru")
     await harness.connect(russian)
     await russian.send("/mail")
@@ -608,8 +598,7 @@ async def test_mails_lists_the_history_paged(harness: Harness):
 
 async def test_mails_in_russian_and_empty(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/mails")
-    assert "Вы ещё не покупали адреса почты. /mail покупает адрес." in user.last().text
+    await user.send_expecting("/mails", "Вы ещё не покупали адреса почты. /mail покупает адрес.")
     bought, card_id = await buy(harness, user)
     await user.press("Отмена", card_id)
     await user.send("/mails")

@@ -141,24 +141,17 @@ async def test_typed_hours(harness: Harness, language: str):
     words = TYPED[language]
     user = await connected(harness, language)
     await user.send("/rent")
-    await user.send("a day please")
-    assert words["nan"] in user.last().text
-    await user.send("5000")
-    assert words["range"] in user.last().text
-    await user.send("1")
-    assert words["range"] in user.last().text
-    await user.send("10")
-    assert words["refused"] in user.last().text
-    await user.send("48")
-    assert words["ok"] in user.last().text
+    await user.send_expecting("a day please", words["nan"])
+    await user.send_expecting("5000", words["range"])
+    await user.send_expecting("1", words["range"])
+    await user.send_expecting("10", words["refused"])
+    await user.send_expecting("48", words["ok"])
 
 
 async def test_rent_command_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
-    await user.send("/rent 72")
-    assert "3 days: choose the country" in user.last().text
-    await user.send("/rent week")
-    assert "That is not a number of hours" in user.last().text
+    await user.send_expecting("/rent 72", "3 days: choose the country")
+    await user.send_expecting("/rent week", "That is not a number of hours")
     await user.send("/rent 10")
     assert "does not rent for 10 h" in user.texts()[-2]
     assert "Rent a number: for how long?" in user.last().text
@@ -170,8 +163,7 @@ async def test_typed_country_and_operator_choice(harness: Harness):
     await user.send("russ")
     services = user.last()
     assert "Russia · 1 day: choose the service" in services.text
-    await user.send("zzz")
-    assert "Use the buttons above" in user.last().text
+    await user.send_expecting("zzz", "Use the buttons above")
     await user.press(services.button_starting("Telegram"), services)
     assert "Operator: any" in user.message(services.message_id).text
     await user.press("Operator: any", services)
@@ -187,8 +179,7 @@ async def test_typed_country_and_operator_choice(harness: Harness):
 async def test_typed_country_that_matches_nothing(harness: Harness):
     user = await connected(harness)
     await user.send("/rent 24")
-    await user.send("Atlantis")
-    assert "No single rent country matches “Atlantis”" in user.last().text
+    await user.send_expecting("Atlantis", "No single rent country matches “Atlantis”")
 
 
 RENT_ERRORS = {
@@ -490,12 +481,10 @@ async def test_extend_beyond_the_maximum_offers_it(harness: Harness, language: s
     await rent_direct(user, hours=24, service=LABELS[language]["whole"])
     card = user.last()
     await user.press({"en": "Extend", "ru": "Продлить"}[language], card.message_id)
-    await user.send("1344")
-    assert words["max"] in user.last().text
+    await user.send_expecting("1344", words["max"])
     await user.press(words["max_button"])
     assert user.last().button_starting("✅")
-    await user.send("2x")
-    assert TYPED[language]["nan"] in user.last().text
+    await user.send_expecting("2x", TYPED[language]["nan"])
 
 
 async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path):
