@@ -118,6 +118,10 @@ class ChatUser:
     def messages(self) -> list[ChatMessage]:
         return self.side.messages
 
+    def deleted(self, message: ChatMessage) -> bool:
+        """The message is gone from the chat (the bot deleted it)."""
+        return message.message_id not in [m.message_id for m in self.chat]
+
     def last(self) -> ChatMessage:
         return self.side.last_bot_message()
 
@@ -204,6 +208,14 @@ class Harness:
         """Move the provider's (and the bot's) clock, then let the worker catch up."""
         self.emulator.advance(seconds)
         await self.poll()
+
+    async def chose_provider(self, provider: str = "HeroSMS", language: str = "en") -> ChatUser:
+        """A new user who sent /start and chose ``provider`` (the bot then asks for its key,
+        unless the provider needs none)."""
+        user = self.user(language_code=language)
+        await user.send("/start")
+        await user.press(provider)
+        return user
 
     async def connect(
         self, user: ChatUser, key: str = GOOD_KEY, provider: str = "HeroSMS"

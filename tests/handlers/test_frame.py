@@ -26,12 +26,10 @@ async def test_start_in_russian(harness: Harness):
 
 
 async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     assert "Send your HeroSMS API key" in user.last().text
     key_message = await user.send(GOOD_KEY)
-    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(key_message)
     assert "Connected to HeroSMS. Balance: 50.00." in user.last().text
     credentials = await harness.resources.users.get_credentials(user.id)
     assert credentials is not None
@@ -41,11 +39,9 @@ async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
 
 
 async def test_wrong_key_stores_nothing(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     key_message = await user.send("WrongKey0123456789")
-    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(key_message)
     assert "HeroSMS did not accept this key. Nothing was stored" in user.last().text
     assert await harness.resources.users.get_credentials(user.id) is None
     # Still waiting for a key: the right one now works.
@@ -53,16 +49,12 @@ async def test_wrong_key_stores_nothing(harness: Harness):
 
 
 async def test_wrong_key_in_russian(harness: Harness):
-    user = harness.user(language_code="ru")
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider(language="ru")
     await user.send_expecting("WrongKey0123456789", "HeroSMS не принял этот ключ")
 
 
 async def test_provider_down_stores_nothing(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     harness.emulator.faults.configure(rate=1.0, kinds=["http_5xx"])
     await user.send(GOOD_KEY)
     text = user.last().text
@@ -72,26 +64,22 @@ async def test_provider_down_stores_nothing(harness: Harness):
 
 
 async def test_key_command_with_inline_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     await user.send("/cancel")
     # The provider was not stored yet: /key KEY asks for it and still deletes the key.
     sent = await user.send(f"/key {GOOD_KEY}")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "Choose the provider first" in user.texts()[-2]
     await user.press("HeroSMS")
     sent = await user.send(f"/key {GOOD_KEY}")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "Connected to HeroSMS" in user.last().text
 
 
 async def test_key_that_does_not_look_like_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     sent = await user.send("my key is secret")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "does not look like an API key" in user.last().text
 
 
@@ -197,9 +185,7 @@ async def test_balance(
 
 
 async def test_sandbox_connects_without_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("Sandbox")
+    user = await harness.chose_provider("Sandbox")
     assert "Connected to Sandbox. Balance: 100.00." in user.last().text
     await user.send_expecting("/balance", "Balance on Sandbox: 100.00")
 
