@@ -579,10 +579,8 @@ async def onboard(customer: Customer, *, timeout: float = 60.0) -> int:
     store it, and say so).
     """
     user = customer.side
-    await user.send("/start")
-    await user.wait_for("choose your provider", timeout=timeout)
-    await user.press(PROVIDER_TITLE)
-    await user.wait_for("API key", timeout=timeout)
+    await user.send_and_wait("/start", "choose your provider", timeout=timeout)
+    await user.press_and_wait(PROVIDER_TITLE, "API key", timeout=timeout)
     attempts = 0
     while True:
         attempts += 1
@@ -598,18 +596,17 @@ async def onboard(customer: Customer, *, timeout: float = 60.0) -> int:
 async def quick_buy(customer: Customer, *, timeout: float = 60.0) -> int:
     """``/buy tg 6`` and the confirmation's Buy button: two updates, one number."""
     user = customer.side
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    confirm = await user.wait_for("after the purchase", timeout=timeout)
+    confirm = await user.send_and_wait(
+        f"/buy {SERVICE} {COUNTRY}", "after the purchase", timeout=timeout
+    )
     return await confirm_purchase(customer, confirm, timeout=timeout)
 
 
 async def ui_buy(customer: Customer, *, timeout: float = 60.0) -> int:
     """The whole menu: /buy, the service, the first country, Buy."""
     user = customer.side
-    await user.send("/buy")
-    await user.wait_for("Choose a service", timeout=timeout)
-    await user.press("Telegram")
-    countries = await user.wait_for("choose a country", timeout=timeout)
+    await user.send_and_wait("/buy", "Choose a service", timeout=timeout)
+    countries = await user.press_and_wait("Telegram", "choose a country", timeout=timeout)
     await user.press(countries.buttons[0][0][0], countries)
     confirm = await user.wait_for("after the purchase", timeout=timeout)
     return await confirm_purchase(customer, confirm, timeout=timeout)

@@ -178,8 +178,7 @@ async def test_replies_to_users_wait_out_429s(rig: Rig):
         activation_id = customer.activations[0]
         query = await customer.side.press("🔄 Refresh", customer.cards[activation_id])
         await customer.side.wait_for_answer(query, timeout=30)
-        await customer.side.send("/balance")
-        await customer.side.wait_for("Balance on HeroSMS", timeout=30)
+        await customer.side.send_and_wait("/balance", "Balance on HeroSMS", timeout=30)
 
     outcomes = await gather_limited((journey(c) for c in customers), 6)
     problems = log_problems(rig.fleet)

@@ -17,11 +17,9 @@ KEY = "E2eProviderKey0123456789"
 
 async def onboard(user: UserSide, provider: str = "HeroSMS") -> None:
     """/start, choose ``provider``, send the key: the user is connected."""
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
+    await user.send_and_wait("/start", "To begin, choose your provider", timeout=30)
     await user.press(provider)
-    await user.send(KEY)
-    await user.wait_for(f"Connected to {provider}")
+    await user.send_and_wait(KEY, f"Connected to {provider}")
 
 
 async def start_with_user(

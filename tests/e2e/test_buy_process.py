@@ -11,15 +11,11 @@ pytestmark = pytest.mark.e2e
 
 
 async def buy_number(user: UserSide, provider: Provider) -> tuple[int, int]:
-    await user.send("/buy")
-    await user.wait_for("Choose a service")
-    await user.press("Telegram")
-    countries = await user.wait_for("choose a country")
-    await user.press(countries.buttons[0][0][0])
-    confirm = await user.wait_for("after the purchase")
+    await user.send_and_wait("/buy", "Choose a service")
+    countries = await user.press_and_wait("Telegram", "choose a country")
+    confirm = await user.press_and_wait(countries.buttons[0][0][0], "after the purchase")
     buy = confirm.button_starting("✅")
-    await user.press(buy)
-    card = await user.wait_for("Waiting for the SMS")
+    card = await user.press_and_wait(buy, "Waiting for the SMS")
     (activation_id,) = list(provider.emulator.activations)
     return activation_id, card.message_id
 

@@ -21,14 +21,14 @@ async def test_mail_letter_another_letter_with_a_restart(
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
     user = await start_with_user(bot, fake_telegram, "Dora", "SMS-Activate")
 
-    await user.send("/mail")
-    await user.wait_for("Which site is the e-mail address for?")
-    await user.send("apple.com")
-    domains = await user.wait_for("E-mail for apple.com: choose the address.")
-    await user.press(domains.button_starting("gmail.com"))
-    confirm = await user.wait_for("An address on gmail.com for apple.com")
-    await user.press(confirm.button_starting("✅"))
-    card = await user.wait_for("Waiting for a letter from apple.com")
+    await user.send_and_wait("/mail", "Which site is the e-mail address for?")
+    domains = await user.send_and_wait("apple.com", "E-mail for apple.com: choose the address.")
+    confirm = await user.press_and_wait(
+        domains.button_starting("gmail.com"), "An address on gmail.com for apple.com"
+    )
+    card = await user.press_and_wait(
+        confirm.button_starting("✅"), "Waiting for a letter from apple.com"
+    )
     (first,) = provider.emulator.mails.values()
     assert first.email in card.text
 

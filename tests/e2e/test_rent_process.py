@@ -41,16 +41,11 @@ async def test_rent_three_sms_extend_finish(
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
     user = await start_with_user(bot, fake_telegram, "Dana", "SMS-Activate")
 
-    await user.send("/rent")
-    await user.wait_for("Rent a number: for how long?")
-    await user.press("1 day")
-    countries = await user.wait_for("choose the country")
-    await user.press(countries.buttons[0][0][0])
-    services = await user.wait_for("choose the service")
-    await user.press(services.buttons[0][0][0])
-    confirm = await user.wait_for("after the purchase")
-    await user.press(confirm.button_starting("✅"))
-    card = await user.wait_for("No SMS yet.")
+    await user.send_and_wait("/rent", "Rent a number: for how long?")
+    countries = await user.press_and_wait("1 day", "choose the country")
+    services = await user.press_and_wait(countries.buttons[0][0][0], "choose the service")
+    confirm = await user.press_and_wait(services.buttons[0][0][0], "after the purchase")
+    card = await user.press_and_wait(confirm.button_starting("✅"), "No SMS yet.")
     (rent_id,) = list(provider.emulator.rents)
     rent = provider.emulator.rents[rent_id]
     balance = provider.emulator.account(KEY).balance
@@ -72,10 +67,8 @@ async def test_rent_three_sms_extend_finish(
     ends = rent.end_at
     await user.press("Extend", card.message_id)
     await user.wait_for("for how long?")
-    await user.press("12 h")
-    quote = await user.wait_for("New end:")
-    await user.press(quote.button_starting("✅"))
-    await user.wait_for("Extended: +")
+    quote = await user.press_and_wait("12 h", "New end:")
+    await user.press_and_wait(quote.button_starting("✅"), "Extended: +")
     assert rent.end_at == ends + 12 * 3600
     assert provider.emulator.account(KEY).balance < balance
     until = datetime.fromtimestamp(rent.end_at, UTC).strftime("%Y-%m-%d %H:%M UTC")

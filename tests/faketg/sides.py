@@ -108,6 +108,20 @@ class ChatSide:
         self._mark = self.server.revision
         return query_id
 
+    async def send_and_wait(
+        self, text: str, match: MessageMatch, timeout: float = 5.0
+    ) -> ChatMessage:
+        """Send ``text``, then wait for the bot's message that ``match`` picks."""
+        await self.send(text)
+        return await self.wait_for(match, timeout)
+
+    async def press_and_wait(
+        self, button: str, match: MessageMatch, timeout: float = 5.0
+    ) -> ChatMessage:
+        """Press ``button`` (on the newest message showing it), then wait for ``match``."""
+        await self.press(button)
+        return await self.wait_for(match, timeout)
+
     async def wait_for(
         self, match: MessageMatch, timeout: float = 5.0, *, any_time: bool = False
     ) -> ChatMessage:
