@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from bot.services.activation_rules import member
 from bot.storage import keys
 from bot.storage.activations import Activation, ActivationRepo
-from bot.storage.embedded import EmbeddedRedis
+from bot.storage.embedded import EmbeddedRedis, wait_or_kill
 from bot.storage.schedule import DUE
 from bot.storage.secrets import KeyCipher
 from tests.faketg import FakeTelegram
@@ -70,11 +70,7 @@ async def spawn(args: list[str], env: dict[str, str], log: Path, port: int = 0) 
 async def stop(process: Process) -> None:
     if process.process.returncode is None:
         process.process.terminate()
-        try:
-            await asyncio.wait_for(process.process.wait(), 15)
-        except TimeoutError:
-            process.process.kill()
-            await process.process.wait()
+        await wait_or_kill(process.process, 15)
 
 
 async def wait_http(url: str, timeout: float = 30.0) -> None:

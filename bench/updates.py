@@ -65,7 +65,7 @@ from bot.keyboards.callbacks import (
 from bot.provider.client import build_http_client
 from bot.resources import close_resources, open_resources
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
-from bot.storage.embedded import EmbeddedRedis
+from bot.storage.embedded import EmbeddedRedis, wait_or_kill
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 from tests.faketg.params import Query
 
@@ -334,11 +334,7 @@ class BotProcess:
     async def stop(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), 30)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
+        await wait_or_kill(self.process, 30)
 
 
 def echo_bot(config: dict[str, Any]) -> tuple[Bot, Dispatcher]:

@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,30 +90,23 @@ class TimedTelegram(FakeTelegram):
             self.cpu += time.process_time() - started
 
 
+@dataclass
 class _Timed:
     """Worker events that time each delivery, and finish some numbers afterwards."""
 
-    def __init__(
-        self,
-        delivered_at: dict[tuple[str, int], float],
-        finishes: list[tuple[float, str]],
-        rng: random.Random,
-        share: float,
-        after: float,
-    ) -> None:
-        self._delivered_at = delivered_at
-        self._finishes = finishes
-        self._rng = rng
-        self._share = share
-        self._after = after
+    delivered_at: dict[tuple[str, int], float]
+    finishes: list[tuple[float, str]]
+    rng: random.Random
+    share: float
+    after: float
 
     def polled(self, kind: str) -> None:
         pass
 
     def pushed(self, delivery: Delivery) -> None:
-        self._delivered_at[(delivery.ref, delivery.index)] = delivery.at
-        if self._rng.random() < self._share:
-            self._finishes.append((delivery.at + self._after, delivery.ref))
+        self.delivered_at[(delivery.ref, delivery.index)] = delivery.at
+        if self.rng.random() < self.share:
+            self.finishes.append((delivery.at + self.after, delivery.ref))
 
     def auto_cancelled(self, activation: Activation) -> None:
         pass
@@ -163,7 +157,7 @@ async def buy_all(
         account = await resources.accounts.get(user_id)
         for n in range(per_user):
             options = BuyOptions(service=SERVICES[n % len(SERVICES)], country=COUNTRY)
-            token = await service.draft(user_id, options)
+            token = await service.draft(account, options)
             purchase = await service.buy(account, token)
             if purchase.item is None:
                 raise RuntimeError(f"purchase failed: {purchase}")

@@ -36,6 +36,11 @@ class UserAccount:
     def provider(self) -> str:
         return self.preset.name
 
+    @property
+    def identity(self) -> str:
+        """Names this provider account (provider and key) without revealing the key."""
+        return f"{self.preset.name}:{self.client.key_fingerprint}"
+
     def supports(self, feature: Feature) -> bool:
         return self.preset.supports(feature)
 

@@ -12,7 +12,6 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 
 from bot.events import Delivery
+from bot.middlewares.base import Handler
 from bot.storage import keys
 from bot.storage.activations import Activation
 from bot.storage.schedule import DUE, LEASES, Schedule
@@ -191,12 +191,7 @@ class UpdateCounter(BaseMiddleware):
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if isinstance(event, Update):
             self.metrics.update_handled(event.event_type)
         return await handler(event, data)

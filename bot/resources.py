@@ -196,7 +196,7 @@ async def open_resources(
     )
     accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
     activations = ActivationRepo(redis)
-    orders = OrderRepo(redis)
+    orders = OrderRepo(redis, quote_ttl=settings.quote_ttl)
     schedule = Schedule(redis, clock)
     mails = MailRepo(redis)
     rents = RentRepo(redis)

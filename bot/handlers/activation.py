@@ -1,7 +1,7 @@
 """The activation card's buttons, and the lists: /active, /history, /prices.
 
-A button names an activation by id; ``owned_activation`` looks it up only among the presser's
-own activations, before anything is asked of the provider. "Buy again" belongs to /buy.
+A card button names an activation by id; ``CardMiddleware`` (card.py) looks it up only among the
+presser's own activations, before anything is asked of the provider. "Buy again" belongs to /buy.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
+from bot.accounts import UserAccount
 from bot.catalogue import search_services, service_name
-from bot.handlers.owned import owned_activation
+from bot.handlers.card import CARD, CardMiddleware, PressedCard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -35,7 +35,7 @@ from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.services.checkout import Outcome
 from bot.storage.activations import Activation
-from bot.telegram import edit_text
+from bot.telegram import show
 from bot.texts import describe_error, escape
 from bot.views.activation import (
     active_view,
@@ -44,11 +44,12 @@ from bot.views.activation import (
     history_view,
     newest_first,
     prices_text,
-    render_card,
 )
 
 router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
+# Inside the callback answer: a button naming someone else's activation is explained through it.
+router.callback_query.middleware(CardMiddleware())
 
 ACTIVE_PAGE = 10
 HISTORY_PAGE = 10
@@ -62,53 +63,22 @@ _STATUS_ACTIONS = {
 }
 
 
-async def render(
-    activation: Activation, account: UserAccount, service: ActivationService, locale: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The card, with the other services on the same number when there are any."""
-    group = await service.activations.with_group(activation)
-    return render_card(
-        group,
-        locale,
-        ready_status=account.supports(Feature.READY_STATUS),
-        extra=account.supports(Feature.EXTRA_ACTIVATION),
-        now=service.clock(),
-    )
-
-
-async def show_card(
-    query: CallbackQuery,
-    activation: Activation,
-    account: UserAccount,
-    service: ActivationService,
-    locale: str,
-) -> None:
-    """Redraw the card whose button was pressed."""
-    if isinstance(query.message, Message):
-        await edit_text(query.message, *await render(activation, account, service, locale))
-
-
 # --- the card ---
 
 
-@router.callback_query(ActCallback.filter(F.action.in_(_STATUS_ACTIONS)))
+@router.callback_query(ActCallback.filter(F.action.in_(_STATUS_ACTIONS)), flags=CARD)
 async def status_changed(
     query: CallbackQuery,
     callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    locale: str,
+    card: PressedCard,
     callback_answer: CallbackAnswer,
 ) -> None:
     """SMS sent, another code, finish, cancel: the same call with another status."""
-    service = activation_service
-    activation, account = await owned_activation(
-        service.activations, accounts, query.from_user.id, callback_data.id
-    )
+    activation, account, service = card.activation, card.account, card.service
     action = callback_data.action
     if not activation.is_open:
         alert(callback_answer, _("This activation is already closed."))
-        await show_card(query, activation, account, service, locale)
+        await card.redraw(query, activation)
         return
     try:
         updated = await service.set_status(account, activation, _STATUS_ACTIONS[action])
@@ -130,7 +100,7 @@ async def status_changed(
             refreshed = await service.refresh(account, activation)
         except pe.ProviderError:
             return
-        await show_card(query, refreshed, account, service, locale)
+        await card.redraw(query, refreshed)
         return
     answers = {
         ActAction.READY: _("Noted: waiting for the SMS."),
@@ -139,135 +109,88 @@ async def status_changed(
         ActAction.CANCEL: _("Cancelled, the money is refunded."),
     }
     callback_answer.text = answers[action]
-    await show_card(query, updated, account, service, locale)
+    await card.redraw(query, updated)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.REFRESH))
+@router.callback_query(ActCallback.filter(F.action == ActAction.REFRESH), flags=CARD)
 async def card_refreshed(
-    query: CallbackQuery,
-    callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
 ) -> None:
-    service = activation_service
-    activation, account = await owned_activation(
-        service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    await service.schedule.due_now(member(activation.ref))
-    updated = await service.refresh(account, activation)
+    await card.service.schedule.due_now(member(card.activation.ref))
+    updated = await card.service.refresh(card.account, card.activation)
     callback_answer.text = _("Updated.")
-    await show_card(query, updated, account, service, locale)
+    await card.redraw(query, updated)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.SHOW))
-async def card_shown(
-    query: CallbackQuery,
-    callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
+@router.callback_query(ActCallback.filter(F.action == ActAction.SHOW), flags=CARD)
+async def card_shown(query: CallbackQuery, card: PressedCard) -> None:
     """The card again, as a new message at the bottom of the chat (from /active)."""
-    service = activation_service
-    activation, account = await owned_activation(
-        service.activations, accounts, query.from_user.id, callback_data.id
-    )
     if isinstance(query.message, Message):
-        text, markup = await render(activation, account, service, locale)
+        text, markup = await card.render(card.activation)
         sent = await query.message.answer(text, reply_markup=markup)
-        await service.set_card(activation.ref, sent.message_id)
+        await card.service.set_card(card.activation.ref, sent.message_id)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA))
+@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA), flags=CARD)
 async def extra_offered(
-    query: CallbackQuery,
-    callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
 ) -> None:
-    activation, account = await owned_activation(
-        activation_service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    if not account.supports(Feature.EXTRA_ACTIVATION):
+    if not card.account.supports(Feature.EXTRA_ACTIVATION):
         alert(callback_answer, _("This provider cannot reuse numbers."))
         return
-    info = await account.client.check_extra_activation(activation.id)
+    info = await card.account.client.check_extra_activation(card.activation.id)
     if isinstance(query.message, Message):
-        text, markup = extra_view(activation, info, locale)
+        text, markup = extra_view(card.activation, info, card.locale)
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CONFIRM))
+@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CONFIRM), flags=CARD)
 async def extra_confirmed(
-    query: CallbackQuery,
-    callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
 ) -> None:
-    service = activation_service
-    activation, account = await owned_activation(
-        service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    purchase = await service.buy_extra(account, activation)
-    await show_bought(query, callback_answer, purchase, account, service, locale)
+    purchase = await card.service.buy_extra(card.account, card.activation)
+    await show_bought(query, callback_answer, purchase, card)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.ADDITIONAL))
+@router.callback_query(ActCallback.filter(F.action == ActAction.ADDITIONAL), flags=CARD)
 async def additional_offered(
     query: CallbackQuery,
-    callback_data: ActCallback,
-    accounts: Accounts,
-    activation_service: ActivationService,
+    card: PressedCard,
     catalogue: CatalogueService,
-    locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
-    activation, account = await owned_activation(
-        activation_service.activations, accounts, query.from_user.id, callback_data.id
-    )
+    activation, account = card.activation, card.account
     if not activation.forward or not account.supports(Feature.ADDITIONAL_SERVICE):
         alert(callback_answer, _("This number has no call forwarding."))
         return
     codes = [c for c in await catalogue.service_codes(account) if c != activation.service]
     if isinstance(query.message, Message):
-        text, markup = additional_view(activation, codes[:ADDITIONAL_CHOICES], locale)
+        text, markup = additional_view(activation, codes[:ADDITIONAL_CHOICES], card.locale)
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(AdditionalCallback.filter())
+@router.callback_query(AdditionalCallback.filter(), flags=CARD)
 async def additional_chosen(
     query: CallbackQuery,
     callback_data: AdditionalCallback,
-    accounts: Accounts,
+    card: PressedCard,
     catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
     callback_answer: CallbackAnswer,
 ) -> None:
-    service = activation_service
-    parent, account = await owned_activation(
-        service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    if not await catalogue.is_service(account, callback_data.service):
+    if not await catalogue.is_service(card.account, callback_data.service):
         alert(callback_answer, _("This service is not offered."))
         return
-    purchase = await service.buy_additional(account, parent, callback_data.service)
-    await show_bought(query, callback_answer, purchase, account, service, locale)
+    purchase = await card.service.buy_additional(
+        card.account, card.activation, callback_data.service
+    )
+    await show_bought(query, callback_answer, purchase, card)
 
 
 async def show_bought(
     query: CallbackQuery,
     callback_answer: CallbackAnswer,
     purchase: Outcome[Activation],
-    account: UserAccount,
-    service: ActivationService,
-    locale: str,
+    card: PressedCard,
 ) -> None:
     """The one reader of a reuse's or an added service's result: the new card, or why not."""
     if purchase.busy:
@@ -276,12 +199,12 @@ async def show_bought(
     new = purchase.item
     if purchase.error is not None or new is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
-        alert(callback_answer, describe_error(error, account.preset.title))
+        alert(callback_answer, describe_error(error, card.account.preset.title))
         return
     callback_answer.text = _("Already bought: here it is.") if purchase.already else _("Bought!")
     if isinstance(query.message, Message):
-        await edit_text(query.message, *await render(new, account, service, locale))
-        await service.set_card(new.ref, query.message.message_id)
+        await card.redraw(query, new)
+        await card.service.set_card(new.ref, query.message.message_id)
 
 
 # --- lists ---
@@ -302,8 +225,7 @@ async def active_command(
 ) -> None:
     # Numbers bought on the provider's site show up here too.
     await activation_service.reconcile(account)
-    text, markup = await _active_page(account, activation_service, locale, 0)
-    await message.answer(text, reply_markup=markup)
+    await show(message, *await _active_page(account, activation_service, locale, 0))
 
 
 @router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
@@ -314,9 +236,7 @@ async def active_page(
     activation_service: ActivationService,
     locale: str,
 ) -> None:
-    text, markup = await _active_page(account, activation_service, locale, callback_data.page)
-    if isinstance(query.message, Message):
-        await edit_text(query.message, text, markup)
+    await show(query, *await _active_page(account, activation_service, locale, callback_data.page))
 
 
 async def _history_page(
@@ -332,17 +252,14 @@ async def _history_page(
 
 @router.message(Command("history"), flags=NEEDS_ACCOUNT)
 async def history_command(message: Message, account: UserAccount) -> None:
-    text, markup = await _history_page(account, 0)
-    await message.answer(text, reply_markup=markup)
+    await show(message, *await _history_page(account, 0))
 
 
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
 async def history_page(
     query: CallbackQuery, callback_data: HistoryCallback, account: UserAccount
 ) -> None:
-    text, markup = await _history_page(account, callback_data.page)
-    if isinstance(query.message, Message):
-        await edit_text(query.message, text, markup)
+    await show(query, *await _history_page(account, callback_data.page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

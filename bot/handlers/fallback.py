@@ -5,12 +5,16 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.telegram import drop_keyboard
 
 router = Routes(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 
 
 @router.message(F.text.startswith("/"))
@@ -27,7 +31,7 @@ async def unknown_message(message: Message, state: FSMContext) -> None:
 
 
 @router.callback_query()
-async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is out of date. Use the menu again."), show_alert=True)
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, _("This button is out of date. Use the menu again."))
     if isinstance(query.message, Message):
         await drop_keyboard(query.message)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 
 router = Routes(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 router.message.filter(F.chat.type != ChatType.PRIVATE)
 router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
 
@@ -24,5 +28,5 @@ async def group_message(message: Message) -> None:
 
 
 @router.callback_query()
-async def group_button(query: CallbackQuery) -> None:
-    await query.answer(str(_TEXT), show_alert=True)
+async def group_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    alert(callback_answer, str(_TEXT))

@@ -14,11 +14,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import KeyAction, KeyCallback, ProviderCallback
 from bot.keyboards.common import (
     cancel_keyboard,
@@ -26,6 +28,7 @@ from bot.keyboards.common import (
     key_menu_keyboard,
     providers_keyboard,
 )
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.provider import errors as pe
 from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
@@ -33,6 +36,7 @@ from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
 
 router = Routes(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 log = logging.getLogger(__name__)
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:=+/]{8,256}$")
@@ -140,21 +144,24 @@ async def key_command(
 
 @router.callback_query(ProviderCallback.filter())
 async def provider_chosen(
-    query: CallbackQuery, callback_data: ProviderCallback, state: FSMContext, accounts: Accounts
+    query: CallbackQuery,
+    callback_data: ProviderCallback,
+    state: FSMContext,
+    accounts: Accounts,
+    callback_answer: CallbackAnswer,
 ) -> None:
     preset = accounts.hub.preset(callback_data.name)
     if preset is None or not isinstance(query.message, Message):
-        await query.answer(_("This provider is not offered."), show_alert=True)
+        alert(callback_answer, _("This provider is not offered."))
         return
     user_id = query.from_user.id
     if preset.name == SANDBOX_NAME:
         try:
             balance = await accounts.connect_sandbox(user_id)
         except pe.ProviderError as error:
-            await query.answer(describe_error(error, preset.title), show_alert=True)
+            alert(callback_answer, describe_error(error, preset.title))
             return
         await state.clear()
-        await query.answer()
         await edit_text(
             query.message,
             _connected_text(preset, balance)
@@ -164,7 +171,6 @@ async def provider_chosen(
         return
     await state.set_state(KeyForm.waiting_key)
     await state.update_data(provider=preset.name)
-    await query.answer()
     await edit_text(
         query.message,
         _(
@@ -200,15 +206,12 @@ async def key_menu(
     query: CallbackQuery, callback_data: KeyCallback, state: FSMContext, accounts: Accounts
 ) -> None:
     if not isinstance(query.message, Message):
-        await query.answer()
         return
     user_id = query.from_user.id
     match callback_data.action:
         case KeyAction.CONNECT | KeyAction.REPLACE:
-            await query.answer()
             await _ask_provider(query.message, accounts, edit=True)
         case KeyAction.REMOVE:
-            await query.answer()
             await edit_text(
                 query.message,
                 _("Remove your stored key? I will stop following your numbers."),
@@ -217,11 +220,9 @@ async def key_menu(
         case KeyAction.REMOVE_CONFIRM:
             removed = await accounts.users.delete_credentials(user_id)
             await state.clear()
-            await query.answer()
             await edit_text(
                 query.message,
                 _("Your key is removed.") if removed else _("No key was stored."),
             )
         case KeyAction.CLOSE:
-            await query.answer()
             await drop_keyboard(query.message)

@@ -6,6 +6,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -13,11 +14,14 @@ from bot.accounts import Accounts
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import LanguageCallback
 from bot.keyboards.common import languages_keyboard
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.telegram import edit_text
 
 router = Routes(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 
 
 @router.message(Command("language"))
@@ -29,16 +33,20 @@ async def language_command(message: Message, i18n: I18n) -> None:
 
 @router.callback_query(LanguageCallback.filter())
 async def language_chosen(
-    query: CallbackQuery, callback_data: LanguageCallback, accounts: Accounts, i18n: I18n, bot: Bot
+    query: CallbackQuery,
+    callback_data: LanguageCallback,
+    accounts: Accounts,
+    i18n: I18n,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     locale = callback_data.locale
     if locale not in SUPPORTED_LOCALES:
-        await query.answer(_("This language is not available."), show_alert=True)
+        alert(callback_answer, _("This language is not available."))
         return
     await accounts.users.set_locale(query.from_user.id, locale)
     with i18n.use_locale(locale):
         text = _("Done: I will speak English with you.")
-    await query.answer()
     if isinstance(query.message, Message):
         await edit_text(query.message, text)
     # The menu follows the choice in this chat, not only Telegram's app language.

@@ -4,6 +4,7 @@ from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
@@ -11,10 +12,12 @@ from bot.commands import COMMANDS
 from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
+from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.telegram import drop_keyboard
 from bot.texts import escape
 
 router = Routes(name=__name__)
+router.callback_query.middleware(AnswerUnlessFailed())
 
 
 def provider_choices(accounts: Accounts) -> list[tuple[str, str]]:
@@ -68,8 +71,10 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
 
 
 @router.callback_query(DialogCallback.filter(F.action == "cancel"))
-async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
+async def cancel_button(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+) -> None:
     await state.clear()
-    await query.answer(_("Cancelled."))
+    callback_answer.text = _("Cancelled.")
     if isinstance(query.message, Message):
         await drop_keyboard(query.message)

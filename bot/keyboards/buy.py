@@ -140,29 +140,20 @@ class OptionLabels:
 
 def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    first = []
-    if labels.operator is not None:
-        first.append(_step(labels.operator, BuyAction.OPERATORS))
-    if labels.max_price is not None:
-        first.append(_step(labels.max_price, BuyAction.MAX_PRICE))
-    if first:
-        builder.row(*first)
-    second = []
-    if labels.verification is not None:
-        second.append(_step(labels.verification, BuyAction.VERIFY))
-    if labels.exclude is not None:
-        second.append(_step(labels.exclude, BuyAction.EXCLUDE))
-    if second:
-        builder.row(*second)
-    if labels.forward is not None:
-        builder.row(_step(labels.forward, BuyAction.FORWARD))
-    clears = []
-    if labels.clear_max_price:
-        clears.append(_step(labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR))
-    if labels.clear_exclude:
-        clears.append(_step(labels.clear_exclude, BuyAction.EXCLUDE_CLEAR))
-    if clears:
-        builder.row(*clears)
+    # Rows of the options this purchase has (a None label: not here); an empty row is left out.
+    rows = (
+        ((labels.operator, BuyAction.OPERATORS), (labels.max_price, BuyAction.MAX_PRICE)),
+        ((labels.verification, BuyAction.VERIFY), (labels.exclude, BuyAction.EXCLUDE)),
+        ((labels.forward, BuyAction.FORWARD),),
+        (
+            (labels.clear_max_price, BuyAction.MAX_PRICE_CLEAR),
+            (labels.clear_exclude, BuyAction.EXCLUDE_CLEAR),
+        ),
+    )
+    for row in rows:
+        buttons = [_step(label, action) for label, action in row if label is not None]
+        if buttons:
+            builder.row(*buttons)
     builder.row(_button("✅ " + labels.buy, BuyConfirmCallback(token=token)))
     builder.row(_to_countries(labels.back), _cancel(labels.cancel))
     return builder.as_markup()

@@ -7,7 +7,6 @@ without the flag pay nothing: /start, /help and the key dialog never read a key.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiogram import BaseMiddleware
@@ -15,6 +14,7 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import TelegramObject, User
 
 from bot.accounts import Accounts
+from bot.middlewares.base import Handler
 
 ACCOUNT_FLAG: Final = "account"
 NEEDS_ACCOUNT: Final = {ACCOUNT_FLAG: True}
@@ -26,12 +26,7 @@ class AccountMiddleware(BaseMiddleware):
     def __init__(self, accounts: Accounts) -> None:
         self._accounts = accounts
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and get_flag(data, ACCOUNT_FLAG):
             data["account"] = await self._accounts.get(user.id)

@@ -7,22 +7,18 @@ alert would then be refused and the explanation lost.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
+from bot.middlewares.base import Handler
+
 
 class AnswerUnlessFailed(CallbackAnswerMiddleware):
     """Handlers set ``callback_answer: CallbackAnswer`` (text, show_alert) and never answer."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         async def answered_unless_failed(event: TelegramObject, data: dict[str, Any]) -> Any:
             try:
                 return await handler(event, data)

@@ -437,4 +437,10 @@ class UnknownProviderError(ProviderAPIError):
 #: left, the answer did not come back usable): the caller must look at the provider's state
 #: before telling the user anything, and never simply pay again. The whole transport branch
 #: counts, connect errors too: looking costs one read, paying twice costs the user's money.
-OUTCOME_UNKNOWN: tuple[type[ProviderError], ...] = (TransportError, ServerError, MalformedResponse)
+#: A rate limit too: the protocol does not say a 429 means "not carried out" (see transport).
+OUTCOME_UNKNOWN: tuple[type[ProviderError], ...] = (
+    TransportError,
+    ServerError,
+    MalformedResponse,
+    RateLimited,
+)

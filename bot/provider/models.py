@@ -40,6 +40,18 @@ OptText = Annotated[
 Codes = Annotated[list[str], BeforeValidator(text_list)]
 
 
+def _phone(value: Any) -> str:
+    text = "" if value is None else str(value).strip().strip("'\"").strip()
+    if not any(char.isdigit() for char in text):
+        # A number bought without its phone is useless to the user: an unreadable answer.
+        raise ValueError(f"not a phone number: {value!r}")
+    return text
+
+
+#: The number a purchase gave: never empty (``ACCESS_NUMBER:<id>`` alone is malformed).
+Phone = Annotated[str, BeforeValidator(_phone)]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
@@ -98,12 +110,12 @@ class Number(Model):
     """``ACCESS_NUMBER:<id>:<phone>`` (getNumber, getExtraActivation) and ``ADDITIONAL:...``."""
 
     activation_id: int
-    phone: str
+    phone: Phone
 
 
 class NumberV2(Model):
     activation_id: Int = Field(alias="activationId")
-    phone: Text = Field(alias="phoneNumber")
+    phone: Phone = Field(alias="phoneNumber")
     cost: Money = Field(alias="activationCost")
     country: OptInt = Field(default=None, alias="countryCode")
     can_get_another_sms: Flag = Field(default=True, alias="canGetAnotherSms")
@@ -116,7 +128,7 @@ class NumberV2(Model):
 
 class MultiServiceActivation(Model):
     activation_id: Int = Field(alias="activation")
-    phone: Text
+    phone: Phone
     service: Text
 
 
@@ -224,7 +236,7 @@ class RentOffer(Model):
 class RentNumber(Model):
     id: Int
     end_date: When = Field(alias="endDate")
-    number: Text
+    number: Phone
 
 
 class RentSms(Model):

@@ -5,9 +5,15 @@ the answer into an :class:`~bot.provider.parsing.Answer` or a typed error; it kn
 what the actions mean beyond which of them only read.
 
 Retries: reads are retried with backoff on transient failures. Calls that spend money or change
-an activation are retried only when the request certainly did not run (the connection failed,
-or the provider rate-limited it); after an ambiguous outcome (timeout, 5xx, garbage, ERROR_SQL)
-the caller must look at the provider's state instead of buying again.
+an activation are retried only when the request certainly did not run (the connection failed);
+after an ambiguous outcome (timeout, 5xx, garbage, ERROR_SQL, a 429) the caller must look at the
+provider's state instead of buying again.
+
+A 429 (or ``RATE_LIMIT``) on a paid call counts as ambiguous: the protocol publishes no rate
+limits or their semantics, only HeroSMS documents the answer at all, and a 429 may come from
+a proxy or gateway behind which the purchase already ran (the emulator's ``rate_limit`` fault
+with ``when="after"`` is exactly that). Reading it as "refused" and retrying once bought four
+numbers for one tap; reading it as "unknown" costs one look at the active list.
 """
 
 from __future__ import annotations
@@ -143,7 +149,7 @@ class Transport:
             try:
                 return await self._send(action, params)
             except ProviderError as exc:
-                certainly_not_run = isinstance(exc, ProviderConnectError | RateLimited)
+                certainly_not_run = isinstance(exc, ProviderConnectError)
                 may_retry = exc.transient and (repeatable or certainly_not_run)
                 if not may_retry or attempt >= self._read_retries:
                     raise

@@ -28,7 +28,13 @@ def to_int(value: Any) -> int:
         try:
             return int(text)
         except ValueError:
-            return int(Decimal(text))
+            pass
+        try:
+            number = Decimal(text)  # "12.0" and "1e3" are whole numbers written oddly
+        except InvalidOperation:
+            raise ValueError(f"not an integer: {value!r}") from None
+        if number.is_finite() and number == number.to_integral_value():
+            return int(number)
     raise ValueError(f"not an integer: {value!r}")
 
 

@@ -7,12 +7,13 @@ code finishes the activation and keeps the money.
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
 from bot.catalogue import COUNTRIES, SERVICES
 from bot.sandbox.market import FORWARD_SERVICES, Offer
-from bot.sandbox.models import Account, Activation, ActivationStatus, Sms
+from bot.sandbox.models import Account, Activation, ActivationStatus, Line, Sms
 from bot.sandbox.state import Handler, InvalidState, World
 from bot.sandbox.texts import random_code, sms_text
 from bot.sandbox.wire import Answer, ApiError, Encoding, Params, dump_json, money, num
@@ -147,11 +148,8 @@ def _in_stock(offer: Offer | None, forward: bool) -> Offer:
 def _new_activation(
     world: World,
     account: Account,
+    line: Line,
     *,
-    service: str,
-    country: int,
-    operator: str,
-    phone: str,
     cost: Decimal,
     forward: bool = False,
     verification: bool = False,
@@ -164,14 +162,11 @@ def _new_activation(
     activation = Activation(
         id=world.new_id("activation"),
         key=account.key,
-        service=service,
-        country=country,
-        operator=operator,
-        phone=phone,
+        **asdict(line),
         cost=cost,
         paid_cashback=paid_cashback,
         created_at=now,
-        expires_at=now + world.config.lifetime(service),
+        expires_at=now + world.config.lifetime(line.service),
         forward=forward,
         verification=verification,
         auto_sms_at=now + delay if delay is not None else None,
@@ -212,10 +207,7 @@ def _buy(world: World, account: Account, p: Params) -> Activation:
     return _new_activation(
         world,
         account,
-        service=service,
-        country=country,
-        operator=operator,
-        phone=phone,
+        Line(service, country, operator, phone),
         cost=total,
         forward=forward,
         verification=verification,
@@ -294,10 +286,7 @@ def get_multi_service_number(world: World, account: Account, p: Params) -> Answe
         activation = _new_activation(
             world,
             account,
-            service=svc,
-            country=country,
-            operator=operator,
-            phone=phone,
+            Line(svc, country, operator, phone),
             cost=offer.cost + (world.config.forward_fee if fwd else 0),
             forward=fwd,
         )
@@ -482,14 +471,7 @@ def get_additional_service(world: World, account: Account, p: Params) -> Answer:
     if not world.can_pay(account, price):
         raise ApiError("NO_BALANCE")
     child = _new_activation(
-        world,
-        account,
-        service=service,
-        country=parent.country,
-        operator=parent.operator,
-        phone=parent.phone,
-        cost=price,
-        parent_id=parent.id,
+        world, account, replace(parent.line, service=service), cost=price, parent_id=parent.id
     )
     parent.additional_services.append(service)
     return f"ADDITIONAL:{child.id}:{child.phone}"
@@ -523,15 +505,7 @@ def get_extra_activation(world: World, account: Account, p: Params) -> Answer:
     if not world.can_pay(account, price):
         raise ApiError("NO_BALANCE")
     child = _new_activation(
-        world,
-        account,
-        service=parent.service,
-        country=parent.country,
-        operator=parent.operator,
-        phone=parent.phone,
-        cost=price,
-        parent_id=parent.id,
-        repeated=True,
+        world, account, parent.line, cost=price, parent_id=parent.id, repeated=True
     )
     return f"ACCESS_NUMBER:{child.id}:{child.phone}"
 

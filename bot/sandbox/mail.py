@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 import re
 import string
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from bot.sandbox.models import Account, Mail, MailStatus
+from bot.sandbox.models import Account, Address, Mail, MailStatus
 from bot.sandbox.state import Handler, InvalidState, World
 from bot.sandbox.texts import letter_text, random_code
 from bot.sandbox.wire import Answer, ApiError, Encoding, Params, num
@@ -92,11 +93,8 @@ def _own(world: World, account: Account, p: Params) -> Mail:
 def _open(
     world: World,
     account: Account,
+    address: Address,
     *,
-    site: str,
-    email: str,
-    domain: str,
-    mail_type: int,
     cost: Decimal,
     parent_id: int | None = None,
 ) -> Mail:
@@ -106,10 +104,7 @@ def _open(
     mail = Mail(
         id=world.new_id("mail"),
         key=account.key,
-        site=site,
-        email=email,
-        domain=domain,
-        mail_type=mail_type,
+        **asdict(address),
         cost=cost,
         created_at=now,
         expires_at=now + world.config.mail_lifetime,
@@ -161,15 +156,7 @@ def buy_mail_activation(world: World, account: Account, p: Params) -> Answer:
         raise _error("BAD_BALANCE")
     if mail_type == "2":
         market.mail_popular[domain].count -= 1
-    mail = _open(
-        world,
-        account,
-        site=site,
-        email=email,
-        domain=domain,
-        mail_type=int(mail_type),
-        cost=cost,
-    )
+    mail = _open(world, account, Address(site, email, domain, int(mail_type)), cost=cost)
     return _ok({"email": mail.email, "id": mail.id})
 
 
@@ -204,16 +191,7 @@ def reorder_mail_activation(world: World, account: Account, p: Params) -> Answer
     world.check_account(account, Encoding.J_MAIL)
     if not world.can_pay(account, mail.cost):
         raise _error("BAD_BALANCE")
-    renewed = _open(
-        world,
-        account,
-        site=mail.site,
-        email=mail.email,
-        domain=mail.domain,
-        mail_type=mail.mail_type,
-        cost=mail.cost,
-        parent_id=mail.id,
-    )
+    renewed = _open(world, account, mail.address, cost=mail.cost, parent_id=mail.id)
     return _ok({"email": renewed.email, "id": renewed.id})
 
 

@@ -6,6 +6,7 @@ restarted sandbox can load them back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
@@ -15,9 +16,12 @@ __all__ = [
     "Account",
     "Activation",
     "ActivationStatus",
+    "Address",
     "CallTask",
+    "Line",
     "Mail",
     "MailStatus",
+    "Number",
     "Rent",
     "RentSms",
     "RentStatus",
@@ -78,7 +82,19 @@ class Sms(BaseModel):
     phone_from: str | None = None
 
 
-class Activation(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A phone number and what it was bought for: what an add-on or a re-order keeps."""
+
+    service: str
+    country: int
+    operator: str
+    phone: str
+
+
+class Number(BaseModel):
+    """What activations and rents have in common: a number bought by a key for a price."""
+
     id: int
     key: str
     service: str
@@ -86,6 +102,13 @@ class Activation(BaseModel):
     operator: str
     phone: str
     cost: Decimal
+
+    @property
+    def line(self) -> Line:
+        return Line(self.service, self.country, self.operator, self.phone)
+
+
+class Activation(Number):
     paid_cashback: Decimal = Decimal("0")
     created_at: float
     expires_at: float
@@ -124,14 +147,7 @@ class RentSms(BaseModel):
     at: float
 
 
-class Rent(BaseModel):
-    id: int
-    key: str
-    service: str
-    country: int
-    operator: str
-    phone: str
-    cost: Decimal
+class Rent(Number):
     hours: int
     created_at: float
     end_at: float
@@ -146,6 +162,16 @@ class Rent(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.status is RentStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A mailbox and the site it waits for a letter from: what "Another letter" keeps."""
+
+    site: str
+    email: str
+    domain: str
+    mail_type: int
 
 
 class Mail(BaseModel):
@@ -165,6 +191,10 @@ class Mail(BaseModel):
     auto_letter_at: float | None = None
     parent_id: int | None = None
     closed_at: float | None = None
+
+    @property
+    def address(self) -> Address:
+        return Address(self.site, self.email, self.domain, self.mail_type)
 
 
 class CallTask(BaseModel):

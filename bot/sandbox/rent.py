@@ -8,11 +8,12 @@ by itself at ``endDate``; it can be cancelled with a refund only inside the canc
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from bot.catalogue import COUNTRIES, POPULAR_SERVICES, SERVICES
-from bot.sandbox.models import Account, Rent, RentSms, RentStatus
+from bot.sandbox.models import Account, Line, Rent, RentSms, RentStatus
 from bot.sandbox.state import Handler, InvalidState, World
 from bot.sandbox.texts import random_code, sms_sender, sms_text
 from bot.sandbox.wire import Answer, ApiError, Encoding, Params, num
@@ -132,11 +133,8 @@ def _phone_reply(world: World, rent: Rent) -> dict[str, Any]:
 def _start(
     world: World,
     account: Account,
+    line: Line,
     *,
-    service: str,
-    country: int,
-    operator: str,
-    phone: str,
     hours: int,
     cost: Decimal,
     url: str | None,
@@ -149,10 +147,7 @@ def _start(
     rent = Rent(
         id=world.new_id("rent"),
         key=account.key,
-        service=service,
-        country=country,
-        operator=operator,
-        phone=phone,
+        **asdict(line),
         cost=cost,
         hours=hours,
         created_at=now,
@@ -167,7 +162,7 @@ def _start(
         previous_id=previous_id,
     )
     world.add_rent(rent)
-    offer = world.market.rent_offers.get((country, service))
+    offer = world.market.rent_offers.get((line.country, line.service))
     if offer is not None:
         offer.count -= 1
     return rent
@@ -224,10 +219,7 @@ def get_rent_number(world: World, account: Account, p: Params) -> Answer:
     rent = _start(
         world,
         account,
-        service=service,
-        country=country,
-        operator=world.rng.choice(wanted),
-        phone=phone,
+        Line(service, country, world.rng.choice(wanted), phone),
         hours=hours,
         cost=price,
         url=p.get("url"),
@@ -336,10 +328,7 @@ def continue_rent_number(world: World, account: Account, p: Params) -> Answer:
     renewed = _start(
         world,
         account,
-        service=rent.service,
-        country=rent.country,
-        operator=rent.operator,
-        phone=rent.phone,
+        rent.line,
         hours=hours,
         cost=price,
         url=rent.url,

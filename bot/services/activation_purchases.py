@@ -97,13 +97,26 @@ class NumberPurchase(Purchase[Activation]):
             activation.cost = await list_price(account, options.country, activation.service)
         return group
 
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+
+    async def price(self) -> Decimal | None:
+        """The price list's figure now (summed for several services on one number)."""
+        options = self._options
+        if options.country is None:
+            return None
+        total = Decimal(0)
+        for service in options.services or [options.service]:
+            cost = await list_price(self._account, options.country, service)
+            if cost is None:
+                return None
+            total += cost
+        return total
+
     async def look_up(self) -> Activation | None:
         """The activations this purchase created, found in the provider's active list."""
         account, options = self._account, self._options
-        try:
-            active = await account.client.get_active_activations()
-        except pe.ProviderError:
-            return None
+        active = await account.client.get_active_activations()
         wanted = set(options.services or [options.service])
         fresh = [
             item
@@ -122,8 +135,10 @@ class NumberPurchase(Purchase[Activation]):
         if len(group) > 1:
             for activation in group:
                 activation.group = [a.ref for a in group]
-        added = [a for a in group if await self._ledger.follow(a)]
-        return added[0] if added else None
+        for activation in group:
+            await self._ledger.follow(activation)
+        # Recorded already (the start-up reconcile can adopt it first): still this purchase.
+        return await self._ledger.records.get(group[0].ref)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from bot.services.activation_purchases import (
     NumberPurchase,
 )
 from bot.services.activation_rules import adopted, apply_status, member, wants_auto_cancel
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.ledger import Ledger
 from bot.storage.activations import Activation, ActivationRepo, BuyOptions, State
 from bot.storage.orders import Order, OrderRepo
@@ -28,7 +28,9 @@ from bot.storage.users import UserRepo
 log = logging.getLogger(__name__)
 
 
-class ActivationService:
+class ActivationService(Shop[BuyOptions]):
+    kind = OrderKind.ACTIVATION
+
     def __init__(
         self,
         activations: ActivationRepo,
@@ -38,34 +40,31 @@ class ActivationService:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.activations = activations
-        self.orders = orders
-        self.schedule = schedule
         self.users = users
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = Ledger(activations, schedule, clock, member)
 
     # --- buying ---
-
-    async def draft(self, user_id: int, options: BuyOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.ACTIVATION, options)
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Activation]:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> NumberPurchase:
-            options = BuyOptions.model_validate(order.params)
-            return NumberPurchase(self.ledger, account, options)
+            return self.resume(account, order)
 
         outcome = await self.checkout.confirm(
-            account.user_id, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
+            account, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
         )
         bought = outcome.item if outcome.status is Status.BOUGHT else None
         if bought is not None and bought.options is not None:
             for service in bought.options.services or [bought.options.service]:
                 await self.users.add_recent_service(account.user_id, service)
         return outcome
+
+    def resume(self, account: UserAccount, order: Order) -> NumberPurchase:
+        """The purchase an order describes (for the tap, or the worker's later look)."""
+        return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
 
     def adopt(
         self,
@@ -186,11 +185,7 @@ class ActivationService:
     async def set_card(self, ref: str, message_id: int) -> None:
         """The message that shows the card (shared by the services on one number)."""
 
-        def change(record: Activation) -> Activation:
-            record.card_message_id = message_id
-            return record
-
-        _, after = await self.activations.update(ref, change)
+        after = await self.activations.assign(ref, card_message_id=message_id)
         for other in after.group:
             if other != ref:
-                await self.activations.update(other, change)
+                await self.activations.assign(other, card_message_id=message_id)

@@ -37,6 +37,12 @@ class Ledger(Generic[R]):
         await self.schedule.forget(self.member(old_ref))
         await self.schedule.add(self.member(new_ref), self.clock())
 
-    async def known_ids(self, user_id: int) -> set[int]:
+    async def known_ids(self, user_id: int, *, before: float | None = None) -> set[int]:
+        """Ids of the user's records (only those recorded before ``before``, if given)."""
         mine = await self.records.of_user(user_id, limit=self.window)
-        return {known for record in mine for known in record.ids()}
+        return {
+            known
+            for record in mine
+            if before is None or record.created_at < before
+            for known in record.ids()
+        }

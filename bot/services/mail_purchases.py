@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
-from bot.provider.models import MailHistoryEntry
+from bot.provider.models import MailHistoryEntry, MailType
 from bot.services.checkout import Outcome, Purchase, Status
 from bot.services.ledger import Ledger
 from bot.services.mail_rules import (
@@ -40,13 +41,11 @@ class MailLedger(Ledger[Mailbox]):
         known: set[int],
         fitting: Callable[[MailHistoryEntry], bool],
     ) -> MailHistoryEntry | None:
-        """A waiting mailbox in the provider's history that the bot does not follow yet."""
-        try:
-            history = await account.client.get_mail_history(
-                page=1, per_page=HISTORY_PAGE, sort="desc"
-            )
-        except pe.ProviderError:
-            return None
+        """A waiting mailbox in the provider's history that the bot does not follow yet.
+
+        ProviderError when the history cannot be read: "not found" must mean "not there".
+        """
+        history = await account.client.get_mail_history(page=1, per_page=HISTORY_PAGE, sort="desc")
         for entry in history.entries:
             if entry.id not in known and entry.status == HISTORY_WAITING and fitting(entry):
                 return entry
@@ -95,6 +94,18 @@ class MailboxPurchase(Purchase[Mailbox]):
         )
         await self._ledger.follow(mailbox)
         return mailbox
+
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+
+    async def price(self) -> Decimal | None:
+        options = self._options
+        try:
+            domains = await self._account.client.get_domains(options.site)
+        except pe.ProviderError:
+            return None
+        listed = domains.popular if options.mail_type is MailType.POPULAR else domains.zones
+        return next((d.cost for d in listed if d.name == options.domain), None)
 
     async def look_up(self) -> Mailbox | None:
         options = self._options

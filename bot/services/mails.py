@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import MailDomains, MailType
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.mail_purchases import AnotherLetter, MailboxPurchase, MailLedger
 from bot.services.mail_rules import MailOptions, closed_state, member
 from bot.storage.mails import LETTER_LIMIT, Letter, Mailbox, MailRepo, MailState
@@ -84,7 +84,9 @@ def list_offers(domains: MailDomains) -> list[MailOffer]:
     return popular + zones
 
 
-class MailService:
+class MailService(Shop[MailOptions]):
+    kind = OrderKind.MAIL
+
     def __init__(
         self,
         mails: MailRepo,
@@ -93,11 +95,8 @@ class MailService:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.mails = mails
-        self.orders = orders
-        self.schedule = schedule
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = MailLedger(mails, schedule, clock, member)
 
     async def offers(self, account: UserAccount, site: str) -> list[MailOffer]:
@@ -105,22 +104,23 @@ class MailService:
 
     # --- buying ---
 
-    async def draft(self, user_id: int, options: MailOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.MAIL, options)
+    def quoted(self, options: MailOptions) -> Decimal | None:
+        return options.price
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Mailbox]:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> MailboxPurchase:
-            options = MailOptions.model_validate(order.params)
-            return MailboxPurchase(self.ledger, account, options)
+            return self.resume(account, order)
 
         async def load(ref: str) -> Mailbox | None:
             return await self._bought(account.user_id, ref)
 
-        return await self.checkout.confirm(
-            account.user_id, token, OrderKind.MAIL, start=start, load=load
-        )
+        return await self.checkout.confirm(account, token, OrderKind.MAIL, start=start, load=load)
+
+    def resume(self, account: UserAccount, order: Order) -> MailboxPurchase:
+        """The purchase an order describes (for the tap, or the worker's later look)."""
+        return MailboxPurchase(self.ledger, account, MailOptions.model_validate(order.params))
 
     async def _bought(self, user_id: int, ref: str) -> Mailbox | None:
         """The mailbox an order bought, wherever "Another letter" has moved it since."""
@@ -252,8 +252,4 @@ class MailService:
         await self.mails.update(ref, change)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        def change(record: Mailbox) -> Mailbox:
-            record.card_message_id = message_id
-            return record
-
-        await self.mails.update(ref, change)
+        await self.mails.assign(ref, card_message_id=message_id)

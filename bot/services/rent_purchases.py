@@ -120,16 +120,29 @@ class RentPurchase(Purchase[Rent]):
         await self._ledger.follow(rent)
         return rent
 
-    async def look_up(self) -> Rent | None:
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+        self._started = since
+
+    async def price(self) -> Decimal | None:
+        options = self._options
         try:
-            listed = await self._account.client.get_rent_list()
+            offer = await self._account.client.get_rent_services_and_countries(
+                options.hours, country=options.country, operator=options.operator
+            )
         except pe.ProviderError:
             return None
+        choice = offer.services.get(options.service)
+        return choice.cost if choice is not None else None
+
+    async def look_up(self) -> Rent | None:
+        listed = await self._account.client.get_rent_list()
         fresh = sorted((e for e in listed if e.id not in self._known), key=lambda e: e.id)
         if not fresh:
             return None
         rent = await self._adopt(self._account, fresh[-1], self._options, self._started)
-        return rent if await self._ledger.follow(rent) else None
+        await self._ledger.follow(rent)
+        return await self._ledger.records.get(rent.ref)
 
 
 @dataclass
@@ -141,6 +154,10 @@ class ExtensionPurchase(Purchase[Rent]):
     _rent: Rent
     _params: ExtendOrder
 
+    @property
+    def rent(self) -> Rent:
+        return self._rent
+
     async def pay(self) -> Rent:
         rent, params = self._rent, self._params
         number = await self._account.client.continue_rent_number(rent.id, params.hours)
@@ -148,15 +165,21 @@ class ExtensionPurchase(Purchase[Rent]):
             return await self._ledger.prolong(rent, number, params)
         return await self._ledger.renew(rent, number.id, number.end_date, params)
 
+    async def price(self) -> Decimal | None:
+        try:
+            quoted = await self._account.client.get_continue_rent_price_number(
+                self._rent.id, self._params.hours
+            )
+        except pe.ProviderError:
+            return None
+        return quoted.price
+
     async def look_up(self) -> Rent | None:
         """Only a re-order shows: the provider's list has the number under a new id."""
         rent = self._rent
         if rent.is_open:
             return None
-        try:
-            listed = await self._account.client.get_rent_list()
-        except pe.ProviderError:
-            return None
+        listed = await self._account.client.get_rent_list()
         known = await self._ledger.known_ids(self._account.user_id)
         for entry in listed:
             if entry.phone == rent.phone and entry.id not in known:

@@ -23,7 +23,7 @@ from bot.provider import errors as pe
 from bot.provider.client import RentAction
 from bot.provider.models import RentListEntry, RentStatus
 from bot.provider.presets import Feature
-from bot.services.checkout import Checkout, OrderKind, Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Shop, Status
 from bot.services.rent_purchases import ExtendOrder, ExtensionPurchase, RentLedger, RentPurchase
 from bot.services.rent_rules import (
     DURATIONS,
@@ -56,7 +56,9 @@ DURATIONS_TTL = 6 * 3600
 MAX_STATUS_PAGES = 20
 
 
-class RentService:
+class RentService(Shop[RentOptions]):
+    kind = OrderKind.RENT
+
     def __init__(
         self,
         rents: RentRepo,
@@ -67,12 +69,9 @@ class RentService:
         clock: Callable[[], float] = time.time,
         webhook_url: Callable[[str], str | None] = lambda provider: None,
     ) -> None:
+        super().__init__(orders, schedule, clock)
         self.rents = rents
-        self.orders = orders
-        self.schedule = schedule
         self._cache = JsonCache(redis)
-        self.clock = clock
-        self.checkout = Checkout(orders, clock)
         self.ledger = RentLedger(rents, schedule, clock, member, window=500)
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
@@ -133,20 +132,38 @@ class RentService:
 
     # --- renting ---
 
-    async def draft(self, user_id: int, options: RentOptions) -> str:
-        return await self.checkout.draft(user_id, OrderKind.RENT, options)
+    def quoted(self, options: RentOptions) -> Decimal | None:
+        return options.price
 
     async def buy(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> RentPurchase:
-            options = RentOptions.model_validate(order.params)
-            webhook_url = self._webhook_url(account.provider)
-            return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+            return self._rent_purchase(account, order)
 
         return await self.checkout.confirm(
-            account.user_id, token, OrderKind.RENT, start=start, load=self.rents.get
+            account, token, OrderKind.RENT, start=start, load=self.rents.get
         )
+
+    def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
+        options = RentOptions.model_validate(order.params)
+        webhook_url = self._webhook_url(account.provider)
+        return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
+
+    async def _extension(self, account: UserAccount, order: Order) -> ExtensionPurchase | None:
+        params = ExtendOrder.model_validate(order.params)
+        rent = await self.rents.get(params.ref)
+        if rent is None or rent.user_id != account.user_id:
+            return None
+        return ExtensionPurchase(self.ledger, account, rent, params)
+
+    async def resume(
+        self, account: UserAccount, order: Order
+    ) -> RentPurchase | ExtensionPurchase | None:
+        """The purchase an order describes, for the worker's later look at it."""
+        if order.kind == OrderKind.RENT_EXTENSION.value:
+            return await self._extension(account, order)
+        return self._rent_purchase(account, order)
 
     async def _adopt_bought(
         self, account: UserAccount, entry: RentListEntry, options: RentOptions, started: float
@@ -320,25 +337,13 @@ class RentService:
         return after
 
     async def mark_reminded(self, ref: str, ends_at: float) -> None:
-        def change(record: Rent) -> Rent:
-            record.reminded_for = ends_at
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, reminded_for=ends_at)
 
     async def mark_shown(self, ref: str, shown: str) -> None:
-        def change(record: Rent) -> Rent:
-            record.shown = shown
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, shown=shown)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        def change(record: Rent) -> Rent:
-            record.card_message_id = message_id
-            return record
-
-        await self.rents.update(ref, change)
+        await self.rents.assign(ref, card_message_id=message_id)
 
     async def close_unknown(self, ref: str) -> Rent:
         """The provider no longer knows the rent: it ended."""
@@ -365,12 +370,7 @@ class RentService:
         try:
             await account.client.set_rent_status(rent.id, RentAction.CANCEL)
         except pe.CantCancel:
-
-            def refused(record: Rent) -> Rent:
-                record.cancel_refused = True
-                return record
-
-            await self.rents.update(rent.ref, refused)
+            await self.rents.assign(rent.ref, cancel_refused=True)
             raise
         return await self._closed(rent.ref, State.CANCELLED)
 
@@ -416,25 +416,22 @@ class RentService:
         choice = menu.choice(rent.service)
         return choice.price if choice else None
 
-    async def draft_extension(self, user_id: int, rent: Rent, quote: Quote) -> str:
+    async def draft_extension(self, account: UserAccount, rent: Rent, quote: Quote) -> str:
         order = ExtendOrder(ref=rent.ref, hours=quote.hours, price=quote.price)
-        return await self.checkout.draft(user_id, OrderKind.RENT_EXTENSION, order)
+        return await self.checkout.draft(account, OrderKind.RENT_EXTENSION, order, quote.price)
 
     async def extend(self, account: UserAccount, token: str) -> Outcome[Rent]:
         """Carry out the extension ``token`` at most once."""
-        user_id = account.user_id
         extended: list[Rent] = []
 
         async def start(order: Order) -> ExtensionPurchase | None:
-            params = ExtendOrder.model_validate(order.params)
-            rent = await self.rents.get(params.ref)
-            if rent is None or rent.user_id != user_id:
-                return None
-            extended.append(rent)
-            return ExtensionPurchase(self.ledger, account, rent, params)
+            purchase = await self._extension(account, order)
+            if purchase is not None:
+                extended.append(purchase.rent)
+            return purchase
 
         outcome = await self.checkout.confirm(
-            user_id, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
+            account, token, OrderKind.RENT_EXTENSION, start=start, load=self.rents.get
         )
         paid = outcome.status in {Status.BOUGHT, Status.RECOVERED}
         if paid and outcome.item is not None and extended and outcome.item.id != extended[0].id:

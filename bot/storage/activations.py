@@ -7,7 +7,6 @@ size).
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from enum import StrEnum
 
@@ -53,7 +52,7 @@ class BuyOptions(BaseModel):
         return len(self.services) > 1
 
 
-class Activation(records.UserRecord):
+class Activation(records.UserRecord, records.Expiring):
     service: str
     phone: str
     country: int | None = None
@@ -85,9 +84,6 @@ class Activation(records.UserRecord):
     @property
     def last_code(self) -> str | None:
         return self.codes[-1].code if self.codes else None
-
-    def seconds_left(self, now: float | None = None) -> float:
-        return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
 class ActivationRepo(records.UserRecords[Activation]):

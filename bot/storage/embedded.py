@@ -47,6 +47,36 @@ def find_redis_server() -> str:
     return found
 
 
+async def spawn_detached(*args: str) -> asyncio.subprocess.Process:
+    """Start a server process with no terminal streams, in its own session.
+
+    Its own session keeps a Ctrl-C meant for the parent from reaching it: the parent decides
+    when it stops.
+    """
+    return await asyncio.create_subprocess_exec(
+        *args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+async def wait_or_kill(process: asyncio.subprocess.Process, timeout: float) -> bool:
+    """Wait up to ``timeout`` for a process asked to exit; kill it if it does not.
+
+    True when it exited by itself. Shared by everything that stops a child process (this
+    server, the benchmarks' and the tests' children), so none is left running.
+    """
+    try:
+        await asyncio.wait_for(process.wait(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,13 +172,7 @@ class EmbeddedRedis:
         ]  # fmt: skip
         # The password is set over loopback right after start, so it shows neither in `ps`
         # nor in a config file; redis.json (mode 0600) hands it to the other processes.
-        self._process = await asyncio.create_subprocess_exec(
-            *args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        self._process = await spawn_detached(*args)
         info = EmbeddedInfo(port, password, self._process.pid)
         await self._wait_and_lock(info, timeout)
         self._write_state(info)
@@ -188,10 +212,6 @@ class EmbeddedRedis:
         # SIGTERM makes redis-server save and fsync the AOF before it exits.
         log.info("stopping the embedded Redis (pid %s)", process.pid)
         process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), timeout)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await wait_or_kill(process, timeout)
         with contextlib.suppress(OSError):
             (self.data_dir / STATE_FILE).unlink()

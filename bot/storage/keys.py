@@ -48,6 +48,11 @@ def order(user_id: int, token: str) -> str:
     return f"{PREFIX}:order:{user_id}:{token}"
 
 
+def live_quote(user_id: int, kind: str) -> str:
+    """The token of the one confirmation of ``kind`` the user may still tap."""
+    return f"{PREFIX}:quote:{user_id}:{kind}"
+
+
 def purchase_lock(user_id: int) -> str:
     return f"{PREFIX}:lock:buy:{user_id}"
 

@@ -11,7 +11,6 @@ activations, a button's id is resolved only through the presser's own index.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
@@ -47,7 +46,7 @@ class Letter(BaseModel):
     delivered: bool = False
 
 
-class Mailbox(records.UserRecord):
+class Mailbox(records.UserRecord, records.Expiring):
     site: str
     email: str
     domain: str
@@ -80,9 +79,6 @@ class Mailbox(records.UserRecord):
 
     def has_letter_for(self, mail_id: int) -> bool:
         return any(letter.mail_id == mail_id for letter in self.letters)
-
-    def seconds_left(self, now: float | None = None) -> float:
-        return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
 class MailRepo(records.UserRecords[Mailbox]):

@@ -1,15 +1,22 @@
 """Idempotent purchases: one confirmation buys at most one number, whatever is tapped twice.
 
 A confirmation screen carries a token; ``orders:<uid>:<token>`` remembers what it would buy
-and, once tapped, what happened: ``pending`` while the provider is asked, ``done`` with the
+(a quote: the options, the account and the price the user saw, and when) and, once tapped,
+what happened: ``pending`` while the provider is asked, ``done`` with the
 result, ``draft`` again when the purchase certainly failed (a retry is then safe), or
 ``unknown`` when the outcome is ambiguous and the bot must look at the provider's state. A
 per-user lock keeps two devices from buying at the same moment.
+
+Only the latest confirmation of each kind is live (``quote:<uid>:<kind>``): a newer one, a
+``/cancel`` or a key change kills the older ones (:meth:`OrderRepo.void`), and the checkout
+refuses a dead or old quote instead of buying at whatever the price is now.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -18,9 +25,12 @@ from redis.asyncio import Redis
 from bot.storage import keys, records
 
 ORDER_TTL = 24 * 3600
+#: How long a confirmation may be tapped by default: prices and stock move within minutes.
+QUOTE_TTL = 300.0
 LOCK_TTL_MS = 60_000
 
-OrderStatus = Literal["draft", "pending", "done", "unknown"]
+# "void": the outcome was unknown and a later look found nothing bought; it buys nothing more.
+OrderStatus = Literal["draft", "pending", "done", "unknown", "void"]
 
 
 class Order(BaseModel):
@@ -29,6 +39,10 @@ class Order(BaseModel):
     status: OrderStatus = "draft"
     result: str | None = None  # the ref of what was bought
     started_at: float | None = None
+    # The quote: the price shown (None where none was), the account it was shown for, and when.
+    price: Decimal | None = None
+    account: str | None = None
+    quoted_at: float | None = None
 
 
 def _order_key(user_id: int, token: str) -> str:
@@ -46,15 +60,39 @@ return 0
 
 
 class OrderRepo:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, quote_ttl: float = QUOTE_TTL) -> None:
         self._redis = redis
+        self.quote_ttl = quote_ttl
         self._unlock = redis.register_script(_UNLOCK)
 
-    async def draft(self, user_id: int, kind: str, params: dict[str, Any]) -> str:
+    async def draft(
+        self,
+        user_id: int,
+        kind: str,
+        params: dict[str, Any],
+        *,
+        price: Decimal | None = None,
+        account: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        """A new confirmation of ``kind``; the user's earlier one of that kind dies."""
         token = secrets.token_urlsafe(9)
-        order = Order(kind=kind, params=params)
-        await self._redis.set(_order_key(user_id, token), order.model_dump_json(), ex=ORDER_TTL)
+        order = Order(kind=kind, params=params, price=price, account=account, quoted_at=now)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(_order_key(user_id, token), order.model_dump_json(), ex=ORDER_TTL)
+            pipe.set(keys.live_quote(user_id, kind), token, ex=ORDER_TTL)
+            await pipe.execute()
         return token
+
+    async def is_live(self, user_id: int, kind: str, token: str) -> bool:
+        live = await self._redis.get(keys.live_quote(user_id, kind))
+        return live is not None and (live.decode() if isinstance(live, bytes) else live) == token
+
+    async def void(self, user_id: int, kinds: Iterable[str]) -> None:
+        """Kill the live confirmations of ``kinds`` (``/cancel``, a key change, a new dialog)."""
+        names = [keys.live_quote(user_id, kind) for kind in kinds]
+        if names:
+            await self._redis.delete(*names)
 
     async def get(self, user_id: int, token: str) -> Order | None:
         return await records.load(self._redis, _order_key(user_id, token), Order)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from redis.asyncio import Redis
@@ -85,6 +85,18 @@ class UserRecord(BaseModel):
     @abstractmethod
     def is_open(self) -> bool:
         """Still followed by the worker; closed records may be forgotten after RETENTION."""
+
+
+class _Expires(Protocol):
+    @property
+    def expires_at(self) -> float: ...
+
+
+class Expiring:
+    """For records with an ``expires_at`` deadline (activations, mailboxes)."""
+
+    def seconds_left(self: _Expires, now: float | None = None) -> float:
+        return max(0.0, self.expires_at - (time.time() if now is None else now))
 
 
 def make_ref(provider: str, item_id: int) -> str:
@@ -183,6 +195,20 @@ class UserRecords(Generic[U]):
         if self.open_index and before.is_open and not after.is_open:
             await self._redis.srem(self.open_set(after.user_id), ref)
         return before, after
+
+    async def assign(self, ref: str, **values: object) -> U:
+        """Set plain fields of the stored record (a card's message id, a reminder mark).
+
+        An unknown field name fails loudly: pydantic refuses to set it.
+        """
+
+        def change(record: U) -> U:
+            for name, value in values.items():
+                setattr(record, name, value)
+            return record
+
+        _, after = await self.update(ref, change)
+        return after
 
     async def prune(self, user_id: int, now: float | None = None) -> int:
         """Forget the user's closed records bought more than RETENTION before ``now``."""

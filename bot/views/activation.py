@@ -77,40 +77,35 @@ def minutes_left(activation: Activation, now: float) -> int:
     return math.ceil(activation.seconds_left(now) / 60)
 
 
-def state_line(activation: Activation, now: float) -> str:
-    match activation.state:
+def _state_texts(state: State) -> tuple[str, str]:
+    """How a state reads: as the card's line, and short after a service's name in a list."""
+    match state:
         case State.WAITING:
-            return _("Waiting for the SMS…")
+            return _("Waiting for the SMS…"), _("waiting for the SMS…")
         case State.CODE:
-            if activation.can_retry:
-                return _("Code received. Finish if it worked, or ask for another code.")
-            return _("Code received. Finish if it worked.")
+            return _("Code received. Finish if it worked."), _("code received")
         case State.RETRY:
-            return _("Waiting for another code…")
+            return _("Waiting for another code…"), _("waiting for another code…")
         case State.FINISHED:
-            return "✅ " + _("Finished.")
+            return "✅ " + _("Finished."), "✅ " + _("finished")
         case State.CANCELLED:
-            return "❌ " + _("Cancelled, the money is refunded.")
+            return "❌ " + _("Cancelled, the money is refunded."), "❌ " + _("cancelled, refunded")
         case State.EXPIRED:
-            return "⌛ " + _("Expired without a code, the money is refunded.")
-    return ""
+            return (
+                "⌛ " + _("Expired without a code, the money is refunded."),
+                "⌛ " + _("expired, refunded"),
+            )
+    return "", ""
+
+
+def state_line(activation: Activation, now: float) -> str:
+    if activation.state is State.CODE and activation.can_retry:
+        return _("Code received. Finish if it worked, or ask for another code.")
+    return _state_texts(activation.state)[0]
 
 
 def _short_state(activation: Activation) -> str:
-    match activation.state:
-        case State.WAITING:
-            return _("waiting for the SMS…")
-        case State.CODE:
-            return _("code received")
-        case State.RETRY:
-            return _("waiting for another code…")
-        case State.FINISHED:
-            return "✅ " + _("finished")
-        case State.CANCELLED:
-            return "❌ " + _("cancelled, refunded")
-        case State.EXPIRED:
-            return "⌛ " + _("expired, refunded")
-    return ""
+    return _state_texts(activation.state)[1]
 
 
 def group_card_text(group: Sequence[Activation], locale: str, now: float | None = None) -> str:

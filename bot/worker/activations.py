@@ -22,7 +22,6 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
-from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.provider.client import fingerprint
@@ -42,7 +41,7 @@ from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
-from bot.worker.context import WorkerContext
+from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +103,9 @@ def next_poll(
     return at
 
 
-class ActivationPoller:
+class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
-        self.ctx = ctx
-        self.service = service
-        self.accounts = accounts
+        super().__init__(ctx, service, accounts)
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
@@ -132,10 +129,7 @@ class ActivationPoller:
         if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
             return cached
         paused = await self.ctx.users.is_paused(user_id)
-        try:
-            account: UserAccount | None = await self.accounts.get(user_id)
-        except (NoKeyConnected, ProviderUnavailable):
-            account = None
+        account = await connected(self.accounts, user_id)
         view = _UserView(time.monotonic(), paused, account)
         if len(self._views) >= self._views_bound:
             horizon = time.monotonic() - USER_VIEW_SECONDS
@@ -164,7 +158,7 @@ class ActivationPoller:
             return None
         view = await self._user(activation.user_id)
         if view.paused:
-            return now + 600
+            return now + PAUSED_RETRY
         account = view.account
         if account is None:
             return None  # the key is gone: nothing left to ask the provider with
@@ -178,7 +172,7 @@ class ActivationPoller:
             return now + min(1.0, self._fresh_for() / 2)
         except pe.AuthError:
             await self._key_refused(account, activation.user_id)
-            return now + 600
+            return now + PAUSED_RETRY
         except pe.NoActivation:
             return await self._close_unknown(activation)
         except pe.ProviderError:

@@ -7,15 +7,19 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 
+from bot.accounts import Accounts, UserAccount
 from bot.config import Settings
+from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.events import NoEvents, WorkerEvents
 from bot.keyboards.common import connect_keyboard
 from bot.storage import keys
+from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.texts import escape
 from bot.worker.notifier import Notifier
@@ -23,6 +27,16 @@ from bot.worker.notifier import Notifier
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+#: How soon an item of a paused user (or one whose key was just refused) is looked at again.
+PAUSED_RETRY = 600.0
+
+
+async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
+    """The user's account; None when the key is gone (nothing left to ask the provider with)."""
+    try:
+        return await accounts.get(user_id)
+    except (NoKeyConnected, ProviderUnavailable):
+        return None
 
 
 @dataclass
@@ -71,3 +85,28 @@ class WorkerContext:
         if ref in self._failing:
             self._failing.discard(ref)
             await self.redis.delete(self.backoff_key(ref))
+
+
+S = TypeVar("S")
+
+
+class Poller(Generic[S]):
+    """What the poller of each kind is built from: the shared context, its service, the keys."""
+
+    def __init__(self, ctx: WorkerContext, service: S, accounts: Accounts) -> None:
+        self.ctx = ctx
+        self.service = service
+        self.accounts = accounts
+
+    async def poll_account(self, record: UserRecord, now: float) -> UserAccount | float | None:
+        """The owner's account to poll ``record`` with, or what the poll returns instead.
+
+        A paused user's item is looked at again later; one whose key is gone, or whose owner
+        has since connected another provider, is no longer followed (None).
+        """
+        if await self.ctx.users.is_paused(record.user_id):
+            return now + PAUSED_RETRY
+        account = await connected(self.accounts, record.user_id)
+        if account is None or account.provider != record.provider:
+            return None
+        return account

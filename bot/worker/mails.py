@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 import random
 
-from bot.accounts import Accounts
-from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.services.mail_rules import closed_state, overdue
@@ -22,7 +21,7 @@ from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
-from bot.worker.context import WorkerContext
+from bot.worker.context import PAUSED_RETRY, Poller
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +48,7 @@ def next_poll(mailbox: Mailbox, now: float, base: float) -> float:
     return now + max(interval, 30.0)
 
 
-class MailPoller:
-    def __init__(self, ctx: WorkerContext, service: MailService, accounts: Accounts) -> None:
-        self.ctx = ctx
-        self.service = service
-        self.accounts = accounts
-
+class MailPoller(Poller[MailService]):
     async def poll(self, ref: str) -> float | None:
         try:
             return await self._poll(ref)
@@ -70,19 +64,14 @@ class MailPoller:
             return await self._push_letters(mailbox)
         await self._push_letters(mailbox)
         now = ctx.clock()
-        if await ctx.users.is_paused(mailbox.user_id):
-            return now + 600
-        try:
-            account = await self.accounts.get(mailbox.user_id)
-        except (NoKeyConnected, ProviderUnavailable):
-            return None  # the key is gone: nothing left to ask the provider with
-        if account.provider != mailbox.provider:
-            return None
+        account = await self.poll_account(mailbox, now)
+        if not isinstance(account, UserAccount):
+            return account
         try:
             check = await account.client.check_mail_activation(mailbox.id)
         except pe.AuthError:
             await ctx.key_refused(mailbox.user_id, account.preset.title)
-            return now + 600
+            return now + PAUSED_RETRY
         except pe.NoActivation:
             await self._close(ref, MailState.GONE)
             return None

@@ -11,12 +11,11 @@ import asyncio
 import logging
 
 from bot.accounts import Accounts
-from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider import errors as pe
 from bot.services.activation_rules import member
 from bot.services.activations import ActivationService
 from bot.storage import keys
-from bot.worker.context import WorkerContext
+from bot.worker.context import WorkerContext, connected
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,8 @@ class Reconciler:
             await self.service.schedule.add(member(activation.ref), now)
         if await self.ctx.users.is_paused(user_id):
             return 0
-        try:
-            account = await self.accounts.get(user_id)
-        except (NoKeyConnected, ProviderUnavailable):
+        account = await connected(self.accounts, user_id)
+        if account is None:
             return 0
         try:
             return len(await self.service.reconcile(account))

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import random
 
-from bot.accounts import Accounts
-from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
 from bot.services.rent_rules import CANCEL_WINDOW, apply_status, overdue
@@ -19,7 +18,7 @@ from bot.services.rents import RentService
 from bot.storage import records
 from bot.storage.rents import Rent
 from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
-from bot.worker.context import WorkerContext
+from bot.worker.context import PAUSED_RETRY, Poller
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +49,7 @@ def next_poll(rent: Rent, now: float, base: float, reminder_lead: float) -> floa
     return min(moments)
 
 
-class RentPoller:
-    def __init__(self, ctx: WorkerContext, service: RentService, accounts: Accounts) -> None:
-        self.ctx = ctx
-        self.service = service
-        self.accounts = accounts
-
+class RentPoller(Poller[RentService]):
     async def poll(self, ref: str) -> float | None:
         rent = await self.service.rents.get(ref)
         if rent is None:
@@ -72,19 +66,14 @@ class RentPoller:
             await self._deliver(rent)
             await self.redraw(rent)
             return None
-        if await ctx.users.is_paused(rent.user_id):
-            return now + 600
-        try:
-            account = await self.accounts.get(rent.user_id)
-        except (NoKeyConnected, ProviderUnavailable):
-            return None  # the key is gone: nothing left to ask the provider with
-        if account.provider != rent.provider:
-            return None
+        account = await self.poll_account(rent, now)
+        if not isinstance(account, UserAccount):
+            return account
         try:
             status = await self.service.read_status(account, rent)
         except pe.AuthError:
             await ctx.key_refused(rent.user_id, account.preset.title)
-            return now + 600
+            return now + PAUSED_RETRY
         except pe.NoRent:
             after = await self.service.close_unknown(rent.ref)
             await self._deliver(after)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Literal
 
 import httpx
 import pytest
@@ -180,13 +181,25 @@ async def test_paid_call_timing_out_before_is_sent_once_too(
     assert await client.get_rent_list() == []
 
 
-async def test_rate_limited_purchase_is_retried(client: ProviderClient, emu: Emulator) -> None:
-    # A rate-limited request certainly did not run, so even a purchase may be repeated.
-    emu.faults.configure(rate=1.0, kinds=["rate_limit"], actions=["getNumber"])
-    with pytest.raises(e.RateLimited):
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_rate_limited_purchase_is_sent_once_and_left_unknown(
+    client: ProviderClient, emu: Emulator, when: Literal["before", "after"]
+) -> None:
+    # A 429 may come after the purchase ran: the client cannot tell, so it never repeats it
+    # and the caller looks (RateLimited is one of OUTCOME_UNKNOWN).
+    emu.faults.configure(rate=1.0, kinds=["rate_limit"], when=when, actions=["getNumber"])
+    with pytest.raises(e.RateLimited) as caught:
         await client.get_number("tg", 0)
-    assert sent(emu, "getNumber") == READ_ATTEMPTS
-    assert emu.activations == {}
+    assert isinstance(caught.value, e.OUTCOME_UNKNOWN)
+    assert sent(emu, "getNumber") == 1
+    assert len(emu.activations) == (1 if when == "after" else 0)
+
+
+async def test_rate_limited_read_is_still_retried(client: ProviderClient, emu: Emulator) -> None:
+    emu.faults.configure(rate=1.0, kinds=["rate_limit"], actions=["getBalance"])
+    with pytest.raises(e.RateLimited):
+        await client.get_balance()
+    assert sent(emu, "getBalance") == READ_ATTEMPTS
 
 
 async def test_state_changes_are_not_retried_after_a_timeout(

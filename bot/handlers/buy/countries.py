@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
 from bot.catalogue import country as country_info
-from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
+from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.buy.options import offer_of, show_options
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
@@ -22,8 +20,7 @@ from bot.keyboards.callbacks import (
 )
 from bot.keyboards.pager import paginate
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService
-from bot.services.catalogue import CatalogueService, Offer
+from bot.services.catalogue import Offer
 from bot.telegram import show
 from bot.texts import escape
 from bot.views.buy import countries_view, no_offers_view, services_title, sort_offers
@@ -35,15 +32,12 @@ COUNTRIES_PER_PAGE = 8
 
 async def show_countries(
     target: CallbackQuery | Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
+    buy: BuyContext,
     page: int = 0,
     only: list[Offer] | None = None,
 ) -> None:
     """The countries selling the draft's services; ``only``: those a typed name matched."""
+    draft, account, catalogue = buy.draft, buy.account, buy.catalogue
     assert draft.service is not None
     if only is not None:
         offers = only
@@ -51,81 +45,55 @@ async def show_countries(
         offers = await catalogue.multi_offers(account, draft.services)
     else:
         offers = await catalogue.offers(account, draft.service)
-    title = services_title(draft.services, locale)
+    title = services_title(draft.services, buy.locale)
     if not offers:
-        await save_draft(state, draft, BuyFlow.service)
+        await buy.save(BuyFlow.service)
         await show(target, *no_offers_view(title, account.preset.title))
         return
     rates = await catalogue.rates(account, draft.service) if draft.sort is BuySort.RATE else {}
     shown = paginate(sort_offers(offers, draft.sort, rates), page, COUNTRIES_PER_PAGE)
-    await save_draft(state, draft, BuyFlow.country)
+    await buy.save(BuyFlow.country)
     rate_sort = account.supports(Feature.COUNTRY_RATES)
     await show(
-        target, *countries_view(title, shown, draft.sort, rates, locale, rate_sort=rate_sort)
+        target, *countries_view(title, shown, draft.sort, rates, buy.locale, rate_sort=rate_sort)
     )
 
 
 @router.callback_query(BuyCountriesCallback.filter(), flags=step(Needs.SERVICE))
 async def countries_page(
-    query: CallbackQuery,
-    callback_data: BuyCountriesCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
+    query: CallbackQuery, callback_data: BuyCountriesCallback, buy: BuyContext
 ) -> None:
-    await show_countries(query, state, draft, account, catalogue, locale, callback_data.page)
+    await show_countries(query, buy, callback_data.page)
 
 
 @router.callback_query(BuySortCallback.filter(), flags=step(Needs.SERVICE))
-async def sorted_by(
-    query: CallbackQuery,
-    callback_data: BuySortCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
-) -> None:
-    draft.sort = callback_data.sort
-    await show_countries(query, state, draft, account, catalogue, locale)
+async def sorted_by(query: CallbackQuery, callback_data: BuySortCallback, buy: BuyContext) -> None:
+    buy.draft.sort = callback_data.sort
+    await show_countries(query, buy)
 
 
 @router.callback_query(BuyCountryCallback.filter(), flags=step(Needs.SERVICE))
 async def country_chosen(
     query: CallbackQuery,
     callback_data: BuyCountryCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
+    buy: BuyContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if await offer_of(catalogue, account, draft.options(callback_data.country)) is None:
+    options = buy.draft.options(callback_data.country)
+    if await offer_of(buy.catalogue, buy.account, options) is None:
         alert(callback_answer, _("No numbers in this country right now."))
         return
-    draft.choose_country(callback_data.country)
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.choose_country(callback_data.country)
+    await show_options(query, buy)
 
 
 @router.message(BuyFlow.country, F.text, ~F.text.startswith("/"), flags=step(Needs.SERVICE))
-async def country_typed(
-    message: Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
+async def country_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
-    assert draft.service is not None
+    assert buy.draft.service is not None
     query = message.text.strip().lower()
     found = []
-    for offer in await catalogue.offers(account, draft.service):
+    for offer in await buy.catalogue.offers(buy.account, buy.draft.service):
         info = country_info(offer.country)
         if info is None:
             continue
@@ -138,7 +106,7 @@ async def country_typed(
         )
         return
     if len(found) == 1:
-        draft.choose_country(found[0].country)
-        await show_options(message, state, draft, account, catalogue, activation_service, locale)
+        buy.draft.choose_country(found[0].country)
+        await show_options(message, buy)
         return
-    await show_countries(message, state, draft, account, catalogue, locale, only=found)
+    await show_countries(message, buy, only=found)

@@ -2,12 +2,13 @@
 
 ``load_draft`` and ``save_draft`` are the only readers and writers of it. A step handler says
 how far the draft must have come with its flags (``step(Needs.COUNTRY)``); ``DraftMiddleware``
-then hands it the draft as ``draft: BuyDraft``, or tells the user the menu is out of date.
+then hands it ``buy: BuyContext`` (the draft with what every step needs to draw the next
+screen), or tells the user the menu is out of date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Final
@@ -21,13 +22,20 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
+from bot.accounts import UserAccount
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.base import Handler
+from bot.provider.presets import Feature
+from bot.services.activations import ActivationService
+from bot.services.catalogue import CatalogueService
 from bot.storage.activations import BuyOptions
+from bot.storage.users import UserRepo
 
 _KEY: Final = "buy"
 DRAFT_FLAG: Final = "buy_draft"
+FEATURE_FLAG: Final = "buy_feature"
 
 
 class BuyFlow(StatesGroup):
@@ -132,34 +140,76 @@ class Needs(IntEnum):
     COUNTRY = 2
 
 
-def step(needs: Needs) -> dict[str, Any]:
-    """Flags of a /buy step: the account, and the draft at least as far as ``needs``."""
-    return {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
+def step(needs: Needs, feature: Feature | None = None) -> dict[str, Any]:
+    """Flags of a /buy step: the account, the draft at least as far as ``needs``, and the
+    provider's ``feature`` when the step is one that not every provider has."""
+    flags: dict[str, Any] = {**NEEDS_ACCOUNT, DRAFT_FLAG: needs}
+    if feature is not None:
+        flags[FEATURE_FLAG] = feature
+    return flags
+
+
+def _lacking(feature: Feature) -> str:
+    """The refusal of a step that needs a ``feature`` the provider does not have."""
+    refusals = {
+        Feature.CALL_VERIFICATION: _("This provider has no call verification."),
+        Feature.ADDITIONAL_SERVICE: _("This provider has no call forwarding."),
+        Feature.MULTI_SERVICE: _("This provider sells one service per number."),
+    }
+    return refusals[feature]
+
+
+@dataclass(frozen=True, slots=True)
+class BuyContext:
+    """One /buy step: the draft, and everything a step passes on to draw the next screen."""
+
+    state: FSMContext
+    draft: BuyDraft
+    account: UserAccount
+    catalogue: CatalogueService
+    activation_service: ActivationService
+    users: UserRepo
+    locale: str
+
+    async def save(self, step: State) -> None:
+        await save_draft(self.state, self.draft, step)
 
 
 class DraftMiddleware(BaseMiddleware):
     """An inner middleware, inside the callback answer: flags are known once a handler is."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         needs: Needs | None = get_flag(data, DRAFT_FLAG)
         if needs is None:
             return await handler(event, data)
         state: FSMContext = data["state"]
         draft = await load_draft(state) or BuyDraft()
+        account: UserAccount = data["account"]
+        feature: Feature | None = get_flag(data, FEATURE_FLAG)
         if (needs >= Needs.SERVICE and draft.service is None) or (
             needs >= Needs.COUNTRY and draft.country is None
         ):
-            text = _("This menu is out of date. Start again with /buy.")
-            answer: CallbackAnswer | None = data.get("callback_answer")
-            if answer is not None:
-                alert(answer, text)
-            elif isinstance(event, Message):
-                await event.answer(text)
+            await _refuse(event, data, _("This menu is out of date. Start again with /buy."))
             return None
-        data["draft"] = draft
+        if feature is not None and not account.supports(feature):
+            await _refuse(event, data, _lacking(feature))
+            return None
+        data["buy"] = BuyContext(
+            state,
+            draft,
+            account,
+            data["catalogue"],
+            data["activation_service"],
+            data["users"],
+            data["locale"],
+        )
         return await handler(event, data)
+
+
+async def _refuse(event: TelegramObject, data: dict[str, Any], text: str) -> None:
+    """Why the step does not run: the tap's alert, or a reply to a typed message."""
+    answer: CallbackAnswer | None = data.get("callback_answer")
+    if answer is not None:
+        alert(answer, text)
+    elif isinstance(event, Message):
+        await event.answer(text)

@@ -13,15 +13,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
+from bot.accounts import UserAccount
 from bot.catalogue import search_services
 from bot.catalogue.countries import COUNTRIES
-from bot.handlers.activation import render
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyDraft
+from bot.handlers.buy.draft import BuyContext, BuyDraft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
-from bot.handlers.owned import owned_activation
+from bot.handlers.card import CARD, PressedCard, render
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, answer_unsettled
 from bot.keyboards.callbacks import (
@@ -58,10 +57,10 @@ async def buy_command(
 ) -> None:
     """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
     await state.clear()
-    draft = BuyDraft()
+    buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
     args = (command.args or "").split()
     if not args:
-        await show_services(message, state, draft, account, catalogue, users, locale)
+        await show_services(message, buy)
         return
     code = args[0].lower()
     if not await catalogue.is_service(account, code):
@@ -74,9 +73,9 @@ async def buy_command(
             )
             return
         code = matches[0].code
-    draft.choose_service(code)
+    buy.draft.choose_service(code)
     if len(args) < 2:
-        await show_countries(message, state, draft, account, catalogue, locale)
+        await show_countries(message, buy)
         return
     try:
         country_id = int(args[1])
@@ -87,34 +86,28 @@ async def buy_command(
         # Quoted as typed and cut short: the number may be thousands of digits long.
         await message.answer(_("There is no country number {id}.").format(id=escape(args[1][:12])))
         return
-    draft.choose_country(country_id)
-    await show_options(message, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.choose_country(country_id)
+    await show_options(message, buy)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN))
+@router.callback_query(ActCallback.filter(F.action == ActAction.AGAIN), flags=CARD)
 async def buy_again(
     query: CallbackQuery,
-    callback_data: ActCallback,
     state: FSMContext,
-    accounts: Accounts,
+    card: PressedCard,
     catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
+    users: UserRepo,
     callback_answer: CallbackAnswer,
 ) -> None:
     """The confirmation of a card's purchase, every option as it was, under the card."""
-    activation, account = await owned_activation(
-        activation_service.activations, accounts, query.from_user.id, callback_data.id
-    )
-    if activation.options is None:
+    if card.activation.options is None:
         alert(callback_answer, _("Nothing to repeat for this number."))
         return
     await state.clear()
-    draft = BuyDraft.again(activation.options)
+    draft = BuyDraft.again(card.activation.options)
+    buy = BuyContext(state, draft, card.account, catalogue, card.service, users, card.locale)
     if isinstance(query.message, Message):
-        await show_options(
-            query.message, state, draft, account, catalogue, activation_service, locale
-        )
+        await show_options(query.message, buy)
 
 
 @router.callback_query(BuyCallback.filter(F.action == BuyAction.CANCEL))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from aiogram import F
 from aiogram.fsm.context import FSMContext
@@ -12,7 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
+from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -23,7 +25,6 @@ from bot.keyboards.callbacks import (
     BuyOperatorCallback,
 )
 from bot.provider.presets import Feature
-from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
 from bot.telegram import show
@@ -41,6 +42,15 @@ router = Routes(name=__name__)
 
 _PREFIX = re.compile(r"^\d{4,10}$")
 
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def _on_button(action: BuyAction, feature: Feature | None = None) -> Callable[[Handler], Handler]:
+    """A button of the confirmation screen: it needs the draft to have come to a country."""
+    return router.callback_query(
+        BuyCallback.filter(F.action == action), flags=step(Needs.COUNTRY, feature)
+    )
+
 
 async def offer_of(
     catalogue: CatalogueService, account: UserAccount, options: BuyOptions
@@ -52,28 +62,21 @@ async def offer_of(
     return await catalogue.offer(account, options.service, options.country)
 
 
-async def show_options(
-    target: CallbackQuery | Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
+async def show_options(target: CallbackQuery | Message, buy: BuyContext) -> None:
     """The confirmation; its button carries an order token for exactly these options."""
-    options = draft.options()
+    account, catalogue, locale = buy.account, buy.catalogue, buy.locale
+    options = buy.draft.options()
     assert options.country is not None
     offer = await offer_of(catalogue, account, options)
     if offer is None:
-        await save_draft(state, draft, BuyFlow.country)
+        await buy.save(BuyFlow.country)
         title = services_title(options.services or [options.service], locale)
         await show(target, *no_offer_here_view(title, place(options.country, locale)))
         return
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
-    token = await activation_service.draft(account.user_id, options)
-    await save_draft(state, draft, BuyFlow.options)
+    token = await buy.activation_service.draft(account, options, offer.price)
+    await buy.save(BuyFlow.options)
     view = options_view(
         options,
         offer,
@@ -87,46 +90,31 @@ async def show_options(
     await show(target, *view)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.OPERATORS), flags=step(Needs.COUNTRY)
-)
-async def operators_shown(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-) -> None:
-    assert draft.country is not None
-    operators = await catalogue.operators(account, draft.country)
-    await state.set_state(BuyFlow.options)
-    await show(query, *operators_view(operators, draft.operator))
+@_on_button(BuyAction.OPERATORS)
+async def operators_shown(query: CallbackQuery, buy: BuyContext) -> None:
+    assert buy.draft.country is not None
+    operators = await buy.catalogue.operators(buy.account, buy.draft.country)
+    await buy.state.set_state(BuyFlow.options)
+    await show(query, *operators_view(operators, buy.draft.operator))
 
 
 @router.callback_query(BuyOperatorCallback.filter(), flags=step(Needs.COUNTRY))
 async def operator_chosen(
     query: CallbackQuery,
     callback_data: BuyOperatorCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
+    buy: BuyContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    assert draft.country is not None
+    assert buy.draft.country is not None
     operator = callback_data.operator
-    if operator and operator not in await catalogue.operators(account, draft.country):
+    if operator and operator not in await buy.catalogue.operators(buy.account, buy.draft.country):
         alert(callback_answer, _("This operator is not offered here."))
         return
-    draft.operator = operator or None
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.operator = operator or None
+    await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.MAX_PRICE), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.MAX_PRICE)
 async def max_price_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.max_price)
     await show(query, *max_price_prompt())
@@ -134,151 +122,70 @@ async def max_price_asked(query: CallbackQuery, state: FSMContext) -> None:
 
 @router.callback_query(BuyMaxPriceCallback.filter(), flags=step(Needs.COUNTRY))
 async def max_price_offered(
-    query: CallbackQuery,
-    callback_data: BuyMaxPriceCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
+    query: CallbackQuery, callback_data: BuyMaxPriceCallback, buy: BuyContext
 ) -> None:
-    draft.max_price = _rounded(callback_data.price)
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.max_price = _rounded(callback_data.price)
+    await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.MAX_PRICE_CLEAR), flags=step(Needs.COUNTRY)
-)
-async def max_price_cleared(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
-    draft.max_price = None
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+@_on_button(BuyAction.MAX_PRICE_CLEAR)
+async def max_price_cleared(query: CallbackQuery, buy: BuyContext) -> None:
+    buy.draft.max_price = None
+    await show_options(query, buy)
 
 
-@router.callback_query(BuyCallback.filter(F.action == BuyAction.VERIFY), flags=step(Needs.COUNTRY))
-async def verification_toggled(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-    callback_answer: CallbackAnswer,
-) -> None:
-    if not account.supports(Feature.CALL_VERIFICATION):
-        alert(callback_answer, _("This provider has no call verification."))
-        return
-    draft.verification = not draft.verification
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+@_on_button(BuyAction.VERIFY, Feature.CALL_VERIFICATION)
+async def verification_toggled(query: CallbackQuery, buy: BuyContext) -> None:
+    buy.draft.verification = not buy.draft.verification
+    await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.FORWARD), flags=step(Needs.COUNTRY)
-)
-async def forwarding_toggled(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-    callback_answer: CallbackAnswer,
-) -> None:
-    if not account.supports(Feature.ADDITIONAL_SERVICE):
-        alert(callback_answer, _("This provider has no call forwarding."))
-        return
-    draft.forward = not draft.forward
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+@_on_button(BuyAction.FORWARD, Feature.ADDITIONAL_SERVICE)
+async def forwarding_toggled(query: CallbackQuery, buy: BuyContext) -> None:
+    buy.draft.forward = not buy.draft.forward
+    await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.EXCLUDE), flags=step(Needs.COUNTRY)
-)
+@_on_button(BuyAction.EXCLUDE)
 async def exclusions_asked(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BuyFlow.exclude)
     await show(query, *exclusions_prompt())
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.EXCLUDE_CLEAR), flags=step(Needs.COUNTRY)
-)
-async def exclusions_cleared(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
-    draft.phone_exception = []
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+@_on_button(BuyAction.EXCLUDE_CLEAR)
+async def exclusions_cleared(query: CallbackQuery, buy: BuyContext) -> None:
+    buy.draft.phone_exception = []
+    await show_options(query, buy)
 
 
-@router.callback_query(
-    BuyCallback.filter(F.action == BuyAction.TO_OPTIONS), flags=step(Needs.COUNTRY)
-)
-async def back_to_options(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
-    await show_options(query, state, draft, account, catalogue, activation_service, locale)
+@_on_button(BuyAction.TO_OPTIONS)
+async def back_to_options(query: CallbackQuery, buy: BuyContext) -> None:
+    await show_options(query, buy)
 
 
 # --- typed input ---
 
 
 @router.message(BuyFlow.max_price, F.text, ~F.text.startswith("/"), flags=step(Needs.COUNTRY))
-async def max_price_typed(
-    message: Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
+async def max_price_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
     price = _price(message.text)
     if price is None:
         await show(message, *max_price_prompt(retry=True))
         return
-    draft.max_price = price
-    await show_options(message, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.max_price = price
+    await show_options(message, buy)
 
 
 @router.message(BuyFlow.exclude, F.text, ~F.text.startswith("/"), flags=step(Needs.COUNTRY))
-async def exclusions_typed(
-    message: Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
+async def exclusions_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
     prefixes = [p.strip().lstrip("+") for p in re.split(r"[,\s;]+", message.text) if p.strip()]
     if not prefixes or len(prefixes) > 20 or not all(_PREFIX.match(p) for p in prefixes):
         await show(message, *exclusions_prompt(retry=True))
         return
-    draft.phone_exception = list(dict.fromkeys(prefixes))
-    await show_options(message, state, draft, account, catalogue, activation_service, locale)
+    buy.draft.phone_exception = list(dict.fromkeys(prefixes))
+    await show_options(message, buy)
 
 
 @router.message(BuyFlow.options, F.text, ~F.text.startswith("/"))

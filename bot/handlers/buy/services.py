@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
 from bot.catalogue import search_services
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyDraft, BuyFlow, Needs, save_draft, step
+from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -22,8 +20,6 @@ from bot.keyboards.callbacks import (
 )
 from bot.keyboards.pager import paginate
 from bot.provider.presets import Feature
-from bot.services.catalogue import CatalogueService
-from bot.storage.users import UserRepo
 from bot.telegram import show
 from bot.views.buy import service_search_view, services_view
 
@@ -33,97 +29,64 @@ SERVICES_PER_PAGE = 12
 MAX_MULTI = 5
 
 
-async def show_services(
-    target: CallbackQuery | Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
-    page: int = 0,
-) -> None:
+async def show_services(target: CallbackQuery | Message, buy: BuyContext, page: int = 0) -> None:
+    account, catalogue = buy.account, buy.catalogue
     codes = await catalogue.service_codes(account)
     offered = set(codes)
-    recent = [code for code in await users.recent_services(account.user_id) if code in offered]
+    recent = [code for code in await buy.users.recent_services(account.user_id) if code in offered]
     ordered = recent + [code for code in codes if code not in recent]
     shown = paginate(ordered, page, SERVICES_PER_PAGE)
-    draft.page = shown.page
-    await save_draft(state, draft, BuyFlow.service)
+    buy.draft.page = shown.page
+    await buy.save(BuyFlow.service)
     multi = account.supports(Feature.MULTI_SERVICE)
-    await show(target, *services_view(shown, recent, draft.picked, locale, multi=multi))
+    await show(target, *services_view(shown, recent, buy.draft.picked, buy.locale, multi=multi))
 
 
 @router.callback_query(BuyServicesCallback.filter(), flags=step(Needs.NOTHING))
 async def services_page(
-    query: CallbackQuery,
-    callback_data: BuyServicesCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
+    query: CallbackQuery, callback_data: BuyServicesCallback, buy: BuyContext
 ) -> None:
-    await show_services(query, state, draft, account, catalogue, users, locale, callback_data.page)
+    await show_services(query, buy, callback_data.page)
 
 
-@router.callback_query(BuyCallback.filter(F.action == BuyAction.MULTI), flags=step(Needs.NOTHING))
-async def multi_toggled(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
-    callback_answer: CallbackAnswer,
-) -> None:
-    if not account.supports(Feature.MULTI_SERVICE):
-        alert(callback_answer, _("This provider sells one service per number."))
-        return
+@router.callback_query(
+    BuyCallback.filter(F.action == BuyAction.MULTI),
+    flags=step(Needs.NOTHING, Feature.MULTI_SERVICE),
+)
+async def multi_toggled(query: CallbackQuery, buy: BuyContext) -> None:
+    draft = buy.draft
     draft.picked = None if draft.picked is not None else []
-    await show_services(query, state, draft, account, catalogue, users, locale, draft.page)
+    await show_services(query, buy, draft.page)
 
 
 @router.callback_query(
     BuyCallback.filter(F.action == BuyAction.MULTI_DONE), flags=step(Needs.NOTHING)
 )
 async def multi_done(
-    query: CallbackQuery,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
-    callback_answer: CallbackAnswer,
+    query: CallbackQuery, buy: BuyContext, callback_answer: CallbackAnswer
 ) -> None:
+    draft = buy.draft
     if draft.picked is None or len(draft.picked) < 2:
         alert(callback_answer, _("Pick at least two services."))
         return
     draft.choose_service(draft.picked[0])
-    await show_countries(query, state, draft, account, catalogue, locale)
+    await show_countries(query, buy)
 
 
 @router.callback_query(BuyServiceCallback.filter(), flags=step(Needs.NOTHING))
 async def service_chosen(
     query: CallbackQuery,
     callback_data: BuyServiceCallback,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
+    buy: BuyContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    code = callback_data.code
-    if not await catalogue.is_service(account, code):
+    code, draft = callback_data.code, buy.draft
+    if not await buy.catalogue.is_service(buy.account, code):
         alert(callback_answer, _("This service is not offered."))
         return
     if draft.picked is None:
         draft.choose_service(code)
-        await show_countries(query, state, draft, account, catalogue, locale)
+        await show_countries(query, buy)
         return
     picked = (
         [c for c in draft.picked if c != code] if code in draft.picked else [*draft.picked, code]
@@ -134,24 +97,17 @@ async def service_chosen(
         )
         return
     draft.picked = picked
-    await show_services(query, state, draft, account, catalogue, users, locale, draft.page)
+    await show_services(query, buy, draft.page)
 
 
 @router.message(BuyFlow.service, F.text, ~F.text.startswith("/"), flags=step(Needs.NOTHING))
-async def service_typed(
-    message: Message,
-    state: FSMContext,
-    draft: BuyDraft,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
-) -> None:
+async def service_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
-    offered = set(await catalogue.service_codes(account))
-    matches = [s for s in search_services(message.text, locale) if s.code in offered]
+    offered = set(await buy.catalogue.service_codes(buy.account))
+    matches = [s for s in search_services(message.text, buy.locale) if s.code in offered]
     if len(matches) == 1:
-        draft.choose_service(matches[0].code)
-        await show_countries(message, state, draft, account, catalogue, locale)
+        buy.draft.choose_service(matches[0].code)
+        await show_countries(message, buy)
         return
-    choices = [(s.code, s.name(locale)) for s in matches[:12]]
+    choices = [(s.code, s.name(buy.locale)) for s in matches[:12]]
     await show(message, *service_search_view(message.text, choices))

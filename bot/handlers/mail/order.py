@@ -267,7 +267,7 @@ async def offer_chosen(
     options = MailOptions(
         site=draft.site, mail_type=offer.mail_type, domain=offer.name, price=offer.cost
     )
-    token = await mail_service.draft(account.user_id, options)
+    token = await mail_service.draft(account, options)
     await state.set_state(MailFlow.confirm)
     await show(
         query,

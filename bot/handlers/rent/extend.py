@@ -184,7 +184,7 @@ async def show_quote(wizard: Wizard, target: Target, rent: Rent, hours: int) -> 
         await show(target, refusal, max_hours_keyboard(rent.id, None, other, cancel))
         return
     balance = await wizard.account.client.get_balance()
-    token = await wizard.service.draft_extension(wizard.account.user_id, rent, quote)
+    token = await wizard.service.draft_extension(wizard.account, rent, quote)
     await show(
         target,
         quote_text(rent, quote, balance, wizard.provider),

@@ -154,7 +154,7 @@ async def show_confirm(wizard: Wizard, target: Target, chosen: Chosen) -> None:
         operator=chosen.operator,
         price=choice.price,
     )
-    token = await wizard.service.draft(wizard.account.user_id, options)
+    token = await wizard.service.draft(wizard.account, options)
     labels = confirm_labels(choice.price, chosen.operator, offers_operators)
     await wizard.state.set_state(RentFlow.confirm)
     await show(target, text, confirm_keyboard(labels, token))

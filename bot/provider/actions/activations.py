@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from bot.provider.actions.base import ActionBase, comma_list, flag, money
-from bot.provider.errors import Empty
+from bot.provider.errors import Empty, MalformedResponse
 from bot.provider.models import (
     ActivationAction,
     ActivationState,
@@ -123,7 +123,13 @@ class ActivationActions(ActionBase):
         if token.payload is not None:
             # The code may contain ':' or be a URL: everything after the first colon is it.
             code = token.payload.strip().strip("'\"").strip() or None
-        return ActivationStatus(state=ActivationState(token.word), code=code)
+        state = ActivationState(token.word)
+        if state is ActivationState.CODE_RECEIVED and code is None:
+            # "Code received" without the code would close the card with nothing to show.
+            raise MalformedResponse(
+                f"{action}: STATUS_OK without a code", answer.raw[:500], action=action
+            )
+        return ActivationStatus(state=state, code=code)
 
     async def get_active_activations(
         self, *, start: int | None = None, limit: int | None = None

@@ -4,13 +4,15 @@ answer to the shape its action promises (raising the typed error when it does no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from bot.provider.errors import MalformedResponse
+from bot.provider.errors import MalformedResponse, ProviderError
 from bot.provider.models import Number
 from bot.provider.parsing import Answer, Token, raise_token
 from bot.provider.transport import Transport
@@ -38,10 +40,49 @@ def money(value: Decimal | float | str | None) -> str | None:
     return format(to_decimal(value), "f")
 
 
+# What reading a body of the wrong shape raises (int("x"), Decimal("x"), None["id"], ...).
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError)
+
+
+def _action_name(method_name: str) -> str:
+    """``get_number_v2`` -> ``getNumberV2``: the protocol's name, for errors and logs."""
+    head, *rest = method_name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest if part)
+
+
+def _typed_errors(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    action = _action_name(method.__name__)
+
+    @functools.wraps(method)
+    async def read(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except ProviderError:
+            raise
+        except _UNREADABLE as exc:
+            raise MalformedResponse(
+                f"{action}: unreadable answer ({type(exc).__name__})", "", action=action
+            ) from exc
+
+    return read
+
+
 class ActionBase:
-    """Every family's base; :class:`~bot.provider.client.ProviderClient` sets the transport."""
+    """Every family's base; :class:`~bot.provider.client.ProviderClient` sets the transport.
+
+    Every public action of a family raises only :class:`ProviderError`: an answer of the wrong
+    shape that slips past the readers below (a list where an object was due, a key that is not
+    a number) becomes :class:`MalformedResponse`, which the paid path reads as "outcome
+    unknown" (look it up, never pay again) and never as a crash.
+    """
 
     _transport: Transport
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.iscoroutinefunction(member):
+                setattr(cls, name, _typed_errors(member))
 
     async def _call(self, action: str, **params: Any) -> Answer:
         return await self._transport.call(action, **params)

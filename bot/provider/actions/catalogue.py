@@ -43,7 +43,9 @@ class CatalogueActions(ActionBase):
             return {}
         data = self._object(action, answer).get("countryOperators") or {}
         if not isinstance(data, dict):
-            raise MalformedResponse(f"{action}: no countryOperators", answer.raw[:500])
+            raise MalformedResponse(
+                f"{action}: no countryOperators", answer.raw[:500], action=action
+            )
         result: dict[int, list[str]] = {}
         for key, operators in data.items():
             names = indexed_values(operators) if operators else []
