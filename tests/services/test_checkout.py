@@ -8,9 +8,8 @@ tapped twice or whatever answer is lost.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -25,7 +24,7 @@ from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
 from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, Harness, running_harness
+from tests.harness import Harness
 
 COUNTRY = 6
 T = TypeVar("T")
@@ -59,13 +58,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    # A provider with every feature (multi-service, forwarding, extra activations).
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness, account)
 
 
 # --- the kinds with a confirmation (an order and its token) ---

@@ -7,10 +7,8 @@ a quote whose price rose buy nothing, and say so with what the caller needs to q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +21,7 @@ from bot.services.mail_rules import MailOptions
 from bot.storage.activations import BuyOptions
 from bot.storage.orders import QUOTE_TTL
 from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, running_harness
+from tests.harness import Harness
 
 COUNTRY = 6
 SERVICE = "tg"
@@ -47,12 +45,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness.resources, harness.emulator, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness.resources, harness.emulator, account)
 
 
 async def test_a_newer_quote_kills_the_older_one(world: World) -> None:

@@ -7,9 +7,7 @@ before it ran (``when="before"``), and fails the look-up list too, so the tap ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -22,7 +20,7 @@ from bot.services.settlement import GIVE_UP_AFTER, NOTHING_AFTER, Verdict, follo
 from bot.storage import keys
 from bot.storage.activations import BuyOptions
 from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, running_harness
+from tests.harness import Harness
 
 COUNTRY = 6
 
@@ -59,12 +57,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness.resources, harness.emulator, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness.resources, harness.emulator, account)
 
 
 async def _buy_blind(world: World, when: Literal["before", "after"]) -> str:
