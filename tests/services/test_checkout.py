@@ -23,8 +23,8 @@ from bot.services.mail_rules import MailOptions
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
-from bot.storage.rents import RentOptions
 from tests.harness import Harness
+from tests.services.choices import first_rent_options
 
 COUNTRY = 6
 T = TypeVar("T")
@@ -88,17 +88,8 @@ async def _confirm_number(world: World, token: str) -> Outcome[UserRecord]:
     return await world.resources.activation_service.buy(world.account, token)
 
 
-async def _rent_options(world: World) -> RentOptions:
-    service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    return RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
-
-
 async def _draft_rent(world: World) -> str:
-    options = await _rent_options(world)
+    options = await first_rent_options(world.resources.rent_service, world.account)
     return await world.resources.rent_service.draft(world.account, options)
 
 

@@ -20,8 +20,8 @@ from bot.services.checkout import OrderKind, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import BuyOptions
 from bot.storage.orders import QUOTE_TTL
-from bot.storage.rents import RentOptions
 from tests.harness import Harness
+from tests.services.choices import first_rent_options
 
 COUNTRY = 6
 SERVICE = "tg"
@@ -108,20 +108,16 @@ async def test_a_price_drop_still_buys(world: World) -> None:
 
 async def test_a_rent_price_rise_buys_nothing(world: World) -> None:
     service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    options = RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
+    options = await first_rent_options(service, world.account)
     token = await service.draft(world.account, options)
     market = world.emulator.world.market
-    offer = market.rent_offers[country, choice.service]
-    market.rent_offers[country, choice.service] = RentOffer(offer.cost * 3, offer.count)
+    offer = market.rent_offers[options.country, options.service]
+    market.rent_offers[options.country, options.service] = RentOffer(offer.cost * 3, offer.count)
     outcome = await service.buy(world.account, token)
     assert outcome.status is Status.REPRICED
     assert outcome.price is not None
-    assert choice.price is not None
-    assert outcome.price > choice.price
+    assert options.price is not None
+    assert outcome.price > options.price
     assert world.paid("getRentNumber") == 0
 
 

@@ -19,8 +19,8 @@ from bot.services.checkout import Status, unsettled_member
 from bot.services.settlement import GIVE_UP_AFTER, NOTHING_AFTER, Verdict, follow_up
 from bot.storage import keys
 from bot.storage.activations import BuyOptions
-from bot.storage.rents import RentOptions
 from tests.harness import Harness
+from tests.services.choices import first_rent_options
 
 COUNTRY = 6
 
@@ -115,11 +115,7 @@ async def test_an_unreadable_provider_is_never_taken_for_nothing_bought(world: W
 
 async def test_a_rent_sold_behind_a_lost_answer_is_found_later(world: World) -> None:
     service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    options = RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
+    options = await first_rent_options(service, world.account)
     token = await service.draft(world.account, options)
     world.fail("getRentNumber", "getRentList", "after")
     outcome = await service.buy(world.account, token)
