@@ -16,37 +16,20 @@ import pytest
 
 from bot.accounts import UserAccount
 from bot.provider.models import ActivationAction
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.services.checkout import Outcome, Purchase, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
 from tests.harness import Harness
-from tests.services.choices import first_rent_options
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
 T = TypeVar("T")
 R = TypeVar("R", bound=UserRecord)
 
 
-@dataclass
-class World:
-    harness: Harness
-    account: UserAccount
-
-    @property
-    def emulator(self) -> Emulator:
-        return self.harness.emulator
-
-    @property
-    def resources(self) -> Resources:
-        return self.harness.resources
-
-    def paid(self, action: str) -> int:
-        return sum(1 for call in self.emulator.calls if call.action == action)
-
+class World(ServiceWorld):
     async def answer_lost(self, action: str, call: Awaitable[T], kind: str = "timeout") -> T:
         """Await ``call`` while the provider carries ``action`` out and its answer is lost (or
         replaced by ``kind``); the provider answers again afterwards."""
@@ -54,12 +37,12 @@ class World:
         try:
             return await call
         finally:
-            self.emulator.faults.configure(rate=0.0, kinds=[])
+            self.heal()
 
 
 @pytest.fixture
 def world(harness: Harness, account: UserAccount) -> World:
-    return World(harness, account)
+    return World(harness.resources, harness.emulator, account)
 
 
 # --- the kinds with a confirmation (an order and its token) ---
@@ -205,7 +188,7 @@ async def test_a_stale_or_foreign_token_buys_nothing(world: World, ordered: Orde
     assert (await ordered.confirm(world, foreign)).status is Status.EXPIRED
     # The token of another user's confirmation is not this user's.
     stranger = UserAccount(world.account.user_id + 1, world.account.preset, world.account.client)
-    theirs = await ordered.confirm(World(world.harness, stranger), token)
+    theirs = await ordered.confirm(World(world.resources, world.emulator, stranger), token)
     assert theirs.status is Status.EXPIRED
     assert world.paid(ordered.action) == before
     # The user's own purchase lock held elsewhere: the tap waits its turn and buys nothing.

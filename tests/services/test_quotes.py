@@ -13,29 +13,19 @@ from decimal import Decimal
 import pytest
 
 from bot.accounts import UserAccount
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.sandbox.market import RentOffer
 from bot.services.checkout import OrderKind, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import BuyOptions
 from bot.storage.orders import QUOTE_TTL
 from tests.harness import Harness
-from tests.services.choices import first_rent_options
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
 SERVICE = "tg"
 
 
-class World:
-    def __init__(self, resources: Resources, emulator: Emulator, account: UserAccount) -> None:
-        self.resources = resources
-        self.emulator = emulator
-        self.account = account
-
-    def paid(self, action: str) -> int:
-        return sum(1 for call in self.emulator.calls if call.action == action)
-
+class World(ServiceWorld):
     async def quote_number(self) -> tuple[str, Decimal]:
         offer = self.emulator.offer(COUNTRY, SERVICE)
         assert offer is not None

@@ -7,37 +7,26 @@ before it ran (``when="before"``), and fails the look-up list too, so the tap ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import pytest
 
 from bot.accounts import UserAccount
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.services.checkout import Status, unsettled_member
 from bot.services.settlement import GIVE_UP_AFTER, NOTHING_AFTER, Verdict, follow_up
 from bot.storage import keys
 from bot.storage.activations import BuyOptions
 from tests.harness import Harness
-from tests.services.choices import first_rent_options
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
 
 
-@dataclass
-class World:
-    resources: Resources
-    emulator: Emulator
-    account: UserAccount
-
+class World(ServiceWorld):
     def fail(self, paid: str, listing: str, when: Literal["before", "after"]) -> None:
         self.emulator.faults.configure(
             rate=1.0, kinds=["timeout"], when=when, actions={paid, listing}
         )
-
-    def heal(self) -> None:
-        self.emulator.faults.configure(rate=0.0, kinds=[])
 
     async def scheduled(self, token: str) -> bool:
         member = unsettled_member(self.account.user_id, token)
