@@ -47,9 +47,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(line)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "bot_settings(**values): settings the harness fixture's bot is built with"
+    )
+
+
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path) as running:
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    # A module or test that needs other providers says so with a marker (``pytestmark =
+    # pytest.mark.bot_settings(SMS_PROVIDERS=...)``) rather than a fixture of its own.
+    marker = request.node.get_closest_marker("bot_settings")
+    overrides = marker.kwargs if marker is not None else {}
+    async with running_harness(tmp_path, **overrides) as running:
         yield running
 
 

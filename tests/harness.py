@@ -38,6 +38,10 @@ TOKEN = "123456:TEST-TOKEN"
 PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
 OTHER_URL = "https://other.test/stubs/handler_api.php"
 GOOD_KEY = "GoodKey0123456789abcdef"
+#: A provider with every feature, rent included (HeroSMS has no rent).
+RENT_PROVIDERS = f"sms-activate={PROVIDER_URL}"
+#: SMS-Activate's preset sells mail; HeroSMS's does not (both are the emulator here).
+MAIL_PROVIDERS = f"sms-activate={PROVIDER_URL},herosms={OTHER_URL}"
 START = 1_790_000_000.0
 
 
@@ -114,8 +118,15 @@ class ChatUser:
     def messages(self) -> list[ChatMessage]:
         return self.side.messages
 
+    def deleted(self, message: ChatMessage) -> bool:
+        """The message is gone from the chat (the bot deleted it)."""
+        return message.message_id not in [m.message_id for m in self.chat]
+
     def last(self) -> ChatMessage:
         return self.side.last_bot_message()
+
+    def message(self, message_id: int) -> ChatMessage:
+        return self.side.message(message_id)
 
     def texts(self) -> list[str]:
         return [message.text for message in self.side.bot_messages]
@@ -124,6 +135,14 @@ class ChatUser:
         message = await self.side.send(text)
         await self.harness.feed()
         return message
+
+    async def send_expecting(self, text: str, *expected: str) -> ChatMessage:
+        """Send ``text``; the bot's last message afterwards must contain each of ``expected``."""
+        await self.send(text)
+        reply = self.last()
+        for part in expected:
+            assert part in reply.text, (part, reply.text)
+        return reply
 
     async def press(self, button: str, message: ChatMessage | int | None = None) -> str:
         query_id = await self.side.press(button, message)
@@ -134,6 +153,14 @@ class ChatUser:
         query_id = await self.side.press_data(message_id, data)
         await self.harness.feed()
         return query_id
+
+    async def tap_twice(self, message: ChatMessage, prefix: str) -> str:
+        """Press the button starting with ``prefix`` on ``message``, then send its callback once
+        more (a second device, a repeated callback); returns the second query's id."""
+        button = message.button_starting(prefix)
+        data = message.callback_of(button)
+        await self.press(button, message)
+        return await self.press_data(message.message_id, data)
 
     def answer(self, query_id: str) -> str | None:
         answer = self.side.callback_answers.get(query_id)
@@ -182,6 +209,14 @@ class Harness:
         self.emulator.advance(seconds)
         await self.poll()
 
+    async def chose_provider(self, provider: str = "HeroSMS", language: str = "en") -> ChatUser:
+        """A new user who sent /start and chose ``provider`` (the bot then asks for its key,
+        unless the provider needs none)."""
+        user = self.user(language_code=language)
+        await user.send("/start")
+        await user.press(provider)
+        return user
+
     async def connect(
         self, user: ChatUser, key: str = GOOD_KEY, provider: str = "HeroSMS"
     ) -> None:
@@ -190,6 +225,15 @@ class Harness:
         await user.press(provider)
         await user.send(key)
         assert "Connected" in user.last().text or "Подключено" in user.last().text
+
+    async def connected(
+        self, language: str = "en", name: str = "Alice", provider: str = "HeroSMS"
+    ) -> ChatUser:
+        """A new user, onboarded with a working key for ``provider``."""
+        user = self.user(language_code=language, first_name=name)
+        await self.connect(user, provider=provider)
+        assert provider in user.last().text
+        return user
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:

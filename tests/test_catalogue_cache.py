@@ -7,8 +7,7 @@ from tests.harness import Harness
 
 
 async def test_menus_reuse_what_the_process_read_for_a_few_seconds(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     account = await harness.resources.accounts.get(user.id)
     redis = harness.resources.redis
     now = [1000.0]
@@ -37,8 +36,7 @@ async def test_menus_reuse_what_the_process_read_for_a_few_seconds(harness: Harn
 
 
 async def test_a_caller_cannot_change_the_cached_operators(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     account = await harness.resources.accounts.get(user.id)
     catalogue = CatalogueService(harness.resources.redis)
     operators = await catalogue.operators(account, 0)

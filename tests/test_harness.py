@@ -50,9 +50,7 @@ async def test_the_sandbox_is_built_only_when_used(harness: Harness, tmp_path: P
     sandbox = harness.resources.sandbox
     assert isinstance(sandbox, LazySandbox)
     assert sandbox._runtime is None
-    user = harness.user()
-    await user.send("/start")
-    await user.press("Sandbox")
+    user = await harness.chose_provider("Sandbox")
     assert "Connected to Sandbox" in user.last().text
     assert sandbox._runtime is not None
 

@@ -59,8 +59,7 @@ async def test_healthz_reports_redis_and_worker(harness: Harness, monkeypatch: p
 
 
 async def test_metrics_count_updates_requests_deliveries_and_open_items(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     activation_id = await buy_direct(harness, user)
     harness.emulator.deliver_sms(activation_id, "Telegram code 24680", code="24680")
     from bot.lifespan import watch_metrics
@@ -81,8 +80,7 @@ async def test_metrics_count_updates_requests_deliveries_and_open_items(harness:
 
 
 async def test_provider_errors_are_counted_by_action(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     harness.emulator.faults.configure(rate=1.0, kinds=["error_sql"], actions={"getBalance"})
     await user.send("/balance")
     text = harness.resources.metrics.registry.get_sample_value(
@@ -94,8 +92,7 @@ async def test_provider_errors_are_counted_by_action(harness: Harness):
 async def test_stats_for_the_operator_only(tmp_path: Path):
     async with running_harness(tmp_path, ADMIN_IDS="") as plain:
         user = plain.user()
-        await user.send("/stats")
-        assert "I do not know this command" in user.last().text
+        await user.send_expecting("/stats", "I do not know this command")
     async with running_harness(tmp_path / "second") as harness:
         operator = harness.user()
         harness.resources.settings.admin_ids_text = str(operator.id)

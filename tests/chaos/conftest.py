@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.helpers import Fleet, ProviderServer, RedisServer
+from tests.chaos.helpers import Fleet, ProviderServer, RedisServer, Rig
 from tests.conftest import FIGURE
 from tests.faketg import FakeTelegram
 from tests.faketg.fixtures import fake_telegram
@@ -67,3 +67,15 @@ async def fleet(
     finally:
         fleet.kill_sync()
         await fleet.close_taps()
+
+
+@pytest.fixture
+def rig(
+    fleet: Fleet,
+    fake_telegram: FakeTelegram,
+    provider: ProviderServer,
+    redis_server: RedisServer,
+    report: Callable[[str], None],
+) -> Rig:
+    """The five fixtures every scenario needs, as one."""
+    return Rig(fleet, fake_telegram, provider, redis_server, report)

@@ -252,6 +252,15 @@ def provider_key(index: int, rng: Random) -> str:
     return prefix + "".join(rng.choice(_ALPHABET) for _ in range(22))
 
 
+async def serve_on_loopback(runner: web.AppRunner) -> str:
+    """Start ``runner`` on a free port of 127.0.0.1 and return its base URL."""
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
+
+
 class ProviderServer:
     """The emulator served over loopback HTTP, as a real provider would be."""
 
@@ -271,11 +280,7 @@ class ProviderServer:
         self._runner = web.AppRunner(
             create_app(self.emulator), access_log=None, shutdown_timeout=0.5
         )
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/stubs/handler_api.php"
+        self.url = await serve_on_loopback(self._runner) + "/stubs/handler_api.php"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -287,6 +292,40 @@ class ProviderServer:
 
     def activations_of(self, key: str) -> list[int]:
         return sorted(a.id for a in self.emulator.activations.values() if a.key == key)
+
+    def send_code(self, activation_id: int, code: str) -> None:
+        """An SMS with ``code`` arrives for the activation (the text the scenarios all use)."""
+        self.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+
+    def send_codes(self, codes: dict[int, str]) -> None:
+        for activation_id, code in codes.items():
+            self.send_code(activation_id, code)
+
+
+class Timeline:
+    """A scenario's schedule: events planned at offsets (seconds) from when it was made."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    async def at(self, offset: float) -> None:
+        await asyncio.sleep(max(0.0, self.start + offset - time.monotonic()))
+
+
+async def codes_on_schedule(
+    provider: ProviderServer,
+    timeline: Timeline,
+    arrivals: list[float],
+    order: list[int],
+    codes: dict[int, str],
+) -> None:
+    """The code of each activation in ``order`` arrives at the matching offset in ``arrivals``."""
+    for offset, activation_id in zip(arrivals, order, strict=True):
+        await timeline.at(offset)
+        provider.send_code(activation_id, codes[activation_id])
 
 
 # --- the bot's processes -----------------------------------------------------------------------
@@ -338,11 +377,7 @@ class TelegramTap:
         app.router.add_route("*", "/{tail:.*}", self._forward)
         # A dead process's long poll is dropped at once, as Telegram drops it.
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = await serve_on_loopback(self._runner)
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -509,6 +544,21 @@ def make_customers(
     return customers
 
 
+@dataclass
+class Rig:
+    """What every scenario runs against (the ``rig`` fixture): the bot's processes, the fake
+    Telegram, the provider, Redis, and the figure reporter."""
+
+    fleet: Fleet
+    fake_telegram: FakeTelegram
+    provider: ProviderServer
+    redis_server: RedisServer
+    report: Callable[[str], None]
+
+    def customers(self, count: int, rng: Random) -> list[Customer]:
+        return make_customers(self.fake_telegram, self.provider, count, rng)
+
+
 def card_activation(message: ChatMessage) -> int | None:
     """The activation a card shows, read from its buttons' callback data."""
     for _, data in (button for row in message.buttons for button in row):
@@ -529,10 +579,8 @@ async def onboard(customer: Customer, *, timeout: float = 60.0) -> int:
     store it, and say so).
     """
     user = customer.side
-    await user.send("/start")
-    await user.wait_for("choose your provider", timeout=timeout)
-    await user.press(PROVIDER_TITLE)
-    await user.wait_for("API key", timeout=timeout)
+    await user.send_and_wait("/start", "choose your provider", timeout=timeout)
+    await user.press_and_wait(PROVIDER_TITLE, "API key", timeout=timeout)
     attempts = 0
     while True:
         attempts += 1
@@ -548,18 +596,17 @@ async def onboard(customer: Customer, *, timeout: float = 60.0) -> int:
 async def quick_buy(customer: Customer, *, timeout: float = 60.0) -> int:
     """``/buy tg 6`` and the confirmation's Buy button: two updates, one number."""
     user = customer.side
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    confirm = await user.wait_for("after the purchase", timeout=timeout)
+    confirm = await user.send_and_wait(
+        f"/buy {SERVICE} {COUNTRY}", "after the purchase", timeout=timeout
+    )
     return await confirm_purchase(customer, confirm, timeout=timeout)
 
 
 async def ui_buy(customer: Customer, *, timeout: float = 60.0) -> int:
     """The whole menu: /buy, the service, the first country, Buy."""
     user = customer.side
-    await user.send("/buy")
-    await user.wait_for("Choose a service", timeout=timeout)
-    await user.press("Telegram")
-    countries = await user.wait_for("choose a country", timeout=timeout)
+    await user.send_and_wait("/buy", "Choose a service", timeout=timeout)
+    countries = await user.press_and_wait("Telegram", "choose a country", timeout=timeout)
     await user.press(countries.buttons[0][0][0], countries)
     confirm = await user.wait_for("after the purchase", timeout=timeout)
     return await confirm_purchase(customer, confirm, timeout=timeout)
@@ -567,7 +614,7 @@ async def ui_buy(customer: Customer, *, timeout: float = 60.0) -> int:
 
 async def confirm_purchase(customer: Customer, confirm: ChatMessage, *, timeout: float) -> int:
     user = customer.side
-    buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+    buy = confirm.button_starting("✅")
     customer.presses += 1
     await user.press(buy, confirm)
     card = await user.wait_for(

@@ -23,13 +23,10 @@ from aiogram.types import Update
 
 from tests.chaos.helpers import (
     Customer,
-    Fleet,
-    ProviderServer,
-    RedisServer,
+    Rig,
     figures,
     gather_limited,
     log_problems,
-    make_customers,
     onboard,
     quick_buy,
     secret_leaks,
@@ -236,17 +233,11 @@ async def widen_and_push(telegram: FakeTelegram, updates: list[tuple[str, dict[s
     return sum(1 for kind, payload in updates if telegram.push_update(kind, payload) is not None)
 
 
-async def test_ten_thousand_bad_updates(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_ten_thousand_bad_updates(rig: Rig):
     rng = Random(SEED)
-    fleet.add("bot")
-    await fleet.start_all()
-    customers = make_customers(fake_telegram, provider, USERS + STRANGERS, rng)
+    rig.fleet.add("bot")
+    await rig.fleet.start_all()
+    customers = rig.customers(USERS + STRANGERS, rng)
     users, strangers = customers[:USERS], customers[USERS:]
     await gather_limited((onboard(c) for c in users), USERS)
 
@@ -257,12 +248,12 @@ async def test_ten_thousand_bad_updates(
     await gather_limited((buy_two(c) for c in users), USERS)
     generator = Generator(rng, users, strangers)
     # Real chats for the updates that come from a group or a channel the bot is in.
-    group = fake_telegram.group_chat(title="Group", member=users[0].side).chat_state.to_api()
-    channel = fake_telegram.group_chat(chat_type="channel", title="News").chat_state.to_api()
+    group = rig.fake_telegram.group_chat(title="Group", member=users[0].side).chat_state.to_api()
+    channel = rig.fake_telegram.group_chat(chat_type="channel", title="News").chat_state.to_api()
     kinds: Counter[str] = Counter()
     foreign_sent = foreign_queued = 0
     started = time.monotonic()
-    calls_before = len(provider.emulator.calls)
+    calls_before = len(rig.provider.emulator.calls)
 
     def victims_of(customer: Customer) -> list[int]:
         return [a for other in users if other is not customer for a in other.activations]
@@ -305,32 +296,32 @@ async def test_ten_thousand_bad_updates(
             batch = foreign_updates(rng, user, group, channel, int(time.time()))
             picked = rng.sample(batch, 3)
             foreign_sent += len(picked)
-            foreign_queued += await widen_and_push(fake_telegram, picked)
+            foreign_queued += await widen_and_push(rig.fake_telegram, picked)
 
     sent = 0
     while sent < UPDATES:
         if sent % 25 == 0:
             deadline = time.monotonic() + 60
-            while len(fake_telegram.pending_updates) > BACKLOG:
+            while len(rig.fake_telegram.pending_updates) > BACKLOG:
                 assert time.monotonic() < deadline, "the bot stopped taking updates"
                 await asyncio.sleep(0.05)
         customer = rng.choice(generator.everyone)
         await one(customer)
         sent += 1
-    await fake_telegram.wait_until(lambda: not fake_telegram.pending_updates, timeout=120)
-    await settle(fake_telegram, quiet=2.0)
+    await rig.fake_telegram.wait_until(lambda: not rig.fake_telegram.pending_updates, timeout=120)
+    await settle(rig.fake_telegram, quiet=2.0)
     seconds = time.monotonic() - started
 
     # Whose each object is, including what users bought during the run.
-    emulator = provider.emulator
+    emulator = rig.provider.emulator
     owner_prefix = {a.id: a.key[:2] for a in emulator.activations.values()}
     owner_prefix.update({r.id: r.key[:2] for r in emulator.rents.values()})
     owner_prefix.update({m.id: m.key[:2] for m in emulator.mails.values()})
-    queries = [q for c in customers for q in fake_telegram.callback_queries_of(c.side)]
+    queries = [q for c in customers for q in rig.fake_telegram.callback_queries_of(c.side)]
     unanswered = [q for q in queries if q.answer is None]
     foreign_calls: list[str] = []
     checked = 0
-    for call in provider.emulator.calls[calls_before:]:
+    for call in rig.provider.emulator.calls[calls_before:]:
         named = [call.params[name] for name in ID_PARAMS if name in call.params]
         for value in named:
             checked += 1
@@ -338,7 +329,7 @@ async def test_ten_thousand_bad_updates(
             found = owner_prefix.get(int(value)) if value.isdigit() else None
             if found != caller:
                 foreign_calls.append(f"{call.action} {call.params}")
-    problems = log_problems(fleet)
+    problems = log_problems(rig.fleet)
     line = figures(
         "bad-input",
         updates=sent,
@@ -353,18 +344,18 @@ async def test_ten_thousand_bad_updates(
         calls_on_others_objects=len(foreign_calls),
         unhandled_or_tracebacks=len(problems),
     )
-    report(line)
+    rig.report(line)
     assert not foreign_calls, line + "\n" + "\n".join(foreign_calls[:10])
     assert not problems, line + "\n" + "\n".join(problems[:5])
     assert not unanswered, line + f"\n{unanswered[:5]}"
 
-    exits = await fleet.stop_all()
+    exits = await rig.fleet.stop_all()
     assert set(exits.values()) == {0}, exits
     leaks = secret_leaks(
         [c.key for c in customers],
-        redis_dump=await redis_server.dump(),
-        redis_files=redis_server.files(),
-        logs=fleet.logs(),
-        telegram=fake_telegram,
+        redis_dump=await rig.redis_server.dump(),
+        redis_files=rig.redis_server.files(),
+        logs=rig.fleet.logs(),
+        telegram=rig.fake_telegram,
     )
     assert not leaks, leaks

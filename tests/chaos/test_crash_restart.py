@@ -25,25 +25,25 @@ from bot.storage.activations import Activation
 from tests.chaos.helpers import (
     PROVIDER,
     Fleet,
-    ProviderServer,
     RedisServer,
+    Rig,
     TappedPush,
+    Timeline,
     assert_clean_finish,
     code_pushes,
+    codes_on_schedule,
     delivery_report,
     eventually,
     figures,
     gather_limited,
     is_card,
     log_problems,
-    make_customers,
     onboard,
     quick_buy,
     settle,
     ui_buy,
     unique_codes,
 )
-from tests.faketg import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 
@@ -95,23 +95,17 @@ async def undelivered(redis_server: RedisServer, ids: list[int]) -> list[int]:
     return pending
 
 
-async def test_every_code_delivered_once_through_sigkills(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_every_code_delivered_once_through_sigkills(rig: Rig):
     rng = Random(SEED)
-    fleet.settings["POLL_INTERVAL"] = "1"  # 200 open activations on two shared cores
-    fleet.tap = True
-    fleet.add("bot")  # with its in-process worker
-    fleet.add("worker-1", "bot.worker")
-    fleet.add("worker-2", "bot.worker")
-    await fleet.start_all()
+    rig.fleet.settings["POLL_INTERVAL"] = "1"  # 200 open activations on two shared cores
+    rig.fleet.tap = True
+    rig.fleet.add("bot")  # with its in-process worker
+    rig.fleet.add("worker-1", "bot.worker")
+    rig.fleet.add("worker-2", "bot.worker")
+    await rig.fleet.start_all()
 
     started = time.monotonic()
-    customers = make_customers(fake_telegram, provider, USERS, rng)
+    customers = rig.customers(USERS, rng)
     await gather_limited((onboard(c) for c in customers), 25)
 
     async def buy(index: int) -> None:
@@ -127,56 +121,49 @@ async def test_every_code_delivered_once_through_sigkills(
     ids = sorted(owner)
     assert len(ids) == USERS * PER_USER
     for customer in customers:
-        assert provider.activations_of(customer.key) == sorted(customer.activations)
+        assert rig.provider.activations_of(customer.key) == sorted(customer.activations)
 
     codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
     owners = {codes[a]: owner[a].id for a in ids}
     arrivals = sorted(rng.uniform(0, CODE_PHASE) for _ in ids)
     order = list(ids)
     rng.shuffle(order)
-    names = list(fleet.members)
+    names = list(rig.fleet.members)
     victims = names + [rng.choice(names) for _ in range(KILLS - len(names))]
     rng.shuffle(victims)
     kills = sorted(rng.uniform(0.5, CODE_PHASE) for _ in victims)
     downtimes = [rng.uniform(0.2, 1.5) for _ in victims]
 
-    phase = time.monotonic()
-
-    async def at(offset: float) -> None:
-        await asyncio.sleep(max(0.0, phase + offset - time.monotonic()))
-
-    async def sms() -> None:
-        for offset, activation_id in zip(arrivals, order, strict=True):
-            await at(offset)
-            code = codes[activation_id]
-            provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    timeline = Timeline()
 
     async def monkey() -> None:
         for offset, victim, down in zip(kills, victims, downtimes, strict=True):
-            await at(offset)
-            await fleet.kill(victim)
+            await timeline.at(offset)
+            await rig.fleet.kill(victim)
             await asyncio.sleep(down)
-            await fleet.start(victim)
+            await rig.fleet.start(victim)
 
-    await asyncio.gather(sms(), monkey())
+    await asyncio.gather(
+        codes_on_schedule(rig.provider, timeline, arrivals, order, codes), monkey()
+    )
     last_restart = time.monotonic()
-    await asyncio.gather(*(fleet.wait_ready(name) for name in names))
+    await asyncio.gather(*(rig.fleet.wait_ready(name) for name in names))
 
     async def settled() -> bool:
-        report_now = delivery_report(fake_telegram, owners)
-        return not report_now.missing and not await undelivered(redis_server, ids)
+        report_now = delivery_report(rig.fake_telegram, owners)
+        return not report_now.missing and not await undelivered(rig.redis_server, ids)
 
     done = await eventually(settled, timeout=200, interval=0.5)
     finished = time.monotonic()
-    result = delivery_report(fake_telegram, owners)
-    duplicates = explain_duplicates(fleet)
+    result = delivery_report(rig.fake_telegram, owners)
+    duplicates = explain_duplicates(rig.fleet)
     windows = sorted(round(d.window, 4) for d in duplicates if d.window is not None)
     line = figures(
         "crash-restart",
         activations=len(ids),
         users=USERS,
-        kills=len(fleet.kill_log),
-        killed=",".join(name for _, name, _ in fleet.kill_log),
+        kills=len(rig.fleet.kill_log),
+        killed=",".join(name for _, name, _ in rig.fleet.kill_log),
         delivered=f"{result.delivered}/{result.expected}",
         duplicate_pushes=result.duplicate_pushes,
         duplicates_by_a_death_before_the_mark=len(windows),
@@ -185,14 +172,14 @@ async def test_every_code_delivered_once_through_sigkills(
         setup_s=round(setup_seconds, 1),
         all_delivered_s_after_last_restart=round(finished - last_restart, 1),
     )
-    report(line)
+    rig.report(line)
 
     assert done, f"{line}\nmissing: {result.missing[:20]}"
     assert not result.wrong_chat, line
-    assert len(fleet.kill_log) >= 5, line
-    assert {name for _, name, _ in fleet.kill_log} == set(names), line
+    assert len(rig.fleet.kill_log) >= 5, line
+    assert {name for _, name, _ in rig.fleet.kill_log} == set(names), line
     # Every push went through a tap, so each is attributed to the process life that sent it.
-    assert len(fleet.pushes) == len(code_pushes(fake_telegram)), line
+    assert len(rig.fleet.pushes) == len(code_pushes(rig.fake_telegram)), line
     assert len(duplicates) == result.duplicate_pushes, line
     # A second push is only acceptable where the design says it can happen: the process that
     # pushed first died after Telegram took the message, before the bot marked it delivered
@@ -200,22 +187,16 @@ async def test_every_code_delivered_once_through_sigkills(
     unexplained = [d for d in duplicates if d.window is None]
     assert not unexplained, f"{line}\nduplicates no death explains: {unexplained}"
 
-    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)
+    await assert_clean_finish(rig.fleet, rig.redis_server, rig.fake_telegram, customers)
 
 
-async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(rig: Rig):
     """SIGTERM (a deploy) while purchases are being handled: each finishes or is redone."""
     rng = Random(SEED + 1)
-    fleet.add("bot", RUN_WORKER="0")
-    fleet.add("worker-1", "bot.worker")
-    await fleet.start_all()
-    customers = make_customers(fake_telegram, provider, 12, rng)
+    rig.fleet.add("bot", RUN_WORKER="0")
+    rig.fleet.add("worker-1", "bot.worker")
+    await rig.fleet.start_all()
+    customers = rig.customers(12, rng)
     await gather_limited((onboard(c) for c in customers), 12)
     confirms = []
     for customer in customers:
@@ -224,14 +205,16 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
         confirms.append(await customer.side.wait_for("after the purchase", timeout=60))
     presses = []
     for customer, confirm in zip(customers, confirms, strict=True):
-        buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+        buy = confirm.button_starting("✅")
         presses.append(await customer.side.press(buy, confirm))
     # The first card shows: the other purchases are being handled right now.
-    await fake_telegram.wait_until(lambda: any(is_card(m) for c in customers for m in c.side.chat))
+    await rig.fake_telegram.wait_until(
+        lambda: any(is_card(m) for c in customers for m in c.side.chat)
+    )
     deployed = time.monotonic()
-    exit_code = await fleet.stop("bot")
-    await fleet.start("bot")
-    await fleet.wait_ready("bot")
+    exit_code = await rig.fleet.stop("bot")
+    await rig.fleet.start("bot")
+    await rig.fleet.wait_ready("bot")
     restarted = time.monotonic()
 
     async def carded() -> bool:
@@ -246,12 +229,11 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
         for customer, query in zip(customers, presses, strict=True)
         if query not in customer.side.callback_answers
     ]
-    sold = {c.id: provider.activations_of(c.key) for c in customers}
+    sold = {c.id: rig.provider.activations_of(c.key) for c in customers}
     ids = sorted(a for found in sold.values() for a in found)
     owner = {a: c for c in customers for a in sold[c.id]}
     codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
-    for activation_id, code in codes.items():
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    rig.provider.send_codes(codes)
 
     def card_shows_code(activation_id: int) -> bool:
         customer = owner[activation_id]
@@ -264,7 +246,7 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
         return all(card_shows_code(a) for a in ids)
 
     updated = await eventually(cards_updated, timeout=15)
-    problems = log_problems(fleet)
+    problems = log_problems(rig.fleet)
     line = figures(
         "deploy-mid-purchase",
         purchases=len(customers),
@@ -275,13 +257,13 @@ async def test_a_deploy_mid_purchase_loses_no_reply_and_no_card(
         cards_never_updated=sum(1 for a in ids if not card_shows_code(a)),
         unhandled_or_tracebacks=len(problems),
     )
-    report(line)
+    rig.report(line)
     assert exit_code == 0, line
     assert all(len(found) == 1 for found in sold.values()), f"{line}\n{sold}"
     assert cards_shown, line
     assert not unanswered, line
     assert updated, line
     assert not problems, line + "\n" + "\n".join(problems[:5])
-    await settle(fake_telegram)
-    exits = await fleet.stop_all()
+    await settle(rig.fake_telegram)
+    exits = await rig.fleet.stop_all()
     assert set(exits.values()) == {0}, exits

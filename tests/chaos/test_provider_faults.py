@@ -20,9 +20,8 @@ from tests.chaos.helpers import (
     PROVIDER,
     SERVICE,
     Customer,
-    Fleet,
-    ProviderServer,
     RedisServer,
+    Rig,
     assert_clean_finish,
     card_activation,
     delivery_report,
@@ -30,13 +29,12 @@ from tests.chaos.helpers import (
     figures,
     gather_limited,
     is_card,
-    make_customers,
     onboard,
     settle,
     text_of,
     unique_codes,
 )
-from tests.faketg import ChatMessage, FakeTelegram
+from tests.faketg import ChatMessage
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +65,7 @@ class Shopper:
         if "after the purchase" not in confirm.text:
             self.outcomes["menu failed"] += 1  # an error message: the user tries again
             return
-        buy = next(text for text in confirm.button_texts if text.startswith("✅"))
+        buy = confirm.button_starting("✅")
         self.customer.presses += 1
         query = await self.side.press(buy, confirm)
         answer = await self.side.wait_for_answer(query, timeout=PATIENCE)
@@ -122,20 +120,14 @@ async def followed(redis_server: RedisServer, customer: Customer) -> set[int]:
     return {int(text_of(ref).rsplit(":", 1)[1]) for ref in refs}
 
 
-async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_provider_faults_lose_no_code_and_buy_nothing_twice(rig: Rig):
     rng = Random(SEED)
-    emulator = provider.emulator
-    fleet.add("bot")
-    await fleet.start_all()
+    emulator = rig.provider.emulator
+    rig.fleet.add("bot")
+    await rig.fleet.start_all()
     emulator.faults.configure(0.3, KINDS, when="random")
     started = time.monotonic()
-    customers = make_customers(fake_telegram, provider, USERS, rng)
+    customers = rig.customers(USERS, rng)
     key_sends = await gather_limited((onboard(c, timeout=PATIENCE) for c in customers), USERS)
     shoppers = [Shopper(c) for c in customers]
     await gather_limited((s.shop(PER_USER) for s in shoppers), USERS)
@@ -150,8 +142,8 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
             customer = prefix_of[call.params["api_key"][:2]]
             purchase_calls[customer.id] += 1
             performed[customer.id] += call.performed
-    sold = {c.id: set(provider.activations_of(c.key)) for c in customers}
-    follows = {c.id: await followed(redis_server, c) for c in customers}
+    sold = {c.id: set(rig.provider.activations_of(c.key)) for c in customers}
+    follows = {c.id: await followed(rig.redis_server, c) for c in customers}
 
     # Now the codes: one for every number the provider sold, still through the faults.
     ids = sorted(a for c in customers for a in sold[c.id])
@@ -159,19 +151,17 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
     codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
     owners = {codes[a]: owner[a].id for a in ids}
     delivering = time.monotonic()
-    for activation_id in ids:
-        code = codes[activation_id]
-        emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    rig.provider.send_codes(codes)  # in the order of ids
 
     async def delivered() -> bool:
-        return not delivery_report(fake_telegram, owners).missing
+        return not delivery_report(rig.fake_telegram, owners).missing
 
     all_delivered = await eventually(delivered, timeout=180, interval=0.5)
     delivery_seconds = time.monotonic() - delivering
-    result = delivery_report(fake_telegram, owners)
+    result = delivery_report(rig.fake_telegram, owners)
     faults = Counter(call.fault for call in emulator.calls if call.fault)
     outcomes = sum((s.outcomes for s in shoppers), Counter[str]())
-    queries = [q for c in customers for q in fake_telegram.callback_queries_of(c.side)]
+    queries = [q for c in customers for q in rig.fake_telegram.callback_queries_of(c.side)]
     unanswered = [q for q in queries if q.answer is None]
     line = figures(
         "provider-faults",
@@ -189,7 +179,7 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
         delivery_s=round(delivery_seconds, 1),
         unanswered_callbacks=len(unanswered),
     )
-    report(line)
+    rig.report(line)
     for customer in customers:
         assert purchase_calls[customer.id] <= customer.presses, line
         assert len(sold[customer.id]) <= customer.presses, line
@@ -204,6 +194,8 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(
     assert not unanswered, line
 
     emulator.faults.clear()
-    await settle(fake_telegram)
-    await assert_clean_finish(fleet, redis_server, fake_telegram, customers, context=line + "\n")
+    await settle(rig.fake_telegram)
+    await assert_clean_finish(
+        rig.fleet, rig.redis_server, rig.fake_telegram, customers, context=line + "\n"
+    )
     assert PROVIDER == "herosms"

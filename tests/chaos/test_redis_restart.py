@@ -12,7 +12,6 @@ the cards keep working afterwards.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from random import Random
@@ -23,21 +22,21 @@ from bot.storage.activations import Activation
 from tests.chaos.helpers import (
     PROVIDER,
     Customer,
-    Fleet,
-    ProviderServer,
     RedisServer,
+    Rig,
+    Timeline,
     assert_clean_finish,
+    codes_on_schedule,
     delivery_report,
     eventually,
     figures,
     gather_limited,
-    make_customers,
     onboard,
     quick_buy,
     settle,
     unique_codes,
 )
-from tests.faketg import ChatMessage, FakeTelegram
+from tests.faketg import ChatMessage
 
 pytestmark = pytest.mark.e2e
 
@@ -98,18 +97,12 @@ async def unfollowed(redis_server: RedisServer, ids: list[int]) -> list[int]:
         await client.aclose()
 
 
-async def test_redis_killed_and_restarted_loses_nothing(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_redis_killed_and_restarted_loses_nothing(rig: Rig):
     rng = Random(SEED)
-    fleet.add("bot")
-    fleet.add("worker-1", "bot.worker")
-    await fleet.start_all()
-    customers = make_customers(fake_telegram, provider, USERS, rng)
+    rig.fleet.add("bot")
+    rig.fleet.add("worker-1", "bot.worker")
+    await rig.fleet.start_all()
+    customers = rig.customers(USERS, rng)
     await gather_limited((onboard(c) for c in customers), USERS)
 
     async def buy(customer: Customer) -> None:
@@ -128,20 +121,11 @@ async def test_redis_killed_and_restarted_loses_nothing(
     downtime = rng.uniform(0.5, 1.5)
     presses: list[tuple[Customer, str]] = []
 
-    phase = time.monotonic()
-
-    async def at(offset: float) -> None:
-        await asyncio.sleep(max(0.0, phase + offset - time.monotonic()))
-
-    async def sms() -> None:
-        for offset, activation_id in zip(arrivals, order, strict=True):
-            await at(offset)
-            code = first[activation_id]
-            provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    timeline = Timeline()
 
     async def taps() -> None:
         # Users keep pressing Refresh on their cards, through the outage.
-        while time.monotonic() - phase < PHASE:
+        while timeline.elapsed() < PHASE:
             customer = rng.choice(customers)
             card = customer.cards[rng.choice(customer.activations)]
             presses.append((customer, await customer.side.press("🔄 Refresh", card)))
@@ -151,36 +135,38 @@ async def test_redis_killed_and_restarted_loses_nothing(
 
     async def outage() -> None:
         nonlocal before
-        await at(kill_at)
-        before = await snapshot(redis_server)
-        await redis_server.kill()
+        await timeline.at(kill_at)
+        before = await snapshot(rig.redis_server)
+        await rig.redis_server.kill()
         await asyncio.sleep(downtime)
-        await redis_server.start()
+        await rig.redis_server.start()
 
-    await asyncio.gather(sms(), taps(), outage())
-    after = await snapshot(redis_server)
+    await asyncio.gather(
+        codes_on_schedule(rig.provider, timeline, arrivals, order, first), taps(), outage()
+    )
+    after = await snapshot(rig.redis_server)
     lost_keys = sorted(before.keys - after.keys)
     lost_codes = {
         key: codes
         for key, codes in before.codes.items()
         if after.codes.get(key, [])[: len(codes)] != codes
     }
-    not_followed = await unfollowed(redis_server, ids)
+    not_followed = await unfollowed(rig.redis_server, ids)
 
     async def delivered() -> bool:
-        return not delivery_report(fake_telegram, owners).missing
+        return not delivery_report(rig.fake_telegram, owners).missing
 
     # An item whose worker could not give it back during the outage waits out its lease
     # (90 s in the worker) before it is polled again: allow for that.
     all_delivered = await eventually(delivered, timeout=150, interval=0.5)
-    delivery_seconds = time.monotonic() - phase
+    delivery_seconds = timeline.elapsed()
 
     async def answered() -> bool:
         return all(query in c.side.callback_answers for c, query in presses)
 
     await eventually(answered, timeout=20)
     unanswered = [query for c, query in presses if query not in c.side.callback_answers]
-    result = delivery_report(fake_telegram, owners)
+    result = delivery_report(rig.fake_telegram, owners)
     line = figures(
         "redis-restart",
         activations=len(ids),
@@ -196,7 +182,7 @@ async def test_redis_killed_and_restarted_loses_nothing(
         presses=len(presses),
         unanswered=len(unanswered),
     )
-    report(line)
+    rig.report(line)
     assert not lost_keys, f"{line}\n{lost_keys[:20]}"
     assert not lost_codes, f"{line}\n{lost_codes}"
     assert not not_followed, f"{line}\n{not_followed}"
@@ -217,14 +203,13 @@ async def test_redis_killed_and_restarted_loses_nothing(
         assert answer.text == "Asked for another code.", answer
         second[again_id] = customer
     again = dict(zip(sorted(second), unique_codes(len(second), rng), strict=True))
-    for activation_id, code in again.items():
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    rig.provider.send_codes(again)
     owners.update({code: second[a].id for a, code in again.items()})
-    assert await eventually(delivered, timeout=60), delivery_report(fake_telegram, owners)
-    result = delivery_report(fake_telegram, owners)
+    assert await eventually(delivered, timeout=60), delivery_report(rig.fake_telegram, owners)
+    result = delivery_report(rig.fake_telegram, owners)
     assert not result.duplicates, result
 
-    client = redis_server.client()
+    client = rig.redis_server.client()
     try:
         raws = await client.mget([f"sab:act:{PROVIDER}:{i}" for i in ids])
     finally:
@@ -237,5 +222,5 @@ async def test_redis_killed_and_restarted_loses_nothing(
     # send again).
     assert not unanswered, line
 
-    await settle(fake_telegram)
-    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)
+    await settle(rig.fake_telegram)
+    await assert_clean_finish(rig.fleet, rig.redis_server, rig.fake_telegram, customers)

@@ -18,14 +18,12 @@ import pytest
 from tests.chaos.helpers import (
     PROVIDER_TITLE,
     Customer,
-    Fleet,
-    ProviderServer,
     RedisServer,
+    Rig,
     delivery_report,
     eventually,
     figures,
     log_problems,
-    make_customers,
     onboard,
     provider_key,
     quick_buy,
@@ -33,7 +31,6 @@ from tests.chaos.helpers import (
     settle,
     unique_codes,
 )
-from tests.faketg import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 
@@ -53,22 +50,14 @@ async def rewrite_aof(redis_server: RedisServer) -> None:
         await client.aclose()
 
 
-async def test_keys_never_show_in_plaintext(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_keys_never_show_in_plaintext(rig: Rig):
     rng = Random(606)
-    fleet.add("bot")
-    await fleet.start_all()
-    dialog, command, wrong_first, replaced, removed, pasted = make_customers(
-        fake_telegram, provider, 6, rng
-    )
+    rig.fleet.add("bot")
+    await rig.fleet.start_all()
+    dialog, command, wrong_first, replaced, removed, pasted = rig.customers(6, rng)
     wrong_key = provider_key(40, rng)  # no account has it: the provider refuses it
     second_key = provider_key(41, rng)
-    provider.add_account(second_key)
+    rig.provider.add_account(second_key)
     secrets = [c.key for c in (dialog, command, wrong_first, replaced, removed, pasted)]
     secrets += [wrong_key, second_key]
     key_messages = []
@@ -123,52 +112,51 @@ async def test_keys_never_show_in_plaintext(
     ids = [a for c in buyers for a in c.activations]
     codes = dict(zip(ids, unique_codes(len(ids), rng), strict=True))
     owners = {codes[a]: c.id for c in buyers for a in c.activations}
-    for activation_id, code in codes.items():
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    rig.provider.send_codes(codes)
 
     async def delivered() -> bool:
-        return not delivery_report(fake_telegram, owners).missing
+        return not delivery_report(rig.fake_telegram, owners).missing
 
     assert await eventually(delivered, timeout=60)
 
     # A canary proves the search sees what Redis holds, in memory and in each file.
     canary = provider_key(42, rng)
-    client = redis_server.client()
+    client = rig.redis_server.client()
     try:
         await client.set("chaos:canary", canary)
     finally:
         await client.aclose()
-    await settle(fake_telegram)
-    exits = await fleet.stop_all()
+    await settle(rig.fake_telegram)
+    exits = await rig.fleet.stop_all()
     assert set(exits.values()) == {0}, exits
-    history = redis_server.files()  # the AOF as written: every command since the start
-    dump = await redis_server.dump()
-    await rewrite_aof(redis_server)
+    history = rig.redis_server.files()  # the AOF as written: every command since the start
+    dump = await rig.redis_server.dump()
+    await rewrite_aof(rig.redis_server)
     files = {**{f"{name} (before the rewrite)": blob for name, blob in history.items()}}
-    files.update(redis_server.files())
-    logs = fleet.logs()
+    files.update(rig.redis_server.files())
+    logs = rig.fleet.logs()
     leaks = secret_leaks(
-        secrets, redis_dump=dump, redis_files=files, logs=logs, telegram=fake_telegram
+        secrets, redis_dump=dump, redis_files=files, logs=logs, telegram=rig.fake_telegram
     )
     still_shown = [
         (c.id, text[:8])
         for c, text in key_messages
         if any(m.text == text and not m.deleted for m in c.side.messages)
     ]
-    problems = log_problems(fleet)
+    problems = log_problems(rig.fleet)
     line = figures(
         "secrets",
         keys=len(secrets),
         redis_bytes=len(dump),
         files={name: len(blob) for name, blob in files.items()},
         log_bytes=sum(len(log) for log in logs.values()),
-        bot_api_calls=len(fake_telegram.calls),
+        bot_api_calls=len(rig.fake_telegram.calls),
         leaks=len(leaks),
         key_messages_left_in_chat=len(still_shown),
     )
-    report(line)
+    rig.report(line)
     found = secret_leaks(
-        [canary], redis_dump=dump, redis_files=files, logs={}, telegram=fake_telegram
+        [canary], redis_dump=dump, redis_files=files, logs={}, telegram=rig.fake_telegram
     )
     assert len(found) == 1 + len(files) == 4, found
     assert not leaks, f"{line}\n{leaks}"

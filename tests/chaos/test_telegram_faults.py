@@ -17,16 +17,14 @@ from bot.storage.activations import Activation
 from tests.chaos.helpers import (
     PROVIDER,
     Customer,
-    Fleet,
-    ProviderServer,
     RedisServer,
+    Rig,
     assert_clean_finish,
     delivery_report,
     eventually,
     figures,
     gather_limited,
     log_problems,
-    make_customers,
     onboard,
     quick_buy,
     settle,
@@ -58,18 +56,12 @@ def refused(telegram: FakeTelegram, status: int) -> int:
     return sum(1 for call in telegram.calls if call.method in SENDS and call.status == status)
 
 
-async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(rig: Rig):
     rng = Random(303)
-    fleet.add("bot", RUN_WORKER="0")
-    fleet.add("worker-1", "bot.worker")
-    await fleet.start_all()
-    customers = make_customers(fake_telegram, provider, 10, rng)
+    rig.fleet.add("bot", RUN_WORKER="0")
+    rig.fleet.add("worker-1", "bot.worker")
+    await rig.fleet.start_all()
+    customers = rig.customers(10, rng)
     await gather_limited((onboard(c) for c in customers), 10)
 
     async def buy_two(customer: Customer) -> None:
@@ -86,15 +78,13 @@ async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
 
     # The front (long polling) is being redeployed when the user blocks the bot: the worker
     # learns about the block from Telegram's 403, not from the my_chat_member update.
-    await settle(fake_telegram)
-    assert await fleet.stop("bot") == 0
-    fake_telegram.set_flood(FLOOD, retry_after=RETRY_AFTER)
-    fake_telegram.block(blocked.id)
+    await settle(rig.fake_telegram)
+    assert await rig.fleet.stop("bot") == 0
+    rig.fake_telegram.set_flood(FLOOD, retry_after=RETRY_AFTER)
+    rig.fake_telegram.block(blocked.id)
     blocked_at = time.monotonic()
     started = time.monotonic()
-    for activation_id in ids:
-        code = codes[activation_id]
-        provider.emulator.deliver_sms(activation_id, f"Telegram code {code}", code=code)
+    rig.provider.send_codes(codes)  # in the order of ids
 
     expected = {code: chat for code, chat in owners.items() if chat != blocked.id}
 
@@ -106,34 +96,34 @@ async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
         )
 
     async def others_served() -> bool:
-        result = delivery_report(fake_telegram, expected)
+        result = delivery_report(rig.fake_telegram, expected)
         return not result.missing and all(cards_updated(c) for c in others)
 
     served = await eventually(others_served, timeout=90, interval=0.3)
     seconds = time.monotonic() - started
-    flood_429 = refused(fake_telegram, 429)
-    blocked_403 = refused(fake_telegram, 403)
+    flood_429 = refused(rig.fake_telegram, 429)
+    blocked_403 = refused(rig.fake_telegram, 403)
     to_blocked = [
         call
-        for call in fake_telegram.calls
+        for call in rig.fake_telegram.calls
         if call.method in SENDS
         and call.status == 200
         and call.params.get("chat_id") == blocked.id
         and call.at >= blocked_at
     ]
-    kept = await records(redis_server, blocked.activations)
+    kept = await records(rig.redis_server, blocked.activations)
     line = figures(
         "telegram-faults",
         codes=len(ids),
         answered_429=flood_429,
         answered_403=blocked_403,
-        delivered=f"{len(expected) - len(delivery_report(fake_telegram, expected).missing)}"
+        delivered=f"{len(expected) - len(delivery_report(rig.fake_telegram, expected).missing)}"
         f"/{len(expected)}",
         all_delivered_s=round(seconds, 1),
         sent_to_blocked=len(to_blocked),
         blocked_codes_kept=sum(len(r.codes) for r in kept.values()),
     )
-    report(line)
+    rig.report(line)
     assert served, line + "\n" + "\n".join(c.side.transcript() for c in others[:2])
     assert flood_429 > 0, line
     assert blocked_403 > 0, line
@@ -146,18 +136,18 @@ async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
 
     # The front is back (the 429s are over; the bot's own replies are the next test's
     # subject), and the user comes back: the codes that waited go out now.
-    fake_telegram.set_flood(0)
-    await fleet.start("bot")
-    await fleet.wait_ready("bot")
+    rig.fake_telegram.set_flood(0)
+    await rig.fleet.start("bot")
+    await rig.fleet.wait_ready("bot")
     await blocked.side.send("/start")
     await blocked.side.wait_for("Hi, User0", timeout=30)
 
     async def all_served() -> bool:
-        return not delivery_report(fake_telegram, owners).missing
+        return not delivery_report(rig.fake_telegram, owners).missing
 
     assert await eventually(all_served, timeout=60), blocked.side.transcript()
-    result = delivery_report(fake_telegram, owners)
-    report(
+    result = delivery_report(rig.fake_telegram, owners)
+    rig.report(
         figures(
             "telegram-faults, after unblocking",
             delivered=f"{result.delivered}/{result.expected}",
@@ -168,23 +158,17 @@ async def test_pushes_wait_out_429s_and_keep_a_blocked_users_codes(
     assert not result.duplicates, result
     assert not result.wrong_chat, result
 
-    await settle(fake_telegram)
-    await assert_clean_finish(fleet, redis_server, fake_telegram, customers)
+    await settle(rig.fake_telegram)
+    await assert_clean_finish(rig.fleet, rig.redis_server, rig.fake_telegram, customers)
 
 
-async def test_replies_to_users_wait_out_429s(
-    fleet: Fleet,
-    fake_telegram: FakeTelegram,
-    provider: ProviderServer,
-    redis_server: RedisServer,
-    report,
-):
+async def test_replies_to_users_wait_out_429s(rig: Rig):
     """The bot's own answers go through the same flood: each one must arrive, later."""
     rng = Random(304)
-    fleet.add("bot")
-    await fleet.start_all()
-    fake_telegram.set_flood(FLOOD, retry_after=RETRY_AFTER)
-    customers = make_customers(fake_telegram, provider, 6, rng)
+    rig.fleet.add("bot")
+    await rig.fleet.start_all()
+    rig.fake_telegram.set_flood(FLOOD, retry_after=RETRY_AFTER)
+    customers = rig.customers(6, rng)
     started = time.monotonic()
 
     async def journey(customer: Customer) -> None:
@@ -194,22 +178,21 @@ async def test_replies_to_users_wait_out_429s(
         activation_id = customer.activations[0]
         query = await customer.side.press("🔄 Refresh", customer.cards[activation_id])
         await customer.side.wait_for_answer(query, timeout=30)
-        await customer.side.send("/balance")
-        await customer.side.wait_for("Balance on HeroSMS", timeout=30)
+        await customer.side.send_and_wait("/balance", "Balance on HeroSMS", timeout=30)
 
     outcomes = await gather_limited((journey(c) for c in customers), 6)
-    problems = log_problems(fleet)
+    problems = log_problems(rig.fleet)
     line = figures(
         "telegram-faults, replies",
         users=len(customers),
-        answered_429=refused(fake_telegram, 429),
+        answered_429=refused(rig.fake_telegram, 429),
         journeys_s=round(time.monotonic() - started, 1),
         log_problems=len(problems),
     )
-    report(line)
+    rig.report(line)
     assert len(outcomes) == len(customers)
-    fake_telegram.set_flood(0)
-    await settle(fake_telegram)
-    exits = await fleet.stop_all()
+    rig.fake_telegram.set_flood(0)
+    await settle(rig.fake_telegram)
+    exits = await rig.fleet.stop_all()
     assert set(exits.values()) == {0}, exits
     assert not problems, line + "\n" + "\n".join(problems[:5])

@@ -10,9 +10,26 @@ from aiohttp import web
 
 from bot.sandbox import Clock, Emulator, EmulatorConfig, create_app
 from tests.e2e.processes import BotProcess
-from tests.faketg import FakeTelegram
+from tests.faketg import FakeTelegram, UserSide
 
 KEY = "E2eProviderKey0123456789"
+
+
+async def onboard(user: UserSide, provider: str = "HeroSMS") -> None:
+    """/start, choose ``provider``, send the key: the user is connected."""
+    await user.send_and_wait("/start", "To begin, choose your provider", timeout=30)
+    await user.press(provider)
+    await user.send_and_wait(KEY, f"Connected to {provider}")
+
+
+async def start_with_user(
+    bot: BotProcess, telegram: FakeTelegram, name: str, provider: str = "HeroSMS"
+) -> UserSide:
+    """Start ``bot`` and onboard a new user called ``name`` with ``provider``."""
+    await bot.start()
+    user = telegram.user(first_name=name)
+    await onboard(user, provider)
+    return user
 
 
 @dataclass

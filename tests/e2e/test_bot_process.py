@@ -31,14 +31,11 @@ async def test_start_and_sandbox_key_flow_then_clean_shutdown(
     await bot.start()
     try:
         user = fake_telegram.user(first_name="Eve")
-        await user.send("/start")
-        greeting = await user.wait_for("Hi, Eve!", timeout=30)
+        greeting = await user.send_and_wait("/start", "Hi, Eve!", timeout=30)
         assert greeting.button_texts == ["HeroSMS", "Sandbox"]
-        await user.press("Sandbox")
-        connected = await user.wait_for("Connected to Sandbox", timeout=10)
+        connected = await user.press_and_wait("Sandbox", "Connected to Sandbox", timeout=10)
         assert "Balance: 100.00" in connected.text
-        await user.send("/balance")
-        await user.wait_for("Balance on Sandbox: 100.00")
+        await user.send_and_wait("/balance", "Balance on Sandbox: 100.00")
     finally:
         code = await bot.stop()
     assert code == 0, bot.log

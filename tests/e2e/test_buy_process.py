@@ -4,45 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import KEY, Provider
+from tests.e2e.conftest import KEY, Provider, start_with_user
 from tests.faketg import FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
 
 
-async def onboard(user: UserSide) -> None:
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
-    await user.press("HeroSMS")
-    await user.send(KEY)
-    await user.wait_for("Connected to HeroSMS")
-
-
 async def buy_number(user: UserSide, provider: Provider) -> tuple[int, int]:
-    await user.send("/buy")
-    await user.wait_for("Choose a service")
-    await user.press("Telegram")
-    countries = await user.wait_for("choose a country")
-    await user.press(countries.buttons[0][0][0])
-    confirm = await user.wait_for("after the purchase")
-    buy = next(text for text in confirm.button_texts if text.startswith("✅"))
-    await user.press(buy)
-    card = await user.wait_for("Waiting for the SMS")
+    await user.send_and_wait("/buy", "Choose a service")
+    countries = await user.press_and_wait("Telegram", "choose a country")
+    confirm = await user.press_and_wait(countries.buttons[0][0][0], "after the purchase")
+    buy = confirm.button_starting("✅")
+    card = await user.press_and_wait(buy, "Waiting for the SMS")
     (activation_id,) = list(provider.emulator.activations)
     return activation_id, card.message_id
-
-
-def card_of(user: UserSide, message_id: int):
-    return next(m for m in user.chat if m.message_id == message_id)
 
 
 async def test_buy_code_another_code_finish_with_a_restart(
     make_bot, fake_telegram: FakeTelegram, provider: Provider
 ):
     bot = make_bot()
-    await bot.start()
-    user = fake_telegram.user(first_name="Bob")
-    await onboard(user)
+    user = await start_with_user(bot, fake_telegram, "Bob")
     activation_id, card_id = await buy_number(user, provider)
 
     provider.emulator.deliver_sms(activation_id, "Your Telegram code: 31337", code="31337")
@@ -76,9 +58,7 @@ async def test_cancel_denied_early_then_refunded(
     make_bot, fake_telegram: FakeTelegram, provider: Provider
 ):
     bot = make_bot()
-    await bot.start()
-    user = fake_telegram.user(first_name="Carol")
-    await onboard(user)
+    user = await start_with_user(bot, fake_telegram, "Carol")
     balance = provider.emulator.account(KEY).balance
     _activation_id, card_id = await buy_number(user, provider)
     assert provider.emulator.account(KEY).balance < balance

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import KEY, Provider
+from tests.e2e.conftest import KEY, Provider, start_with_user
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
-
-
-def card_of(user: UserSide, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
 
 
 def letters(user: UserSide) -> list[ChatMessage]:
@@ -23,22 +19,16 @@ async def test_mail_letter_another_letter_with_a_restart(
 ):
     # The SMS-Activate preset sells mail; the emulator plays the provider.
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
-    await bot.start()
-    user = fake_telegram.user(first_name="Dora")
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
-    await user.press("SMS-Activate")
-    await user.send(KEY)
-    await user.wait_for("Connected to SMS-Activate")
+    user = await start_with_user(bot, fake_telegram, "Dora", "SMS-Activate")
 
-    await user.send("/mail")
-    await user.wait_for("Which site is the e-mail address for?")
-    await user.send("apple.com")
-    domains = await user.wait_for("E-mail for apple.com: choose the address.")
-    await user.press(next(t for t in domains.button_texts if t.startswith("gmail.com")))
-    confirm = await user.wait_for("An address on gmail.com for apple.com")
-    await user.press(next(t for t in confirm.button_texts if t.startswith("✅")))
-    card = await user.wait_for("Waiting for a letter from apple.com")
+    await user.send_and_wait("/mail", "Which site is the e-mail address for?")
+    domains = await user.send_and_wait("apple.com", "E-mail for apple.com: choose the address.")
+    confirm = await user.press_and_wait(
+        domains.button_starting("gmail.com"), "An address on gmail.com for apple.com"
+    )
+    card = await user.press_and_wait(
+        confirm.button_starting("✅"), "Waiting for a letter from apple.com"
+    )
     (first,) = provider.emulator.mails.values()
     assert first.email in card.text
 
@@ -68,7 +58,7 @@ async def test_mail_letter_another_letter_with_a_restart(
     provider.emulator.deliver_mail(second.id, "Your new apple.com code: 909090")
     await user.wait_for("Code: 909090", timeout=10)
     await user.wait_for(lambda m: m.message_id == card.message_id and "2. 🔑 909090" in m.text)
-    assert "1. 🔑 482913" in card_of(user, card.message_id).text
+    assert "1. 🔑 482913" in user.message(card.message_id).text
     assert [m.text.splitlines()[1] for m in letters(user)] == ["Code: 482913", "Code: 909090"], (
         user.transcript()
     )

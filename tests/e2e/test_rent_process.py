@@ -7,20 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.conftest import KEY, Provider
+from tests.e2e.conftest import KEY, Provider, start_with_user
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
 
 SENDERS = ("Bank", "SPORTMASTER", "79180230628")
-
-
-async def onboard(user: UserSide) -> None:
-    await user.send("/start")
-    await user.wait_for("To begin, choose your provider", timeout=30)
-    await user.press("SMS-Activate")
-    await user.send(KEY)
-    await user.wait_for("Connected to SMS-Activate")
 
 
 def card_shows(card_id: int, text: str):
@@ -47,20 +39,13 @@ async def test_rent_three_sms_extend_finish(
     make_bot, fake_telegram: FakeTelegram, provider: Provider
 ):
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
-    await bot.start()
-    user = fake_telegram.user(first_name="Dana")
-    await onboard(user)
+    user = await start_with_user(bot, fake_telegram, "Dana", "SMS-Activate")
 
-    await user.send("/rent")
-    await user.wait_for("Rent a number: for how long?")
-    await user.press("1 day")
-    countries = await user.wait_for("choose the country")
-    await user.press(countries.buttons[0][0][0])
-    services = await user.wait_for("choose the service")
-    await user.press(services.buttons[0][0][0])
-    confirm = await user.wait_for("after the purchase")
-    await user.press(next(t for t in confirm.button_texts if t.startswith("✅")))
-    card = await user.wait_for("No SMS yet.")
+    await user.send_and_wait("/rent", "Rent a number: for how long?")
+    countries = await user.press_and_wait("1 day", "choose the country")
+    services = await user.press_and_wait(countries.buttons[0][0][0], "choose the service")
+    confirm = await user.press_and_wait(services.buttons[0][0][0], "after the purchase")
+    card = await user.press_and_wait(confirm.button_starting("✅"), "No SMS yet.")
     (rent_id,) = list(provider.emulator.rents)
     rent = provider.emulator.rents[rent_id]
     balance = provider.emulator.account(KEY).balance
@@ -82,10 +67,8 @@ async def test_rent_three_sms_extend_finish(
     ends = rent.end_at
     await user.press("Extend", card.message_id)
     await user.wait_for("for how long?")
-    await user.press("12 h")
-    quote = await user.wait_for("New end:")
-    await user.press(next(t for t in quote.button_texts if t.startswith("✅")))
-    await user.wait_for("Extended: +")
+    quote = await user.press_and_wait("12 h", "New end:")
+    await user.press_and_wait(quote.button_starting("✅"), "Extended: +")
     assert rent.end_at == ends + 12 * 3600
     assert provider.emulator.account(KEY).balance < balance
     until = datetime.fromtimestamp(rent.end_at, UTC).strftime("%Y-%m-%d %H:%M UTC")

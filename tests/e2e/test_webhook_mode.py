@@ -34,8 +34,7 @@ async def test_webhook_updates_need_the_secret(
     try:
         await fake_telegram.wait_until(lambda: fake_telegram.webhook_url == url, timeout=30)
         user = fake_telegram.user(first_name="Wendy")
-        await user.send("/start")
-        await user.wait_for("Hi, Wendy!", timeout=10)
+        await user.send_and_wait("/start", "Hi, Wendy!", timeout=10)
 
         update = {
             "update_id": 999_000_001,

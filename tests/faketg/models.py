@@ -78,6 +78,17 @@ class ChatMessage:
     def button_texts(self) -> list[str]:
         return [text for row in self.buttons for text, _ in row]
 
+    def button_starting(self, prefix: str) -> str:
+        """The text of the first button whose text starts with ``prefix`` (StopIteration if
+        none does)."""
+        return next(text for text in self.button_texts if text.startswith(prefix))
+
+    def callback_of(self, label: str) -> str:
+        """The callback data of the inline button ``label`` (which must be there)."""
+        button = self.find_button(label)
+        assert button is not None, f"no button {label!r}"
+        return str(button["callback_data"])
+
     def find_button(self, label: str) -> dict[str, Any] | None:
         """The inline button whose text or exact callback_data is ``label``."""
         if not self.reply_markup:

@@ -72,6 +72,10 @@ class ChatSide:
             if query.answer is not None
         }
 
+    def message(self, message_id: int) -> ChatMessage:
+        """The message as it stands now (edits included)."""
+        return next(m for m in self.chat if m.message_id == message_id)
+
     def last_bot_message(self) -> ChatMessage:
         messages = self.bot_messages
         if not messages:
@@ -103,6 +107,20 @@ class ChatSide:
         query_id = self.server.callback_query(self, message_id, data)
         self._mark = self.server.revision
         return query_id
+
+    async def send_and_wait(
+        self, text: str, match: MessageMatch, timeout: float = 5.0
+    ) -> ChatMessage:
+        """Send ``text``, then wait for the bot's message that ``match`` picks."""
+        await self.send(text)
+        return await self.wait_for(match, timeout)
+
+    async def press_and_wait(
+        self, button: str, match: MessageMatch, timeout: float = 5.0
+    ) -> ChatMessage:
+        """Press ``button`` (on the newest message showing it), then wait for ``match``."""
+        await self.press(button)
+        return await self.wait_for(match, timeout)
 
     async def wait_for(
         self, match: MessageMatch, timeout: float = 5.0, *, any_time: bool = False

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import pytest
 
 from bot.keyboards.callbacks import ActAction, ActCallback, BuyConfirmCallback
 from bot.sandbox.models import Activation
 from bot.storage.activations import State
-from tests.harness import GOOD_KEY, ChatUser, Harness
+from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness
 
+#: A generic provider ("mine", the emulator here) offers every feature: calls, several
+#: services on one number, call forwarding.
+GENERIC = pytest.mark.bot_settings(SMS_PROVIDERS=f"mine={PROVIDER_URL}")
 SERVICE = "tg"
 COUNTRY = 6  # Indonesia
 
 
 async def connected(harness: Harness, language: str = "en") -> ChatUser:
-    user = harness.user(language_code=language)
-    await harness.connect(user)
-    return user
+    return await harness.connected(language)
 
 
 def bought(harness: Harness) -> Activation:
@@ -27,10 +29,33 @@ def bought(harness: Harness) -> Activation:
     return key_activations[-1]
 
 
-async def buy_direct(harness: Harness, user: ChatUser) -> int:
+async def confirm_buy_button(user: ChatUser) -> str:
+    """/buy with the service and country: the buy button of the confirmation it shows."""
     await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    await user.press(buy_button)
+    return user.last().button_starting("✅")
+
+
+def purchases(harness: Harness) -> int:
+    """How many times the provider was asked for a number."""
+    return sum(1 for call in harness.emulator.calls if call.action.startswith("getNumber"))
+
+
+async def buy_through_a_timeout(
+    harness: Harness, when: Literal["before", "after"]
+) -> tuple[ChatUser, str]:
+    """A purchase whose answer times out ``when`` ("before"/"after") the provider acts on it;
+    returns the user and the answer to their tap."""
+    user = await connected(harness)
+    buy_button = await confirm_buy_button(user)
+    harness.emulator.faults.configure(
+        rate=1.0, kinds=["timeout"], when=when, actions={"getNumber", "getNumberV2"}
+    )
+    query = await user.press(buy_button)
+    return user, user.answer(query) or ""
+
+
+async def buy_direct(harness: Harness, user: ChatUser) -> int:
+    await user.press(await confirm_buy_button(user))
     activation = bought(harness)
     return activation.id
 
@@ -91,36 +116,28 @@ async def test_country_sorting_and_paging(harness: Harness):
 async def test_typed_service_search_in_russian(harness: Harness):
     user = await connected(harness, "ru")
     await user.send("/buy")
-    await user.send("Телеграм")
-    assert "Телеграм: выберите страну" in user.last().text
+    await user.send_expecting("Телеграм", "Телеграм: выберите страну")
 
 
 async def test_typed_search_with_nothing_found(harness: Harness):
     user = await connected(harness)
     await user.send("/buy")
-    await user.send("zzzzqqq")
-    assert "Nothing found for “zzzzqqq”" in user.last().text
+    await user.send_expecting("zzzzqqq", "Nothing found for “zzzzqqq”")
 
 
 async def test_typed_country_search(harness: Harness):
     user = await connected(harness)
     await user.send("/buy tg")
-    await user.send("indonesia")
-    assert "Indonesia" in user.last().text
+    await user.send_expecting("indonesia", "Indonesia")
     assert any(t.startswith("✅ Buy for") for t in user.last().button_texts)
 
 
 async def test_power_user_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
-    await user.send("/buy tg 6")
-    assert "Telegram" in user.last().text
-    assert "Indonesia" in user.last().text
-    await user.send("/buy tg six")
-    assert "The country is a number" in user.last().text
-    await user.send("/buy tg 9999")
-    assert "There is no country number 9999" in user.last().text
-    await user.send("/buy nosuchservice 6")
-    assert "I do not know the service" in user.last().text
+    await user.send_expecting("/buy tg 6", "Telegram", "Indonesia")
+    await user.send_expecting("/buy tg six", "The country is a number")
+    await user.send_expecting("/buy tg 9999", "There is no country number 9999")
+    await user.send_expecting("/buy nosuchservice 6", "I do not know the service")
 
 
 async def test_full_activation_flow(harness: Harness):
@@ -137,12 +154,12 @@ async def test_full_activation_flow(harness: Harness):
     push = user.last()
     assert "1 2 3 4 5" in push.text
     assert "Telegram cancels its own login codes" in push.text
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Code received" in card.text
     assert card.button_texts[:2] == ["Finish", "Another code"]
 
     await user.press("Another code", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Waiting for another code" in card.text
     harness.emulator.deliver_sms(activation_id, "Telegram code: 67890", code="67890")
     await harness.poll()
@@ -154,7 +171,7 @@ async def test_full_activation_flow(harness: Harness):
     assert len([m.text for m in user.chat if "Code for Telegram" in m.text]) == 2
 
     await user.press("Finish", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Finished." in card.text
     assert "Buy again" in card.button_texts
     record = await harness.resources.activations.find(user.id, activation_id)
@@ -174,7 +191,7 @@ async def test_cancel_denied_then_refunded(harness: Harness):
     await harness.advance(121)
     balance_before = harness.emulator.account(GOOD_KEY).balance
     await user.press("Cancel", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Cancelled, the money is refunded." in card.text
     assert harness.emulator.account(GOOD_KEY).balance > balance_before
     assert harness.emulator.activations[activation_id].status is not None
@@ -185,7 +202,7 @@ async def test_expiry_refund_shown_on_the_card(harness: Harness):
     await buy_direct(harness, user)
     card = user.last()
     await harness.advance(20 * 60 + 5)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Expired without a code, the money is refunded." in card.text
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
 
@@ -205,40 +222,21 @@ async def test_buy_again_repeats_the_options(harness: Harness):
 async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
-    confirm = user.last()
-    buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
-    data = confirm.find_button(buy_button)
-    assert data is not None
-    await user.press(buy_button)
     # The same confirmation again (a second device, a repeated callback): no second number.
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.tap_twice(user.last(), "✅")
     assert user.answer(query) == "Already bought: here it is."
-    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
-    assert len(purchases) == 1
+    assert purchases(harness) == 1
 
 
 async def test_ambiguous_purchase_is_found_in_the_active_list(harness: Harness):
-    user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    harness.emulator.faults.configure(
-        rate=1.0, kinds=["timeout"], when="after", actions={"getNumber", "getNumberV2"}
-    )
-    query = await user.press(buy_button)
-    assert "the number is yours" in (user.answer(query) or "")
+    user, answer = await buy_through_a_timeout(harness, "after")
+    assert "the number is yours" in answer
     assert "Waiting for the SMS" in user.last().text
-    purchases = [c for c in harness.emulator.calls if c.action.startswith("getNumber")]
-    assert len(purchases) == 1
+    assert purchases(harness) == 1
 
 
 async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
-    user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-    harness.emulator.faults.configure(
-        rate=1.0, kinds=["timeout"], when="before", actions={"getNumber", "getNumberV2"}
-    )
-    await user.press(buy_button)
+    user, _ = await buy_through_a_timeout(harness, "before")
     assert "Most likely nothing was bought" in user.last().text
     assert not harness.emulator.activations
 
@@ -252,8 +250,7 @@ async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
 )
 async def test_purchase_errors(harness: Harness, setup: str, expected: str):
     user = await connected(harness)
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = await confirm_buy_button(user)
     if setup == "no_balance":
         harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     else:
@@ -267,15 +264,14 @@ async def test_wrong_max_price_offers_the_minimum(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Set a max price")
-    await user.send("0.0001")
-    assert "You pay at most 0.0001" in user.last().text
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    await user.send_expecting("0.0001", "You pay at most 0.0001")
+    buy_button = user.last().button_starting("✅")
     await user.press(buy_button)
     assert "below the lowest price" in user.last().text
-    minimum = next(t for t in user.last().button_texts if t.startswith("Set max price to"))
+    minimum = user.last().button_starting("Set max price to")
     await user.press(minimum)
     assert "You pay at most" in user.last().text
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = user.last().button_starting("✅")
     await user.press(buy_button)
     assert "Waiting for the SMS" in user.last().text
 
@@ -284,20 +280,17 @@ async def test_max_price_and_prefix_input_validation(harness: Harness):
     user = await connected(harness)
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Set a max price")
-    await user.send("cheap please")
-    assert "That is not a price" in user.last().text
+    await user.send_expecting("cheap please", "That is not a price")
     await user.press("◀ Back")
     await user.press("Exclude prefixes")
-    await user.send("62abc")
-    assert "Send up to 20 prefixes" in user.last().text
-    await user.send("62812, 62813")
-    assert "Excluded prefixes: 62812, 62813" in user.last().text
+    await user.send_expecting("62abc", "Send up to 20 prefixes")
+    await user.send_expecting("62812, 62813", "Excluded prefixes: 62812, 62813")
 
 
 async def test_operator_choice(harness: Harness):
     user = await connected(harness)
     await user.send("/buy tg 0")
-    operator_button = next(t for t in user.last().button_texts if t.startswith("Operator:"))
+    operator_button = user.last().button_starting("Operator:")
     await user.press(operator_button)
     choice = user.last().button_texts[1]
     await user.press(choice)
@@ -342,18 +335,9 @@ async def test_active_lists_activations_bought_elsewhere(harness: Harness):
 async def test_history_and_prices(harness: Harness):
     user = await connected(harness)
     await buy_direct(harness, user)
-    await user.send("/history")
-    assert "Your activations, page 1" in user.last().text
-    await user.send("/prices telegram")
-    assert "Telegram: the cheapest countries" in user.last().text
-    await user.send("/prices")
-    assert "Which service?" in user.last().text
-
-
-async def test_buy_needs_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/buy")
-    assert "Connect your provider account first" in user.last().text
+    await user.send_expecting("/history", "Your activations, page 1")
+    await user.send_expecting("/prices telegram", "Telegram: the cheapest countries")
+    await user.send_expecting("/prices", "Which service?")
 
 
 async def test_card_survives_a_restart(tmp_path):
@@ -375,21 +359,20 @@ async def test_card_survives_a_restart(tmp_path):
         await second.poll()
         assert "5 5 5 5 5" in user.last().text
         await user.press("Finish", card_id)
-        card = next(m for m in user.chat if m.message_id == card_id)
+        card = user.message(card_id)
         assert "Finished." in card.text
 
 
 async def test_the_whole_flow_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/buy")
-    assert "Выберите сервис" in user.last().text
+    await user.send_expecting("/buy", "Выберите сервис")
     await user.press("Телеграм")
     assert "Телеграм: выберите страну" in user.last().text
     assert "✓ Цена" in user.last().button_texts
     await user.press(user.last().buttons[0][0][0])
     confirm = user.last()
     assert "Баланс: 50.00 →" in confirm.text
-    buy_button = next(t for t in confirm.button_texts if t.startswith("✅ Купить за"))
+    buy_button = confirm.button_starting("✅ Купить за")
     await user.press(buy_button)
     card = user.last()
     assert "Ждём SMS…" in card.text
@@ -401,141 +384,122 @@ async def test_the_whole_flow_in_russian(harness: Harness):
     assert "Код для Телеграм" in user.last().text
     assert "Telegram аннулирует свои коды входа" in user.last().text
     await user.press("Ещё код", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Ждём ещё один код…" in card.text
     await user.press("Завершить", card.message_id)
-    card = next(m for m in user.chat if m.message_id == card.message_id)
+    card = user.message(card.message_id)
     assert "Завершено." in card.text
     assert "Купить ещё раз" in card.button_texts
 
 
 async def test_purchase_errors_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send(f"/buy {SERVICE} {COUNTRY}")
-    buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    buy_button = await confirm_buy_button(user)
     harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     await user.press(buy_button)
     assert "HeroSMS: на балансе недостаточно средств" in user.last().text
-    await user.send("/buy tg six")
-    assert "Страна указывается номером" in user.last().text
+    await user.send_expecting("/buy tg six", "Страна указывается номером")
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Задать макс. цену")
-    await user.send("дёшево")
-    assert "Это не цена" in user.last().text
+    await user.send_expecting("дёшево", "Это не цена")
 
 
-async def test_call_verification_shows_the_caller(tmp_path):
+@GENERIC
+async def test_call_verification_shows_the_caller(harness: Harness):
     """A generic provider offers every feature, call verification among them."""
-    from tests.harness import PROVIDER_URL, running_harness
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send(f"/buy {SERVICE} {COUNTRY}")
-        await user.press("Call instead of SMS: off")
-        assert "The code comes as an incoming call." in user.last().text
-        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-        await user.press(buy_button)
-        card = user.last()
-        assert "wait for the ring" in card.text
-        activation_id = max(harness.emulator.activations)
-        assert harness.emulator.activations[activation_id].verification
-        harness.emulator.deliver_call(activation_id, "79161234567")
-        await harness.poll()
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "Call from +79161234567" in card.text
-        assert "4 5 6 7" in user.last().text  # the code: the caller's last digits
+    user = await harness.connected(provider="mine")
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Call instead of SMS: off")
+    assert "The code comes as an incoming call." in user.last().text
+    buy_button = user.last().button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    assert "wait for the ring" in card.text
+    activation_id = max(harness.emulator.activations)
+    assert harness.emulator.activations[activation_id].verification
+    harness.emulator.deliver_call(activation_id, "79161234567")
+    await harness.poll()
+    card = user.message(card.message_id)
+    assert "Call from +79161234567" in card.text
+    assert "4 5 6 7" in user.last().text  # the code: the caller's last digits
 
 
-async def test_several_services_on_one_number(tmp_path):
-    from tests.harness import PROVIDER_URL, running_harness
+@GENERIC
+async def test_several_services_on_one_number(harness: Harness):
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send("/buy")
-        await user.press("➕ Several services on one number")
-        await user.press("☐ Telegram")
-        query = await user.press("✅ Continue with 1 services")
-        assert user.answer(query) == "Pick at least two services."
-        await user.press("☐ WhatsApp")
-        assert "☑ Telegram" in user.last().button_texts
-        await user.press("✅ Continue with 2 services")
-        countries = user.last()
-        assert "Telegram, WhatsApp: choose a country" in countries.text
-        await user.press(countries.buttons[0][0][0])
-        confirm = user.last()
-        assert "Telegram, WhatsApp" in confirm.text
-        assert "Set a max price" not in confirm.button_texts
-        buy_button = next(t for t in confirm.button_texts if t.startswith("✅"))
-        await user.press(buy_button)
-        card = user.last()
-        assert "• Telegram: waiting for the SMS…" in card.text
-        assert "• WhatsApp: waiting for the SMS…" in card.text
-        bought = sorted(harness.emulator.activations.values(), key=lambda a: a.id)
-        assert len(bought) == 2
-        assert bought[0].phone == bought[1].phone
-        tg = next(a for a in bought if a.service == "tg")
-        wa = next(a for a in bought if a.service == "wa")
-        harness.emulator.deliver_sms(tg.id, "Telegram code 11223", code="11223")
-        harness.emulator.deliver_sms(wa.id, "WhatsApp code 445-566", code="445-566")
-        await harness.poll()
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "• Telegram: code received — 1 1 2 2 3" in card.text
-        assert "• WhatsApp: code received — 445-566" in card.text
-        await user.press("Telegram: Finish", card.message_id)
-        await user.press("WhatsApp: Finish", card.message_id)
-        card = next(m for m in user.chat if m.message_id == card.message_id)
-        assert "• Telegram: ✅ finished" in card.text
-        assert "• WhatsApp: ✅ finished" in card.text
-        assert "Buy again" in card.button_texts
+    user = await harness.connected(provider="mine")
+    await user.send("/buy")
+    await user.press("➕ Several services on one number")
+    await user.press("☐ Telegram")
+    query = await user.press("✅ Continue with 1 services")
+    assert user.answer(query) == "Pick at least two services."
+    await user.press("☐ WhatsApp")
+    assert "☑ Telegram" in user.last().button_texts
+    await user.press("✅ Continue with 2 services")
+    countries = user.last()
+    assert "Telegram, WhatsApp: choose a country" in countries.text
+    await user.press(countries.buttons[0][0][0])
+    confirm = user.last()
+    assert "Telegram, WhatsApp" in confirm.text
+    assert "Set a max price" not in confirm.button_texts
+    buy_button = confirm.button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    assert "• Telegram: waiting for the SMS…" in card.text
+    assert "• WhatsApp: waiting for the SMS…" in card.text
+    bought = sorted(harness.emulator.activations.values(), key=lambda a: a.id)
+    assert len(bought) == 2
+    assert bought[0].phone == bought[1].phone
+    tg = next(a for a in bought if a.service == "tg")
+    wa = next(a for a in bought if a.service == "wa")
+    harness.emulator.deliver_sms(tg.id, "Telegram code 11223", code="11223")
+    harness.emulator.deliver_sms(wa.id, "WhatsApp code 445-566", code="445-566")
+    await harness.poll()
+    card = user.message(card.message_id)
+    assert "• Telegram: code received — 1 1 2 2 3" in card.text
+    assert "• WhatsApp: code received — 445-566" in card.text
+    await user.press("Telegram: Finish", card.message_id)
+    await user.press("WhatsApp: Finish", card.message_id)
+    card = user.message(card.message_id)
+    assert "• Telegram: ✅ finished" in card.text
+    assert "• WhatsApp: ✅ finished" in card.text
+    assert "Buy again" in card.button_texts
 
 
-async def test_call_forwarding_and_an_additional_service(tmp_path):
+@GENERIC
+async def test_call_forwarding_and_an_additional_service(harness: Harness):
     from bot.keyboards.callbacks import AdditionalCallback
-    from tests.harness import PROVIDER_URL, running_harness
 
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await user.send("/start")
-        await user.press("mine")
-        await user.send(GOOD_KEY)
-        await user.send("/buy ot 0")
-        await user.press("Call forwarding: off")
-        assert "With call forwarding" in user.last().text
-        buy_button = next(t for t in user.last().button_texts if t.startswith("✅"))
-        await user.press(buy_button)
-        card = user.last()
-        parent_id = max(harness.emulator.activations)
-        assert harness.emulator.activations[parent_id].forward
-        harness.emulator.deliver_sms(parent_id, "Your code 5151", code="5151")
-        await harness.poll()
-        await user.press("Add a service", card.message_id)
-        offer = user.last()
-        assert "Which service should also use" in offer.text
-        await user.press("Telegram", offer.message_id)
-        assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
-        data = AdditionalCallback(id=parent_id, service="av").pack()
-        query = await user.press_data(offer.message_id, data)
-        assert user.answer(query) == "Bought!"
-        added = max(harness.emulator.activations)
-        assert added != parent_id
-        assert (
-            harness.emulator.activations[added].phone
-            == harness.emulator.activations[parent_id].phone
-        )
-        assert (
-            "Waiting for the SMS"
-            in next(m for m in user.chat if m.message_id == offer.message_id).text
-        )
-        # Another user cannot add services to this number.
-        intruder = harness.user(first_name="Mallory")
-        await intruder.send("/help")
-        calls = len(harness.emulator.calls)
-        query = await intruder.press_data(intruder.last().message_id, data)
-        assert intruder.answer(query) == "This is not one of your numbers."
-        assert len(harness.emulator.calls) == calls
+    user = await harness.connected(provider="mine")
+    await user.send("/buy ot 0")
+    await user.press("Call forwarding: off")
+    assert "With call forwarding" in user.last().text
+    buy_button = user.last().button_starting("✅")
+    await user.press(buy_button)
+    card = user.last()
+    parent_id = max(harness.emulator.activations)
+    assert harness.emulator.activations[parent_id].forward
+    harness.emulator.deliver_sms(parent_id, "Your code 5151", code="5151")
+    await harness.poll()
+    await user.press("Add a service", card.message_id)
+    offer = user.last()
+    assert "Which service should also use" in offer.text
+    await user.press("Telegram", offer.message_id)
+    assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
+    data = AdditionalCallback(id=parent_id, service="av").pack()
+    query = await user.press_data(offer.message_id, data)
+    assert user.answer(query) == "Bought!"
+    added = max(harness.emulator.activations)
+    assert added != parent_id
+    assert (
+        harness.emulator.activations[added].phone == harness.emulator.activations[parent_id].phone
+    )
+    assert "Waiting for the SMS" in user.message(offer.message_id).text
+    # Another user cannot add services to this number.
+    intruder = harness.user(first_name="Mallory")
+    await intruder.send("/help")
+    calls = len(harness.emulator.calls)
+    query = await intruder.press_data(intruder.last().message_id, data)
+    assert intruder.answer(query) == "This is not one of your numbers."
+    assert len(harness.emulator.calls) == calls

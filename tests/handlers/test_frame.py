@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
+from bot.sandbox import Emulator
 from bot.storage import keys
-from tests.harness import GOOD_KEY, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, RENT_PROVIDERS, Harness
 
 
 async def test_start_offers_providers(harness: Harness):
@@ -20,18 +22,14 @@ async def test_start_offers_providers(harness: Harness):
 
 async def test_start_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
-    await user.send("/start")
-    assert "Привет, Alice!" in user.last().text
-    assert "Для начала выберите провайдера" in user.last().text
+    await user.send_expecting("/start", "Привет, Alice!", "Для начала выберите провайдера")
 
 
 async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     assert "Send your HeroSMS API key" in user.last().text
     key_message = await user.send(GOOD_KEY)
-    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(key_message)
     assert "Connected to HeroSMS. Balance: 50.00." in user.last().text
     credentials = await harness.resources.users.get_credentials(user.id)
     assert credentials is not None
@@ -41,30 +39,22 @@ async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
 
 
 async def test_wrong_key_stores_nothing(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     key_message = await user.send("WrongKey0123456789")
-    assert key_message.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(key_message)
     assert "HeroSMS did not accept this key. Nothing was stored" in user.last().text
     assert await harness.resources.users.get_credentials(user.id) is None
     # Still waiting for a key: the right one now works.
-    await user.send(GOOD_KEY)
-    assert "Connected to HeroSMS" in user.last().text
+    await user.send_expecting(GOOD_KEY, "Connected to HeroSMS")
 
 
 async def test_wrong_key_in_russian(harness: Harness):
-    user = harness.user(language_code="ru")
-    await user.send("/start")
-    await user.press("HeroSMS")
-    await user.send("WrongKey0123456789")
-    assert "HeroSMS не принял этот ключ" in user.last().text
+    user = await harness.chose_provider(language="ru")
+    await user.send_expecting("WrongKey0123456789", "HeroSMS не принял этот ключ")
 
 
 async def test_provider_down_stores_nothing(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     harness.emulator.faults.configure(rate=1.0, kinds=["http_5xx"])
     await user.send(GOOD_KEY)
     text = user.last().text
@@ -74,34 +64,28 @@ async def test_provider_down_stores_nothing(harness: Harness):
 
 
 async def test_key_command_with_inline_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     await user.send("/cancel")
     # The provider was not stored yet: /key KEY asks for it and still deletes the key.
     sent = await user.send(f"/key {GOOD_KEY}")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "Choose the provider first" in user.texts()[-2]
     await user.press("HeroSMS")
     sent = await user.send(f"/key {GOOD_KEY}")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "Connected to HeroSMS" in user.last().text
 
 
 async def test_key_that_does_not_look_like_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("HeroSMS")
+    user = await harness.chose_provider()
     sent = await user.send("my key is secret")
-    assert sent.message_id not in [m.message_id for m in user.chat]
+    assert user.deleted(sent)
     assert "does not look like an API key" in user.last().text
 
 
 async def test_remove_key(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
-    await user.send("/key")
-    assert "Your HeroSMS key is connected." in user.last().text
+    user = await harness.connected()
+    await user.send_expecting("/key", "Your HeroSMS key is connected.")
     await user.press("Remove")
     await user.press("Yes, remove")
     assert "Your key is removed." in user.last().text
@@ -110,14 +94,28 @@ async def test_remove_key(harness: Harness):
 
 async def test_balance_needs_a_key(harness: Harness):
     user = harness.user()
-    await user.send("/balance")
-    assert "Connect your provider account first" in user.last().text
+    await user.send_expecting("/balance", "Connect your provider account first")
     await user.press("Connect an account")
     assert "Choose your provider:" in user.last().text
     await user.press("HeroSMS")
     await user.send(GOOD_KEY)
-    await user.send("/balance")
-    assert "Balance on HeroSMS: 50.00" in user.last().text
+    await user.send_expecting("/balance", "Balance on HeroSMS: 50.00")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/buy",
+        pytest.param(
+            "/mail apple.com", marks=pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
+        ),
+        pytest.param("/rent", marks=pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)),
+        pytest.param("/rents", marks=pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)),
+    ],
+)
+async def test_commands_need_a_key(harness: Harness, command: str):
+    user = harness.user()
+    await user.send_expecting(command, "Connect your provider account first")
 
 
 @pytest.mark.parametrize(
@@ -143,52 +141,53 @@ async def test_every_command_in_both_languages(
 async def test_key_menu_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
     await harness.connect(user)
-    await user.send("/key")
-    assert "Ваш ключ HeroSMS подключён." in user.last().text
+    await user.send_expecting("/key", "Ваш ключ HeroSMS подключён.")
     await user.press("Удалить")
     await user.press("Да, удалить")
     assert "Ключ удалён." in user.last().text
 
 
-async def test_balance_and_cashback(harness: Harness):
-    user = harness.user()
+def _cashback(emulator: Emulator) -> None:
+    emulator.account(GOOD_KEY).cashback = Decimal("1.25")
+
+
+def _revoke(emulator: Emulator) -> None:
+    emulator.revoke_key(GOOD_KEY)
+
+
+def _time_out(emulator: Emulator) -> None:
+    emulator.faults.configure(rate=1.0, kinds=["timeout"])
+
+
+@pytest.mark.parametrize(
+    ("language", "prepare", "expected"),
+    [
+        ("en", _cashback, ["Balance on HeroSMS: 50.00", "Cashback: 1.25"]),
+        ("ru", None, ["Баланс в HeroSMS: 50.00"]),
+        ("en", _revoke, ["HeroSMS did not accept your API key"]),
+        ("en", _time_out, ["HeroSMS did not answer in time"]),
+    ],
+    ids=["cashback", "russian", "key-revoked", "provider-times-out"],
+)
+async def test_balance(
+    harness: Harness,
+    language: str,
+    prepare: Callable[[Emulator], None] | None,
+    expected: list[str],
+):
+    user = harness.user(language_code=language)
     await harness.connect(user)
-    harness.emulator.account(GOOD_KEY).cashback = Decimal("1.25")
+    if prepare is not None:
+        prepare(harness.emulator)
     await user.send("/balance")
-    assert "Balance on HeroSMS: 50.00" in user.last().text
-    assert "Cashback: 1.25" in user.last().text
-
-
-async def test_balance_in_russian(harness: Harness):
-    user = harness.user(language_code="ru")
-    await harness.connect(user)
-    await user.send("/balance")
-    assert "Баланс в HeroSMS: 50.00" in user.last().text
-
-
-async def test_balance_when_key_was_revoked_at_the_provider(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
-    harness.emulator.revoke_key(GOOD_KEY)
-    await user.send("/balance")
-    assert "HeroSMS did not accept your API key" in user.last().text
-
-
-async def test_balance_when_provider_times_out(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
-    harness.emulator.faults.configure(rate=1.0, kinds=["timeout"])
-    await user.send("/balance")
-    assert "HeroSMS did not answer in time" in user.last().text
+    for text in expected:
+        assert text in user.last().text
 
 
 async def test_sandbox_connects_without_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/start")
-    await user.press("Sandbox")
+    user = await harness.chose_provider("Sandbox")
     assert "Connected to Sandbox. Balance: 100.00." in user.last().text
-    await user.send("/balance")
-    assert "Balance on Sandbox: 100.00" in user.last().text
+    await user.send_expecting("/balance", "Balance on Sandbox: 100.00")
 
 
 async def test_language_kept_after_cancel(harness: Harness):
@@ -200,8 +199,7 @@ async def test_language_kept_after_cancel(harness: Harness):
     await user.press("HeroSMS")
     await user.send("/cancel")
     assert user.last().text == "Отменено."
-    await user.send("/help")
-    assert "Что я умею" in user.last().text
+    await user.send_expecting("/help", "Что я умею")
     assert await harness.resources.users.get_locale(user.id) == "ru"
 
 
@@ -214,9 +212,7 @@ async def test_cancel_without_dialog(harness: Harness):
 @pytest.mark.parametrize(("language", "expected"), [("en", "What I can do"), ("ru", "Что я умею")])
 async def test_help(harness: Harness, language: str, expected: str):
     user = harness.user(language_code=language)
-    await user.send("/help")
-    assert expected in user.last().text
-    assert "/balance" in user.last().text
+    await user.send_expecting("/help", expected, "/balance")
 
 
 async def test_commands_menu_per_language(harness: Harness):
@@ -228,10 +224,8 @@ async def test_commands_menu_per_language(harness: Harness):
 
 async def test_unknown_command_and_text(harness: Harness):
     user = harness.user()
-    await user.send("/nonsense")
-    assert "I do not know this command" in user.last().text
-    await user.send("hello")
-    assert "I did not understand" in user.last().text
+    await user.send_expecting("/nonsense", "I do not know this command")
+    await user.send_expecting("hello", "I did not understand")
 
 
 async def test_forged_button_gets_an_answer(harness: Harness):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,7 @@ from bot.sandbox.models import Mail, MailStatus
 from bot.sandbox.wire import ApiError, Encoding
 from bot.services.mail_rules import member
 from bot.services.mails import normalize_site
-from bot.storage.mails import Letter, Mailbox, MailState
+from bot.storage.mails import Letter, MailState
 from bot.views.mail import (
     MESSAGE_LIMIT,
     find_code,
@@ -26,25 +24,17 @@ from bot.views.mail import (
     visible_length,
 )
 from tests.faketg import ChatMessage
-from tests.harness import GOOD_KEY, OTHER_URL, PROVIDER_URL, ChatUser, Harness, running_harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
+from tests.records import mailbox_record
 
 SITE = "apple.com"
 LETTER = "Hello!\nYour verification code for apple.com is 482913.\nIf it was not you, ignore it."
-MAIL_PROVIDERS = f"sms-activate={PROVIDER_URL},herosms={OTHER_URL}"
 
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    """SMS-Activate's preset sells mail; HeroSMS's does not (both are the emulator here)."""
-    async with running_harness(tmp_path, SMS_PROVIDERS=MAIL_PROVIDERS) as running:
-        yield running
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 
 
 async def connected(harness: Harness, language: str = "en", name: str = "Alice") -> ChatUser:
-    user = harness.user(language_code=language, first_name=name)
-    await harness.connect(user, provider="SMS-Activate")
-    assert "SMS-Activate" in user.last().text
-    return user
+    return await harness.connected(language, name, provider="SMS-Activate")
 
 
 def mails(harness: Harness) -> list[Mail]:
@@ -55,23 +45,15 @@ def calls(harness: Harness, action: str) -> int:
     return sum(1 for call in harness.emulator.calls if call.action == action)
 
 
-def message(user: ChatUser, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
-
-
-def button(msg: ChatMessage, prefix: str) -> str:
-    return next(text for text in msg.button_texts if text.startswith(prefix))
-
-
 async def to_confirmation(user: ChatUser, domain: str = "gmail.com") -> ChatMessage:
     await user.send(f"/mail {SITE}")
-    await user.press(button(user.last(), domain + " ·"))
+    await user.press(user.last().button_starting(domain + " ·"))
     return user.last()
 
 
 async def buy(harness: Harness, user: ChatUser, domain: str = "gmail.com") -> tuple[Mail, int]:
     confirm = await to_confirmation(user, domain)
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     card = user.last()
     assert card.message_id == confirm.message_id  # the card replaces the confirmation
     return mails(harness)[-1], card.message_id
@@ -87,8 +69,7 @@ async def letter_arrives(harness: Harness, mail_id: int, text: str = LETTER) -> 
 
 async def test_site_domain_confirm_and_buy(harness: Harness):
     user = await connected(harness)
-    await user.send("/mail")
-    assert "Which site is the e-mail address for?" in user.last().text
+    await user.send_expecting("/mail", "Which site is the e-mail address for?")
     await user.send("https://www.Apple.com/account/verify?x=1")
     domains = user.last()
     assert "E-mail for apple.com: choose the address." in domains.text
@@ -96,16 +77,16 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
     gmail = harness.emulator.world.market.mail_popular["gmail.com"]
     assert f"gmail.com · {gmail.cost:.2f} · {gmail.count}" in labels
     assert "*.info · 0.03" in labels
-    await user.press(button(domains, "gmail.com ·"))
+    await user.press(domains.button_starting("gmail.com ·"))
     confirm = user.last()
     assert confirm.message_id == domains.message_id  # edited in place
     assert "An address on gmail.com for apple.com" in confirm.text
     assert f"Balance: 50.00 → {Decimal(50) - gmail.cost:.2f} after the purchase" in confirm.text
     assert "The mailbox waits 20 minutes for a letter" in confirm.text
-    await user.press(button(confirm, "✅ Buy for"))
+    await user.press(confirm.button_starting("✅ Buy for"))
 
     (bought,) = mails(harness)
-    card = message(user, confirm.message_id)
+    card = user.message(confirm.message_id)
     assert bought.email in card.text
     assert "For apple.com" in card.text
     assert (
@@ -123,15 +104,13 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
 
 async def test_site_domain_confirm_and_buy_in_russian(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/mail")
-    assert "Для какого сайта нужен адрес" in user.last().text
-    await user.send("apple.com")
-    assert "Почта для apple.com: выберите адрес." in user.last().text
-    await user.press(button(user.last(), "*.info"))
+    await user.send_expecting("/mail", "Для какого сайта нужен адрес")
+    await user.send_expecting("apple.com", "Почта для apple.com: выберите адрес.")
+    await user.press(user.last().button_starting("*.info"))
     confirm = user.last()
     assert "Адрес в зоне .info для apple.com" in confirm.text
     assert "Ящик ждёт письмо 20 минут" in confirm.text
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     card = user.last()
     assert mails(harness)[0].email in card.text
     assert "Ждём письмо от apple.com…" in card.text
@@ -140,11 +119,9 @@ async def test_site_domain_confirm_and_buy_in_russian(harness: Harness):
 
 async def test_site_given_with_the_command_and_typed_again(harness: Harness):
     user = await connected(harness)
-    await user.send("/mail Instagram.com")
-    assert "E-mail for instagram.com" in user.last().text
+    await user.send_expecting("/mail Instagram.com", "E-mail for instagram.com")
     # A typed text at the next step is another site: the user changed their mind.
-    await user.send("discord.com")
-    assert "E-mail for discord.com" in user.last().text
+    await user.send_expecting("discord.com", "E-mail for discord.com")
 
 
 async def test_domains_are_paged(harness: Harness):
@@ -176,8 +153,7 @@ async def test_site_is_checked_before_asking_the_provider(
 ):
     user = await connected(harness, language)
     await user.send("/mail")
-    await user.send(typed)
-    assert expected in user.last().text
+    await user.send_expecting(typed, expected)
     assert calls(harness, "getDomains") == 0
     # Still asking for the site: the next text is taken as one.
     await user.send(SITE)
@@ -199,8 +175,7 @@ async def test_provider_refuses_the_site(
 
     monkeypatch.setitem(emulator_module.ACTIONS, "getDomains", refuse)
     user = await connected(harness, language)
-    await user.send(f"/mail {SITE}")
-    assert expected in user.last().text
+    await user.send_expecting(f"/mail {SITE}", expected)
     assert user.last().button_texts == ["✖ " + ("Cancel" if language == "en" else "Отмена")]
 
 
@@ -216,8 +191,7 @@ async def test_no_offers_for_the_site(harness: Harness, language: str, expected:
     market.mail_zones.clear()
     market.mail_popular.clear()
     user = await connected(harness, language)
-    await user.send(f"/mail {SITE}")
-    assert expected in user.last().text
+    await user.send_expecting(f"/mail {SITE}", expected)
 
 
 @pytest.mark.parametrize(
@@ -230,13 +204,13 @@ async def test_no_offers_for_the_site(harness: Harness, language: str, expected:
 async def test_blocked_site_is_explained(harness: Harness, language: str, expected: str):
     user = await connected(harness, language)
     await user.send("/mail gosuslugi.ru")
-    await user.press(button(user.last(), "gmail.com ·"))
-    await user.press(button(user.last(), "✅"))
+    await user.press(user.last().button_starting("gmail.com ·"))
+    await user.press(user.last().button_starting("✅"))
     refused = user.last()
     assert expected in refused.text
     assert not mails(harness)
     # Back to the addresses, offered again by the provider.
-    await user.press(button(refused, "◀"))
+    await user.press(refused.button_starting("◀"))
     assert "gosuslugi.ru" in user.last().text
 
 
@@ -258,7 +232,7 @@ async def test_bad_balance_is_explained(
     harness.emulator.account(GOOD_KEY).balance = Decimal("0.01")
     confirm = await to_confirmation(user)
     assert warning in confirm.text
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert expected in user.last().text
     assert not mails(harness)
 
@@ -267,11 +241,11 @@ async def test_address_gone_between_the_list_and_the_purchase(harness: Harness):
     user = await connected(harness)
     confirm = await to_confirmation(user)
     harness.emulator.world.market.mail_popular["gmail.com"].count = 0  # sold out meanwhile
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert "This address is no longer offered for this site. Choose another one." in (
         user.last().text
     )
-    await user.press(button(user.last(), "◀"))
+    await user.press(user.last().button_starting("◀"))
     assert not any(t.startswith("gmail.com") for t in user.last().button_texts)
 
 
@@ -280,7 +254,7 @@ async def test_address_gone_before_the_confirmation(harness: Harness):
     await user.send(f"/mail {SITE}")
     domains = user.last()
     harness.emulator.world.market.mail_popular["gmail.com"].count = 0
-    query = await user.press(button(domains, "gmail.com ·"))
+    query = await user.press(domains.button_starting("gmail.com ·"))
     assert user.answer(query) == "Этот адрес для сайта больше не продаётся. Выберите другой."
     assert not any(t.startswith("gmail.com") for t in user.last().button_texts)
 
@@ -298,10 +272,8 @@ async def test_flow_cancel_button(harness: Harness):
 async def test_provider_without_mail(harness: Harness):
     user = harness.user()
     await harness.connect(user)  # HeroSMS
-    await user.send("/mail apple.com")
-    assert "HeroSMS does not sell e-mail addresses." in user.last().text
-    await user.send("/mails")
-    assert "HeroSMS does not sell e-mail addresses." in user.last().text
+    await user.send_expecting("/mail apple.com", "HeroSMS does not sell e-mail addresses.")
+    await user.send_expecting("/mails", "HeroSMS does not sell e-mail addresses.")
     russian = harness.user(language_code="ru")
     await harness.connect(russian)
     await russian.send("/mail")
@@ -309,22 +281,12 @@ async def test_provider_without_mail(harness: Harness):
     assert calls(harness, "getDomains") == 0
 
 
-async def test_mail_needs_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/mail apple.com")
-    assert "Connect your provider account first" in user.last().text
-
-
 # --- step 2: idempotent purchase ---
 
 
 async def test_double_tap_buys_once(harness: Harness):
     user = await connected(harness)
-    confirm = await to_confirmation(user)
-    data = confirm.find_button(button(confirm, "✅"))
-    assert data is not None
-    await user.press(button(confirm, "✅"))
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.tap_twice(await to_confirmation(user), "✅")
     assert user.answer(query) == "Already bought: here is the address."
     assert calls(harness, "buyMailActivation") == 1
     assert len(mails(harness)) == 1
@@ -333,12 +295,11 @@ async def test_double_tap_buys_once(harness: Harness):
 async def test_lost_answer_finds_the_mailbox_in_the_history(harness: Harness):
     user = await connected(harness)
     confirm = await to_confirmation(user)
-    data = confirm.find_button(button(confirm, "✅"))
-    assert data is not None
+    data = confirm.callback_of(confirm.button_starting("✅"))
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"buyMailActivation"}
     )
-    query = await user.press(button(confirm, "✅"))
+    query = await user.press(confirm.button_starting("✅"))
     assert user.answer(query) == (
         "The answer was lost on the way, but the address is yours: here it is."
     )
@@ -346,7 +307,7 @@ async def test_lost_answer_finds_the_mailbox_in_the_history(harness: Harness):
     assert calls(harness, "buyMailActivation") == 1
     harness.emulator.faults.configure(rate=0.0, kinds=[])
     # The confirmation stays spent: pressing it again shows the same mailbox.
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.press_data(confirm.message_id, data)
     assert user.answer(query) == "Already bought: here is the address."
     assert calls(harness, "buyMailActivation") == 1
 
@@ -357,7 +318,7 @@ async def test_lost_answer_with_nothing_bought(harness: Harness):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="before", actions={"buyMailActivation"}
     )
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert "Скорее всего, ничего не куплено" in user.last().text
     assert not mails(harness)
 
@@ -376,7 +337,7 @@ async def test_letter_is_pushed_and_the_card_follows(harness: Harness):
     quote = next(e for e in push.entities if e["type"] == "expandable_blockquote")
     assert quote["length"] > 0
     assert "If it was not you, ignore it." in push.text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "The letter has arrived." in card.text
     assert "1. 🔑 482913" in card.text
     assert card.button_texts == ["📨 Another letter"]
@@ -393,7 +354,7 @@ async def test_letter_in_russian(harness: Harness):
     push = user.last()
     assert f"Письмо на {bought.email} от apple.com" in push.text
     assert "Код: 482913" in push.text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "Письмо пришло." in card.text
     assert card.button_texts == ["📨 Ещё письмо"]
 
@@ -442,7 +403,7 @@ async def test_another_letter_keeps_the_card_and_follows_the_new_id(harness: Har
     second = mails(harness)[-1]
     assert second.id != first.id
     assert second.parent_id == first.id
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "Waiting for another letter from apple.com…" in card.text
     assert "1. 🔑 482913" in card.text  # the earlier letter stays shown
     assert card.button_texts == ["Cancel", "🔄 Refresh"]
@@ -462,7 +423,7 @@ async def test_another_letter_keeps_the_card_and_follows_the_new_id(harness: Har
 
     await letter_arrives(harness, second.id, "Your new apple.com code: 909090")
     assert "Code: 909090" in user.last().text
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert "1. 🔑 482913" in card.text
     assert "2. 🔑 909090" in card.text
     assert sum("A letter for" in m.text for m in user.chat) == 2
@@ -493,7 +454,7 @@ async def test_another_letter_refused(harness: Harness, language: str, setup: st
     label = "📨 Another letter" if language == "en" else "📨 Ещё письмо"
     query = await user.press(label, card_id)
     assert expected in (user.answer(query) or "")
-    assert message(user, card_id).button_texts == [label]  # nothing changed
+    assert user.message(card_id).button_texts == [label]  # nothing changed
     record = await harness.resources.mails.find(user.id, bought.id)
     assert record is not None
     assert record.id == bought.id
@@ -512,7 +473,7 @@ async def test_cancel_refunds(harness: Harness, language: str, answer: str, stat
     label = "Cancel" if language == "en" else "Отмена"
     query = await user.press(label, card_id)
     assert user.answer(query) == answer
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert state in card.text
     assert card.button_texts == []
     assert harness.emulator.account(GOOD_KEY).balance == Decimal(50)
@@ -532,7 +493,7 @@ async def test_cancel_after_the_letter_came(harness: Harness):
     )
     # The provider would have taken the cancel and kept the money: the bot did not send it.
     assert harness.emulator.mails[bought.id].status is MailStatus.SUCCESS
-    assert "The letter has arrived." in message(user, card_id).text
+    assert "The letter has arrived." in user.message(card_id).text
     await harness.poll()
     assert "Code: 482913" in user.last().text
 
@@ -545,7 +506,7 @@ async def test_cancel_of_a_mailbox_the_provider_forgot(harness: Harness):
     assert user.answer(query) == (
         "SMS-Activate больше не знает этот ящик (возможно, его срок истёк)."
     )
-    assert "SMS-Activate больше не знает этот ящик; он закрыт." in message(user, card_id).text
+    assert "SMS-Activate больше не знает этот ящик; он закрыт." in user.message(card_id).text
 
 
 async def test_refresh_finds_the_letter(harness: Harness):
@@ -554,7 +515,7 @@ async def test_refresh_finds_the_letter(harness: Harness):
     harness.emulator.deliver_mail(bought.id, LETTER)
     query = await user.press("🔄 Refresh", card_id)
     assert user.answer(query) == "Updated."
-    assert "The letter has arrived." in message(user, card_id).text
+    assert "The letter has arrived." in user.message(card_id).text
     await harness.poll()
     assert sum("A letter for" in m.text for m in user.chat) == 1
 
@@ -571,9 +532,9 @@ async def test_expiry_refund_shown_on_the_card(harness: Harness, language: str, 
     _, card_id = await buy(harness, user)
     await harness.advance(6 * 60)
     countdown = "14 min left" if language == "en" else "осталось 14 мин"
-    assert countdown in message(user, card_id).text
+    assert countdown in user.message(card_id).text
     await harness.advance(15 * 60)
-    card = message(user, card_id)
+    card = user.message(card_id)
     assert expected in card.text
     assert card.button_texts == []
     assert harness.emulator.account(GOOD_KEY).balance == Decimal(50)
@@ -637,8 +598,7 @@ async def test_mails_lists_the_history_paged(harness: Harness):
 
 async def test_mails_in_russian_and_empty(harness: Harness):
     user = await connected(harness, "ru")
-    await user.send("/mails")
-    assert "Вы ещё не покупали адреса почты. /mail покупает адрес." in user.last().text
+    await user.send_expecting("/mails", "Вы ещё не покупали адреса почты. /mail покупает адрес.")
     bought, card_id = await buy(harness, user)
     await user.press("Отмена", card_id)
     await user.send("/mails")
@@ -659,7 +619,7 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
     # Lost after the provider did it: the new id is found in the mail history.
     faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={"reorderMailActivation"})
     await user.press("📨 Another letter", card_id)
-    assert "Waiting for another letter from apple.com…" in message(user, card_id).text
+    assert "Waiting for another letter from apple.com…" in user.message(card_id).text
     assert len(mails(harness)) == 2
     renewed = mails(harness)[-1]
     await letter_arrives(harness, renewed.id, "Code 777888")
@@ -674,7 +634,7 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
     await user.press("📨 Another letter", card_id)
     assert calls(harness, "getMailHistory") == history_before + 1
     assert len(mails(harness)) == 3  # one mailbox per letter asked for, none twice
-    assert "Waiting for another letter from apple.com…" in message(user, card_id).text
+    assert "Waiting for another letter from apple.com…" in user.message(card_id).text
 
 
 # --- the pure parts: site validation and the letter's text ---
@@ -726,16 +686,8 @@ def test_links_from_html_letters():
 
 
 def test_letter_push_respects_telegram_limits():
-    mailbox = Mailbox(
-        id=1,
-        user_id=1,
-        provider="p",
-        site="apple.com",
-        email="a@b.c",
-        domain="b.c",
-        mail_type=2,
-        created_at=0,
-        expires_at=1200,
+    mailbox = mailbox_record(
+        1, at=0, site="apple.com", email="a@b.c", domain="b.c", mail_type=2, expires_at=1200
     )
     # Astral characters count twice in Telegram's (UTF-16) length; markup must stay whole.
     body = ("😀 <b>&amp; " * 3000) + "code 123456"
@@ -764,6 +716,6 @@ async def test_channels_limit_is_explained(harness: Harness, language: str, expe
     user = await connected(harness, language)
     harness.emulator.account(GOOD_KEY).max_channels = 0
     confirm = await to_confirmation(user)
-    await user.press(button(confirm, "✅"))
+    await user.press(confirm.button_starting("✅"))
     assert expected in user.last().text
     assert not mails(harness)

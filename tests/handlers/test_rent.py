@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,24 +18,13 @@ from bot.keyboards.callbacks import (
 from bot.sandbox.models import Rent as EmulatedRent
 from bot.sandbox.models import RentStatus
 from bot.storage.rents import RentState
-from tests.faketg import ChatMessage
-from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness, running_harness
+from tests.harness import GOOD_KEY, RENT_PROVIDERS, ChatUser, Harness, running_harness
 
-#: A provider with every feature, rent included (HeroSMS has no rent).
-PROVIDERS = f"sms-activate={PROVIDER_URL}"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS) as running:
-        yield running
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 
 
 async def connected(harness: Harness, language: str = "en", name: str = "Alice") -> ChatUser:
-    user = harness.user(language_code=language, first_name=name)
-    await harness.connect(user, provider="SMS-Activate")
-    assert "SMS-Activate" in user.last().text
-    return user
+    return await harness.connected(language, name, provider="SMS-Activate")
 
 
 def rented(harness: Harness) -> EmulatedRent:
@@ -45,20 +33,12 @@ def rented(harness: Harness) -> EmulatedRent:
     return rents[-1]
 
 
-def button_starting(message: ChatMessage, prefix: str) -> str:
-    return next(text for text in message.button_texts if text.startswith(prefix))
-
-
-def current(user: ChatUser, message_id: int) -> ChatMessage:
-    return next(m for m in user.chat if m.message_id == message_id)
-
-
 async def rent_direct(user: ChatUser, hours: int = 24, service: str = "Whole number") -> None:
     """/rent <hours>, the first country, the service, confirm."""
     await user.send(f"/rent {hours}")
     await user.press(user.last().buttons[0][0][0])
-    await user.press(button_starting(user.last(), service))
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting(service))
+    await user.press(user.last().button_starting("✅"))
 
 
 DURATIONS = {
@@ -114,17 +94,16 @@ async def test_duration_country_service_confirm_card(harness: Harness, language:
     confirm = user.last()
     assert words["duration"] in confirm.text
     assert words["balance"] in confirm.text
-    price = Decimal(button_starting(confirm, words["rent"]).split()[-1])
-    query = await user.press(button_starting(confirm, words["rent"]))
+    price = Decimal(confirm.button_starting(words["rent"]).split()[-1])
+    query = await user.press(confirm.button_starting(words["rent"]))
     assert user.answer(query) == words["rented"]
     card = user.last()
     rent = rented(harness)
     assert card.message_id == menu.message_id
     assert f"+{rent.phone}" in card.text
     assert words["card_wait"] in card.text
-    harness.emulator.advance(60)
-    await harness.poll()
-    assert words["card_left"] in current(user, card.message_id).text
+    await harness.advance(60)
+    assert words["card_left"] in user.message(card.message_id).text
     assert rent.service == "full"
     assert rent.cost == price
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50") - price
@@ -162,24 +141,17 @@ async def test_typed_hours(harness: Harness, language: str):
     words = TYPED[language]
     user = await connected(harness, language)
     await user.send("/rent")
-    await user.send("a day please")
-    assert words["nan"] in user.last().text
-    await user.send("5000")
-    assert words["range"] in user.last().text
-    await user.send("1")
-    assert words["range"] in user.last().text
-    await user.send("10")
-    assert words["refused"] in user.last().text
-    await user.send("48")
-    assert words["ok"] in user.last().text
+    await user.send_expecting("a day please", words["nan"])
+    await user.send_expecting("5000", words["range"])
+    await user.send_expecting("1", words["range"])
+    await user.send_expecting("10", words["refused"])
+    await user.send_expecting("48", words["ok"])
 
 
 async def test_rent_command_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
-    await user.send("/rent 72")
-    assert "3 days: choose the country" in user.last().text
-    await user.send("/rent week")
-    assert "That is not a number of hours" in user.last().text
+    await user.send_expecting("/rent 72", "3 days: choose the country")
+    await user.send_expecting("/rent week", "That is not a number of hours")
     await user.send("/rent 10")
     assert "does not rent for 10 h" in user.texts()[-2]
     assert "Rent a number: for how long?" in user.last().text
@@ -191,16 +163,15 @@ async def test_typed_country_and_operator_choice(harness: Harness):
     await user.send("russ")
     services = user.last()
     assert "Russia · 1 day: choose the service" in services.text
-    await user.send("zzz")
-    assert "Use the buttons above" in user.last().text
-    await user.press(button_starting(services, "Telegram"), services)
-    assert "Operator: any" in current(user, services.message_id).text
+    await user.send_expecting("zzz", "Use the buttons above")
+    await user.press(services.button_starting("Telegram"), services)
+    assert "Operator: any" in user.message(services.message_id).text
     await user.press("Operator: any", services)
-    choice = current(user, services.message_id).button_texts[1]
+    choice = user.message(services.message_id).button_texts[1]
     await user.press(choice, services)
-    confirm = current(user, services.message_id)
+    confirm = user.message(services.message_id)
     assert f"Operator: {choice}" in confirm.text
-    await user.press(button_starting(confirm, "✅"), services)
+    await user.press(confirm.button_starting("✅"), services)
     assert rented(harness).operator == choice
     assert rented(harness).service == "tg"
 
@@ -208,8 +179,7 @@ async def test_typed_country_and_operator_choice(harness: Harness):
 async def test_typed_country_that_matches_nothing(harness: Harness):
     user = await connected(harness)
     await user.send("/rent 24")
-    await user.send("Atlantis")
-    assert "No single rent country matches “Atlantis”" in user.last().text
+    await user.send_expecting("Atlantis", "No single rent country matches “Atlantis”")
 
 
 RENT_ERRORS = {
@@ -236,7 +206,7 @@ async def test_rent_refused(harness: Harness, language: str, setup: str):
     else:
         for offer in harness.emulator.world.market.rent_offers.values():
             offer.count = 0
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting("✅"))
     assert RENT_ERRORS[language][setup] in user.last().text
     assert not harness.emulator.rents
     # The same confirmation may be tried again once the cause is gone.
@@ -245,7 +215,7 @@ async def test_rent_refused(harness: Harness, language: str, setup: str):
         offer.count = 10
     await user.press(user.last().button_texts[0])  # back to the services
     await user.press(user.last().button_texts[0])
-    await user.press(button_starting(user.last(), "✅"))
+    await user.press(user.last().button_starting("✅"))
     assert len(harness.emulator.rents) == 1
 
 
@@ -254,12 +224,7 @@ async def test_double_tap_rents_once(harness: Harness):
     await user.send("/rent 24")
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().button_texts[0])
-    confirm = user.last()
-    rent_button = button_starting(confirm, "✅")
-    data = confirm.find_button(rent_button)
-    assert data is not None
-    await user.press(rent_button)
-    query = await user.press_data(confirm.message_id, data["callback_data"])
+    query = await user.tap_twice(user.last(), "✅")
     assert user.answer(query) == "Already bought: here it is."
     assert len([c for c in harness.emulator.calls if c.action == "getRentNumber"]) == 1
 
@@ -272,7 +237,7 @@ async def test_lost_answer_is_found_in_the_rent_list(harness: Harness):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="after", actions={"getRentNumber"}
     )
-    query = await user.press(button_starting(user.last(), "✅"))
+    query = await user.press(user.last().button_starting("✅"))
     assert "the number is yours" in (user.answer(query) or "")
     assert f"+{rented(harness).phone}" in user.last().text
     assert len([c for c in harness.emulator.calls if c.action == "getRentNumber"]) == 1
@@ -288,9 +253,8 @@ async def test_lost_answer_with_nothing_rented(harness: Harness, language: str):
     harness.emulator.faults.configure(
         rate=1.0, kinds=["timeout"], when="before", actions={"getRentNumber"}
     )
-    rent_button = button_starting(confirm, "✅")
-    data = confirm.find_button(rent_button)
-    assert data is not None
+    rent_button = confirm.button_starting("✅")
+    data = confirm.callback_of(rent_button)
     await user.press(rent_button)
     expected = {
         "en": "Most likely nothing was rented",
@@ -300,7 +264,7 @@ async def test_lost_answer_with_nothing_rented(harness: Harness, language: str):
     assert not harness.emulator.rents
     # The ambiguous confirmation is never carried out again.
     harness.emulator.faults.clear()
-    await user.press_data(confirm.message_id, data["callback_data"])
+    await user.press_data(confirm.message_id, data)
     assert not harness.emulator.rents
 
 
@@ -316,14 +280,6 @@ async def test_provider_without_rent(tmp_path: Path, language: str):
         }[language]
         assert user.last().text == expected
         assert not [c for c in harness.emulator.calls if "Rent" in c.action]
-
-
-async def test_rent_needs_a_key(harness: Harness):
-    user = harness.user()
-    await user.send("/rent")
-    assert "Connect your provider account first" in user.last().text
-    await user.send("/rents")
-    assert "Connect your provider account first" in user.last().text
 
 
 FLOW_CANCEL = {
@@ -398,16 +354,15 @@ async def test_sms_pushed_once_each_in_order_then_finish(harness: Harness, langu
     assert "<code>2792</code>" in pushes[0].html
     assert "<code>118822</code>" in pushes[1].html
     await harness.poll()
-    harness.emulator.advance(60)
-    await harness.poll()
+    await harness.advance(60)
     assert len([m for m in user.chat if m.reply_to_message_id == card.message_id]) == 2
-    shown = current(user, card.message_id)
+    shown = user.message(card.message_id)
     assert words["count"] in shown.text
     assert shown.text.index("SPORTMASTER") < shown.text.index("Bank")
 
-    query = await user.press(button_starting(shown, {"en": "Finish", "ru": "Завершить"}[language]))
+    query = await user.press(shown.button_starting({"en": "Finish", "ru": "Завершить"}[language]))
     assert user.answer(query) == words["finished"]
-    shown = current(user, card.message_id)
+    shown = user.message(card.message_id)
     assert words["over"] in shown.text
     assert rent.status is RentStatus.FINISHED
     record = await harness.resources.rents.find(user.id, rent.id)
@@ -426,7 +381,7 @@ async def test_cancel_inside_the_window_refunds(harness: Harness, language: str)
     query = await user.press(cancel, card.message_id)
     assert user.answer(query) == CARD[language]["cancelled"]
     assert harness.emulator.account(GOOD_KEY).balance == Decimal("50")
-    assert cancel not in current(user, card.message_id).button_texts
+    assert cancel not in user.message(card.message_id).button_texts
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -442,7 +397,7 @@ async def test_cant_cancel_is_explained(harness: Harness, language: str):
     assert user.answer(query) == CARD[language]["cant"]
     assert rent.status is RentStatus.ACTIVE
     cancel = {"en": "Cancel", "ru": "Отмена"}[language]
-    assert cancel not in current(user, card.message_id).button_texts
+    assert cancel not in user.message(card.message_id).button_texts
 
 
 async def test_refresh_and_already_closed(harness: Harness):
@@ -453,14 +408,14 @@ async def test_refresh_and_already_closed(harness: Harness):
     harness.emulator.deliver_rent_sms(rent.id, "code 4321", "Info")
     query = await user.press("🔄 Refresh", card.message_id)
     assert user.answer(query) == "Updated."
-    assert "code 4321" in current(user, card.message_id).text
+    assert "code 4321" in user.message(card.message_id).text
     # Finished at the provider's site: the card's Finish meets ALREADY_FINISH.
     harness.emulator.handle(
         {"api_key": GOOD_KEY, "action": "setRentStatus", "id": str(rent.id), "status": "1"}
     )
     query = await user.press("Finish", card.message_id)
     assert user.answer(query) == "This is already closed."
-    assert "The rent is over." in current(user, card.message_id).text
+    assert "The rent is over." in user.message(card.message_id).text
     await harness.poll()
     assert len([m for m in user.chat if "code 4321" in m.text]) == 2  # the card and one push
 
@@ -506,16 +461,15 @@ async def test_extend_moves_the_end_time(harness: Harness, language: str):
     assert quote.message_id == menu.message_id
     assert words["quote"].format(phone=rent.phone) in quote.text
     assert words["new_end"] in quote.text
-    confirm = button_starting(quote, "✅")
-    data = quote.find_button(confirm)
-    assert data is not None
+    confirm = quote.button_starting("✅")
+    data = quote.callback_of(confirm)
     query = await user.press(confirm)
     assert user.answer(query) == words["answer"]
     assert words["done"].format(phone=rent.phone) in user.last().text
     assert rent.end_at == ends + 12 * 3600
-    assert "2026-09-23 02:13 UTC" in current(user, card.message_id).text
+    assert "2026-09-23 02:13 UTC" in user.message(card.message_id).text
     # The same confirmation again extends nothing more.
-    query = await user.press_data(quote.message_id, data["callback_data"])
+    query = await user.press_data(quote.message_id, data)
     assert rent.end_at == ends + 12 * 3600
     assert len([c for c in harness.emulator.calls if c.action == "continueRentNumber"]) == 1
 
@@ -527,12 +481,10 @@ async def test_extend_beyond_the_maximum_offers_it(harness: Harness, language: s
     await rent_direct(user, hours=24, service=LABELS[language]["whole"])
     card = user.last()
     await user.press({"en": "Extend", "ru": "Продлить"}[language], card.message_id)
-    await user.send("1344")
-    assert words["max"] in user.last().text
+    await user.send_expecting("1344", words["max"])
     await user.press(words["max_button"])
-    assert button_starting(user.last(), "✅")
-    await user.send("2x")
-    assert TYPED[language]["nan"] in user.last().text
+    assert user.last().button_starting("✅")
+    await user.send_expecting("2x", TYPED[language]["nan"])
 
 
 async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path):
@@ -548,7 +500,7 @@ async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path)
     )
     PRESETS["sms-activate"] = trimmed
     try:
-        async with running_harness(tmp_path, SMS_PROVIDERS=PROVIDERS) as harness:
+        async with running_harness(tmp_path, SMS_PROVIDERS=RENT_PROVIDERS) as harness:
             user = await connected(harness)
             await rent_direct(user, hours=24)
             await user.press("Extend", user.last().message_id)
@@ -557,7 +509,7 @@ async def test_extend_without_a_price_action_uses_the_list_price(tmp_path: Path)
             assert not [
                 c for c in harness.emulator.calls if c.action == "getContinueRentPriceNumber"
             ]
-            await user.press(button_starting(user.last(), "✅"))
+            await user.press(user.last().button_starting("✅"))
             assert "Extended: +" in user.last().text
     finally:
         PRESETS["sms-activate"] = preset
@@ -569,7 +521,7 @@ async def test_cancelled_rent_cannot_be_extended(harness: Harness, language: str
     await rent_direct(user, service=LABELS[language]["whole"])
     card = user.last()
     await user.press({"en": "Cancel", "ru": "Отмена"}[language], card.message_id)
-    assert len(current(user, card.message_id).button_texts) == 0
+    assert len(user.message(card.message_id).button_texts) == 0
     data = RentCallback(action=RentCardAction.EXTEND, id=rented(harness).id).pack()
     query = await user.press_data(card.message_id, data)
     assert (

@@ -8,59 +8,41 @@ tapped twice or whatever answer is lost.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from bot.accounts import UserAccount
 from bot.provider.models import ActivationAction
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.services.checkout import Outcome, Purchase, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
-from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, Harness, running_harness
+from tests.harness import Harness
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
+T = TypeVar("T")
+R = TypeVar("R", bound=UserRecord)
 
 
-@dataclass
-class World:
-    harness: Harness
-    account: UserAccount
-
-    @property
-    def emulator(self) -> Emulator:
-        return self.harness.emulator
-
-    @property
-    def resources(self) -> Resources:
-        return self.harness.resources
-
-    def paid(self, action: str) -> int:
-        return sum(1 for call in self.emulator.calls if call.action == action)
-
-    def lose_answers(self, action: str, kind: str = "timeout") -> None:
-        """The provider carries the call out, and its answer is lost (or replaced by ``kind``)."""
+class World(ServiceWorld):
+    async def answer_lost(self, action: str, call: Awaitable[T], kind: str = "timeout") -> T:
+        """Await ``call`` while the provider carries ``action`` out and its answer is lost (or
+        replaced by ``kind``); the provider answers again afterwards."""
         self.emulator.faults.configure(rate=1.0, kinds=[kind], when="after", actions={action})
-
-    def heal(self) -> None:
-        self.emulator.faults.configure(rate=0.0, kinds=[])
+        try:
+            return await call
+        finally:
+            self.heal()
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    # A provider with every feature (multi-service, forwarding, extra activations).
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness.resources, harness.emulator, account)
 
 
 # --- the kinds with a confirmation (an order and its token) ---
@@ -89,17 +71,8 @@ async def _confirm_number(world: World, token: str) -> Outcome[UserRecord]:
     return await world.resources.activation_service.buy(world.account, token)
 
 
-async def _rent_options(world: World) -> RentOptions:
-    service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    return RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
-
-
 async def _draft_rent(world: World) -> str:
-    options = await _rent_options(world)
+    options = await first_rent_options(world.resources.rent_service, world.account)
     return await world.resources.rent_service.draft(world.account, options)
 
 
@@ -151,6 +124,21 @@ ORDERED = [
 ]
 
 
+def _the_one_bought(first: Outcome[R], second: Outcome[R]) -> R:
+    """Of two taps at once, what the one that bought got (the other was busy or found it)."""
+    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
+    bought = first if first.status is Status.BOUGHT else second
+    assert bought.item is not None
+    return bought.item
+
+
+def _already(again: Outcome[R]) -> R:
+    """A later tap on the same confirmation: it shows what was bought, and pays nothing."""
+    assert again.status is Status.ALREADY
+    assert again.item is not None
+    return again.item
+
+
 @pytest.fixture(params=ORDERED, ids=[kind.name for kind in ORDERED])
 def ordered(request: pytest.FixtureRequest) -> Ordered:
     kind: Ordered = request.param
@@ -164,15 +152,9 @@ async def test_a_double_tap_pays_once(world: World, ordered: Ordered) -> None:
         ordered.confirm(world, token), ordered.confirm(world, token)
     )
     assert world.paid(ordered.action) == before + 1
-    statuses = {first.status, second.status}
-    assert Status.BOUGHT in statuses
-    assert statuses <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
-    again = await ordered.confirm(world, token)
-    assert again.status is Status.ALREADY
-    assert again.item is not None
-    assert again.item.ref == bought.item.ref
+    assert Status.BOUGHT in {first.status, second.status}
+    bought = _the_one_bought(first, second)
+    assert _already(await ordered.confirm(world, token)).ref == bought.ref
     assert world.paid(ordered.action) == before + 1
 
 
@@ -183,17 +165,12 @@ async def test_a_lost_answer_is_looked_up_never_paid_again(
 ) -> None:
     token = await ordered.draft(world)
     before = world.paid(ordered.action)
-    world.lose_answers(ordered.action, kind)
-    outcome = await ordered.confirm(world, token)
-    world.heal()
+    outcome = await world.answer_lost(ordered.action, ordered.confirm(world, token), kind)
     assert world.paid(ordered.action) == before + 1
     if ordered.recovers:
         assert outcome.status is Status.RECOVERED
         assert outcome.item is not None
-        again = await ordered.confirm(world, token)
-        assert again.status is Status.ALREADY
-        assert again.item is not None
-        assert again.item.ref == outcome.item.ref
+        assert _already(await ordered.confirm(world, token)).ref == outcome.item.ref
     else:
         assert outcome.status is Status.UNKNOWN
         assert outcome.error is not None
@@ -211,7 +188,7 @@ async def test_a_stale_or_foreign_token_buys_nothing(world: World, ordered: Orde
     assert (await ordered.confirm(world, foreign)).status is Status.EXPIRED
     # The token of another user's confirmation is not this user's.
     stranger = UserAccount(world.account.user_id + 1, world.account.preset, world.account.client)
-    theirs = await ordered.confirm(World(world.harness, stranger), token)
+    theirs = await ordered.confirm(World(world.resources, world.emulator, stranger), token)
     assert theirs.status is Status.EXPIRED
     assert world.paid(ordered.action) == before
     # The user's own purchase lock held elsewhere: the tap waits its turn and buys nothing.
@@ -250,23 +227,18 @@ async def test_extra_activation_once_per_number(world: World) -> None:
         service.buy_extra(world.account, parent), service.buy_extra(world.account, parent)
     )
     assert world.paid("getExtraActivation") == 1
-    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
+    bought = _the_one_bought(first, second)
     # The card's button again (the parent as the card knew it): the extra bought is shown.
-    again = await service.buy_extra(world.account, parent)
-    assert again.status is Status.ALREADY
-    assert again.item is not None
-    assert again.item.ref == bought.item.ref
+    assert _already(await service.buy_extra(world.account, parent)).ref == bought.ref
     assert world.paid("getExtraActivation") == 1
 
 
 async def test_extra_activation_with_a_lost_answer_is_not_a_refusal(world: World) -> None:
     service = world.resources.activation_service
     parent = await _finished_number(world)
-    world.lose_answers("getExtraActivation")
-    outcome = await service.buy_extra(world.account, parent)
-    world.heal()
+    outcome = await world.answer_lost(
+        "getExtraActivation", service.buy_extra(world.account, parent)
+    )
     assert outcome.status is Status.UNKNOWN
     assert outcome.error is not None
     assert world.paid("getExtraActivation") == 1
@@ -281,9 +253,9 @@ async def test_additional_service_once_per_tap(world: World) -> None:
     )
     assert world.paid("getAdditionalService") == 1
     assert {first.status, second.status} == {Status.BOUGHT, Status.BUSY}
-    world.lose_answers("getAdditionalService")
-    lost = await service.buy_additional(world.account, parent, "vk")
-    world.heal()
+    lost = await world.answer_lost(
+        "getAdditionalService", service.buy_additional(world.account, parent, "vk")
+    )
     assert lost.status is Status.UNKNOWN
     assert lost.error is not None
     assert world.paid("getAdditionalService") == 2
@@ -305,24 +277,19 @@ async def test_another_letter_once_per_letter(world: World) -> None:
         service.reorder(world.account, mailbox, mailbox.id),
     )
     assert world.paid("reorderMailActivation") == 1
-    assert {first.status, second.status} <= {Status.BOUGHT, Status.BUSY, Status.ALREADY}
-    bought = first if first.status is Status.BOUGHT else second
-    assert bought.item is not None
-    assert bought.item.id != mailbox.id
+    bought = _the_one_bought(first, second)
+    assert bought.id != mailbox.id
     # The old card's button (the id it was pressed with has moved on): nothing is paid.
-    stale = await service.reorder(world.account, mailbox, mailbox.id)
-    assert stale.status is Status.ALREADY
-    assert stale.item is not None
-    assert stale.item.id == bought.item.id
+    assert _already(await service.reorder(world.account, mailbox, mailbox.id)).id == bought.id
     assert world.paid("reorderMailActivation") == 1
 
 
 async def test_another_letter_with_a_lost_answer_is_found_in_the_history(world: World) -> None:
     service = world.resources.mail_service
     mailbox = await _mailbox_with_a_letter(world)
-    world.lose_answers("reorderMailActivation")
-    outcome = await service.reorder(world.account, mailbox, mailbox.id)
-    world.heal()
+    outcome = await world.answer_lost(
+        "reorderMailActivation", service.reorder(world.account, mailbox, mailbox.id)
+    )
     assert outcome.status is Status.RECOVERED
     assert outcome.item is not None
     assert outcome.item.id != mailbox.id

@@ -7,37 +7,25 @@ a quote whose price rose buy nothing, and say so with what the caller needs to q
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from bot.accounts import UserAccount
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.sandbox.market import RentOffer
 from bot.services.checkout import OrderKind, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import BuyOptions
 from bot.storage.orders import QUOTE_TTL
-from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, running_harness
+from tests.harness import Harness
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
 SERVICE = "tg"
 
 
-class World:
-    def __init__(self, resources: Resources, emulator: Emulator, account: UserAccount) -> None:
-        self.resources = resources
-        self.emulator = emulator
-        self.account = account
-
-    def paid(self, action: str) -> int:
-        return sum(1 for call in self.emulator.calls if call.action == action)
-
+class World(ServiceWorld):
     async def quote_number(self) -> tuple[str, Decimal]:
         offer = self.emulator.offer(COUNTRY, SERVICE)
         assert offer is not None
@@ -47,12 +35,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness.resources, harness.emulator, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness.resources, harness.emulator, account)
 
 
 async def test_a_newer_quote_kills_the_older_one(world: World) -> None:
@@ -114,20 +98,16 @@ async def test_a_price_drop_still_buys(world: World) -> None:
 
 async def test_a_rent_price_rise_buys_nothing(world: World) -> None:
     service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    options = RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
+    options = await first_rent_options(service, world.account)
     token = await service.draft(world.account, options)
     market = world.emulator.world.market
-    offer = market.rent_offers[country, choice.service]
-    market.rent_offers[country, choice.service] = RentOffer(offer.cost * 3, offer.count)
+    offer = market.rent_offers[options.country, options.service]
+    market.rent_offers[options.country, options.service] = RentOffer(offer.cost * 3, offer.count)
     outcome = await service.buy(world.account, token)
     assert outcome.status is Status.REPRICED
     assert outcome.price is not None
-    assert choice.price is not None
-    assert outcome.price > choice.price
+    assert options.price is not None
+    assert outcome.price > options.price
     assert world.paid("getRentNumber") == 0
 
 

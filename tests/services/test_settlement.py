@@ -7,39 +7,26 @@ before it ran (``when="before"``), and fails the look-up list too, so the tap ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pytest
 
 from bot.accounts import UserAccount
-from bot.resources import Resources
-from bot.sandbox import Emulator
 from bot.services.checkout import Status, unsettled_member
 from bot.services.settlement import GIVE_UP_AFTER, NOTHING_AFTER, Verdict, follow_up
 from bot.storage import keys
 from bot.storage.activations import BuyOptions
-from bot.storage.rents import RentOptions
-from tests.harness import PROVIDER_URL, running_harness
+from tests.harness import Harness
+from tests.services.world import ServiceWorld, first_rent_options
 
 COUNTRY = 6
 
 
-@dataclass
-class World:
-    resources: Resources
-    emulator: Emulator
-    account: UserAccount
-
+class World(ServiceWorld):
     def fail(self, paid: str, listing: str, when: Literal["before", "after"]) -> None:
         self.emulator.faults.configure(
             rate=1.0, kinds=["timeout"], when=when, actions={paid, listing}
         )
-
-    def heal(self) -> None:
-        self.emulator.faults.configure(rate=0.0, kinds=[])
 
     async def scheduled(self, token: str) -> bool:
         member = unsettled_member(self.account.user_id, token)
@@ -59,12 +46,8 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=f"mine={PROVIDER_URL}") as harness:
-        user = harness.user()
-        await harness.connect(user, provider="mine")
-        account = await harness.resources.accounts.get(user.id)
-        yield World(harness.resources, harness.emulator, account)
+def world(harness: Harness, account: UserAccount) -> World:
+    return World(harness.resources, harness.emulator, account)
 
 
 async def _buy_blind(world: World, when: Literal["before", "after"]) -> str:
@@ -121,11 +104,7 @@ async def test_an_unreadable_provider_is_never_taken_for_nothing_bought(world: W
 
 async def test_a_rent_sold_behind_a_lost_answer_is_found_later(world: World) -> None:
     service = world.resources.rent_service
-    menu = await service.menu(world.account, 4)
-    country = menu.countries[0]
-    menu = await service.menu(world.account, 4, country)
-    choice = menu.choices[0]
-    options = RentOptions(service=choice.service, country=country, hours=4, price=choice.price)
+    options = await first_rent_options(service, world.account)
     token = await service.draft(world.account, options)
     world.fail("getRentNumber", "getRentList", "after")
     outcome = await service.buy(world.account, token)

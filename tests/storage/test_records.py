@@ -8,12 +8,15 @@ import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.storage import keys
-from bot.storage.activations import Activation, ActivationRepo, State
-from bot.storage.mails import Mailbox, MailRepo, MailState
+from bot.storage.activations import ActivationRepo, State
+from bot.storage.mails import MailRepo, MailState
 from bot.storage.records import RETENTION, RecordMissing
-from bot.storage.rents import Rent, RentRepo, RentState
+from bot.storage.rents import RentRepo, RentState
+from tests.records import NOW
+from tests.records import activation_record as activation
+from tests.records import mailbox_record as mailbox
+from tests.records import rent_record as rent
 
-NOW = 1_800_000_000.0
 DAY = 24 * 3600
 
 
@@ -22,48 +25,6 @@ async def redis() -> AsyncIterator[FakeAsyncRedis]:
     client = FakeAsyncRedis()
     yield client
     await client.aclose()
-
-
-def activation(
-    activation_id: int, user_id: int = 1, at: float = NOW, **extra: object
-) -> Activation:
-    return Activation(
-        id=activation_id,
-        user_id=user_id,
-        provider="sandbox",
-        service="tg",
-        phone="79990001122",
-        created_at=at,
-        expires_at=at + 1200,
-        **extra,
-    )
-
-
-def mailbox(mail_id: int, user_id: int = 1, at: float = NOW) -> Mailbox:
-    return Mailbox(
-        id=mail_id,
-        user_id=user_id,
-        provider="sandbox",
-        site="example.com",
-        email="a@example.org",
-        domain="example.org",
-        mail_type=0,
-        created_at=at,
-        expires_at=at + 1800,
-    )
-
-
-def rent(rent_id: int, user_id: int = 1, at: float = NOW) -> Rent:
-    return Rent(
-        id=rent_id,
-        user_id=user_id,
-        provider="sandbox",
-        service="full",
-        phone="79990001122",
-        created_at=at,
-        term_started_at=at,
-        ends_at=at + 4 * 3600,
-    )
 
 
 async def test_add_stores_record_index_and_open_set_together(redis: FakeAsyncRedis) -> None:

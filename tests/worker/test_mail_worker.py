@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,30 +13,21 @@ from bot.services.mail_rules import member
 from bot.storage.mails import Mailbox, MailState
 from bot.worker import build_context
 from bot.worker.mails import MailPoller
-from tests.harness import GOOD_KEY, OTHER_URL, PROVIDER_URL, ChatUser, Harness, running_harness
+from tests.harness import MAIL_PROVIDERS, ChatUser, Harness, running_harness
+
+pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 
 SITE = "apple.com"
-MAIL_PROVIDERS = f"sms-activate={PROVIDER_URL},herosms={OTHER_URL}"
-
-
-@pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with running_harness(tmp_path, SMS_PROVIDERS=MAIL_PROVIDERS) as running:
-        yield running
 
 
 async def connected(harness: Harness) -> ChatUser:
-    user = harness.user()
-    await user.send("/start")
-    await user.press("SMS-Activate")
-    await user.send(GOOD_KEY)
-    return user
+    return await harness.connected(provider="SMS-Activate")
 
 
 async def buy(harness: Harness, user: ChatUser) -> tuple[Mail, int]:
     await user.send(f"/mail {SITE}")
-    await user.press(next(t for t in user.last().button_texts if t.startswith("gmail.com")))
-    await user.press(next(t for t in user.last().button_texts if t.startswith("✅")))
+    await user.press(user.last().button_starting("gmail.com"))
+    await user.press(user.last().button_starting("✅"))
     return max(harness.emulator.mails.values(), key=lambda m: m.id), user.last().message_id
 
 

@@ -34,7 +34,7 @@ async def real_redis(tmp_path: Path) -> AsyncIterator[Redis]:
 
 async def buy(harness: Harness, user: ChatUser, service: str = "tg") -> int:
     await user.send(f"/buy {service} {COUNTRY}")
-    button = next(t for t in user.last().button_texts if t.startswith("✅"))
+    button = user.last().button_starting("✅")
     await user.press(button)
     return max(harness.emulator.activations)
 
@@ -71,8 +71,7 @@ async def test_two_workers_deliver_every_code_exactly_once(tmp_path, real_redis)
         harness.emulator.account(GOOD_KEY).balance = Decimal(1000)
         users = []
         for _ in range(4):
-            user = harness.user()
-            await harness.connect(user)
+            user = await harness.connected()
             users.append(user)
         expected: dict[int, str] = {}
         for index, user in enumerate(users):
@@ -92,8 +91,7 @@ async def test_two_workers_deliver_every_code_exactly_once(tmp_path, real_redis)
 
 
 async def test_second_code_after_another_code(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     activation_id = await buy(harness, user)
     card = user.last().message_id
     harness.emulator.deliver_sms(activation_id, "code 11111", code="11111")
@@ -102,16 +100,14 @@ async def test_second_code_after_another_code(harness: Harness):
     harness.emulator.advance(6)
     await harness.poll()  # still waiting: nothing new
     harness.emulator.deliver_sms(activation_id, "code 22222", code="22222")
-    harness.emulator.advance(6)
-    await harness.poll()
+    await harness.advance(6)
     assert code_pushes(user) == Counter({"11111": 1, "22222": 1})
 
 
 async def test_telegram_429_storm_and_provider_faults_lose_nothing(tmp_path, real_redis):
     async with running_harness(tmp_path, redis=real_redis) as harness:
         harness.emulator.account(GOOD_KEY).balance = Decimal(1000)
-        user = harness.user()
-        await harness.connect(user)
+        user = await harness.connected()
         ids = [await buy(harness, user, service) for service in ("tg", "wa", "go", "vk", "fb")]
         harness.server.set_flood(0.33, retry_after=1)
         harness.emulator.faults.configure(
@@ -123,22 +119,19 @@ async def test_telegram_429_storm_and_provider_faults_lose_nothing(tmp_path, rea
         for _ in range(40):
             if sum(code_pushes(user).values()) == len(codes):
                 break
-            harness.emulator.advance(30)
-            await harness.poll()
+            await harness.advance(30)
         harness.emulator.faults.clear()
         harness.server.set_flood(0.0)
         assert code_pushes(user) == Counter(dict.fromkeys(codes.values(), 1))
 
 
 async def test_activation_about_to_expire_is_cancelled_and_refunded(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     balance = harness.emulator.account(GOOD_KEY).balance
     await buy(harness, user)
     card = user.last().message_id
     assert harness.emulator.account(GOOD_KEY).balance < balance
-    harness.emulator.advance(20 * 60 - 45)
-    await harness.poll()
+    await harness.advance(20 * 60 - 45)
     assert harness.emulator.account(GOOD_KEY).balance == balance
     assert "I cancelled it just before it expired" in user.last().text
     card_text = next(m.text for m in user.chat if m.message_id == card)
@@ -146,21 +139,18 @@ async def test_activation_about_to_expire_is_cancelled_and_refunded(harness: Har
 
 
 async def test_revoked_key_pauses_polling_and_tells_once(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     await buy(harness, user)
     harness.emulator.revoke_key(GOOD_KEY)
     for _ in range(3):
-        harness.emulator.advance(700)
-        await harness.poll()
+        await harness.advance(700)
     notices = [m for m in user.chat if "no longer accepts your API key" in m.text]
     assert len(notices) == 1
     assert await harness.resources.users.is_paused(user.id)
 
 
 async def test_several_open_activations_share_one_listing(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     harness.emulator.account(GOOD_KEY).balance = Decimal(100)
     for service in ("tg", "wa", "go", "vk", "fb"):
         await buy(harness, user, service)
@@ -173,8 +163,7 @@ async def test_several_open_activations_share_one_listing(harness: Harness):
 
 
 async def test_webhook_pushes_at_once_and_the_poll_does_not_repeat_it(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     activation_id = await buy(harness, user)
     ctx = build_context(harness.resources, harness.bot)
     app = create_web_app(
@@ -207,34 +196,29 @@ async def test_webhook_pushes_at_once_and_the_poll_does_not_repeat_it(harness: H
             "/provider/hook-secret/herosms", json={**body, "activationId": 1}
         )
         assert (await unknown.json())["known"] is False
-    harness.emulator.advance(6)
-    await harness.poll()
+    await harness.advance(6)
     assert code_pushes(user) == Counter({"97531": 1})
 
 
 async def test_blocked_user_keeps_state_and_gets_codes_after_unblocking(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     activation_id = await buy(harness, user)
     user.side.block_bot()
     await harness.feed()  # Telegram tells the bot (my_chat_member)
     harness.emulator.deliver_sms(activation_id, "code 86420", code="86420")
-    harness.emulator.advance(6)
-    await harness.poll()
+    await harness.advance(6)
     assert code_pushes(user) == Counter()
     record = await harness.resources.activations.find(user.id, activation_id)
     assert record is not None
     assert [c.code for c in record.codes] == ["86420"]
     user.side.unblock_bot()
     await harness.feed()
-    harness.emulator.advance(30)
-    await harness.poll()
+    await harness.advance(30)
     assert code_pushes(user) == Counter({"86420": 1})
 
 
 async def test_reconciliation_adopts_numbers_bought_elsewhere(harness: Harness):
-    user = harness.user()
-    await harness.connect(user)
+    user = await harness.connected()
     reply = harness.emulator.handle(
         {"api_key": GOOD_KEY, "action": "getNumber", "service": "wa", "country": str(COUNTRY)}
     )
@@ -249,8 +233,7 @@ async def test_reconciliation_adopts_numbers_bought_elsewhere(harness: Harness):
     assert record is not None
     assert record.external
     harness.emulator.deliver_sms(external_id, "WhatsApp code 123-456", code="123-456")
-    harness.emulator.advance(6)
-    await harness.poll()
+    await harness.advance(6)
     assert code_pushes(user) == Counter({"123-456": 1})
 
 
