@@ -147,3 +147,15 @@ def _describe(exc: BaseException, name: str) -> str:
             )
         case _:
             return _("Something went wrong on our side. It was logged; please try again.")
+
+
+def requote_notice(price: Decimal | None) -> str:
+    """Why a confirmation tap bought nothing (an alert: at most 200 characters)."""
+    if price is not None:
+        return _("The price rose to {price}. Nothing was bought: here is the new offer.").format(
+            price=money(price)
+        )
+    return _(
+        "This confirmation is no longer valid (cancelled, replaced or too old). Nothing was "
+        "bought: here is the current offer."
+    )

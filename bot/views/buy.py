@@ -265,15 +265,3 @@ def purchase_failed_view(error: pe.ProviderError, provider: str) -> View:
         min_price = (_("Set max price to {price}").format(price=money(lowest)), lowest)
     text = describe_error(error, provider)
     return text, failure_keyboard(_("Countries"), _("Cancel"), min_price)
-
-
-def requote_notice(price: Decimal | None) -> str:
-    """Why a confirmation tap bought nothing (an alert: at most 200 characters)."""
-    if price is not None:
-        return _("The price rose to {price}. Nothing was bought: here is the new offer.").format(
-            price=money(price)
-        )
-    return _(
-        "This confirmation is no longer valid (cancelled, replaced or too old). Nothing was "
-        "bought: here is the current offer."
-    )

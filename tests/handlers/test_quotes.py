@@ -3,13 +3,15 @@ confirmations buy nothing, say so in an alert, and show the current offer in the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
+from bot.sandbox.market import RentOffer
 from bot.storage.orders import QUOTE_TTL
 from tests.faketg import ChatMessage
-from tests.harness import GOOD_KEY, ChatUser, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, RENT_PROVIDERS, ChatUser, Harness
 
 SERVICE = "tg"
 COUNTRY = 6
@@ -94,3 +96,95 @@ async def test_a_confirmation_for_another_account_buys_nothing(harness: Harness)
     answer = await tap_old(user, old)
     assert STALE["en"] in answer
     assert harness.emulator.activations == {}
+
+
+# --- rent, extension and mailbox confirmations: the same rules ---
+
+RENT = pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
+MAIL = pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
+
+
+async def rent_confirmation(harness: Harness, language: str) -> tuple[ChatUser, ChatMessage]:
+    user = await harness.connected(language, provider="SMS-Activate")
+    await user.send("/rent 24")
+    await user.press(user.last().buttons[0][0][0])
+    await user.press(user.last().buttons[0][0][0])
+    return user, user.last()
+
+
+def dearer_rents(harness: Harness) -> None:
+    market = harness.emulator.world.market
+    for key, offer in market.rent_offers.items():
+        market.rent_offers[key] = RentOffer(offer.cost * 3, offer.count)
+
+
+@RENT
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_dearer_rent_is_shown_not_paid(harness: Harness, language: str) -> None:
+    user, old = await rent_confirmation(harness, language)
+    before = buy_button(old)
+    dearer_rents(harness)
+    answer = await tap_old(user, old)
+    assert ROSE[language] in answer
+    assert harness.emulator.rents == {}
+    fresh = current(user, old)
+    assert buy_button(fresh) != before
+    await user.press(buy_button(fresh), fresh)
+    assert len(harness.emulator.rents) == 1
+
+
+@RENT
+async def test_a_new_rent_dialog_kills_the_older_confirmation(harness: Harness) -> None:
+    user, old = await rent_confirmation(harness, "en")
+    await user.send("/rent")
+    assert STALE["en"] in await tap_old(user, old)
+    assert harness.emulator.rents == {}
+
+
+@RENT
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_dearer_extension_is_shown_not_paid(harness: Harness, language: str) -> None:
+    user, old = await rent_confirmation(harness, language)
+    await user.press(buy_button(old), old)
+    card = user.last()
+    [rent] = harness.emulator.rents.values()
+    ends = rent.end_at
+    await user.press({"en": "Extend", "ru": "Продлить"}[language], card.message_id)
+    await user.press({"en": "12 h", "ru": "12 ч"}[language])
+    quote = user.last()
+    before = buy_button(quote)
+    dearer_rents(harness)
+    answer = await tap_old(user, quote)
+    assert ROSE[language] in answer
+    assert rent.end_at == ends
+    fresh = current(user, quote)
+    assert buy_button(fresh) != before
+
+
+@MAIL
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_dearer_mailbox_is_shown_not_paid(harness: Harness, language: str) -> None:
+    user = await harness.connected(language, provider="SMS-Activate")
+    await user.send("/mail apple.com")
+    await user.press(user.last().button_starting("gmail.com ·"))
+    old = user.last()
+    market = harness.emulator.world.market
+    popular = market.mail_popular["gmail.com"]
+    market.mail_popular["gmail.com"] = replace(popular, cost=popular.cost * 3)
+    answer = await tap_old(user, old)
+    assert ROSE[language] in answer
+    assert harness.emulator.mails == {}
+    fresh = current(user, old)
+    await user.press(buy_button(fresh), fresh)
+    assert len(harness.emulator.mails) == 1
+
+
+@MAIL
+async def test_cancel_kills_a_mailbox_confirmation(harness: Harness) -> None:
+    user = await harness.connected("en", provider="SMS-Activate")
+    await user.send("/mail apple.com")
+    await user.press(user.last().button_starting("gmail.com ·"))
+    old = user.last()
+    await user.send("/cancel")
+    assert STALE["en"] in await tap_old(user, old)
+    assert harness.emulator.mails == {}

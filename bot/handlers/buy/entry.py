@@ -38,8 +38,8 @@ from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
-from bot.texts import escape
-from bot.views.buy import purchase_failed_view, requote_notice
+from bot.texts import escape, requote_notice
+from bot.views.buy import purchase_failed_view
 
 router = Routes(name=__name__)
 

@@ -42,11 +42,13 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.checkout import Outcome, Status
+from bot.services.checkout import OrderKind, Outcome, Status
 from bot.services.mail_rules import MailOptions
 from bot.services.mails import MailOffer, MailService, normalize_site
 from bot.storage.mails import Mailbox
+from bot.storage.orders import OrderRepo
 from bot.telegram import show
+from bot.texts import requote_notice
 from bot.views.mail import mail_error, unsupported_text
 from bot.views.mail_order import (
     bad_site_text,
@@ -129,6 +131,8 @@ async def mail_command(
     mail_service: MailService,
 ) -> None:
     await state.clear()
+    # A new /mail ends the confirmation an earlier one showed.
+    await mail_service.checkout.void(account.user_id, [OrderKind.MAIL])
     if not account.supports(Feature.MAIL):
         await message.answer(unsupported_text(account.preset.title))
         return
@@ -171,11 +175,10 @@ async def choose_site(
 
 @router.callback_query(MailFlowCallback.filter(F.action == MailFlowAction.CANCEL))
 async def flow_cancel(
-    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer, orders: OrderRepo
 ) -> None:
-    await cancel_dialog(
-        query, state, callback_answer, _("E-mail purchase cancelled. /mail starts again.")
-    )
+    text = _("E-mail purchase cancelled. /mail starts again.")
+    await cancel_dialog(query, state, callback_answer, text, orders, OrderKind.MAIL)
 
 
 # --- step 2: the address ---
@@ -254,27 +257,45 @@ async def offer_chosen(
         alert(callback_answer, _("This button is out of date."))
         return
     chosen = draft.offers[callback_data.index]
-    # The price and stock shown may be minutes old: confirm what the provider offers now.
-    fresh = await mail_service.offers(account, draft.site)
-    offer = next(
-        (o for o in fresh if (o.mail_type, o.name) == (chosen.mail_type, chosen.name)), None
+    await show_confirmation(
+        query, state, account, mail_service, callback_answer, draft.site, chosen
     )
+
+
+async def show_confirmation(
+    query: CallbackQuery,
+    state: FSMContext,
+    account: UserAccount,
+    mail_service: MailService,
+    callback_answer: CallbackAnswer,
+    site: str,
+    chosen: MailOffer | MailOptions,
+) -> None:
+    """The confirmation of an address for ``site``, at the price the provider asks now."""
+    kind, name = (
+        (chosen.mail_type, chosen.name)
+        if isinstance(chosen, MailOffer)
+        else (chosen.mail_type, chosen.domain)
+    )
+    # The price and stock shown may be minutes old: confirm what the provider offers now.
+    fresh = await mail_service.offers(account, site)
+    offer = next((o for o in fresh if (o.mail_type, o.name) == (kind, name)), None)
     if offer is None:
         alert(
             callback_answer,
             _("This address is no longer offered for this site. Choose another one."),
         )
-        await offer_again(query, state, account, MailDraft(site=draft.site, offers=fresh))
+        await offer_again(query, state, account, MailDraft(site=site, offers=fresh))
         return
     balance = await account.client.get_balance()
     options = MailOptions(
-        site=draft.site, mail_type=offer.mail_type, domain=offer.name, price=offer.cost
+        site=site, mail_type=offer.mail_type, domain=offer.name, price=offer.cost
     )
     token = await mail_service.draft(account, options)
     await state.set_state(MailFlow.confirm)
     await show(
         query,
-        confirm_text(draft.site, offer, balance),
+        confirm_text(site, offer, balance),
         confirm_keyboard(buy_label(offer), _("Back"), _("Cancel"), token),
     )
 
@@ -289,6 +310,14 @@ async def confirm_purchase(
     callback_answer: CallbackAnswer,
 ) -> None:
     purchase = await mail_service.buy(account, callback_data.token)
+    if purchase.requote and purchase.quote is not None:
+        # Nothing was bought: the same address, quoted afresh, where the old quote was.
+        alert(callback_answer, requote_notice(purchase.price))
+        options = MailOptions.model_validate(purchase.quote.params)
+        await show_confirmation(
+            query, state, account, mail_service, callback_answer, options.site, options
+        )
+        return
     await show_purchase(query, state, account, mail_service, purchase, callback_answer)
 
 

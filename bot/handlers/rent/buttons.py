@@ -29,6 +29,8 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
+from bot.services.checkout import OrderKind
+from bot.storage.orders import OrderRepo
 from bot.storage.rents import RentOptions
 from bot.telegram import show
 
@@ -41,10 +43,11 @@ def _on(*actions: RentBuyAction) -> CallbackQueryFilter:
 
 
 @router.callback_query(_on(RentBuyAction.CANCEL))
-async def cancel(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
-    await cancel_dialog(
-        query, state, callback_answer, _("Nothing was rented. /rent starts again.")
-    )
+async def cancel(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer, orders: OrderRepo
+) -> None:
+    text = _("Nothing was rented. /rent starts again.")
+    await cancel_dialog(query, state, callback_answer, text, orders, OrderKind.RENT)
 
 
 @router.callback_query(_on(RentBuyAction.TO_DURATIONS), flags=step())

@@ -34,10 +34,13 @@ from bot.keyboards.rent import (
 )
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
+from bot.services.checkout import OrderKind
+from bot.services.rent_purchases import ExtendOrder
 from bot.services.rent_rules import can_extend
+from bot.storage.orders import OrderRepo
 from bot.storage.rents import Rent
 from bot.telegram import edit_text, show
-from bot.texts import describe_error, escape
+from bot.texts import describe_error, escape, requote_notice
 from bot.views.rent import (
     duration_label,
     duration_refused,
@@ -87,9 +90,12 @@ async def offer_extension(
 
 
 @router.callback_query(_on(RentExtendAction.CANCEL), flags=OWNED)
-async def cancel(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
+async def cancel(
+    query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer, orders: OrderRepo
+) -> None:
     # OWNED: only the rent's owner ends its dialog, though nothing else of it is read.
-    await cancel_dialog(query, state, callback_answer, _("Nothing was extended."))
+    text = _("Nothing was extended.")
+    await cancel_dialog(query, state, callback_answer, text, orders, OrderKind.RENT_EXTENSION)
 
 
 @router.callback_query(_on(RentExtendAction.DURATIONS), flags=OWNED)
@@ -180,6 +186,13 @@ async def show_extended(
 ) -> None:
     """Carry out the extension, then tell the new end here and redraw the card."""
     result = await wizard.service.extend(wizard.account, token)
+    if result.requote and result.quote is not None:
+        # Nothing was paid: the same extension, quoted afresh (the quote reads the price now).
+        alert(callback_answer, requote_notice(result.price))
+        await show_quote(
+            wizard, query, rent, ExtendOrder.model_validate(result.quote.params).hours
+        )
+        return
     texts = OutcomeTexts(
         expired=_("This confirmation is out of date. Press Extend on the card again."),
         unknown=_(

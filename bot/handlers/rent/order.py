@@ -6,6 +6,9 @@ step has its own handler; a button's value is checked again against the provider
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +21,7 @@ from bot.handlers.rent.context import Needs, Wizard, step
 from bot.handlers.rent.dialog import RentFlow, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
+from bot.handlers.unsettled import alert
 from bot.keyboards.pager import paginate
 from bot.keyboards.rent import (
     confirm_keyboard,
@@ -28,9 +32,10 @@ from bot.keyboards.rent import (
 )
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
+from bot.services.checkout import OrderKind
 from bot.storage.rents import RentOptions
 from bot.telegram import edit_text, show
-from bot.texts import describe_error, escape
+from bot.texts import describe_error, escape, requote_notice
 from bot.views.rent import (
     choice_label,
     confirm_labels,
@@ -118,12 +123,17 @@ async def show_services(
     )
 
 
-async def show_confirm(wizard: Wizard, target: Target, chosen: RentOptions) -> None:
+async def show_confirm(
+    wizard: Wizard, target: Target, chosen: RentOptions, *, price: Decimal | None = None
+) -> None:
+    """The confirmation; ``price``: one just read at the provider, fresher than the menu."""
     menu = await wizard.service.menu(wizard.account, chosen.hours, chosen.country)
     choice = menu.choice(chosen.service)
     if choice is None:
         await show_services(wizard, target, chosen.hours, chosen.country)
         return
+    if price is not None:
+        choice = replace(choice, price=price)
     balance = await wizard.account.client.get_balance()
     offers_operators = bool(menu.operators)
     text = confirm_text(
@@ -147,6 +157,12 @@ async def show_rented(
 ) -> None:
     """Carry out the confirmation and show the card in its place (or why not)."""
     result = await wizard.service.buy(wizard.account, token)
+    if result.requote and result.quote is not None:
+        # Nothing was rented: the same choice, quoted afresh, where the old quote was.
+        alert(callback_answer, requote_notice(result.price))
+        chosen = RentOptions.model_validate(result.quote.params).model_copy(update={"price": None})
+        await show_confirm(wizard, query, chosen, price=result.price)
+        return
     texts = OutcomeTexts(
         expired=_("This confirmation is out of date. Start again with /rent."),
         unknown=_(
@@ -179,6 +195,8 @@ async def show_rented(
 @router.message(Command("rent"), flags=step())
 async def rent_command(message: Message, command: CommandObject, wizard: Wizard) -> None:
     await wizard.state.clear()
+    # A new /rent ends the confirmation an earlier one showed.
+    await wizard.service.checkout.void(wizard.account.user_id, [OrderKind.RENT])
     if not wizard.account.supports(Feature.RENT):
         await message.answer(not_offered_text(wizard.provider))
         return
