@@ -131,6 +131,11 @@ class Purchase(ABC, Generic[T]):
     async def resume(self, since: float) -> None:
         """Before a later look-up (by the worker): the bot's knowledge as of ``since``."""
 
+    @property
+    def traceable(self) -> bool:
+        """Whether a look-up can tell "bought" from "not bought" (so the worker follows it)."""
+        return True
+
     async def price(self) -> Decimal | None:
         """What the purchase costs now, where the provider says; None when it cannot be read."""
         return None
@@ -232,7 +237,7 @@ class Checkout:
                 await self.orders.void(user_id, [order.kind])
                 return repriced
             outcome = await self._pay(purchase, user_id)
-            await self._settle(user_id, token, outcome)
+            await self._settle(user_id, token, outcome, follow=purchase.traceable)
             return outcome
         finally:
             await self.orders.unlock(user_id, lock)
@@ -309,7 +314,9 @@ class Checkout:
         except (pe.ProviderError, TimeoutError):
             return None  # the worker looks again (see bot.services.settlement)
 
-    async def _settle(self, user_id: int, token: str, outcome: Outcome[T]) -> None:
+    async def _settle(
+        self, user_id: int, token: str, outcome: Outcome[T], *, follow: bool
+    ) -> None:
         match outcome:
             case Outcome(item=item) if item is not None:
                 await self.orders.settle(user_id, token, "done", item.ref)
@@ -317,9 +324,10 @@ class Checkout:
                 await self.orders.settle(user_id, token, "unknown")
                 # Every charge ends in a card or an honest "nothing was bought": the worker
                 # keeps looking until it knows which.
-                await self._schedule.add(
-                    unsettled_member(user_id, token), self._clock() + LOOK_AGAIN_AFTER
-                )
+                if follow:
+                    await self._schedule.add(
+                        unsettled_member(user_id, token), self._clock() + LOOK_AGAIN_AFTER
+                    )
             case _:
                 await self.orders.settle(user_id, token, "draft")
 

@@ -158,6 +158,12 @@ class ExtensionPurchase(Purchase[Rent]):
     def rent(self) -> Rent:
         return self._rent
 
+    @property
+    def traceable(self) -> bool:
+        # The protocol has no read of a running rent's end time: only a re-order (a new id
+        # in the rent list) can be seen; the user is told to check the end time instead.
+        return not self._rent.is_open
+
     async def pay(self) -> Rent:
         rent, params = self._rent, self._params
         number = await self._account.client.continue_rent_number(rent.id, params.hours)

@@ -86,7 +86,6 @@ def buy_label(offer: MailOffer) -> str:
 
 def purchase_unknown_text(provider: str) -> str:
     return _(
-        "{provider} did not confirm the purchase, and no new address shows in your mail "
-        "history. Most likely nothing was bought: check /mails in a minute before trying "
-        "again."
+        "{provider} did not confirm the purchase. I am checking whether it went through: "
+        "within a minute the address's card appears here, or word that nothing was bought."
     ).format(provider=escape(provider))

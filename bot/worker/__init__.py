@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiogram import Bot
 
+from bot.accounts import UserAccount
 from bot.resources import Resources
+from bot.services.checkout import OrderKind, Purchase
+from bot.storage.orders import Order
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import WorkerContext
 from bot.worker.mails import MailPoller
@@ -12,6 +18,7 @@ from bot.worker.notifier import Notifier
 from bot.worker.reconcile import Reconciler
 from bot.worker.rents import RentPoller
 from bot.worker.runner import Worker
+from bot.worker.settle import SettlePoller, Settles
 
 
 def build_context(resources: Resources, bot: Bot) -> WorkerContext:
@@ -43,12 +50,40 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
     reconciler = Reconciler(ctx, resources.activation_service, resources.accounts)
     mails = MailPoller(ctx, resources.mail_service, resources.accounts)
     rents = RentPoller(ctx, resources.rent_service, resources.accounts)
+    rent_kind = Settles(resources.rent_service.resume, rents.present)
+    settles = SettlePoller(
+        ctx,
+        resources.orders,
+        resources.accounts,
+        {
+            OrderKind.ACTIVATION.value: Settles(
+                _resumed(resources.activation_service.resume), activations.present
+            ),
+            OrderKind.RENT.value: rent_kind,
+            OrderKind.RENT_EXTENSION.value: rent_kind,
+            OrderKind.MAIL.value: Settles(_resumed(resources.mail_service.resume), mails.present),
+        },
+    )
     return Worker(
         ctx,
         resources.schedule,
-        {"act": activations.poll, "mail": mails.poll, "rent": rents.poll},
+        {
+            "act": activations.poll,
+            "mail": mails.poll,
+            "rent": rents.poll,
+            "settle": settles.poll,
+        },
         on_start=[reconciler.run],
     )
+
+
+def _resumed(
+    resume: Callable[[UserAccount, Order], Purchase[Any]],
+) -> Callable[[UserAccount, Order], Awaitable[Purchase[Any] | None]]:
+    async def resumed(account: UserAccount, order: Order) -> Purchase[Any] | None:
+        return resume(account, order)
+
+    return resumed
 
 
 __all__ = ["Worker", "build_activation_poller", "build_context", "build_worker"]

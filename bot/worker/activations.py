@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
@@ -384,6 +385,17 @@ class ActivationPoller(Poller[ActivationService]):
     async def render_card(self, activation: Activation) -> None:
         if activation.card_message_id is None:
             return
+        text, markup = await self._card(activation)
+        await self.ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
+
+    async def present(self, activation: Activation) -> None:
+        """A card for an activation the user has none for yet (found after a lost answer)."""
+        text, markup = await self._card(activation)
+        sent = await self.ctx.notifier.send(activation.user_id, text, reply_markup=markup)
+        if sent.message_id is not None:
+            await self.service.set_card(activation.ref, sent.message_id)
+
+    async def _card(self, activation: Activation) -> tuple[str, InlineKeyboardMarkup | None]:
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         preset = self.accounts.hub.preset(activation.provider)
@@ -397,7 +409,7 @@ class ActivationPoller(Poller[ActivationService]):
                 extra=bool(preset and preset.supports(Feature.EXTRA_ACTIVATION)),
                 now=now,
             )
-        await ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
+        return text, markup
 
 
 def _nothing_new(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import random
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
@@ -159,6 +161,17 @@ class MailPoller(Poller[MailService]):
         mailbox = await self.service.mails.get(ref)
         if mailbox is None or mailbox.card_message_id is None:
             return
+        text, markup = await self._card(mailbox)
+        await self.ctx.notifier.edit(mailbox.user_id, mailbox.card_message_id, text, markup)
+
+    async def present(self, mailbox: Mailbox) -> None:
+        """A card for a mailbox the user has none for yet (found after a lost answer)."""
+        text, markup = await self._card(mailbox)
+        sent = await self.ctx.notifier.send(mailbox.user_id, text, reply_markup=markup)
+        if sent.message_id is not None:
+            await self.service.set_card(mailbox.ref, sent.message_id)
+
+    async def _card(self, mailbox: Mailbox) -> tuple[str, InlineKeyboardMarkup | None]:
         ctx = self.ctx
         locale = await ctx.locale(mailbox.user_id)
         preset = self.accounts.hub.preset(mailbox.provider)
@@ -166,4 +179,4 @@ class MailPoller(Poller[MailService]):
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
             text = card_text(mailbox, title, ctx.clock())
             markup = card_markup(mailbox)
-        await ctx.notifier.edit(mailbox.user_id, mailbox.card_message_id, text, markup)
+        return text, markup

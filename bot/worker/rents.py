@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import random
 
+from aiogram.types import InlineKeyboardMarkup
+
 from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
@@ -138,9 +140,21 @@ class RentPoller(Poller[RentService]):
         signature = card_signature(rent, now)
         if signature == rent.shown:
             return
-        locale = await ctx.locale(rent.user_id)
-        with ctx.i18n.context(), ctx.i18n.use_locale(locale):
-            text = card_text(rent, locale, now)
-            markup = card_markup(rent, now)
+        text, markup = await self._card(rent, now)
         await ctx.notifier.edit(rent.user_id, rent.card_message_id, text, markup)
         await self.service.mark_shown(rent.ref, signature)
+
+    async def present(self, rent: Rent) -> None:
+        """A card for a rent the user has none for yet (found after a lost answer)."""
+        now = self.ctx.clock()
+        text, markup = await self._card(rent, now)
+        sent = await self.ctx.notifier.send(rent.user_id, text, reply_markup=markup)
+        if sent.message_id is not None:
+            await self.service.set_card(rent.ref, sent.message_id)
+            await self.service.mark_shown(rent.ref, card_signature(rent, now))
+
+    async def _card(self, rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup | None]:
+        ctx = self.ctx
+        locale = await ctx.locale(rent.user_id)
+        with ctx.i18n.context(), ctx.i18n.use_locale(locale):
+            return card_text(rent, locale, now), card_markup(rent, now)

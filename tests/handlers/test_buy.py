@@ -9,6 +9,8 @@ import pytest
 
 from bot.keyboards.callbacks import ActAction, ActCallback, BuyConfirmCallback
 from bot.sandbox.models import Activation
+from bot.services.checkout import LOOK_AGAIN_AFTER
+from bot.services.settlement import NOTHING_AFTER
 from bot.storage.activations import State
 from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness
 
@@ -237,8 +239,41 @@ async def test_ambiguous_purchase_is_found_in_the_active_list(harness: Harness):
 
 async def test_ambiguous_purchase_with_nothing_bought(harness: Harness):
     user, _ = await buy_through_a_timeout(harness, "before")
-    assert "Most likely nothing was bought" in user.last().text
+    assert "I am checking whether it went through" in user.last().text
     assert not harness.emulator.activations
+    harness.emulator.faults.clear()
+    # The worker looks again; a minute after the tap it says so plainly.
+    await harness.advance(LOOK_AGAIN_AFTER + 1)
+    assert "nothing was charged" not in user.last().text
+    await harness.advance(NOTHING_AFTER)
+    assert "nothing was bought and nothing was charged" in user.last().text
+    assert not harness.emulator.activations
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_number_sold_behind_lost_answers_ends_on_a_card(harness: Harness, language: str):
+    """The purchase's answer is lost and the active list fails too: the tap can only say
+    "checking"; the worker finds the number, shows its card and pushes its code."""
+    user = await connected(harness, language)
+    buy_button = await confirm_buy_button(user)
+    harness.emulator.faults.configure(
+        rate=1.0,
+        kinds=["timeout"],
+        when="after",
+        actions={"getNumber", "getNumberV2", "getActiveActivations"},
+    )
+    await user.press(buy_button)
+    checking = {"en": "I am checking whether", "ru": "Проверяю, прошла ли"}[language]
+    assert checking in user.last().text
+    harness.emulator.faults.clear()
+    [sold] = harness.emulator.activations.values()
+    await harness.advance(LOOK_AGAIN_AFTER + 1)
+    card = user.last()
+    assert sold.phone[-4:] in card.text
+    harness.emulator.deliver_sms(sold.id, "Telegram code: 51234")
+    await harness.advance(5)
+    assert "5 1 2 3 4" in user.last().text  # the code, pushed (spaced: see the push)
+    assert len(harness.emulator.activations) == 1
 
 
 @pytest.mark.parametrize(

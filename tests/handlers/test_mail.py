@@ -11,8 +11,10 @@ from bot.keyboards.callbacks import MailAction, MailCallback, MailOfferCallback
 from bot.sandbox import emulator as emulator_module
 from bot.sandbox.models import Mail, MailStatus
 from bot.sandbox.wire import ApiError, Encoding
+from bot.services.checkout import LOOK_AGAIN_AFTER
 from bot.services.mail_rules import member
 from bot.services.mails import normalize_site
+from bot.services.settlement import NOTHING_AFTER
 from bot.storage.mails import Letter, MailState
 from bot.views.mail import (
     MESSAGE_LIMIT,
@@ -319,7 +321,12 @@ async def test_lost_answer_with_nothing_bought(harness: Harness):
         rate=1.0, kinds=["timeout"], when="before", actions={"buyMailActivation"}
     )
     await user.press(confirm.button_starting("✅"))
-    assert "Скорее всего, ничего не куплено" in user.last().text
+    assert "Проверяю, прошла ли она" in user.last().text
+    assert not mails(harness)
+    harness.emulator.faults.clear()
+    await harness.advance(LOOK_AGAIN_AFTER + 1)
+    await harness.advance(NOTHING_AFTER)
+    assert "ничего не куплено и ничего не списано" in user.last().text
     assert not mails(harness)
 
 

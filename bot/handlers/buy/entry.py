@@ -168,8 +168,8 @@ async def show_purchase(
         purchase,
         expired=_("This confirmation is out of date. Start again with /buy."),
         unknown=_(
-            "{provider} did not confirm the purchase, and no new number shows in your active "
-            "list. Most likely nothing was bought: check /active in a minute before trying again."
+            "{provider} did not confirm the purchase. I am checking whether it went through: "
+            "within a minute the number's card appears here, or word that nothing was bought."
         ).format(provider=escape(account.preset.title)),
     ):
         return

@@ -166,8 +166,8 @@ async def show_rented(
     texts = OutcomeTexts(
         expired=_("This confirmation is out of date. Start again with /rent."),
         unknown=_(
-            "{provider} did not confirm the rent, and no new number shows in your rent list. "
-            "Most likely nothing was rented: check /rents in a minute before trying again."
+            "{provider} did not confirm the rent. I am checking whether it went through: within "
+            "a minute the number's card appears here, or word that nothing was bought."
         ).format(provider=escape(wizard.provider)),
         done=_("Rented!"),
         already=_("Already bought: here it is."),

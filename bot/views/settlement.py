@@ -1,0 +1,21 @@
+"""What the user is told when a purchase whose answer was lost is settled later."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.texts import escape
+
+
+def nothing_bought_text(provider: str) -> str:
+    return _(
+        "{provider} never confirmed your last purchase, and a minute later its list shows "
+        "nothing new: nothing was bought and nothing was charged. You can try again."
+    ).format(provider=escape(provider))
+
+
+def unsure_text(provider: str) -> str:
+    return _(
+        "I could not find out from {provider} whether your last purchase went through. Check "
+        "your balance and active numbers on the {provider} site before buying again."
+    ).format(provider=escape(provider))

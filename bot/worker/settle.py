@@ -1,0 +1,89 @@
+"""Following a purchase whose answer was lost until it ends in a card or in "nothing bought".
+
+The checkout leaves such an order ``unknown`` and schedules ``settle:<user>:<token>``; this
+poller rebuilds the order's purchase, looks again (``bot.services.settlement``) and tells the
+user: the card of what was bought, a plain "nothing was bought", or, when the provider could
+not be read for long, that the bot cannot tell. Every kind with an order takes part: numbers,
+rents, rent extensions and mailboxes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.accounts import Accounts, UserAccount
+from bot.services.checkout import Purchase
+from bot.services.settlement import Verdict, follow_up
+from bot.storage.orders import Order, OrderRepo
+from bot.views.settlement import nothing_bought_text, unsure_text
+from bot.worker.context import WorkerContext, connected
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Settles:
+    """How one order kind is looked at again, and how what it bought is shown."""
+
+    resume: Callable[[UserAccount, Order], Awaitable[Purchase[Any] | None]]
+    present: Callable[[Any], Awaitable[None]]
+
+
+class SettlePoller:
+    def __init__(
+        self,
+        ctx: WorkerContext,
+        orders: OrderRepo,
+        accounts: Accounts,
+        kinds: dict[str, Settles],
+    ) -> None:
+        self.ctx = ctx
+        self.orders = orders
+        self.accounts = accounts
+        self.kinds = kinds
+
+    async def poll(self, ref: str) -> float | None:
+        user_text, _, token = ref.partition(":")
+        if not user_text.isdigit() or not token:
+            return None
+        user_id = int(user_text)
+        order = await self.orders.get(user_id, token)
+        if order is None or order.status != "unknown":
+            return None  # settled meanwhile (a later tap found it), or forgotten
+        kind = self.kinds.get(order.kind)
+        account = await connected(self.accounts, user_id)
+        if kind is None or account is None or order.account not in (None, account.identity):
+            # The key that bought it is gone: this bot can no longer ask about it.
+            await self._end(user_id, token, order, unsure=True)
+            return None
+        purchase = await kind.resume(account, order)
+        if purchase is None:
+            await self._end(user_id, token, order, unsure=True)
+            return None
+        result = await follow_up(self.orders, self.ctx.clock, user_id, token, order, purchase)
+        if result.verdict is Verdict.WAIT:
+            return result.next_at
+        log.info("unknown %s order of user %s settled: %s", order.kind, user_id, result.verdict)
+        if result.verdict is Verdict.FOUND:
+            await kind.present(result.item)
+        else:
+            await self._tell(
+                user_id, account.preset.title, unsure=result.verdict is Verdict.UNSURE
+            )
+        return None
+
+    async def _end(self, user_id: int, token: str, order: Order, *, unsure: bool) -> None:
+        await self.orders.settle(user_id, token, "void")
+        provider = (order.account or "").partition(":")[0]
+        preset = self.accounts.hub.preset(provider)
+        await self._tell(user_id, preset.title if preset else provider, unsure=unsure)
+
+    async def _tell(self, user_id: int, provider: str, *, unsure: bool) -> None:
+        ctx = self.ctx
+        locale = await ctx.locale(user_id)
+        with ctx.i18n.context(), ctx.i18n.use_locale(locale):
+            text = unsure_text(provider) if unsure else nothing_bought_text(provider)
+        await ctx.notifier.send(user_id, text)
