@@ -27,7 +27,8 @@ from fakeredis import FakeAsyncRedis
 from bot import resources as resources_module
 from bot.config import Settings
 from bot.factory import build_dispatcher
-from bot.provider.client import ProviderClient, build_http_client
+from bot.provider.client import build_http_client
+from bot.provider.transport import Transport
 from bot.resources import Resources, SandboxRuntime, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
@@ -294,7 +295,7 @@ def no_retry_pauses() -> AbstractContextManager[Any]:
     tests/provider's clients do): the provider runs on a frozen clock that a pause does not
     move, so the retries, their number and what the user then sees are the same, minus
     seconds of real sleep in every fault test. A provider's Retry-After is still waited out."""
-    defaults = ProviderClient.__init__.__kwdefaults__
+    defaults = Transport.__init__.__kwdefaults__
     assert defaults is not None
     assert "backoff" in defaults
     return mock.patch.dict(defaults, backoff=0.0)

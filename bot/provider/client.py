@@ -10,6 +10,8 @@ policy: reads are retried, paid calls only when they certainly did not run.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import httpx
 from pydantic import SecretStr
 
@@ -26,6 +28,7 @@ from bot.provider.transport import (
     RequestGate,
     RequestObserver,
     Transport,
+    TransportOptions,
     build_http_client,
     fingerprint,
 )
@@ -54,21 +57,9 @@ class ProviderClient(
         http: httpx.AsyncClient,
         endpoint: str,
         api_key: SecretStr | str,
-        *,
-        read_retries: int = 3,
-        backoff: float = 0.25,
-        observer: RequestObserver | None = None,
-        gate: RequestGate | None = None,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        self._transport = Transport(
-            http,
-            endpoint,
-            api_key,
-            read_retries=read_retries,
-            backoff=backoff,
-            observer=observer,
-            gate=gate,
-        )
+        self._transport = Transport(http, endpoint, api_key, **options)
 
     def __repr__(self) -> str:
         return f"ProviderClient({self.endpoint!r}, api_key=SecretStr('**********'))"

@@ -8,7 +8,7 @@ turns them into one table, so adding a word to a class is all it takes to recogn
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from bot.provider.errors import ProviderAPIError, UnknownProviderError
 
@@ -57,22 +57,17 @@ def is_cut_short(word: str) -> bool:
     return any(known.startswith(word) for known in (*SUCCESS_WORDS, *TOKEN_CLASSES))
 
 
-def error_for_token(
-    token: str,
-    *,
-    action: str | None = None,
-    payload: str | None = None,
-    info: dict[str, Any] | None = None,
-    raw: str = "",
-    status_code: int = 200,
-) -> ProviderAPIError:
+class ErrorDetails(TypedDict, total=False):
+    """What a provider error carries besides its token (see ProviderAPIError)."""
+
+    action: str | None
+    payload: str | None
+    info: dict[str, Any] | None
+    raw: str
+    status_code: int
+
+
+def error_for_token(token: str, **details: Unpack[ErrorDetails]) -> ProviderAPIError:
     """The typed exception for a provider token (unknown tokens give UnknownProviderError)."""
     cls = TOKEN_CLASSES.get(token.upper(), UnknownProviderError)
-    return cls(
-        token.upper(),
-        action=action,
-        payload=payload,
-        info=info,
-        raw=raw,
-        status_code=status_code,
-    )
+    return cls(token.upper(), **details)

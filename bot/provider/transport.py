@@ -23,7 +23,7 @@ import hashlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 from pydantic import SecretStr
@@ -105,6 +105,15 @@ def build_http_client(**overrides: Any) -> httpx.AsyncClient:
 
 def fingerprint(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+class TransportOptions(TypedDict, total=False):
+    """How a transport retries and reports (see Transport)."""
+
+    read_retries: int
+    backoff: float
+    observer: RequestObserver | None
+    gate: RequestGate | None
 
 
 class Transport:

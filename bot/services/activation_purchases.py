@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
+from bot.provider.actions.activations import NumberOptions
 from bot.provider.presets import Feature
 from bot.services.activation_rules import adopted, lifetime_for, new_activation
 from bot.services.checkout import Outcome, Purchase, Status
@@ -53,7 +53,7 @@ class NumberPurchase(Purchase[Activation]):
         account, options = self._account, self._options
         now = self._ledger.clock()
         lifetime = lifetime_for(options.service)
-        common: dict[str, Any] = {
+        common: NumberOptions = {
             "operator": options.operator,
             "max_price": options.max_price,
             "phone_exception": options.phone_exception or None,

@@ -28,6 +28,7 @@ from bot.provider.models import ExtraActivationInfo, HistoryEntry
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
+from bot.views.common import where_line
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -62,15 +63,8 @@ def phone_lines(phone: str, country_id: int | None) -> list[str]:
 
 
 def where(activation: Activation, locale: str) -> str:
-    parts = [escape(service_name(activation.service, locale))]
-    info = country(activation.country) if activation.country is not None else None
-    if info is not None:
-        parts.append(f"{info.flag} {escape(info.name(locale))}")
-    if activation.operator and activation.operator != "any":
-        parts.append(escape(activation.operator))
-    if activation.cost is not None:
-        parts.append(money(activation.cost))
-    return " · ".join(parts)
+    label = service_name(activation.service, locale)
+    return where_line(label, activation.country, activation.operator, activation.cost, locale)
 
 
 def minutes_left(activation: Activation, now: float) -> int:

@@ -31,6 +31,7 @@ from bot.services.rent_rules import (
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money
 from bot.views.activation import phone_lines
+from bot.views.common import where_line
 
 #: The card shows the latest SMS only (Telegram caps a message at 4096 characters).
 CARD_SMS = 5
@@ -88,15 +89,8 @@ def service_label(rent: Rent, locale: str) -> str:
 
 
 def where(rent: Rent, locale: str) -> str:
-    parts = [escape(service_label(rent, locale))]
-    info = country(rent.country) if rent.country is not None else None
-    if info is not None:
-        parts.append(f"{info.flag} {escape(info.name(locale))}")
-    if rent.operator and rent.operator != "any":
-        parts.append(escape(rent.operator))
-    if rent.cost is not None:
-        parts.append(money(rent.cost))
-    return " · ".join(parts)
+    label = service_label(rent, locale)
+    return where_line(label, rent.country, rent.operator, rent.cost, locale)
 
 
 def _time_lines(rent: Rent, now: float) -> list[str]:

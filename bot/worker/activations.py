@@ -390,10 +390,7 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def present(self, activation: Activation) -> None:
         """A card for an activation the user has none for yet (found after a lost answer)."""
-        text, markup = await self._card(activation)
-        sent = await self.ctx.notifier.send(activation.user_id, text, reply_markup=markup)
-        if sent.message_id is not None:
-            await self.service.set_card(activation.ref, sent.message_id)
+        await self.send_card(activation, *await self._card(activation))
 
     async def _card(self, activation: Activation) -> tuple[str, InlineKeyboardMarkup | None]:
         ctx = self.ctx

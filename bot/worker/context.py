@@ -7,8 +7,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
@@ -87,7 +88,13 @@ class WorkerContext:
             await self.redis.delete(self.backoff_key(ref))
 
 
-S = TypeVar("S")
+class CardKeeper(Protocol):
+    """A service that remembers which message is an item's card."""
+
+    async def set_card(self, ref: str, message_id: int) -> None: ...
+
+
+S = TypeVar("S", bound=CardKeeper)
 
 
 class Poller(Generic[S]):
@@ -97,6 +104,15 @@ class Poller(Generic[S]):
         self.ctx = ctx
         self.service = service
         self.accounts = accounts
+
+    async def send_card(
+        self, record: UserRecord, text: str, markup: InlineKeyboardMarkup | None
+    ) -> bool:
+        """A new card message for ``record`` (one found after a lost answer had no card)."""
+        sent = await self.ctx.notifier.send(record.user_id, text, reply_markup=markup)
+        if sent.message_id is not None:
+            await self.service.set_card(record.ref, sent.message_id)
+        return sent.message_id is not None
 
     async def poll_account(self, record: UserRecord, now: float) -> UserAccount | float | None:
         """The owner's account to poll ``record`` with, or what the poll returns instead.

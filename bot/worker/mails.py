@@ -166,10 +166,7 @@ class MailPoller(Poller[MailService]):
 
     async def present(self, mailbox: Mailbox) -> None:
         """A card for a mailbox the user has none for yet (found after a lost answer)."""
-        text, markup = await self._card(mailbox)
-        sent = await self.ctx.notifier.send(mailbox.user_id, text, reply_markup=markup)
-        if sent.message_id is not None:
-            await self.service.set_card(mailbox.ref, sent.message_id)
+        await self.send_card(mailbox, *await self._card(mailbox))
 
     async def _card(self, mailbox: Mailbox) -> tuple[str, InlineKeyboardMarkup | None]:
         ctx = self.ctx

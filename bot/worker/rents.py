@@ -147,10 +147,7 @@ class RentPoller(Poller[RentService]):
     async def present(self, rent: Rent) -> None:
         """A card for a rent the user has none for yet (found after a lost answer)."""
         now = self.ctx.clock()
-        text, markup = await self._card(rent, now)
-        sent = await self.ctx.notifier.send(rent.user_id, text, reply_markup=markup)
-        if sent.message_id is not None:
-            await self.service.set_card(rent.ref, sent.message_id)
+        if await self.send_card(rent, *await self._card(rent, now)):
             await self.service.mark_shown(rent.ref, card_signature(rent, now))
 
     async def _card(self, rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup | None]:

@@ -18,7 +18,7 @@ from bot.accounts import Accounts, UserAccount
 from bot.services.checkout import Purchase
 from bot.services.settlement import Verdict, follow_up
 from bot.storage.orders import Order, OrderRepo
-from bot.views.settlement import nothing_bought_text, unsure_text
+from bot.views.settlement import settled_text
 from bot.worker.context import WorkerContext, connected
 
 log = logging.getLogger(__name__)
@@ -85,5 +85,5 @@ class SettlePoller:
         ctx = self.ctx
         locale = await ctx.locale(user_id)
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
-            text = unsure_text(provider) if unsure else nothing_bought_text(provider)
+            text = settled_text(provider, unsure=unsure)
         await ctx.notifier.send(user_id, text)

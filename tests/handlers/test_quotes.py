@@ -3,6 +3,7 @@ confirmations buy nothing, say so in an alert, and show the current offer in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -31,6 +32,10 @@ async def confirmation(harness: Harness, language: str) -> tuple[ChatUser, ChatM
     return user, user.last()
 
 
+def numbers(harness: Harness) -> int:
+    return len(harness.emulator.activations)
+
+
 def current(user: ChatUser, message: ChatMessage) -> ChatMessage:
     """The message as it is now (edited in place)."""
     return next(m for m in user.chat if m.message_id == message.message_id)
@@ -43,17 +48,25 @@ async def tap_old(user: ChatUser, old: ChatMessage) -> str:
     return answer
 
 
+async def refused_then_fresh(
+    user: ChatUser, old: ChatMessage, why: str, bought: Callable[[], int]
+) -> str:
+    """The old confirmation buys nothing and says ``why``; the offer shown in its place buys.
+    Returns the label of the button that bought."""
+    assert why in await tap_old(user, old)
+    assert bought() == 0
+    fresh = current(user, old)
+    label = buy_button(fresh)
+    await user.press(label, fresh)
+    assert bought() == 1
+    return label
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_cancel_kills_the_confirmation(harness: Harness, language: str) -> None:
     user, old = await confirmation(harness, language)
     await user.send("/cancel")
-    answer = await tap_old(user, old)
-    assert STALE[language] in answer
-    assert harness.emulator.activations == {}
-    # The current offer replaced the dead one; it buys.
-    fresh = current(user, old)
-    await user.press(buy_button(fresh), fresh)
-    assert len(harness.emulator.activations) == 1
+    await refused_then_fresh(user, old, STALE[language], lambda: numbers(harness))
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
@@ -63,13 +76,9 @@ async def test_a_price_rise_is_shown_not_paid(harness: Harness, language: str) -
     assert offer is not None
     dearer = offer.cost + Decimal("0.50")
     harness.emulator.set_offer(COUNTRY, SERVICE, cost=dearer)
-    answer = await tap_old(user, old)
-    assert ROSE[language] in answer
-    assert str(dearer) in answer
-    assert harness.emulator.activations == {}
-    fresh = current(user, old)
-    assert str(dearer) in buy_button(fresh)
-    await user.press(buy_button(fresh), fresh)
+    why = ROSE[language] + " " + str(dearer)
+    label = await refused_then_fresh(user, old, why, lambda: numbers(harness))
+    assert str(dearer) in label
     [bought] = harness.emulator.activations.values()
     assert bought.cost == dearer
 
@@ -124,13 +133,10 @@ async def test_a_dearer_rent_is_shown_not_paid(harness: Harness, language: str) 
     user, old = await rent_confirmation(harness, language)
     before = buy_button(old)
     dearer_rents(harness)
-    answer = await tap_old(user, old)
-    assert ROSE[language] in answer
-    assert harness.emulator.rents == {}
-    fresh = current(user, old)
-    assert buy_button(fresh) != before
-    await user.press(buy_button(fresh), fresh)
-    assert len(harness.emulator.rents) == 1
+    label = await refused_then_fresh(
+        user, old, ROSE[language], lambda: len(harness.emulator.rents)
+    )
+    assert label != before
 
 
 @RENT
@@ -171,12 +177,7 @@ async def test_a_dearer_mailbox_is_shown_not_paid(harness: Harness, language: st
     market = harness.emulator.world.market
     popular = market.mail_popular["gmail.com"]
     market.mail_popular["gmail.com"] = replace(popular, cost=popular.cost * 3)
-    answer = await tap_old(user, old)
-    assert ROSE[language] in answer
-    assert harness.emulator.mails == {}
-    fresh = current(user, old)
-    await user.press(buy_button(fresh), fresh)
-    assert len(harness.emulator.mails) == 1
+    await refused_then_fresh(user, old, ROSE[language], lambda: len(harness.emulator.mails))
 
 
 @MAIL

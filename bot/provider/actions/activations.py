@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 from bot.provider.actions.base import ActionBase, comma_list, flag, money
 from bot.provider.errors import Empty, MalformedResponse
@@ -28,27 +29,10 @@ from bot.provider.values import indexed_values
 
 class ActivationActions(ActionBase):
     async def get_number(
-        self,
-        service: str,
-        country: int | None = None,
-        *,
-        operator: str | Sequence[str] | None = None,
-        max_price: Decimal | None = None,
-        phone_exception: str | Sequence[str] | None = None,
-        verification: bool = False,
-        forward: bool = False,
-        use_cashback: bool = False,
-        ref: str | None = None,
+        self, service: str, country: int | None = None, **options: Unpack[NumberOptions]
     ) -> Number:
         action = "getNumber"
-        answer = await self._call(
-            action,
-            **_purchase_params(
-                service, country, operator, max_price, phone_exception, verification, ref
-            ),
-            forward="1" if forward else None,
-            useCashBack=flag(use_cashback),
-        )
+        answer = await self._call(action, **_purchase_params(service, country, options))
         return self._id_and_phone(action, self._token(action, answer, "ACCESS_NUMBER"), answer)
 
     async def get_number_v2(
@@ -56,25 +40,12 @@ class ActivationActions(ActionBase):
         service: str,
         country: int | None = None,
         *,
-        operator: str | Sequence[str] | None = None,
-        max_price: Decimal | None = None,
-        phone_exception: str | Sequence[str] | None = None,
-        verification: bool = False,
-        forward: bool = False,
-        use_cashback: bool = False,
-        ref: str | None = None,
         order_id: str | None = None,
+        **options: Unpack[NumberOptions],
     ) -> NumberV2:
         action = "getNumberV2"
-        answer = await self._call(
-            action,
-            **_purchase_params(
-                service, country, operator, max_price, phone_exception, verification, ref
-            ),
-            forward="1" if forward else None,
-            useCashBack=flag(use_cashback),
-            orderId=order_id,
-        )
+        params = _purchase_params(service, country, options)
+        answer = await self._call(action, **params, orderId=order_id)
         return self._model(action, NumberV2, self._object(action, answer), answer.raw)
 
     async def get_multi_service_number(
@@ -203,23 +174,31 @@ class ActivationActions(ActionBase):
         return calls
 
 
+class NumberOptions(TypedDict, total=False):
+    """What getNumber and getNumberV2 take besides the service and the country."""
+
+    operator: str | Sequence[str] | None
+    max_price: Decimal | None
+    phone_exception: str | Sequence[str] | None
+    verification: bool
+    forward: bool
+    use_cashback: bool
+    ref: str | None
+
+
 def _purchase_params(
-    service: str,
-    country: int | None,
-    operator: str | Sequence[str] | None,
-    max_price: Decimal | None,
-    phone_exception: str | Sequence[str] | None,
-    verification: bool,
-    ref: str | None,
+    service: str, country: int | None, options: NumberOptions
 ) -> dict[str, str | int | None]:
     return {
         "service": service,
         "country": country,
-        "operator": comma_list(operator),
-        "maxPrice": money(max_price),
-        "phoneException": comma_list(phone_exception),
-        "verification": flag(verification),
-        "ref": ref,
+        "operator": comma_list(options.get("operator")),
+        "maxPrice": money(options.get("max_price")),
+        "phoneException": comma_list(options.get("phone_exception")),
+        "verification": flag(options.get("verification", False)),
+        "ref": options.get("ref"),
+        "forward": "1" if options.get("forward") else None,
+        "useCashBack": flag(options.get("use_cashback", False)),
     }
 
 

@@ -30,13 +30,7 @@ class RentActions(ActionBase):
         incoming_call: bool = False,
     ) -> RentOffer:
         action = "getRentServicesAndCountries"
-        answer = await self._call(
-            action,
-            rent_time=rent_time,
-            country=country,
-            operator=comma_list(operator),
-            incomingCall=flag(incoming_call),
-        )
+        answer = await self._call(action, **_where(rent_time, country, operator, incoming_call))
         data = self._object(action, answer)
         offer = {
             "countries": [to_int(c) for c in indexed_values(data.get("countries"))],
@@ -57,15 +51,8 @@ class RentActions(ActionBase):
         incoming_call: bool = False,
     ) -> RentNumber:
         action = "getRentNumber"
-        answer = await self._call(
-            action,
-            service=service,
-            rent_time=rent_time,
-            country=country,
-            operator=comma_list(operator),
-            url=webhook_url,
-            incomingCall=flag(incoming_call),
-        )
+        where = _where(rent_time, country, operator, incoming_call)
+        answer = await self._call(action, service=service, url=webhook_url, **where)
         return self._rent_number(action, answer)
 
     def _rent_number(self, action: str, answer: Answer) -> RentNumber:
@@ -120,3 +107,18 @@ class RentActions(ActionBase):
         action = "getContinueRentPriceNumber"
         answer = await self._call(action, id=rent_id, rent_time=rent_time)
         return self._model(action, RentPrice, self._object(action, answer), answer.raw)
+
+
+def _where(
+    rent_time: int | None,
+    country: int | None,
+    operator: str | Sequence[str] | None,
+    incoming_call: bool,
+) -> dict[str, str | int | None]:
+    """The offer a rent is asked about or bought from: duration, country, operator, calls."""
+    return {
+        "rent_time": rent_time,
+        "country": country,
+        "operator": comma_list(operator),
+        "incomingCall": flag(incoming_call),
+    }
