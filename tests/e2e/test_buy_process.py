@@ -76,3 +76,32 @@ async def test_cancel_denied_early_then_refunded(
     )
     assert provider.emulator.account(KEY).balance == balance
     assert await bot.stop() == 0
+
+
+async def test_a_purchase_behind_lost_answers_ends_on_a_card(
+    make_bot, fake_telegram: FakeTelegram, provider: Provider
+):
+    """The provider sells the number but its answer is lost, and the active list fails too:
+    the tap can only say "checking"; within a minute the card appears and the code is pushed."""
+    bot = make_bot(PROVIDER_TIMEOUT="4")
+    user = await start_with_user(bot, fake_telegram, "Erin")
+    await user.send_and_wait("/buy", "Choose a service")
+    countries = await user.press_and_wait("Telegram", "choose a country")
+    confirm = await user.press_and_wait(countries.buttons[0][0][0], "after the purchase")
+    provider.emulator.faults.configure(
+        rate=1.0,
+        kinds=["timeout"],
+        when="after",
+        actions={"getNumber", "getNumberV2", "getActiveActivations"},
+    )
+    await user.press_and_wait(
+        confirm.button_starting("✅"), "I am checking whether it went through", timeout=40
+    )
+    provider.emulator.faults.clear()
+    (activation_id,) = list(provider.emulator.activations)
+    card = await user.wait_for("Waiting for the SMS", timeout=60)
+    assert card.message_id != confirm.message_id  # a new card, under the "checking" note
+    provider.emulator.deliver_sms(activation_id, "Your Telegram code: 31337", code="31337")
+    await user.wait_for("3 1 3 3 7", timeout=15)
+    assert list(provider.emulator.activations) == [activation_id]  # bought once
+    assert await bot.stop() == 0
