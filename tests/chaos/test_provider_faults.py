@@ -3,8 +3,9 @@
 Timeouts (the answer never comes within the client's 15 s), 5xx pages, garbage and
 ``ERROR_SQL``; each fault strikes before the request is carried out or after it (then the
 number is bought and only the answer is lost). Users connect, buy and follow what the bot tells
-them; every code still reaches its owner once, no confirmation buys twice, every number the
-provider sold is one the bot follows, and every message or tap gets its answer.
+them; every code still reaches its owner once, no confirmation buys twice, no purchase is made
+without a Buy press, every number the provider sold is one the bot follows and shows on a card
+(after a lost answer, once the worker has checked), and every message or tap gets its answer.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ KINDS = ["timeout", "http_5xx", "garbage", "error_sql"]
 PURCHASES = frozenset({"getNumber", "getNumberV2", "getMultiServiceNumber"})
 #: A reply may wait out several lost answers (15 s each) before it comes.
 PATIENCE = 150.0
+#: What the bot says when a purchase it was checking on bought nothing (or it cannot tell).
+SETTLED = ("nothing was bought and nothing was charged", "could not find out")
 
 
 class Shopper:
@@ -82,25 +85,27 @@ class Shopper:
             self.customer.cards[activation_id] = edited.message_id
             self.outcomes["recovered" if answer.text and "lost" in answer.text else "bought"] += 1
         elif "did not confirm the purchase" in edited.text:
-            # "Check /active in a minute before trying again": the user does just that.
+            # "I am checking whether it went through": the bot comes back with the number's
+            # card, or says that nothing was bought (or that it cannot tell).
             self.outcomes["unknown"] += 1
-            await self.check_active()
+            await self.await_settlement(confirm.message_id)
         else:
             self.outcomes["failed"] += 1
 
-    async def check_active(self) -> None:
-        while True:
-            await self.side.send("/active")
-            listing = await self.reply()
-            if "open activations" in listing.text:
-                for row in listing.buttons:
-                    for _, data in row:
-                        if data.startswith("a:sh:"):
-                            found = int(data.rsplit(":", 1)[1])
-                            if found not in self.customer.activations:
-                                self.customer.activations.append(found)
-                                self.outcomes["found in /active"] += 1
-                return
+    async def await_settlement(self, confirm_id: int) -> None:
+        def settled(message: ChatMessage) -> bool:
+            if message.message_id == confirm_id:
+                return False
+            return is_card(message) or any(words in message.text for words in SETTLED)
+
+        found = await self.side.wait_for(settled, timeout=PATIENCE)
+        activation_id = card_activation(found) if is_card(found) else None
+        if activation_id is None:
+            self.outcomes["nothing bought" if SETTLED[0] in found.text else "unsure"] += 1
+            return
+        self.customer.activations.append(activation_id)
+        self.customer.cards[activation_id] = found.message_id
+        self.outcomes["card after checking"] += 1
 
     async def shop(self, wanted: int) -> None:
         attempts = 0
@@ -172,6 +177,7 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(rig: Rig):
         purchase_calls=sum(purchase_calls.values()),
         numbers_sold=sum(len(s) for s in sold.values()),
         followed=sum(len(f & sold[uid]) for uid, f in follows.items()),
+        on_cards=sum(len(set(c.cards) & sold[c.id]) for c in customers),
         outcomes=dict(outcomes),
         delivered=f"{result.delivered}/{result.expected}",
         duplicate_pushes=result.duplicate_pushes,
@@ -188,6 +194,8 @@ async def test_provider_faults_lose_no_code_and_buy_nothing_twice(rig: Rig):
             f"followed {sorted(follows[customer.id])}"
         )
         assert set(customer.activations) == sold[customer.id], line
+        # Every number the provider sold reached the user as a card, none by hand via /active.
+        assert set(customer.cards) == sold[customer.id], line
     assert all_delivered, f"{line}\nmissing: {result.missing}"
     assert not result.duplicates, line
     assert not result.wrong_chat, line
