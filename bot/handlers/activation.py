@@ -22,6 +22,7 @@ from bot.keyboards.callbacks import (
     ActCallback,
     ActivePageCallback,
     AdditionalCallback,
+    ExtraCallback,
     HistoryCallback,
 )
 from bot.keyboards.pager import paginate
@@ -33,10 +34,10 @@ from bot.provider.presets import Feature
 from bot.services.activation_rules import cancel_wait, member
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
-from bot.services.checkout import Outcome
+from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation
 from bot.telegram import show
-from bot.texts import describe_error, escape
+from bot.texts import describe_error, escape, requote_notice
 from bot.views.activation import (
     active_view,
     additional_view,
@@ -45,6 +46,7 @@ from bot.views.activation import (
     newest_first,
     prices_text,
 )
+from bot.views.buy import number_unknown_text
 
 router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
@@ -138,18 +140,44 @@ async def extra_offered(
     if not card.account.supports(Feature.EXTRA_ACTIVATION):
         alert(callback_answer, _("This provider cannot reuse numbers."))
         return
-    info = await card.account.client.check_extra_activation(card.activation.id)
+    if card.activation.extra_ref:
+        alert(callback_answer, _("This number was already used again: see its newer card."))
+        return
     if isinstance(query.message, Message):
-        text, markup = extra_view(card.activation, info, card.locale)
+        text, markup = await _extra_offer(card)
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CONFIRM), flags=CARD)
+async def _extra_offer(card: PressedCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The quote to reuse the card's number: the price now, Buy and Cancel."""
+    info = await card.account.client.check_extra_activation(card.activation.id)
+    token = await card.service.draft_extra(card.account, card.activation, info.cost)
+    return extra_view(card.activation, info, token, card.locale)
+
+
+@router.callback_query(ExtraCallback.filter(), flags=CARD)
 async def extra_confirmed(
+    query: CallbackQuery,
+    callback_data: ExtraCallback,
+    card: PressedCard,
+    callback_answer: CallbackAnswer,
+) -> None:
+    purchase = await card.service.buy_extra(card.account, callback_data.token)
+    if purchase.requote:
+        # Nothing was bought: the offer again, at the price asked now.
+        alert(callback_answer, requote_notice(purchase.price))
+        await show(query, *await _extra_offer(card))
+        return
+    await show_bought(query, callback_answer, purchase, card)
+
+
+@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CANCEL), flags=CARD)
+async def extra_cancelled(
     query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
 ) -> None:
-    purchase = await card.service.buy_extra(card.account, card.activation)
-    await show_bought(query, callback_answer, purchase, card)
+    await card.service.checkout.void(card.account.user_id, [OrderKind.EXTRA])
+    callback_answer.text = _("Cancelled.")
+    await show(query, _("Nothing was bought."), None)
 
 
 @router.callback_query(ActCallback.filter(F.action == ActAction.ADDITIONAL), flags=CARD)
@@ -195,6 +223,12 @@ async def show_bought(
     """The one reader of a reuse's or an added service's result: the new card, or why not."""
     if purchase.busy:
         alert(callback_answer, _("A purchase is already in progress. One moment…"))
+        return
+    if purchase.expired:
+        alert(callback_answer, _("This offer is out of date. Press the button on the card again."))
+        return
+    if purchase.unknown:
+        await show(query, number_unknown_text(card.account.preset.title), None)
         return
     new = purchase.item
     if purchase.error is not None or new is None:

@@ -14,15 +14,20 @@ from bot.keyboards.callbacks import (
     ActCallback,
     ActivePageCallback,
     AdditionalCallback,
+    ExtraCallback,
     HistoryCallback,
 )
 from bot.keyboards.pager import pager_row
 
 
-def extra_keyboard(buy: str, activation_id: int) -> InlineKeyboardMarkup:
-    data = ActCallback(action=ActAction.EXTRA_CONFIRM, id=activation_id).pack()
+def extra_keyboard(buy: str, cancel: str, activation_id: int, token: str) -> InlineKeyboardMarkup:
+    confirm = ExtraCallback(id=activation_id, token=token).pack()
+    dismiss = ActCallback(action=ActAction.EXTRA_CANCEL, id=activation_id).pack()
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=buy, callback_data=data)]]
+        inline_keyboard=[
+            [InlineKeyboardButton(text=buy, callback_data=confirm)],
+            [InlineKeyboardButton(text=cancel, callback_data=dismiss)],
+        ]
     )
 
 

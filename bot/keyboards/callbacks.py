@@ -48,7 +48,7 @@ class ActAction(StrEnum):
     REFRESH = "rf"
     AGAIN = "ag"
     EXTRA = "ex"
-    EXTRA_CONFIRM = "eo"
+    EXTRA_CANCEL = "ec"
     SHOW = "sh"
     ADDITIONAL = "ad"
 
@@ -64,6 +64,13 @@ class ActivePageCallback(CallbackData, prefix="ap"):
     """A page of /active."""
 
     page: int
+
+
+class ExtraCallback(CallbackData, prefix="ax"):
+    """Confirm reusing the finished activation ``id``: ``token`` names the quote shown."""
+
+    id: int
+    token: str
 
 
 class AdditionalCallback(CallbackData, prefix="ad"):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.actions.activations import NumberOptions
@@ -141,6 +143,12 @@ class NumberPurchase(Purchase[Activation]):
         return await self._ledger.records.get(group[0].ref)
 
 
+class ExtraOrder(BaseModel):
+    """A confirmation to reuse a finished number: which one (its record's ref)."""
+
+    ref: str
+
+
 @dataclass
 class ExtraPurchase(Purchase[Activation]):
     """getExtraActivation: the same number once more, at most once per finished activation."""
@@ -148,6 +156,9 @@ class ExtraPurchase(Purchase[Activation]):
     _ledger: Ledger[Activation]
     _account: UserAccount
     _parent: Activation
+    _quoted: Decimal | None = None  # the price the confirmation showed
+    _cost: Decimal | None = field(default=None, init=False)  # the price read just before
+    _known: set[int] = field(default_factory=set, init=False)
 
     async def settled(self) -> Outcome[Activation] | None:
         current = await self._ledger.records.get(self._parent.ref)
@@ -156,22 +167,43 @@ class ExtraPurchase(Purchase[Activation]):
             return Outcome(Status.ALREADY, found)
         return None
 
+    async def price(self) -> Decimal | None:
+        info = await self._account.client.check_extra_activation(self._parent.id)
+        self._cost = info.cost
+        return info.cost
+
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+
     async def pay(self) -> Activation:
+        self._known = await self._ledger.known_ids(self._account.user_id)
+        number = await self._account.client.get_extra_activation(self._parent.id)
+        return await self._record(number.activation_id, number.phone)
+
+    async def look_up(self) -> Activation | None:
+        """The number again under a new id in the active list (the phone tells it)."""
+        active = await self._account.client.get_active_activations()
+        for item in active:
+            if item.activation_id not in self._known and item.phone == self._parent.phone:
+                return await self._record(item.activation_id, item.phone)
+        return None
+
+    async def _record(self, activation_id: int, phone: str) -> Activation:
         parent, account = self._parent, self._account
-        number = await account.client.get_extra_activation(parent.id)
         now = self._ledger.clock()
         activation = Activation(
-            id=number.activation_id,
+            id=activation_id,
             user_id=account.user_id,
             provider=account.provider,
             service=parent.service,
-            phone=number.phone or parent.phone,
+            phone=phone or parent.phone,
             country=parent.country,
             operator=parent.operator,
             created_at=now,
             expires_at=now + lifetime_for(parent.service),
             options=parent.options,
             waiting_since=now,
+            cost=self._cost if self._cost is not None else self._quoted,
         )
         await self._ledger.follow(activation)
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction, ActiveActivation
 from bot.services.activation_purchases import (
     AdditionalPurchase,
+    ExtraOrder,
     ExtraPurchase,
     NumberPurchase,
 )
@@ -66,6 +68,14 @@ class ActivationService(Shop[BuyOptions]):
         """The purchase an order describes (for the tap, or the worker's later look)."""
         return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
 
+    async def resume_any(
+        self, account: UserAccount, order: Order
+    ) -> NumberPurchase | ExtraPurchase | None:
+        """The purchase of any activation order, for the worker's later look at it."""
+        if order.kind == OrderKind.EXTRA.value:
+            return await self._extra(account, order)
+        return self.resume(account, order)
+
     def adopt(
         self,
         account: UserAccount,
@@ -76,12 +86,28 @@ class ActivationService(Shop[BuyOptions]):
         """A record for an activation found in the provider's active list."""
         return adopted(account, item, self.clock(), options=options)
 
-    async def buy_extra(self, account: UserAccount, parent: Activation) -> Outcome[Activation]:
-        """Reuse a finished number (getExtraActivation), once per parent activation."""
-        if parent.extra_ref:
-            return Outcome(Status.ALREADY, await self.activations.get(parent.extra_ref))
-        purchase = ExtraPurchase(self.ledger, account, parent)
-        return await self.checkout.locked(account.user_id, purchase)
+    async def draft_extra(
+        self, account: UserAccount, parent: Activation, price: Decimal | None
+    ) -> str:
+        """The confirmation to reuse the finished number ``parent`` at ``price``."""
+        order = ExtraOrder(ref=parent.ref)
+        return await self.checkout.draft(account, OrderKind.EXTRA, order, price)
+
+    async def buy_extra(self, account: UserAccount, token: str) -> Outcome[Activation]:
+        """Reuse a finished number (getExtraActivation) as confirmed, once per parent."""
+
+        async def start(order: Order) -> ExtraPurchase | None:
+            return await self._extra(account, order)
+
+        return await self.checkout.confirm(
+            account, token, OrderKind.EXTRA, start=start, load=self.activations.get
+        )
+
+    async def _extra(self, account: UserAccount, order: Order) -> ExtraPurchase | None:
+        parent = await self.activations.get(ExtraOrder.model_validate(order.params).ref)
+        if parent is None or parent.user_id != account.user_id:
+            return None
+        return ExtraPurchase(self.ledger, account, parent, order.price)
 
     async def buy_additional(
         self, account: UserAccount, parent: Activation, service: str

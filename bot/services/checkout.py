@@ -54,6 +54,7 @@ class OrderKind(StrEnum):
     RENT = "rent"
     RENT_EXTENSION = "rent_extend"
     MAIL = "mail"
+    EXTRA = "extra"  # the same number once more (getExtraActivation)
 
 
 class Status(Enum):

@@ -296,15 +296,15 @@ def code_push(activation: Activation, code: str, locale: str) -> str:
 # --- around the card ---
 
 
-def extra_view(activation: Activation, info: ExtraActivationInfo, locale: str) -> View:
-    """The offer to reuse a finished number."""
+def extra_view(activation: Activation, info: ExtraActivationInfo, token: str, locale: str) -> View:
+    """The confirmation to reuse a finished number: its price, Buy and Cancel."""
     text = _("Use +{phone} for {service} again for {price}?").format(
         phone=escape(activation.phone),
         service=escape(service_name(info.service or activation.service, locale)),
         price=money(info.cost),
     )
     buy = "✅ " + _("Buy for {price}").format(price=money(info.cost))
-    return text, extra_keyboard(buy, activation.id)
+    return text, extra_keyboard(buy, "✖ " + _("Cancel"), activation.id, token)
 
 
 def additional_view(activation: Activation, codes: Sequence[str], locale: str) -> View:

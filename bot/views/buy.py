@@ -265,3 +265,11 @@ def purchase_failed_view(error: pe.ProviderError, provider: str) -> View:
         min_price = (_("Set max price to {price}").format(price=money(lowest)), lowest)
     text = describe_error(error, provider)
     return text, failure_keyboard(_("Countries"), _("Cancel"), min_price)
+
+
+def number_unknown_text(provider: str) -> str:
+    """A number purchase the provider did not confirm: the worker settles it (card or not)."""
+    return _(
+        "{provider} did not confirm the purchase. I am checking whether it went through: "
+        "within a minute the number's card appears here, or word that nothing was bought."
+    ).format(provider=escape(provider))

@@ -51,14 +51,14 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
     mails = MailPoller(ctx, resources.mail_service, resources.accounts)
     rents = RentPoller(ctx, resources.rent_service, resources.accounts)
     rent_kind = Settles(resources.rent_service.resume, rents.present)
+    number_kind = Settles(resources.activation_service.resume_any, activations.present)
     settles = SettlePoller(
         ctx,
         resources.orders,
         resources.accounts,
         {
-            OrderKind.ACTIVATION.value: Settles(
-                _resumed(resources.activation_service.resume), activations.present
-            ),
+            OrderKind.ACTIVATION.value: number_kind,
+            OrderKind.EXTRA.value: number_kind,
             OrderKind.RENT.value: rent_kind,
             OrderKind.RENT_EXTENSION.value: rent_kind,
             OrderKind.MAIL.value: Settles(_resumed(resources.mail_service.resume), mails.present),

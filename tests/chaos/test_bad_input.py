@@ -57,7 +57,7 @@ COMMANDS = [
     "/prices", "/prices tg", "/prices nothing", "/balance", "/language", "/cancel", "/key",
     "/rent", "/mail", "/nope", "/start@fake_test_bot", "/buy@other_bot", "/help extra words",
 ]  # fmt: skip
-ACTS = ["rd", "an", "fi", "ca", "rf", "ag", "ex", "eo", "sh"]
+ACTS = ["rd", "an", "fi", "ca", "rf", "ag", "ex", "ec", "sh"]
 FORGED_PREFIXES = [
     "a", "b", "h", "r", "rb", "rx", "m", "mf", "mh", "prov", "lang", "key", "dlg", "zz", "",
 ]  # fmt: skip

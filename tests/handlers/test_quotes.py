@@ -189,3 +189,52 @@ async def test_cancel_kills_a_mailbox_confirmation(harness: Harness) -> None:
     await user.send("/cancel")
     assert STALE["en"] in await tap_old(user, old)
     assert harness.emulator.mails == {}
+
+
+# --- "Use this number again": a quote with its price, Buy and Cancel ---
+
+EXTRA_WORDS = {
+    "en": {"finish": "Finish", "again": "Use this number again", "cancel": "✖ Cancel"},
+    "ru": {
+        "finish": "Завершить",
+        "again": "Использовать номер ещё раз",
+        "cancel": "✖ Отмена",
+    },
+}
+
+
+async def finished_number(harness: Harness, language: str) -> tuple[ChatUser, ChatMessage]:
+    user = await harness.connected(language, provider="SMS-Activate")
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press(buy_button(user.last()))
+    card = user.last()
+    [sold] = harness.emulator.activations.values()
+    harness.emulator.deliver_sms(sold.id, "Telegram code: 12345", code="12345")
+    await harness.poll()
+    await user.press(EXTRA_WORDS[language]["finish"], card.message_id)
+    return user, user.message(card.message_id)
+
+
+@RENT
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_use_again_is_quoted_cancellable_and_priced(harness: Harness, language: str) -> None:
+    words = EXTRA_WORDS[language]
+    user, card = await finished_number(harness, language)
+    await user.press(words["again"], card.message_id)
+    offer = user.last()
+    price = buy_button(offer).rsplit(" ", 1)[1]
+    assert price in offer.text
+    assert words["cancel"] in offer.button_texts
+    # Cancel: nothing bought, and the offer's Buy no longer buys.
+    data = offer.callback_of(buy_button(offer))
+    await user.press(words["cancel"], offer)
+    assert not any(t.startswith("✅") for t in user.message(offer.message_id).button_texts)
+    assert len(harness.emulator.activations) == 1
+    query = await user.press_data(offer.message_id, data)
+    assert STALE[language] in (user.answer(query) or "")
+    assert len(harness.emulator.activations) == 1
+    # A fresh offer buys once, and the new card says what it cost.
+    await user.press(words["again"], card.message_id)
+    await user.press(buy_button(user.last()), user.last())
+    assert len(harness.emulator.activations) == 2
+    assert price in user.last().text

@@ -220,27 +220,40 @@ async def _finished_number(world: World, *, forward: bool = False) -> Activation
     return await service.set_status(world.account, activation, ActivationAction.FINISH)
 
 
+async def _extra_quote(world: World, parent: Activation) -> str:
+    service = world.resources.activation_service
+    info = await world.account.client.check_extra_activation(parent.id)
+    return await service.draft_extra(world.account, parent, info.cost)
+
+
 async def test_extra_activation_once_per_number(world: World) -> None:
     service = world.resources.activation_service
     parent = await _finished_number(world)
+    token = await _extra_quote(world, parent)
     first, second = await asyncio.gather(
-        service.buy_extra(world.account, parent), service.buy_extra(world.account, parent)
+        service.buy_extra(world.account, token), service.buy_extra(world.account, token)
     )
     assert world.paid("getExtraActivation") == 1
     bought = _the_one_bought(first, second)
-    # The card's button again (the parent as the card knew it): the extra bought is shown.
-    assert _already(await service.buy_extra(world.account, parent)).ref == bought.ref
+    assert bought.cost is not None  # the card shows what was paid
+    # A second quote for the same finished number: the extra bought is shown, not bought again.
+    again = await service.buy_extra(
+        world.account, await service.draft_extra(world.account, parent, None)
+    )
+    assert _already(again).ref == bought.ref
     assert world.paid("getExtraActivation") == 1
 
 
-async def test_extra_activation_with_a_lost_answer_is_not_a_refusal(world: World) -> None:
+async def test_extra_activation_with_a_lost_answer_is_found_again(world: World) -> None:
     service = world.resources.activation_service
     parent = await _finished_number(world)
+    token = await _extra_quote(world, parent)
     outcome = await world.answer_lost(
-        "getExtraActivation", service.buy_extra(world.account, parent)
+        "getExtraActivation", service.buy_extra(world.account, token)
     )
-    assert outcome.status is Status.UNKNOWN
-    assert outcome.error is not None
+    assert outcome.status is Status.RECOVERED
+    assert outcome.item is not None
+    assert outcome.item.phone == parent.phone
     assert world.paid("getExtraActivation") == 1
 
 

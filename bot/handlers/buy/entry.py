@@ -39,7 +39,7 @@ from bot.storage.activations import Activation, BuyOptions
 from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
 from bot.texts import escape, requote_notice
-from bot.views.buy import purchase_failed_view
+from bot.views.buy import number_unknown_text, purchase_failed_view
 
 router = Routes(name=__name__)
 
@@ -167,10 +167,7 @@ async def show_purchase(
         callback_answer,
         purchase,
         expired=_("This confirmation is out of date. Start again with /buy."),
-        unknown=_(
-            "{provider} did not confirm the purchase. I am checking whether it went through: "
-            "within a minute the number's card appears here, or word that nothing was bought."
-        ).format(provider=escape(account.preset.title)),
+        unknown=number_unknown_text(account.preset.title),
     ):
         return
     message = query.message if isinstance(query.message, Message) else None
