@@ -46,8 +46,13 @@ async def edit_text(
 
 
 async def drop_keyboard(message: Message) -> None:
+    await set_keyboard(message, None)
+
+
+async def set_keyboard(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace only the buttons under ``message`` (its text stays as it is)."""
     try:
-        await message.edit_reply_markup(reply_markup=None)
+        await message.edit_reply_markup(reply_markup=markup)
     except TelegramBadRequest as error:
         if not is_harmless(error):
             raise

@@ -190,6 +190,7 @@ class MailConfirmCallback(CallbackData, prefix="mc"):
 class MailAction(StrEnum):
     CANCEL = "ca"
     ANOTHER = "an"
+    ANOTHER_CANCEL = "ac"
     REFRESH = "rf"
     FULL = "fl"
     SHOW = "sh"
@@ -263,3 +264,10 @@ class RentExtendCallback(CallbackData, prefix="rx"):
     id: int
     hours: int = 0
     token: str = ""  # the confirmation's order token
+
+
+class MailReorderCallback(CallbackData, prefix="mr"):
+    """Confirm another letter on mailbox ``id``: ``token`` names the quote shown."""
+
+    id: int
+    token: str

@@ -17,6 +17,7 @@ from bot.keyboards.callbacks import (
     MailHistoryCallback,
     MailOfferCallback,
     MailOffersPageCallback,
+    MailReorderCallback,
 )
 from bot.keyboards.common import button
 from bot.keyboards.pager import pager_row
@@ -112,3 +113,12 @@ def history_keyboard(
         builder.row(*nav)
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
+
+
+def letter_offer_keyboard(buy: str, cancel: str, mail_id: int, token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(buy, MailReorderCallback(id=mail_id, token=token))],
+            [_card(cancel, MailAction.ANOTHER_CANCEL, mail_id)],
+        ]
+    )

@@ -55,6 +55,7 @@ class OrderKind(StrEnum):
     RENT_EXTENSION = "rent_extend"
     MAIL = "mail"
     EXTRA = "extra"  # the same number once more (getExtraActivation)
+    LETTER = "letter"  # another letter to the same address (reorderMailActivation)
 
 
 class Status(Enum):

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import MailHistoryEntry, MailType
@@ -51,8 +53,11 @@ class MailLedger(Ledger[Mailbox]):
                 return entry
         return None
 
-    async def move(self, mailbox: Mailbox, new_id: int, email: str) -> Mailbox:
-        """Another letter ordered: the address waits again under a new id."""
+    async def move(
+        self, mailbox: Mailbox, new_id: int, email: str, paid: Decimal | None = None
+    ) -> Mailbox:
+        """Another letter ordered: the address waits again under a new id; ``paid`` adds to
+        what the address has cost so far (the card shows the total)."""
         now = self.clock()
         old_ref = mailbox.ref
 
@@ -66,6 +71,8 @@ class MailLedger(Ledger[Mailbox]):
             record.closed_at = None
             record.milestone = None
             record.reorder_unsure = False
+            if paid is not None:
+                record.cost = (record.cost or Decimal(0)) + paid
             record.version += 1
             return record
 
@@ -119,6 +126,20 @@ class MailboxPurchase(Purchase[Mailbox]):
         return mailbox
 
 
+async def address_price(account: UserAccount, mailbox: Mailbox) -> Decimal | None:
+    """What an address on ``mailbox``'s domain costs now (another letter costs as much)."""
+    domains = await account.client.get_domains(mailbox.site)
+    popular = MailType(mailbox.mail_type) is MailType.POPULAR
+    listed = domains.popular if popular else domains.zones
+    return next((d.cost for d in listed if d.name == mailbox.domain), None)
+
+
+class LetterOrder(BaseModel):
+    """A confirmation of another letter: the mailbox id the card's button carried."""
+
+    pressed: int
+
+
 @dataclass
 class AnotherLetter(Purchase[Mailbox]):
     """reorderMailActivation: the same address waits for one more letter, once per letter."""
@@ -126,7 +147,21 @@ class AnotherLetter(Purchase[Mailbox]):
     _ledger: MailLedger
     _account: UserAccount
     _pressed: int
+    _quoted: Decimal | None = None  # the price the confirmation showed
     _current: Mailbox | None = field(default=None, init=False)
+    _cost: Decimal | None = field(default=None, init=False)  # the price read just before
+
+    @property
+    def traceable(self) -> bool:
+        # A lost answer marks the address "unsure" instead: the next tap looks before paying.
+        return False
+
+    async def price(self) -> Decimal | None:
+        mailbox = await self._ledger.records.find(self._account.user_id, self._pressed)
+        if mailbox is None:
+            return None
+        self._cost = await address_price(self._account, mailbox)
+        return self._cost
 
     async def settled(self) -> Outcome[Mailbox] | None:
         current = await self._ledger.records.find(self._account.user_id, self._pressed)
@@ -147,7 +182,8 @@ class AnotherLetter(Purchase[Mailbox]):
     async def pay(self) -> Mailbox:
         current = self._checked()
         renewed = await self._account.client.reorder_mail_activation(current.id)
-        return await self._ledger.move(current, renewed.id, renewed.email)
+        paid = self._cost if self._cost is not None else self._quoted
+        return await self._ledger.move(current, renewed.id, renewed.email, paid)
 
     async def look_up(self) -> Mailbox | None:
         current = self._checked()

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import MailDomains, MailType
-from bot.services.checkout import OrderKind, Outcome, Shop, Status
-from bot.services.mail_purchases import AnotherLetter, MailboxPurchase, MailLedger
+from bot.services.checkout import OrderKind, Outcome, Shop
+from bot.services.mail_purchases import AnotherLetter, LetterOrder, MailboxPurchase, MailLedger
 from bot.services.mail_rules import MailOptions, closed_state, member
 from bot.storage.mails import LETTER_LIMIT, Letter, Mailbox, MailRepo, MailState
 from bot.storage.orders import Order, OrderRepo
@@ -130,14 +130,26 @@ class MailService(Shop[MailOptions]):
         _, _, raw_id = ref.rpartition(":")
         return await self.mails.find(user_id, int(raw_id)) if raw_id.isdigit() else None
 
-    async def reorder(
-        self, account: UserAccount, mailbox: Mailbox, pressed: int
-    ) -> Outcome[Mailbox]:
-        """Ask for another letter on the address, once per letter received."""
-        if mailbox.id != pressed:
-            return Outcome(Status.ALREADY, mailbox)  # the button's id moved on
-        purchase = AnotherLetter(self.ledger, account, pressed)
-        return await self.checkout.locked(account.user_id, purchase)
+    async def draft_letter(
+        self, account: UserAccount, mailbox: Mailbox, price: Decimal | None
+    ) -> str:
+        """The confirmation of another letter to ``mailbox``'s address at ``price``."""
+        order = LetterOrder(pressed=mailbox.id)
+        return await self.checkout.draft(account, OrderKind.LETTER, order, price)
+
+    async def reorder(self, account: UserAccount, token: str) -> Outcome[Mailbox]:
+        """Ask for another letter as confirmed, once per letter received."""
+
+        async def start(order: Order) -> AnotherLetter:
+            pressed = LetterOrder.model_validate(order.params).pressed
+            return AnotherLetter(self.ledger, account, pressed, order.price)
+
+        async def load(ref: str) -> Mailbox | None:
+            return await self._bought(account.user_id, ref)
+
+        return await self.checkout.confirm(
+            account, token, OrderKind.LETTER, start=start, load=load
+        )
 
     # --- cancel, refresh, letters ---
 

@@ -16,12 +16,13 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard
+from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard, letter_offer_keyboard
 from bot.provider import errors as pe
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.texts import describe_error, escape, money
@@ -257,6 +258,19 @@ def card_markup(mailbox: Mailbox) -> InlineKeyboardMarkup | None:
 
 def card(mailbox: Mailbox, provider: str, now: float) -> tuple[str, InlineKeyboardMarkup | None]:
     return card_text(mailbox, provider, now), card_markup(mailbox)
+
+
+def letter_offer(
+    mailbox: Mailbox, price: Decimal | None, token: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The confirmation of another letter: a note (the tap's answer, so plain text), and the
+    card's buttons with its price, Buy and Cancel."""
+    shown = money(price) if price is not None else "?"
+    text = _("Another letter to this address costs {price}. Confirm with the button.").format(
+        price=shown
+    )
+    buy = "✅ " + _("Another letter for {price}").format(price=shown)
+    return text, letter_offer_keyboard(buy, "✖ " + _("Cancel"), mailbox.id, token)
 
 
 # --- the letter ---

@@ -61,6 +61,19 @@ async def buy(harness: Harness, user: ChatUser, domain: str = "gmail.com") -> tu
     return mails(harness)[-1], card.message_id
 
 
+ANOTHER = {
+    "en": ("📨 Another letter", "✅ Another letter for"),
+    "ru": ("📨 Ещё письмо", "✅ Ещё письмо за"),
+}
+
+
+async def another_letter(user: ChatUser, card_id: int, language: str = "en") -> str:
+    """ "Another letter" on the card, then its quote's Buy (the card's buttons meanwhile)."""
+    ask, buy = ANOTHER[language]
+    await user.press(ask, card_id)
+    return await user.press(user.message(card_id).button_starting(buy), card_id)
+
+
 async def letter_arrives(harness: Harness, mail_id: int, text: str = LETTER) -> None:
     harness.emulator.deliver_mail(mail_id, text)
     await harness.poll()
@@ -405,7 +418,7 @@ async def test_another_letter_keeps_the_card_and_follows_the_new_id(harness: Har
     assert old is not None
     old_ref = old.ref
 
-    query = await user.press("📨 Another letter", card_id)
+    query = await another_letter(user, card_id)
     assert user.answer(query) == "Waiting for another letter."
     second = mails(harness)[-1]
     assert second.id != first.id
@@ -458,9 +471,9 @@ async def test_another_letter_refused(harness: Harness, language: str, setup: st
         emulator.config.blocked_mail_sites = frozenset({SITE})
     else:
         del emulator.world.mails[bought.id]
-    label = "📨 Another letter" if language == "en" else "📨 Ещё письмо"
-    query = await user.press(label, card_id)
+    query = await another_letter(user, card_id, language)
     assert expected in (user.answer(query) or "")
+    label = ANOTHER[language][0]
     assert user.message(card_id).button_texts == [label]  # nothing changed
     record = await harness.resources.mails.find(user.id, bought.id)
     assert record is not None
@@ -625,7 +638,7 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
     faults = harness.emulator.faults
     # Lost after the provider did it: the new id is found in the mail history.
     faults.configure(rate=1.0, kinds=["timeout"], when="after", actions={"reorderMailActivation"})
-    await user.press("📨 Another letter", card_id)
+    await another_letter(user, card_id)
     assert "Waiting for another letter from apple.com…" in user.message(card_id).text
     assert len(mails(harness)) == 2
     renewed = mails(harness)[-1]
@@ -633,12 +646,12 @@ async def test_another_letter_with_a_lost_answer(harness: Harness):
 
     # Lost before it reached the provider: nothing bought, the next tap looks first, then buys.
     faults.configure(rate=1.0, kinds=["timeout"], when="before", actions={"reorderMailActivation"})
-    query = await user.press("📨 Another letter", card_id)
+    query = await another_letter(user, card_id)
     assert "SMS-Activate did not confirm." in (user.answer(query) or "")
     assert len(mails(harness)) == 2
     faults.configure(rate=0.0, kinds=[])
     history_before = calls(harness, "getMailHistory")
-    await user.press("📨 Another letter", card_id)
+    await another_letter(user, card_id)
     assert calls(harness, "getMailHistory") == history_before + 1
     assert len(mails(harness)) == 3  # one mailbox per letter asked for, none twice
     assert "Waiting for another letter from apple.com…" in user.message(card_id).text

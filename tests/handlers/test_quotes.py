@@ -238,3 +238,48 @@ async def test_use_again_is_quoted_cancellable_and_priced(harness: Harness, lang
     await user.press(buy_button(user.last()), user.last())
     assert len(harness.emulator.activations) == 2
     assert price in user.last().text
+
+
+# --- "Another letter": the card's buttons become its quote ---
+
+LETTER_WORDS = {
+    "en": {"ask": "📨 Another letter", "buy": "✅ Another letter for", "cancel": "✖ Cancel"},
+    "ru": {"ask": "📨 Ещё письмо", "buy": "✅ Ещё письмо за", "cancel": "✖ Отмена"},
+}
+COSTS = {"en": "costs", "ru": "стоит"}
+
+
+@MAIL
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_another_letter_is_quoted_and_cancellable(harness: Harness, language: str) -> None:
+    words = LETTER_WORDS[language]
+    user = await harness.connected(language, provider="SMS-Activate")
+    await user.send("/mail apple.com")
+    await user.press(user.last().button_starting("gmail.com ·"))
+    await user.press(buy_button(user.last()))
+    card = user.last()
+    [mail] = harness.emulator.mails.values()
+    harness.emulator.deliver_mail(mail.id, "Your apple.com code is 482913.")
+    await harness.poll()
+
+    def reorders() -> int:
+        return sum(1 for call in harness.emulator.calls if call.action == "reorderMailActivation")
+
+    query = await user.press(words["ask"], card.message_id)
+    assert COSTS[language] in (user.answer(query) or "")
+    quoted = user.message(card.message_id)
+    buy = quoted.button_starting(words["buy"])
+    data = quoted.callback_of(buy)
+    assert reorders() == 0
+    await user.press(words["cancel"], card.message_id)
+    assert user.message(card.message_id).button_texts == [words["ask"]]
+    query = await user.press_data(card.message_id, data)
+    assert STALE[language] in (user.answer(query) or "")
+    assert reorders() == 0
+    # The dead quote put a fresh one under the card: confirmed, one letter more, and the
+    # card says what the address has cost.
+    await user.press(user.message(card.message_id).button_starting(words["buy"]), card.message_id)
+    assert reorders() == 1
+    price = buy.rsplit(" ", 1)[1]
+    total = Decimal(price) * 2
+    assert str(total) in user.message(card.message_id).text

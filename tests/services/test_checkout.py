@@ -285,23 +285,29 @@ async def _mailbox_with_a_letter(world: World) -> Mailbox:
 async def test_another_letter_once_per_letter(world: World) -> None:
     service = world.resources.mail_service
     mailbox = await _mailbox_with_a_letter(world)
+    token = await service.draft_letter(world.account, mailbox, mailbox.cost)
     first, second = await asyncio.gather(
-        service.reorder(world.account, mailbox, mailbox.id),
-        service.reorder(world.account, mailbox, mailbox.id),
+        service.reorder(world.account, token), service.reorder(world.account, token)
     )
     assert world.paid("reorderMailActivation") == 1
     bought = _the_one_bought(first, second)
     assert bought.id != mailbox.id
-    # The old card's button (the id it was pressed with has moved on): nothing is paid.
-    assert _already(await service.reorder(world.account, mailbox, mailbox.id)).id == bought.id
+    # The card shows what the address has cost: the mailbox and the letter asked for.
+    assert mailbox.cost is not None
+    assert bought.cost is not None
+    assert bought.cost > mailbox.cost
+    # A quote from the old card (the id it was pressed with has moved on): nothing is paid.
+    stale = await service.draft_letter(world.account, mailbox, mailbox.cost)
+    assert _already(await service.reorder(world.account, stale)).id == bought.id
     assert world.paid("reorderMailActivation") == 1
 
 
 async def test_another_letter_with_a_lost_answer_is_found_in_the_history(world: World) -> None:
     service = world.resources.mail_service
     mailbox = await _mailbox_with_a_letter(world)
+    token = await service.draft_letter(world.account, mailbox, None)
     outcome = await world.answer_lost(
-        "reorderMailActivation", service.reorder(world.account, mailbox, mailbox.id)
+        "reorderMailActivation", service.reorder(world.account, token)
     )
     assert outcome.status is Status.RECOVERED
     assert outcome.item is not None

@@ -115,6 +115,7 @@ async def test_another_letter_moves_the_record_and_pushes_the_second_letter_once
     await harness.poll()
     old_ref = (await record(harness, user, mail.id)).ref
     await user.press("📨 Another letter", card_id)
+    await user.press(user.message(card_id).button_starting("✅ Another letter for"), card_id)
     renewed = await record(harness, user, mail.id)  # found through its earlier id
     assert renewed.id != mail.id
     assert renewed.state is MailState.WAITING

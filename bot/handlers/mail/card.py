@@ -23,16 +23,18 @@ from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, 
 from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
-from bot.keyboards.callbacks import MailAction, MailCallback
+from bot.keyboards.callbacks import MailAction, MailCallback, MailReorderCallback
 from bot.middlewares.base import Handler
 from bot.provider import errors as pe
-from bot.services.checkout import Status
+from bot.services.checkout import OrderKind, Status
+from bot.services.mail_purchases import address_price
 from bot.services.mail_rules import member
 from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
-from bot.texts import describe_error
+from bot.telegram import set_keyboard
+from bot.texts import describe_error, requote_notice
 from bot.views.mail import card as card_content
-from bot.views.mail import letter_parts, mail_error, reorder_unknown_text
+from bot.views.mail import letter_offer, letter_parts, mail_error, reorder_unknown_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +108,65 @@ async def _refreshed(account: UserAccount, mailbox: Mailbox, service: MailServic
 
 
 @router.callback_query(_on(MailAction.ANOTHER))
-async def another_letter(
+async def another_letter_offered(
     query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
 ) -> None:
+    """The quote of another letter (it costs money): the card's buttons become its price,
+    Buy and Cancel, so the card stays where it is."""
+    mailbox, card = pressed.mailbox, pressed.card
+    if pressed.id != mailbox.id:
+        callback_answer.text = _("Already asked: waiting for another letter.")
+        await card.show(mailbox)
+        return
+    if mailbox.state is not MailState.LETTER:
+        alert(callback_answer, _("This address cannot get another letter now."))
+        await card.show(mailbox)
+        return
+    callback_answer.text = await _offer_letter(card, mailbox)
+
+
+async def _offer_letter(card: Card, mailbox: Mailbox) -> str:
+    """Put the quote's buttons under the card; the words for the tap's answer."""
+    price = await address_price(card.account, mailbox)
+    token = await card.service.draft_letter(card.account, mailbox, price)
+    text, markup = letter_offer(mailbox, price, token)
+    if card.message is not None:
+        await set_keyboard(card.message, markup)
+    return text
+
+
+@router.callback_query(_on(MailAction.ANOTHER_CANCEL))
+async def another_letter_cancelled(
+    query: CallbackQuery, pressed: Pressed, callback_answer: CallbackAnswer
+) -> None:
+    await pressed.card.service.checkout.void(pressed.card.account.user_id, [OrderKind.LETTER])
+    callback_answer.text = _("Nothing was bought.")
+    await pressed.card.show(pressed.mailbox)
+
+
+@router.callback_query(MailReorderCallback.filter())
+async def another_letter(
+    query: CallbackQuery,
+    callback_data: MailReorderCallback,
+    pressed: Pressed,
+    callback_answer: CallbackAnswer,
+) -> None:
     card = pressed.card
-    purchase = await card.service.reorder(card.account, pressed.mailbox, pressed.id)
+    purchase = await card.service.reorder(card.account, callback_data.token)
+    if purchase.requote:
+        # Nothing was bought: the offer again, at the price asked now.
+        await _offer_letter(card, pressed.mailbox)
+        alert(callback_answer, requote_notice(purchase.price))
+        return
     match read_outcome(purchase):
         case Unsettled(status=Status.BUSY):
             alert(callback_answer, _("A purchase is already in progress. One moment…"))
+            return
+        case Unsettled(status=Status.EXPIRED):
+            alert(
+                callback_answer,
+                _("This offer is out of date. Press the button on the card again."),
+            )
         case Unsettled(status=Status.UNKNOWN):
             alert(callback_answer, reorder_unknown_text(card.provider))
         case Unsettled(error=error):
@@ -127,6 +180,9 @@ async def another_letter(
             else:
                 callback_answer.text = _("Waiting for another letter.")
             await card.adopt(renewed)
+            return
+    # Nothing bought: the card gets its own buttons back.
+    await card.show(pressed.mailbox)
 
 
 @router.callback_query(_on(MailAction.REFRESH))
