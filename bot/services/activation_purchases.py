@@ -32,6 +32,33 @@ async def list_price(account: UserAccount, country: int | None, service: str) ->
     return info.cost if info else None
 
 
+async def verification_price(
+    account: UserAccount, country: int | None, service: str
+) -> Decimal | None:
+    """What a number costs with a call instead of an SMS (getPricesVerification)."""
+    try:
+        prices = await account.client.get_prices_verification(service)
+    except pe.ProviderError:
+        return None
+    info = prices.get(service, {}).get(country or 0)
+    return info.cost if info else None
+
+
+async def price_of(account: UserAccount, options: BuyOptions) -> Decimal | None:
+    """What ``options`` cost now at the provider (summed for several services on one
+    number; the call price with call verification); None when the provider does not say."""
+    if options.country is None:
+        return None
+    read = verification_price if options.verification else list_price
+    total = Decimal(0)
+    for service in options.services or [options.service]:
+        cost = await read(account, options.country, service)
+        if cost is None:
+            return None
+        total += cost
+    return total
+
+
 @dataclass
 class NumberPurchase(Purchase[Activation]):
     """getNumberV2 / getNumber, or getMultiServiceNumber for several services on one number."""
@@ -74,8 +101,7 @@ class NumberPurchase(Purchase[Activation]):
             number = await account.client.get_number(options.service, options.country, **common)
             activation_id, phone, cost, can_retry = number.activation_id, number.phone, None, True
             operator = options.operator
-            if options.country is not None:
-                cost = await list_price(account, options.country, options.service)
+            cost = await price_of(account, options)
         activation = new_activation(account, options, activation_id, phone, options.service, now)
         activation.expires_at = now + lifetime
         activation.cost = cost
@@ -103,17 +129,7 @@ class NumberPurchase(Purchase[Activation]):
         self._known = await self._ledger.known_ids(self._account.user_id, before=since)
 
     async def price(self) -> Decimal | None:
-        """The price list's figure now (summed for several services on one number)."""
-        options = self._options
-        if options.country is None:
-            return None
-        total = Decimal(0)
-        for service in options.services or [options.service]:
-            cost = await list_price(self._account, options.country, service)
-            if cost is None:
-                return None
-            total += cost
-        return total
+        return await price_of(self._account, self._options)
 
     async def look_up(self) -> Activation | None:
         """The activations this purchase created, found in the provider's active list."""

@@ -283,3 +283,22 @@ async def test_another_letter_is_quoted_and_cancellable(harness: Harness, langua
     price = buy.rsplit(" ", 1)[1]
     total = Decimal(price) * 2
     assert str(total) in user.message(card.message_id).text
+
+
+@RENT
+async def test_call_verification_is_quoted_at_its_own_price(harness: Harness) -> None:
+    user = await harness.connected("en", provider="SMS-Activate")
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    await user.press("Call instead of SMS: off")
+    confirm = user.last()
+    called = harness.emulator.world.market.verification_prices[COUNTRY]
+    offer = harness.emulator.offer(COUNTRY, SERVICE)
+    assert offer is not None
+    assert called != offer.cost
+    assert buy_button(confirm).endswith(str(called))
+    await user.press(buy_button(confirm), confirm)
+    [bought] = harness.emulator.activations.values()
+    assert bought.cost == called
+    record = await harness.resources.activations.find(user.id, bought.id)
+    assert record is not None
+    assert record.cost == called

@@ -26,6 +26,7 @@ from bot.keyboards.callbacks import (
     BuyOperatorCallback,
 )
 from bot.provider.presets import Feature
+from bot.services.activation_purchases import price_of
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
 from bot.telegram import show
@@ -60,7 +61,13 @@ async def offer_of(
     if options.is_multi:
         offers = await catalogue.multi_offers(account, options.services)
         return next((o for o in offers if o.country == options.country), None)
-    return await catalogue.offer(account, options.service, options.country)
+    offer = await catalogue.offer(account, options.service, options.country)
+    if offer is not None and options.verification:
+        # A call costs what getPricesVerification says, not the SMS price of the list.
+        called = await price_of(account, options)
+        if called is not None:
+            offer = replace(offer, price=called)
+    return offer
 
 
 async def show_options(
