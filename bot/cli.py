@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.logs import setup_logging
+from bot.storage.secrets import SecretKeyMismatch
 
 
 def start(run: Callable[[Settings], Coroutine[Any, Any, None]], *, no_token: str) -> int:
@@ -24,5 +25,9 @@ def start(run: Callable[[Settings], Coroutine[Any, Any, None]], *, no_token: str
     if settings.bot_token is None:
         print(no_token, file=sys.stderr)
         return 2
-    asyncio.run(run(settings))
+    try:
+        asyncio.run(run(settings))
+    except SecretKeyMismatch as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 2
     return 0

@@ -10,13 +10,15 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.provider.presets import SANDBOX_PRESET, ProviderPreset, parse_providers
 
 SUPPORTED_LOCALES = ("en", "ru")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+# Secrets that travel in URLs and headers: long enough not to be guessed, safe in a path.
+_URL_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -76,6 +78,30 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _usable_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        raw = value.get_secret_value() if value is not None else ""
+        if raw and (len(raw) < 16 or raw != raw.strip() or not raw.isprintable()):
+            raise ValueError(
+                "SECRET_KEY must be at least 16 printable characters, with no spaces around "
+                "it (for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
+    @field_validator("provider_webhook_secret", "webhook_secret")
+    @classmethod
+    def _url_safe_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        raw = value.get_secret_value() if value is not None else None
+        if raw is not None and not _URL_SECRET.match(raw):
+            name = (
+                "PROVIDER_WEBHOOK_SECRET"
+                if info.field_name == "provider_webhook_secret"
+                else "WEBHOOK_SECRET"
+            )
+            raise ValueError(f"{name} must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @field_validator("log_level", mode="before")

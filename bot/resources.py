@@ -138,6 +138,15 @@ class SandboxRuntime:
         save_state(self.emulator, self.path)
 
 
+async def open_users(settings: Settings, redis: Redis) -> UserRepo:
+    """The users' store, once SECRET_KEY is known to decrypt what is stored (else it fails
+    with SecretKeyMismatch: the bot must not run on, unable to read anyone's key)."""
+    secret = load_or_create_secret(settings.secret_key, settings.data_dir)
+    users = UserRepo(redis, KeyCipher(secret))
+    await users.check_secret()
+    return users
+
+
 async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
     embedded = None
     url = settings.redis_url
@@ -173,12 +182,23 @@ async def open_resources(
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Resources:
-    """Open what the bot needs. Tests pass their own Redis, HTTP client and clock."""
+    """Open what the bot needs. Tests pass their own Redis, HTTP client and clock.
+
+    A start that fails (a wrong SECRET_KEY, say) closes what it opened: no embedded Redis
+    is left running behind it.
+    """
     embedded = None
+    own_redis = redis is None
     if redis is None:
         redis, embedded = await open_redis(settings)
-    secret = load_or_create_secret(settings.secret_key, settings.data_dir)
-    users = UserRepo(redis, KeyCipher(secret))
+    try:
+        users = await open_users(settings, redis)
+    except BaseException:
+        if own_redis:
+            await redis.aclose()
+        if embedded is not None:
+            await embedded.stop()
+        raise
     i18n = build_i18n(settings.default_locale)
     special: dict[str, httpx.AsyncClient] = {}
     sandbox = None

@@ -154,11 +154,13 @@ def test_webhook_mode_needs_a_secret_and_the_http_endpoint():
         Settings(
             _env_file=None,
             WEBHOOK_URL="https://bot.example.com/telegram",
-            WEBHOOK_SECRET="s3cret",
+            WEBHOOK_SECRET="s3cret-0123456789",
             HTTP_PORT=0,
         )
     settings = Settings(
-        _env_file=None, WEBHOOK_URL="https://bot.example.com/telegram", WEBHOOK_SECRET="s3cret"
+        _env_file=None,
+        WEBHOOK_URL="https://bot.example.com/telegram",
+        WEBHOOK_SECRET="s3cret-0123456789",
     )
     assert settings.webhook_url == "https://bot.example.com/telegram"
 
@@ -203,3 +205,29 @@ async def test_a_scrape_never_waits_for_a_recount(monkeypatch: pytest.MonkeyPatc
         await asyncio.sleep(0)
     assert open_acts() == 2
     await redis.aclose()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SECRET_KEY", "short"),
+        ("SECRET_KEY", " padded-secret-key-value "),
+        ("PROVIDER_WEBHOOK_SECRET", "short"),
+        ("PROVIDER_WEBHOOK_SECRET", "has/slash-and-more-chars"),
+        ("PROVIDER_WEBHOOK_SECRET", "é-accented-secret-value"),
+        ("WEBHOOK_SECRET", "short"),
+    ],
+)
+def test_secrets_are_validated_with_the_setting_named(setting: str, value: str):
+    with pytest.raises(ValidationError, match=setting):
+        Settings.model_validate({setting: value})
+
+
+def test_good_secrets_pass():
+    settings = Settings(
+        _env_file=None,
+        SECRET_KEY="a-long-enough-secret-key",
+        PROVIDER_WEBHOOK_SECRET="Provider_Secret-0123",
+        WEBHOOK_SECRET="Telegram_Secret-0123",
+    )
+    assert settings.secret_key is not None

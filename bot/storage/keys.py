@@ -95,3 +95,7 @@ def worker_heartbeat(name: str) -> str:
 
 def stats(day: date) -> str:
     return f"{PREFIX}:stats:{day:%Y%m%d}"
+
+
+#: A value only the right SECRET_KEY decrypts: a changed key is caught at start.
+SECRET_CHECK: Final = f"{PREFIX}:secret:check"

@@ -31,6 +31,22 @@ class KeyDecryptionError(Exception):
     """A stored key cannot be decrypted: SECRET_KEY changed, or the record was tampered with."""
 
 
+class SecretKeyMismatch(Exception):
+    """SECRET_KEY is not the key the stored API keys were encrypted with."""
+
+    def __init__(self, unreadable: int | None = None) -> None:
+        found = "the check value" if unreadable is None else f"{unreadable} stored API keys"
+        super().__init__(
+            f"SECRET_KEY does not decrypt {found} in Redis: it is not the key the bot was "
+            "started with before. Set SECRET_KEY back to that value (or, to start over, "
+            "remove the stored keys so that users connect again)."
+        )
+
+
+_CHECK = "sms-bot secret check"
+_CHECK_USER = 0  # no Telegram user has id 0
+
+
 class KeyCipher:
     def __init__(self, secret: SecretStr | str) -> None:
         raw = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
@@ -48,6 +64,20 @@ class KeyCipher:
         nonce = os.urandom(_NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, api_key.encode(), _aad(user_id))
         return f"{_VERSION}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+    def check_value(self) -> str:
+        return self.encrypt(_CHECK_USER, _CHECK)
+
+    def verify_check(self, stored: str) -> None:
+        if not self.can_decrypt(_CHECK_USER, stored):
+            raise SecretKeyMismatch()
+
+    def can_decrypt(self, user_id: int, token: str) -> bool:
+        try:
+            self.decrypt(user_id, token)
+        except KeyDecryptionError:
+            return False
+        return True
 
     def decrypt(self, user_id: int, token: str) -> SecretStr:
         version, _, payload = token.partition(":")

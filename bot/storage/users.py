@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from bot.storage import keys
-from bot.storage.secrets import KeyCipher, KeyDecryptionError
+from bot.storage.secrets import KeyCipher, KeyDecryptionError, SecretKeyMismatch
 
 RECENT_LIMIT = 6
 
@@ -77,6 +77,22 @@ class UserRepo:
             return Credentials(provider_name, self._cipher.decrypt(user_id, token))
         except KeyDecryptionError:
             return None
+
+    async def check_secret(self) -> None:
+        """Fail (SecretKeyMismatch) when SECRET_KEY is not the key the stored API keys were
+        encrypted with. The first start stores a check value; a deployment from before the
+        check is tried against a few stored keys instead."""
+        stored = _text(await self._redis.get(keys.SECRET_CHECK))
+        if stored is not None:
+            self._cipher.verify_check(stored)
+            return
+        members = await self._redis.srandmember(keys.USERS, 20)
+        sample = [int(m) for m in members] if isinstance(members, list) else []
+        tokens = [(uid, _text(await self._redis.hget(keys.user(uid), "key"))) for uid in sample]
+        sealed = [(uid, token) for uid, token in tokens if token]
+        if sealed and not any(self._cipher.can_decrypt(uid, token) for uid, token in sealed):
+            raise SecretKeyMismatch(len(sealed))
+        await self._redis.set(keys.SECRET_CHECK, self._cipher.check_value(), nx=True)
 
     async def has_key(self, user_id: int) -> bool:
         return bool(await self._redis.hexists(keys.user(user_id), "key"))

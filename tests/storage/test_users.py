@@ -9,7 +9,15 @@ import pytest
 from fakeredis import FakeAsyncRedis
 from pydantic import SecretStr
 
-from bot.storage.secrets import SECRET_FILE, KeyCipher, KeyDecryptionError, load_or_create_secret
+from bot.config import Settings
+from bot.resources import close_resources, open_resources
+from bot.storage.secrets import (
+    SECRET_FILE,
+    KeyCipher,
+    KeyDecryptionError,
+    SecretKeyMismatch,
+    load_or_create_secret,
+)
 from bot.storage.users import UserRepo
 
 API_KEY = "A1b2C3d4E5f6G7h8I9j0-very-secret"
@@ -120,3 +128,36 @@ def test_generated_secret_is_private_and_stable(tmp_path, caplog):
 def test_short_secret_is_refused():
     with pytest.raises(ValueError, match="at least 16"):
         KeyCipher("short")
+
+
+# --- a changed SECRET_KEY is caught at start, not discovered user by user ---
+
+
+async def test_first_start_stores_a_check_that_only_the_same_key_passes(redis, cipher):
+    await UserRepo(redis, cipher).check_secret()
+    await UserRepo(redis, KeyCipher(SecretStr("a-test-secret-of-enough-length"))).check_secret()
+    with pytest.raises(SecretKeyMismatch, match="SECRET_KEY"):
+        await UserRepo(redis, KeyCipher(SecretStr("another-secret-key-0123"))).check_secret()
+
+
+async def test_a_deployment_from_before_the_check_is_tried_against_its_keys(redis, cipher):
+    users = UserRepo(redis, cipher)
+    for uid in (5, 6):
+        await users.register(uid)
+        await users.set_credentials(uid, "herosms", f"key-{uid}")
+    # No check value yet (stored keys from an older version): the keys themselves tell.
+    with pytest.raises(SecretKeyMismatch, match="2 stored API keys"):
+        await UserRepo(redis, KeyCipher(SecretStr("another-secret-key-0123"))).check_secret()
+    await users.check_secret()
+    assert await users.get_credentials(5) is not None
+
+
+async def test_a_wrong_secret_key_stops_the_start_and_its_embedded_redis(tmp_path):
+    settings = Settings(_env_file=None, DATA_DIR=tmp_path, SECRET_KEY="the-first-secret-key")
+    resources = await open_resources(settings, redis=FakeAsyncRedis())
+    await close_resources(resources)
+    redis = FakeAsyncRedis()
+    await UserRepo(redis, KeyCipher(SecretStr("the-first-secret-key"))).check_secret()
+    changed = Settings(_env_file=None, DATA_DIR=tmp_path, SECRET_KEY="a-changed-secret-key")
+    with pytest.raises(SecretKeyMismatch):
+        await open_resources(changed, redis=redis)
