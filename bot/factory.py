@@ -19,6 +19,7 @@ from bot.metrics import UpdateCounter
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
+from bot.middlewares.key_guard import KeyGuard
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.resources import Resources
 from bot.storage import keys
@@ -59,6 +60,8 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     throttling = ThrottlingMiddleware(
         resources.redis, rate=settings.throttle_rate, window=settings.throttle_window
     )
+    # First on messages: a key is deleted even when the throttle then drops the message.
+    dispatcher.message.outer_middleware(KeyGuard())
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.update.outer_middleware(UpdateCounter(resources.metrics))

@@ -34,6 +34,7 @@ from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
+from bot.views.keys import deletion_note
 
 router = Routes(name=__name__)
 router.callback_query.middleware(AnswerUnlessFailed())
@@ -65,22 +66,33 @@ async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = Fa
 
 
 async def _receive_key(
-    message: Message, raw_key: str, provider: str, state: FSMContext, accounts: Accounts
+    message: Message,
+    raw_key: str,
+    provider: str,
+    state: FSMContext,
+    accounts: Accounts,
+    key_deleted: bool | None,
 ) -> None:
-    """Delete the key's message, check the key with the provider, store it if accepted."""
-    await delete(message)
+    """Delete the key's message (unless the KeyGuard did), check the key with the provider,
+    store it if accepted; every answer first says whether the message is gone."""
+    deleted = key_deleted if key_deleted is not None else await delete(message)
+    note = deletion_note(deleted)
     user_id = message.chat.id
     preset = accounts.hub.preset(provider)
     if preset is None:
         await state.clear()
-        await message.answer(_("That provider is not offered any more. Send /key again."))
+        await message.answer(
+            note + "\n" + _("That provider is not offered any more. Send /key again.")
+        )
         return
     key = raw_key.strip()
     if not _KEY_PATTERN.match(key):
         await message.answer(
-            _(
+            note
+            + "\n"
+            + _(
                 "That does not look like an API key (8 to 256 letters, digits and -_.:=+/). "
-                "I deleted the message. Send the key again, or /cancel."
+                "Send the key again, or /cancel."
             ),
             reply_markup=cancel_keyboard(_("Cancel")),
         )
@@ -89,9 +101,11 @@ async def _receive_key(
         balance = await accounts.connect(user_id, provider, key)
     except pe.AuthError:
         await message.answer(
-            _(
-                "{provider} did not accept this key. Nothing was stored, and I deleted your "
-                "message. Check the key in your {provider} profile and send it again, or /cancel."
+            note
+            + "\n"
+            + _(
+                "{provider} did not accept this key. Nothing was stored. Check the key in your "
+                "{provider} profile and send it again, or /cancel."
             ).format(provider=escape(preset.title)),
             reply_markup=cancel_keyboard(_("Cancel")),
         )
@@ -99,7 +113,9 @@ async def _receive_key(
     except pe.ProviderError as error:
         log.warning("key check failed for user %s: %s", user_id, type(error).__name__)
         await message.answer(
-            describe_error(error, preset.title)
+            note
+            + "\n"
+            + describe_error(error, preset.title)
             + "\n"
             + _(
                 "The key was not stored. Send it again when {provider} answers, or /cancel."
@@ -108,12 +124,16 @@ async def _receive_key(
         )
         return
     await state.clear()
-    await message.answer(_connected_text(preset, balance))
+    await message.answer(note + "\n" + _connected_text(preset, balance))
 
 
 @router.message(Command("key"))
 async def key_command(
-    message: Message, command: CommandObject, state: FSMContext, accounts: Accounts
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    accounts: Accounts,
+    key_deleted: bool | None = None,
 ) -> None:
     user_id = message.chat.id
     if command.args:
@@ -123,13 +143,13 @@ async def key_command(
         if provider is None and len(presets) == 1:
             provider = presets[0].name
         if provider is None or provider == SANDBOX_NAME:
-            await delete(message)
+            deleted = key_deleted if key_deleted is not None else await delete(message)
             await message.answer(
-                _("I deleted the message with the key. Choose the provider first, then send it.")
+                deletion_note(deleted) + "\n" + _("Choose the provider first, then send the key.")
             )
             await _ask_provider(message, accounts)
             return
-        await _receive_key(message, command.args, provider, state, accounts)
+        await _receive_key(message, command.args, provider, state, accounts, key_deleted)
         return
     account_provider = await accounts.users.get_provider(user_id)
     preset = accounts.hub.preset(account_provider) if account_provider else None
@@ -182,7 +202,9 @@ async def provider_chosen(
 
 
 @router.message(KeyForm.waiting_key, F.text)
-async def key_received(message: Message, state: FSMContext, accounts: Accounts) -> None:
+async def key_received(
+    message: Message, state: FSMContext, accounts: Accounts, key_deleted: bool | None = None
+) -> None:
     assert message.text is not None
     if message.text.startswith("/"):
         await message.answer(_("Send the key itself, or /cancel."))
@@ -193,7 +215,7 @@ async def key_received(message: Message, state: FSMContext, accounts: Accounts) 
         await state.clear()
         await _ask_provider(message, accounts)
         return
-    await _receive_key(message, message.text, provider, state, accounts)
+    await _receive_key(message, message.text, provider, state, accounts, key_deleted)
 
 
 @router.message(KeyForm.waiting_key)

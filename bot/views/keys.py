@@ -1,0 +1,40 @@
+"""What the bot says about a message that carried an API key."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+
+def deletion_note(deleted: bool) -> str:
+    """The first line of every answer to a key: whether the message with it is gone."""
+    if deleted:
+        return _("I deleted your message with the key.")
+    return "⚠️ " + _(
+        "I could not delete your message with the key: delete it yourself now, and if anyone "
+        "else may have seen it, create a new key in your provider's profile."
+    )
+
+
+def stray_key_text(deleted: bool) -> str:
+    """A key pasted outside the key dialog: deleted, not read as the step's input."""
+    return (
+        deletion_note(deleted)
+        + "\n"
+        + _("To connect a provider account, send /key and choose the provider first.")
+    )
+
+
+def group_key_text(deleted: bool) -> str:
+    """A key in a group: the others have seen it, so it must be replaced."""
+    if deleted:
+        text = _(
+            "A key sent in a group is seen by everyone in it. I deleted the message, but create "
+            "a new key in your provider's profile anyway and send it to me in a private chat."
+        )
+    else:
+        text = _(
+            "A key sent in a group is seen by everyone in it, and I could not delete the "
+            "message: delete it now, create a new key in your provider's profile and send it "
+            "to me in a private chat."
+        )
+    return "⚠️ " + text
