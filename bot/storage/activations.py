@@ -32,6 +32,7 @@ class Code(BaseModel):
     code: str
     at: float
     delivered: bool = False
+    push_unsure: bool = False  # Telegram failed twice after the push left: it may be missing
 
 
 class BuyOptions(BaseModel):

@@ -218,6 +218,10 @@ def card_text(activation: Activation, locale: str, now: float | None = None) -> 
         for index, code in enumerate(activation.codes, start=1):
             shown = escape(format_code(activation.service, code.code))
             lines.append(f"{index}. <code>{shown}</code>")
+        if any(code.push_unsure for code in activation.codes):
+            lines.append(
+                "⚠️ " + _("Telegram did not confirm a code message: the codes above are complete.")
+            )
     if activation.external:
         lines.append("")
         lines.append(_("Bought outside the bot."))

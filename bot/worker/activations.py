@@ -202,7 +202,7 @@ class ActivationPoller(Poller[ActivationService]):
             before, after = await self.service.activations.update(ref, change)
             if after.version != seen_version:
                 return now + 0.5
-        await self.deliver(after)
+        after = await self.deliver(after)
         if await self._auto_cancel(account, after, now):
             return None
         if _card_changed(before, after):
@@ -330,7 +330,7 @@ class ActivationPoller(Poller[ActivationService]):
         _, after = await self.service.activations.update(
             activation.ref, lambda record: close_as_ended(record, now)
         )
-        await self.deliver(after)
+        after = await self.deliver(after)
         await self.render_card(after)
         return None
 
@@ -354,17 +354,17 @@ class ActivationPoller(Poller[ActivationService]):
 
     # --- telling the user ---
 
-    async def deliver(self, activation: Activation) -> None:
-        """Push every code not yet delivered, in order, each once."""
+    async def deliver(self, activation: Activation) -> Activation:
+        """Push every code not yet delivered, in order, each once; the record as it is now."""
         pending = [i for i, code in enumerate(activation.codes) if not code.delivered]
         if not pending:
-            return
+            return activation
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
             claim = keys.code_claim(activation.ref, index)
             if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
-                return  # another deliverer is pushing it right now
+                return activation  # another deliverer is pushing it right now
             code = activation.codes[index].code
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text = code_push(activation, code, locale)
@@ -375,12 +375,18 @@ class ActivationPoller(Poller[ActivationService]):
             except BaseException:
                 await ctx.redis.delete(claim)
                 raise
-            if sent.message_id is None:
+            if not sent.done:
                 await ctx.redis.delete(claim)
-                return  # blocked: the code waits, undelivered, for the user to come back
-            await self.service.mark_delivered(activation.ref, index + 1)
-            learned = activation.codes[index].at
+                return activation  # blocked: the code waits, undelivered, for the user
+            before = activation
+            activation = await self.service.mark_delivered(
+                activation.ref, index + 1, unsure=sent.uncertain
+            )
+            if sent.uncertain:
+                await self.render_card(activation)  # the card says the push may be missing
+            learned = before.codes[index].at
             ctx.events.pushed(Delivery("activation", activation.ref, index, learned, ctx.clock()))
+        return activation
 
     async def render_card(self, activation: Activation) -> None:
         if activation.card_message_id is None:

@@ -148,7 +148,7 @@ class MailPoller(Poller[MailService]):
             except BaseException:
                 await ctx.redis.delete(claim)
                 raise
-            if sent.message_id is None:
+            if not sent.done:
                 await ctx.redis.delete(claim)
                 return pushed  # blocked: the letter waits, undelivered, for the user to return
             await self.service.mark_delivered(mailbox.ref, letter.mail_id)

@@ -3,6 +3,11 @@
 Limits are counted in Redis so several worker processes share them: about 25 messages a
 second overall and one a second per chat. ``RetryAfter`` waits and retries; a user who blocked
 the bot is marked and skipped (their state is kept, undelivered codes wait for them).
+
+A push that failed after its request left (a 5xx, a dropped connection) may still have reached
+the chat: Telegram performs a sendMessage and then answers 502 often enough. So such a push
+is tried at most twice; after a second ambiguous failure it counts as sent, ``uncertain``, and
+the caller marks it rather than pushing the same code again and again.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from bot.telegram import is_harmless
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+#: Sends whose outcome Telegram left unknown, at most, for one push.
+AMBIGUOUS_SENDS = 2
 
 
 class DeliveryFailed(Exception):
@@ -38,7 +45,13 @@ class DeliveryFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    message_id: int | None  # None: the user blocked the bot, nothing was sent
+    message_id: int | None  # None: the user blocked the bot, or Telegram left it uncertain
+    uncertain: bool = False  # failed twice after the request left: it may well have arrived
+
+    @property
+    def done(self) -> bool:
+        """Delivered, or as good as: sending it again could repeat it in the chat."""
+        return self.message_id is not None or self.uncertain
 
 
 class Notifier:
@@ -76,6 +89,7 @@ class Notifier:
     ) -> Sent:
         if await self._users.is_blocked(chat_id):
             return Sent(None)
+        ambiguous = 0
         for attempt in range(MAX_ATTEMPTS):
             await self._wait_turn(chat_id)
             try:
@@ -96,6 +110,14 @@ class Notifier:
                 log.warning("Telegram refused a push to %s: %s", chat_id, error.message)
                 raise DeliveryFailed(error.message) from None
             except (TelegramNetworkError, TelegramServerError) as error:
+                ambiguous += 1
+                if ambiguous >= AMBIGUOUS_SENDS:
+                    log.warning(
+                        "a push to %s failed twice after it was sent (%s): counted as sent",
+                        chat_id,
+                        type(error).__name__,
+                    )
+                    return Sent(None, uncertain=True)
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
                 log.info("Telegram unreachable (%s), retrying", type(error).__name__)
         raise DeliveryFailed("Telegram kept refusing")

@@ -106,7 +106,7 @@ class RentPoller(Poller[RentService]):
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text = sms_push(rent, sms)
             sent = await ctx.notifier.send(rent.user_id, text, reply_to=rent.card_message_id)
-            if sent.message_id is None:
+            if not sent.done:
                 return  # blocked: the SMS waits, undelivered, for the user to come back
             await self.service.mark_delivered(rent.ref, [sms.key])
             index = rent.sms.index(sms)

@@ -155,6 +155,7 @@ class _Flood:
 class _Injected:
     error: ApiError
     times: int
+    after: bool = False  # carried out first, then answered with the error (ambiguous)
 
 
 @dataclass
@@ -371,10 +372,12 @@ class FakeTelegram:
         *,
         times: int = 1,
         parameters: dict[str, Any] | None = None,
+        after: bool = False,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` with this error."""
+        """Answer the next ``times`` calls of ``method`` with this error; ``after``: carry
+        each out first (the message is sent), as a proxy failing on the way back does."""
         canonical = self._methods[method.lower()].name
-        injected = _Injected(ApiError(error_code, description, parameters), times)
+        injected = _Injected(ApiError(error_code, description, parameters), times, after)
         self._injected.setdefault(canonical, []).append(injected)
 
     # Inspection
@@ -594,8 +597,9 @@ class FakeTelegram:
         try:
             if entry is None:
                 raise ApiError(404, errors.METHOD_NOT_FOUND)
-            self._raise_injected(entry.name)
+            self._raise_injected(entry.name, after=False)
             result = await entry.handler(query)
+            self._raise_injected(entry.name, after=True)
         except ApiError as error:
             call.status = error.error_code
             call.description = error.description
@@ -616,9 +620,9 @@ class FakeTelegram:
             body["result"] = result
         return web.json_response(body, dumps=_dumps)
 
-    def _raise_injected(self, method: str) -> None:
+    def _raise_injected(self, method: str, *, after: bool) -> None:
         queue = self._injected.get(method)
-        if not queue:
+        if not queue or queue[0].after is not after:
             return
         injected = queue[0]
         injected.times -= 1
