@@ -24,6 +24,7 @@ from bot.storage import keys
 from bot.web import TelegramWebhook, create_web_app
 from bot.worker import Worker, build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
+from bot.worker.hints import ProviderHints
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,11 @@ class SideServices:
             before_scrape=lambda: resources.metrics.refresh_gauges(
                 resources.redis, resources.schedule
             ),
-            poller=build_activation_poller(resources, ctx),
+            hints=ProviderHints(
+                build_activation_poller(resources, ctx), resources.rent_service, resources.accounts
+            ),
             providers=frozenset(p.name for p in resources.hub.presets),
             webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
-            rent_hook=resources.rent_service.record_webhook,
             telegram=telegram,
         )
         runner = web.AppRunner(app, access_log=None)

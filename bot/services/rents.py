@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from redis.asyncio import Redis
 
@@ -32,20 +30,14 @@ from bot.services.rent_rules import (
     Quote,
     RentChoice,
     RentMenu,
-    add_sms,
     apply_status,
     member,
-    parse_date,
     popular_first,
-    provider_epoch,
     sms_key,
-    stamp,
 )
-from bot.storage import records
 from bot.storage.cache import JsonCache
 from bot.storage.orders import Order, OrderRepo
-from bot.storage.records import make_ref
-from bot.storage.rents import Rent, RentOptions, RentRepo, RentSms, SmsKey
+from bot.storage.rents import Rent, RentOptions, RentRepo, SmsKey
 from bot.storage.rents import RentState as State
 from bot.storage.schedule import Schedule
 
@@ -263,59 +255,6 @@ class RentService(Shop[RentOptions]):
             return apply_status(record, status, now)
 
         return await self.rents.update(ref, change)
-
-    async def record_sms(
-        self,
-        ref: str,
-        phone_from: str,
-        text: str,
-        date: datetime | str | None,
-        service: str = "",
-    ) -> bool:
-        """Record one incoming SMS (a webhook); False when it is known or the rent is not.
-
-        ``ref`` is ``make_ref(provider, rentId)``. The worker pushes the SMS: the rent is made
-        due now. Deduplicated with the poller by (date, sender, text).
-        """
-        when = parse_date(date)
-        now = self.clock()
-
-        def change(record: Rent) -> Rent:
-            sms = RentSms(
-                phone_from=phone_from,
-                text=text,
-                service=service,
-                date=stamp(when),
-                at=provider_epoch(when, record.utc_offset) if when is not None else now,
-            )
-            add_sms(record, [sms])
-            return record
-
-        try:
-            before, after = await self.rents.update(ref, change)
-        except records.RecordMissing:
-            return False
-        if len(after.sms) == len(before.sms):
-            return False
-        await self.schedule.due_now(member(ref))
-        return True
-
-    async def record_webhook(self, provider: str, body: Mapping[str, Any]) -> bool:
-        """A rent webhook body (protocol reference, section 10.2); False if known or not ours.
-
-        ``{"rentId": "26251422", "sms": {"phoneFrom": ..., "text": ..., "date": ...}}``
-        """
-        sms = body.get("sms")
-        rent_id = str(body.get("rentId", "")).strip()
-        if not isinstance(sms, Mapping) or not rent_id.isdecimal():
-            return False
-        return await self.record_sms(
-            make_ref(provider, int(rent_id)),
-            str(sms.get("phoneFrom") or ""),
-            str(sms.get("text") or ""),
-            sms.get("date"),
-            str(sms.get("service") or ""),
-        )
 
     async def refresh(self, account: UserAccount, rent: Rent) -> Rent:
         """Read the provider's status now and record it; the worker pushes what is new."""

@@ -232,26 +232,6 @@ async def test_countdown_on_the_card_follows_the_clock(harness: Harness):
     assert "2 d 17 h left" in user.message(card_id).text
 
 
-async def test_webhook_sms_and_the_poller_deduplicate(harness: Harness):
-    user, card_id, rent = await new_rent(harness, hours=4)
-    record = await record_of(harness, user, rent.id)
-    service = harness.resources.rent_service
-    sms = harness.emulator.deliver_rent_sms(rent.id, "Код 4455", "SPORTMASTER")
-    date = harness.emulator.world.stamp(sms.at)
-    sms_body = {"phoneFrom": "SPORTMASTER", "text": "Код 4455", "date": date}
-    body = {"rentId": str(rent.id), "sms": sms_body}
-    assert await service.record_webhook("sms-activate", body)
-    assert not await service.record_sms(record.ref, "SPORTMASTER", "Код 4455", date)
-    assert not await service.record_sms("sms-activate:1", "X", "unknown rent", date)
-    assert not await service.record_webhook("sms-activate", {"rentId": "x", "sms": {}})
-    await harness.poll()
-    await harness.poll()
-    assert len(pushes(user, card_id)) == 1
-    assert "<code>4455</code>" in next(
-        m.html for m in user.chat if m.reply_to_message_id == card_id
-    )
-
-
 def test_next_poll_lands_on_the_moments_that_matter():
     start = 1_000_000.0
     rent = rent_record(1, at=start, ends_at=start + 4 * HOUR)

@@ -9,12 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
-from bot.lifespan import healthy
 from bot.storage.embedded import EmbeddedRedis
-from bot.web import create_web_app
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.activations import CACHE_BOUND
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
@@ -160,44 +157,6 @@ async def test_several_open_activations_share_one_listing(harness: Harness):
     actions = Counter(call.action for call in harness.emulator.calls[before:])
     assert actions["getActiveActivations"] == 1
     assert actions["getStatus"] == 0
-
-
-async def test_webhook_pushes_at_once_and_the_poll_does_not_repeat_it(harness: Harness):
-    user = await harness.connected()
-    activation_id = await buy(harness, user)
-    ctx = build_context(harness.resources, harness.bot)
-    app = create_web_app(
-        metrics=harness.resources.metrics,
-        health=lambda: healthy(harness.resources),
-        poller=build_activation_poller(harness.resources, ctx),
-        providers=frozenset({"herosms"}),
-        webhook_secret="hook-secret",
-    )
-    async with TestClient(TestServer(app)) as client:
-        body = {
-            "activationId": activation_id,
-            "service": "tg",
-            "text": "Telegram code 97531",
-            "code": "97531",
-            "country": COUNTRY,
-            "receivedAt": "2026-11-27 10:00:00",
-        }
-        harness.emulator.deliver_sms(activation_id, "Telegram code 97531", code="97531")
-        response = await client.post("/provider/hook-secret/herosms", json=body)
-        assert response.status == 200
-        assert code_pushes(user) == Counter({"97531": 1})
-        again = await client.post("/provider/hook-secret/herosms", json=body)
-        assert (await again.json())["new"] is False
-        wrong = await client.post("/provider/wrong/herosms", json=body)
-        assert wrong.status == 404
-        garbage = await client.post("/provider/hook-secret/herosms", data=b"{nope")
-        assert garbage.status == 400
-        unknown = await client.post(
-            "/provider/hook-secret/herosms", json={**body, "activationId": 1}
-        )
-        assert (await unknown.json())["known"] is False
-    await harness.advance(6)
-    assert code_pushes(user) == Counter({"97531": 1})
 
 
 async def test_blocked_user_keeps_state_and_gets_codes_after_unblocking(harness: Harness):
