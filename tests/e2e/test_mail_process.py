@@ -44,7 +44,16 @@ async def test_mail_letter_another_letter_with_a_restart(
     bot = make_bot(SMS_PROVIDERS=f"sms-activate={provider.url}")
     await bot.start()
 
+    # Another letter costs money: the card's buttons become its quote, confirmed here.
     await user.press("📨 Another letter", card.message_id)
+    quoted = await user.wait_for(
+        lambda m: (
+            m.message_id == card.message_id
+            and any(t.startswith("✅ Another letter for") for t in m.button_texts)
+        ),
+        timeout=30,
+    )
+    await user.press(quoted.button_starting("✅ Another letter for"), card.message_id)
     await user.wait_for(
         lambda m: (
             m.message_id == card.message_id
