@@ -1,13 +1,16 @@
-"""A dialog's Cancel button, the same in every dialog: forget the dialog and say so."""
+"""How a purchase dialog starts and ends, the same in every dialog: a new one forgets the
+last (and its confirmation), Cancel forgets it and says so."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.checkout import OrderKind
+from bot.services.checkout import OrderKind, Shop
 from bot.storage.orders import OrderRepo
 from bot.telegram import show
 
@@ -26,3 +29,10 @@ async def cancel_dialog(
     await orders.void(query.from_user.id, [kind.value])
     callback_answer.text = _("Cancelled.")
     await show(query, text, None)
+
+
+async def new_dialog(state: FSMContext, shop: Shop[Any], user_id: int) -> None:
+    """A purchase dialog starts afresh: the earlier one is forgotten, and the confirmation it
+    showed buys nothing any more (only what is on screen buys)."""
+    await state.clear()
+    await shop.checkout.void(user_id, [shop.kind])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from pydantic import BaseModel
 
 from bot.services.checkout import Outcome
 from bot.storage.records import UserRecord
 from bot.telegram import show
+from bot.texts import requote_notice
 
 
 def alert(callback_answer: CallbackAnswer, text: str) -> None:
@@ -42,3 +46,17 @@ async def answer_unsettled(
     else:
         return False
     return True
+
+
+Choices = TypeVar("Choices", bound=BaseModel)
+
+
+def dead_quote(
+    outcome: Outcome[UserRecord], callback_answer: CallbackAnswer, choices: type[Choices]
+) -> Choices | None:
+    """When a tap bought nothing because its quote died or the price rose: the alert that
+    says so, and the quote's choices to show afresh in its place; None for any other outcome."""
+    if not outcome.requote or outcome.quote is None:
+        return None
+    alert(callback_answer, requote_notice(outcome.price))
+    return choices.model_validate(outcome.quote.params)

@@ -46,6 +46,10 @@ class ActivationService(Shop[BuyOptions]):
         self.activations = activations
         self.users = users
         self.ledger = Ledger(activations, schedule, clock, member)
+        self.purchases = {
+            OrderKind.ACTIVATION.value: self._number,
+            OrderKind.EXTRA.value: self._extra,
+        }
 
     # --- buying ---
 
@@ -53,7 +57,7 @@ class ActivationService(Shop[BuyOptions]):
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> NumberPurchase:
-            return self.resume(account, order)
+            return await self._number(account, order)
 
         outcome = await self.checkout.confirm(
             account, token, OrderKind.ACTIVATION, start=start, load=self.activations.get
@@ -64,17 +68,8 @@ class ActivationService(Shop[BuyOptions]):
                 await self.users.add_recent_service(account.user_id, service)
         return outcome
 
-    def resume(self, account: UserAccount, order: Order) -> NumberPurchase:
-        """The purchase an order describes (for the tap, or the worker's later look)."""
+    async def _number(self, account: UserAccount, order: Order) -> NumberPurchase:
         return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
-
-    async def resume_any(
-        self, account: UserAccount, order: Order
-    ) -> NumberPurchase | ExtraPurchase | None:
-        """The purchase of any activation order, for the worker's later look at it."""
-        if order.kind == OrderKind.EXTRA.value:
-            return await self._extra(account, order)
-        return self.resume(account, order)
 
     def adopt(
         self,

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -363,3 +363,12 @@ class Shop(Generic[Choice]):
     def quoted(self, options: Choice) -> Decimal | None:
         """The price a confirmation of ``options`` shows, where the options carry it."""
         return None
+
+    #: Each order kind this shop sells, and how to turn such an order into its purchase.
+    purchases: dict[str, Callable[[UserAccount, Order], Awaitable[Purchase[Any] | None]]]
+
+    async def purchase_for(self, account: UserAccount, order: Order) -> Purchase[Any] | None:
+        """The purchase ``order`` describes (the worker's later look at an unknown one);
+        None when what it names is gone or the kind is not this shop's."""
+        make = self.purchases.get(order.kind)
+        return await make(account, order) if make is not None else None

@@ -98,6 +98,7 @@ class MailService(Shop[MailOptions]):
         super().__init__(orders, schedule, clock)
         self.mails = mails
         self.ledger = MailLedger(mails, schedule, clock, member)
+        self.purchases = {OrderKind.MAIL.value: self._mailbox}
 
     async def offers(self, account: UserAccount, site: str) -> list[MailOffer]:
         return list_offers(await account.client.get_domains(site))
@@ -111,15 +112,14 @@ class MailService(Shop[MailOptions]):
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> MailboxPurchase:
-            return self.resume(account, order)
+            return await self._mailbox(account, order)
 
         async def load(ref: str) -> Mailbox | None:
             return await self._bought(account.user_id, ref)
 
         return await self.checkout.confirm(account, token, OrderKind.MAIL, start=start, load=load)
 
-    def resume(self, account: UserAccount, order: Order) -> MailboxPurchase:
-        """The purchase an order describes (for the tap, or the worker's later look)."""
+    async def _mailbox(self, account: UserAccount, order: Order) -> MailboxPurchase:
         return MailboxPurchase(self.ledger, account, MailOptions.model_validate(order.params))
 
     async def _bought(self, user_id: int, ref: str) -> Mailbox | None:

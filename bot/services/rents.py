@@ -65,6 +65,10 @@ class RentService(Shop[RentOptions]):
         self.rents = rents
         self._cache = JsonCache(redis)
         self.ledger = RentLedger(rents, schedule, clock, member, window=500)
+        self.purchases = {
+            OrderKind.RENT.value: self._rent_purchase,
+            OrderKind.RENT_EXTENSION.value: self._extension,
+        }
         # Rent webhooks are not taken from the profile: each rent carries its own url.
         self._webhook_url = webhook_url
 
@@ -131,13 +135,13 @@ class RentService(Shop[RentOptions]):
         """Carry out the confirmation ``token`` at most once."""
 
         async def start(order: Order) -> RentPurchase:
-            return self._rent_purchase(account, order)
+            return await self._rent_purchase(account, order)
 
         return await self.checkout.confirm(
             account, token, OrderKind.RENT, start=start, load=self.rents.get
         )
 
-    def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
+    async def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
         options = RentOptions.model_validate(order.params)
         webhook_url = self._webhook_url(account.provider)
         return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
@@ -148,14 +152,6 @@ class RentService(Shop[RentOptions]):
         if rent is None or rent.user_id != account.user_id:
             return None
         return ExtensionPurchase(self.ledger, account, rent, params)
-
-    async def resume(
-        self, account: UserAccount, order: Order
-    ) -> RentPurchase | ExtensionPurchase | None:
-        """The purchase an order describes, for the worker's later look at it."""
-        if order.kind == OrderKind.RENT_EXTENSION.value:
-            return await self._extension(account, order)
-        return self._rent_purchase(account, order)
 
     async def _adopt_bought(
         self, account: UserAccount, entry: RentListEntry, options: RentOptions, started: float

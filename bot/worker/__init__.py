@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from aiogram import Bot
 
-from bot.accounts import UserAccount
 from bot.resources import Resources
-from bot.services.checkout import OrderKind, Purchase
-from bot.storage.orders import Order
+from bot.services.checkout import OrderKind
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import WorkerContext
 from bot.worker.mails import MailPoller
@@ -50,8 +45,8 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
     reconciler = Reconciler(ctx, resources.activation_service, resources.accounts)
     mails = MailPoller(ctx, resources.mail_service, resources.accounts)
     rents = RentPoller(ctx, resources.rent_service, resources.accounts)
-    rent_kind = Settles(resources.rent_service.resume, rents.present)
-    number_kind = Settles(resources.activation_service.resume_any, activations.present)
+    rent_kind = Settles(resources.rent_service.purchase_for, rents.present)
+    number_kind = Settles(resources.activation_service.purchase_for, activations.present)
     settles = SettlePoller(
         ctx,
         resources.orders,
@@ -61,7 +56,7 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
             OrderKind.EXTRA.value: number_kind,
             OrderKind.RENT.value: rent_kind,
             OrderKind.RENT_EXTENSION.value: rent_kind,
-            OrderKind.MAIL.value: Settles(_resumed(resources.mail_service.resume), mails.present),
+            OrderKind.MAIL.value: Settles(resources.mail_service.purchase_for, mails.present),
         },
     )
     return Worker(
@@ -75,15 +70,6 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
         },
         on_start=[reconciler.run],
     )
-
-
-def _resumed(
-    resume: Callable[[UserAccount, Order], Purchase[Any]],
-) -> Callable[[UserAccount, Order], Awaitable[Purchase[Any] | None]]:
-    async def resumed(account: UserAccount, order: Order) -> Purchase[Any] | None:
-        return resume(account, order)
-
-    return resumed
 
 
 __all__ = ["Worker", "build_activation_poller", "build_context", "build_worker"]

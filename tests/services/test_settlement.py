@@ -38,7 +38,8 @@ class World(ServiceWorld):
         assert order is not None
         assert order.status == "unknown"
         service = self.resources.activation_service
-        purchase = service.resume(self.account, order)
+        purchase = await service.purchase_for(self.account, order)
+        assert purchase is not None
         result = await follow_up(
             orders, self.resources.clock, self.account.user_id, token, order, purchase
         )
@@ -66,7 +67,8 @@ async def test_a_number_sold_behind_a_lost_answer_ends_on_a_card(world: World) -
     orders = world.resources.orders
     order = await orders.get(world.account.user_id, token)
     assert order is not None
-    purchase = world.resources.activation_service.resume(world.account, order)
+    purchase = await world.resources.activation_service.purchase_for(world.account, order)
+    assert purchase is not None
     result = await follow_up(
         orders, world.resources.clock, world.account.user_id, token, order, purchase
     )
@@ -113,7 +115,7 @@ async def test_a_rent_sold_behind_a_lost_answer_is_found_later(world: World) -> 
     orders = world.resources.orders
     order = await orders.get(world.account.user_id, token)
     assert order is not None
-    purchase = await service.resume(world.account, order)
+    purchase = await service.purchase_for(world.account, order)
     assert purchase is not None
     result = await follow_up(
         orders, world.resources.clock, world.account.user_id, token, order, purchase

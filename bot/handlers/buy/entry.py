@@ -20,9 +20,10 @@ from bot.handlers.buy.countries import show_countries
 from bot.handlers.buy.draft import BuyContext, BuyDraft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
+from bot.handlers.cancelled import new_dialog
 from bot.handlers.card import CARD, PressedCard, render
 from bot.handlers.routes import Routes
-from bot.handlers.unsettled import alert, answer_unsettled
+from bot.handlers.unsettled import alert, answer_unsettled, dead_quote
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,
@@ -38,7 +39,7 @@ from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
-from bot.texts import escape, requote_notice
+from bot.texts import escape
 from bot.views.buy import number_unknown_text, purchase_failed_view
 
 router = Routes(name=__name__)
@@ -56,9 +57,7 @@ async def buy_command(
     locale: str,
 ) -> None:
     """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
-    await state.clear()
-    # A new /buy ends the confirmation an earlier one showed: only what is on screen buys.
-    await activation_service.checkout.void(account.user_id, [OrderKind.ACTIVATION])
+    await new_dialog(state, activation_service, account.user_id)
     buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
     args = (command.args or "").split()
     if not args:
@@ -138,12 +137,11 @@ async def buy_confirmed(
     callback_answer: CallbackAnswer,
 ) -> None:
     purchase = await activation_service.buy(account, callback_data.token)
-    if purchase.requote and purchase.quote is not None:
+    options = dead_quote(purchase, callback_answer, BuyOptions)
+    if options is not None:
         # Nothing was bought: the same choices, quoted afresh, where the old quote was.
-        options = BuyOptions.model_validate(purchase.quote.params)
         draft = BuyDraft.again(options)
         buy = BuyContext(state, draft, account, catalogue, activation_service, users, locale)
-        alert(callback_answer, requote_notice(purchase.price))
         await show_options(query, buy, price=purchase.price)
         return
     await show_purchase(

@@ -21,10 +21,10 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from bot.accounts import UserAccount
-from bot.handlers.cancelled import cancel_dialog
+from bot.handlers.cancelled import cancel_dialog, new_dialog
 from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, read_outcome
 from bot.handlers.routes import Routes
-from bot.handlers.unsettled import alert
+from bot.handlers.unsettled import alert, dead_quote
 from bot.keyboards.callbacks import (
     MailConfirmCallback,
     MailFlowAction,
@@ -48,7 +48,6 @@ from bot.services.mails import MailOffer, MailService, normalize_site
 from bot.storage.mails import Mailbox
 from bot.storage.orders import OrderRepo
 from bot.telegram import show
-from bot.texts import requote_notice
 from bot.views.mail import mail_error, unsupported_text
 from bot.views.mail_order import (
     bad_site_text,
@@ -130,9 +129,7 @@ async def mail_command(
     account: UserAccount,
     mail_service: MailService,
 ) -> None:
-    await state.clear()
-    # A new /mail ends the confirmation an earlier one showed.
-    await mail_service.checkout.void(account.user_id, [OrderKind.MAIL])
+    await new_dialog(state, mail_service, account.user_id)
     if not account.supports(Feature.MAIL):
         await message.answer(unsupported_text(account.preset.title))
         return
@@ -310,10 +307,9 @@ async def confirm_purchase(
     callback_answer: CallbackAnswer,
 ) -> None:
     purchase = await mail_service.buy(account, callback_data.token)
-    if purchase.requote and purchase.quote is not None:
+    options = dead_quote(purchase, callback_answer, MailOptions)
+    if options is not None:
         # Nothing was bought: the same address, quoted afresh, where the old quote was.
-        alert(callback_answer, requote_notice(purchase.price))
-        options = MailOptions.model_validate(purchase.quote.params)
         await show_confirmation(
             query, state, account, mail_service, callback_answer, options.site, options
         )

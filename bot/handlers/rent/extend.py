@@ -20,7 +20,7 @@ from bot.handlers.rent.context import OWNED, Wizard, step
 from bot.handlers.rent.dialog import RentFlow, load_draft, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
-from bot.handlers.unsettled import alert
+from bot.handlers.unsettled import alert, dead_quote
 from bot.keyboards.callbacks import (
     RentCallback,
     RentCardAction,
@@ -40,7 +40,7 @@ from bot.services.rent_rules import can_extend
 from bot.storage.orders import OrderRepo
 from bot.storage.rents import Rent
 from bot.telegram import edit_text, show
-from bot.texts import describe_error, escape, requote_notice
+from bot.texts import describe_error, escape
 from bot.views.rent import (
     duration_label,
     duration_refused,
@@ -186,12 +186,10 @@ async def show_extended(
 ) -> None:
     """Carry out the extension, then tell the new end here and redraw the card."""
     result = await wizard.service.extend(wizard.account, token)
-    if result.requote and result.quote is not None:
+    order = dead_quote(result, callback_answer, ExtendOrder)
+    if order is not None:
         # Nothing was paid: the same extension, quoted afresh (the quote reads the price now).
-        alert(callback_answer, requote_notice(result.price))
-        await show_quote(
-            wizard, query, rent, ExtendOrder.model_validate(result.quote.params).hours
-        )
+        await show_quote(wizard, query, rent, order.hours)
         return
     texts = OutcomeTexts(
         expired=_("This confirmation is out of date. Press Extend on the card again."),

@@ -16,12 +16,13 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country as country_info
+from bot.handlers.cancelled import new_dialog
 from bot.handlers.rent.card import show_card
 from bot.handlers.rent.context import Needs, Wizard, step
 from bot.handlers.rent.dialog import RentFlow, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
-from bot.handlers.unsettled import alert
+from bot.handlers.unsettled import dead_quote
 from bot.keyboards.pager import paginate
 from bot.keyboards.rent import (
     confirm_keyboard,
@@ -32,10 +33,9 @@ from bot.keyboards.rent import (
 )
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.checkout import OrderKind
 from bot.storage.rents import RentOptions
 from bot.telegram import edit_text, show
-from bot.texts import describe_error, escape, requote_notice
+from bot.texts import describe_error, escape
 from bot.views.rent import (
     choice_label,
     confirm_labels,
@@ -157,10 +157,10 @@ async def show_rented(
 ) -> None:
     """Carry out the confirmation and show the card in its place (or why not)."""
     result = await wizard.service.buy(wizard.account, token)
-    if result.requote and result.quote is not None:
+    chosen = dead_quote(result, callback_answer, RentOptions)
+    if chosen is not None:
         # Nothing was rented: the same choice, quoted afresh, where the old quote was.
-        alert(callback_answer, requote_notice(result.price))
-        chosen = RentOptions.model_validate(result.quote.params).model_copy(update={"price": None})
+        chosen = chosen.model_copy(update={"price": None})
         await show_confirm(wizard, query, chosen, price=result.price)
         return
     texts = OutcomeTexts(
@@ -194,9 +194,7 @@ async def show_rented(
 
 @router.message(Command("rent"), flags=step())
 async def rent_command(message: Message, command: CommandObject, wizard: Wizard) -> None:
-    await wizard.state.clear()
-    # A new /rent ends the confirmation an earlier one showed.
-    await wizard.service.checkout.void(wizard.account.user_id, [OrderKind.RENT])
+    await new_dialog(wizard.state, wizard.service, wizard.account.user_id)
     if not wizard.account.supports(Feature.RENT):
         await message.answer(not_offered_text(wizard.provider))
         return
