@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
@@ -47,9 +48,14 @@ def watch_metrics(ctx: WorkerContext, resources: Resources) -> None:
 
 
 async def healthy(resources: Resources, services: SideServices | None = None) -> dict[str, bool]:
-    """Redis answers, and a worker loop is alive (this process's, or another's heartbeat)."""
+    """Redis takes writes, and a worker loop is alive (this process's, or another's heartbeat).
+
+    A write, not a PING: a Redis that answers but refuses writes (disk full, a read-only
+    replica) would lose every purchase and code while looking healthy.
+    """
     try:
-        redis_ok = bool(await asyncio.wait_for(resources.redis.ping(), 2))
+        probe = resources.redis.set(keys.HEALTH_PROBE, int(time.time()), ex=60)
+        redis_ok = bool(await asyncio.wait_for(probe, 2))
     except (RedisError, OSError, TimeoutError):
         return {"redis": False, "worker": False}
     if services is not None and services.worker_task is not None:

@@ -1,6 +1,6 @@
 """The bot's HTTP side: health, metrics, provider webhooks and (optionally) Telegram's webhook.
 
-* ``GET /healthz`` — 200 when Redis answers and the worker loop is alive, else 503 (JSON)
+* ``GET /healthz`` — 200 when Redis takes a write and the worker loop is alive, else 503 (JSON)
 * ``GET /metrics`` — Prometheus text format
 * ``POST /provider/<PROVIDER_WEBHOOK_SECRET>/<provider>`` — SMS pushed by a provider
 * ``POST <path of WEBHOOK_URL>`` — Telegram updates, in webhook mode (secret header checked)

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from fakeredis import FakeAsyncRedis
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 from bot import metrics as metrics_module
 from bot.config import Settings
@@ -49,10 +50,19 @@ async def test_healthz_reports_redis_and_worker(harness: Harness, monkeypatch: p
         assert response.status == 200
         assert await response.json() == {"ok": True, "redis": "ok", "worker": "ok"}
 
-        async def unreachable() -> bool:
+        async def refusing(*args: object, **kwargs: object) -> bool:
+            # What a Redis with a full disk answers every write (it still answers PING).
+            raise ResponseError("MISCONF Redis is configured to save RDB snapshots")
+
+        monkeypatch.setattr(resources.redis, "set", refusing)
+        full = await client.get("/healthz")
+        assert full.status == 503
+        assert (await full.json())["redis"] == "failing"
+
+        async def unreachable(*args: object, **kwargs: object) -> bool:
             raise RedisConnectionError("Redis went away")
 
-        monkeypatch.setattr(resources.redis, "ping", unreachable)
+        monkeypatch.setattr(resources.redis, "set", unreachable)
         broken = await client.get("/healthz")
         assert broken.status == 503
         assert (await broken.json())["redis"] == "failing"

@@ -99,3 +99,5 @@ def stats(day: date) -> str:
 
 #: A value only the right SECRET_KEY decrypts: a changed key is caught at start.
 SECRET_CHECK: Final = f"{PREFIX}:secret:check"
+#: Written by every health check: a Redis that refuses writes is not healthy.
+HEALTH_PROBE: Final = f"{PREFIX}:health:probe"
