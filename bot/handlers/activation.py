@@ -27,7 +27,6 @@ from bot.keyboards.callbacks import (
 )
 from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
@@ -48,8 +47,7 @@ from bot.views.activation import (
 )
 from bot.views.buy import number_unknown_text
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 # Inside the callback answer: a button naming someone else's activation is explained through it.
 router.callback_query.middleware(CardMiddleware())
 

@@ -10,11 +10,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.telegram import drop_keyboard
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 
 
 @router.message(F.text.startswith("/"))

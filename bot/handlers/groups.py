@@ -10,10 +10,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 router.message.filter(F.chat.type != ChatType.PRIVATE)
 router.callback_query.filter(F.message.chat.type != ChatType.PRIVATE)
 

@@ -28,7 +28,6 @@ from bot.keyboards.common import (
     key_menu_keyboard,
     providers_keyboard,
 )
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.provider import errors as pe
 from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
@@ -36,8 +35,7 @@ from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
 from bot.views.keys import deletion_note
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 log = logging.getLogger(__name__)
 
 _KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-.:=+/]{8,256}$")

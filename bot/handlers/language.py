@@ -17,11 +17,9 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import LanguageCallback
 from bot.keyboards.common import languages_keyboard
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.telegram import edit_text
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 
 
 @router.message(Command("language"))

@@ -17,6 +17,8 @@ from aiogram.dispatcher.event.bases import MiddlewareType
 from aiogram.dispatcher.event.handler import CallbackType
 from aiogram.types import TelegramObject
 
+from bot.middlewares.callback_answer import AnswerUnlessFailed
+
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 Middleware = TypeVar("Middleware", bound=MiddlewareType[TelegramObject])
 
@@ -89,7 +91,9 @@ class Routes:
     A feature split into modules includes its parts' ``Routes`` as a Router would.
     """
 
-    def __init__(self, *, name: str) -> None:
+    def __init__(self, *, name: str, answer_taps: bool = False) -> None:
+        """``answer_taps``: every callback query these handlers take is answered for them
+        (``AnswerUnlessFailed``), with what they put in ``callback_answer``."""
         self.name = name
         self.message = EventRoutes("message")
         self.edited_message = EventRoutes("edited_message")
@@ -108,6 +112,8 @@ class Routes:
             self.error,
         )
         self._children: list[Routes] = []
+        if answer_taps:
+            self.callback_query.middleware(AnswerUnlessFailed())
 
     def include_router(self, routes: Routes) -> Routes:
         self._children.append(routes)

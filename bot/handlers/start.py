@@ -12,14 +12,12 @@ from bot.commands import COMMANDS
 from bot.handlers.routes import Routes
 from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 from bot.services.checkout import OrderKind
 from bot.storage.orders import OrderRepo
 from bot.telegram import drop_keyboard
 from bot.texts import escape
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 
 
 def provider_choices(accounts: Accounts) -> list[tuple[str, str]]:

@@ -11,11 +11,9 @@ from bot.handlers.buy import countries, entry, options, services
 from bot.handlers.buy.draft import DraftMiddleware
 from bot.handlers.card import CardMiddleware
 from bot.handlers.routes import Routes
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Routes(name=__name__)
+router = Routes(name=__name__, answer_taps=True)
 router.include_routers(entry.router, services.router, countries.router, options.router)
-router.callback_query.middleware(AnswerUnlessFailed())
 # Inside the callback answer: a stale draft or a card not the presser's is explained through it.
 router.callback_query.middleware(DraftMiddleware())
 router.callback_query.middleware(CardMiddleware())

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from bot.handlers.mail import card, history, order
 from bot.handlers.routes import Routes
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 router.include_routers(order.router, card.router, history.router)

@@ -11,10 +11,8 @@ from __future__ import annotations
 from bot.handlers.rent import buttons, card, extend, order
 from bot.handlers.rent.context import WizardMiddleware
 from bot.handlers.routes import Routes
-from bot.middlewares.callback_answer import AnswerUnlessFailed
 
-router = Routes(name=__name__)
-router.callback_query.middleware(AnswerUnlessFailed())
+router = Routes(name=__name__, answer_taps=True)
 # Inside the callback answer: a stale menu is explained through it.
 router.callback_query.middleware(WizardMiddleware())
 router.message.middleware(WizardMiddleware())
