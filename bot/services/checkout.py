@@ -18,8 +18,10 @@ The checkout owns the rest, once:
 - the order is settled (done with what it bought, draft again after a certain failure, or
   unknown), and the caller gets one typed :class:`Outcome`.
 
-Lock-only purchases (extra activation, additional service, another letter) have no order:
-what they may buy is named by the item they start from, and the lock alone keeps them single.
+The one lock-only purchase left (an additional service, whose price the protocol does not
+tell) has no order: what it may buy is named by the item it starts from, and the lock alone
+keeps it single. An order left ``unknown`` is followed by the worker
+(``bot.services.settlement``) until it ends in a card or in "nothing was bought".
 """
 
 from __future__ import annotations
