@@ -47,11 +47,11 @@ def find_redis_server() -> str:
     return found
 
 
-async def spawn_detached(*args: str) -> asyncio.subprocess.Process:
+async def spawn_detached(*args: str, umask: int = -1) -> asyncio.subprocess.Process:
     """Start a server process with no terminal streams, in its own session.
 
     Its own session keeps a Ctrl-C meant for the parent from reaching it: the parent decides
-    when it stops.
+    when it stops. ``umask`` (-1: the parent's) sets the mode of the files it creates.
     """
     return await asyncio.create_subprocess_exec(
         *args,
@@ -59,6 +59,7 @@ async def spawn_detached(*args: str) -> asyncio.subprocess.Process:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        umask=umask,
     )
 
 
@@ -156,8 +157,10 @@ class EmbeddedRedis:
             return existing.url
         password = secrets.token_urlsafe(24)
         port = _free_port()
+        config = self._private_config(password)
         args = [
             self._binary or find_redis_server(),
+            str(config),
             "--bind", "127.0.0.1",
             "--port", str(port),
             "--dir", str(self.data_dir),
@@ -170,21 +173,42 @@ class EmbeddedRedis:
             "--loglevel", "warning",
             "--logfile", str(self.data_dir / "redis.log"),
         ]  # fmt: skip
-        # The password is set over loopback right after start, so it shows neither in `ps`
-        # nor in a config file; redis.json (mode 0600) hands it to the other processes.
-        self._process = await spawn_detached(*args)
+        # The password comes from a 0600 config file, so the server is locked from its first
+        # instant and the password never shows in `ps`; redis.json (0600) hands it on. The
+        # data files (phones, codes, dialog data) are created 0600 too.
+        self._process = await spawn_detached(*args, umask=0o077)
         info = EmbeddedInfo(port, password, self._process.pid)
-        await self._wait_and_lock(info, timeout)
+        await self._wait_until_up(info, timeout)
         self._write_state(info)
         self.info = info
         log.info("started embedded Redis (pid %s) persisting under %s", info.pid, self.data_dir)
         return info.url
 
-    async def _wait_and_lock(self, info: EmbeddedInfo, timeout: float) -> None:
+    def _private_config(self, password: str) -> Path:
+        """A config only the owner can read, holding the password; and every data file left
+        by an earlier server made private too (they were created world-readable before)."""
+        for name in ("appendonly.aof", "dump.rdb", "redis.log"):
+            with contextlib.suppress(OSError):
+                (self.data_dir / name).chmod(0o600)
+        for path in (self.data_dir / "appendonlydir").glob("*"):
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
+        config = self.data_dir / "redis.conf"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"requirepass {password}\n")
+        config.chmod(0o600)  # a file left from before keeps its mode through O_CREAT
+        return config
+
+    async def _wait_until_up(self, info: EmbeddedInfo, timeout: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         client = aioredis.Redis(
-            host="127.0.0.1", port=info.port, socket_connect_timeout=1, retry=_NO_RETRY
+            host="127.0.0.1",
+            port=info.port,
+            password=info.password,
+            socket_connect_timeout=1,
+            retry=_NO_RETRY,
         )
         try:
             while True:
@@ -200,7 +224,6 @@ class EmbeddedRedis:
                     if loop.time() > deadline:
                         raise RuntimeError("embedded redis-server did not start") from None
                     await asyncio.sleep(0.05)
-            await client.config_set("requirepass", info.password)
         finally:
             await client.aclose()
 

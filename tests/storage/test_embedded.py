@@ -65,3 +65,27 @@ async def test_server_killed_with_its_owner_is_restarted(tmp_path):
     assert await client.ping()
     await client.aclose()
     await second.stop()
+
+
+async def test_locked_from_the_first_instant_and_private_on_disk(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    # A data file left world-readable by an earlier version is made private at start.
+    (data_dir / "redis").mkdir()
+    old = data_dir / "redis" / "dump.rdb"
+    old.write_bytes(b"")
+    old.chmod(0o644)
+    server = EmbeddedRedis(data_dir / "redis")
+    url = await server.start()
+    client = aioredis.Redis.from_url(url)
+    await client.set("phone", "79001234567")
+    await client.aclose()
+    try:
+        config = data_dir / "redis" / "redis.conf"
+        # The password came from a private config, never over the wire after an open start.
+        assert oct(config.stat().st_mode & 0o777) == "0o600"
+        for path in (data_dir / "redis").rglob("*"):
+            if path.is_file():
+                assert path.stat().st_mode & 0o077 == 0, path
+    finally:
+        await server.stop()
