@@ -17,7 +17,6 @@ from bot.accounts import UserAccount
 from bot.catalogue import POPULAR_SERVICES
 from bot.provider.models import RentNumber, RentState, RentStatus
 from bot.provider.models import RentSms as ProviderSms
-from bot.provider.parsing import to_datetime
 from bot.storage.rents import Rent, RentOptions, RentSms, SmsKey
 from bot.storage.rents import RentState as State
 
@@ -156,15 +155,6 @@ def new_rent(account: UserAccount, options: RentOptions, number: RentNumber, now
         term_started_at=now,
         utc_offset=offset,
     )
-
-
-def parse_date(value: datetime | str | None) -> datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        return to_datetime(value)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -114,8 +114,7 @@ class ActivationPoller(Poller[ActivationService]):
         # Both caches are useful for seconds only; past these sizes, stale entries are dropped
         # (and the bound doubles when most entries are still fresh, so dropping stays cheap).
         self._parsed_bound = self._views_bound = CACHE_BOUND
-        # Activations a provider webhook named: their next poll reads getStatus, not a snapshot.
-        self._fresh_reads: set[int] = set()
+        self._fresh_reads: set[int] = set()  # being polled for a webhook: no snapshot
 
     @property
     def _cancel_before(self) -> float | None:
@@ -213,17 +212,18 @@ class ActivationPoller(Poller[ActivationService]):
 
     # --- reading the provider ---
 
-    def read_fresh(self, activation_id: int) -> None:
-        """The next poll of this activation asks getStatus itself (a webhook said it moved)."""
+    async def poll_fresh(self, ref: str, activation_id: int) -> float | None:
+        """Poll now with its own getStatus, not the snapshot (a webhook said it moved)."""
         self._fresh_reads.add(activation_id)
+        try:
+            return await self.poll(ref)
+        finally:
+            self._fresh_reads.discard(activation_id)
 
     async def _status(self, account: UserAccount, activation: Activation) -> ActivationStatus:
         """One getStatus, or the user's shared snapshot when they have several open."""
         client = account.client
-        if activation.id in self._fresh_reads:
-            self._fresh_reads.discard(activation.id)
-            return await client.get_status(activation.id)
-        if not account.supports(Feature.ACTIVE_LIST):
+        if activation.id in self._fresh_reads or not account.supports(Feature.ACTIVE_LIST):
             return await client.get_status(activation.id)
         snapshot = self._fresh_snapshot(account)
         if snapshot is None:

@@ -34,9 +34,8 @@ class ProviderHints:
         ref = make_ref(provider, activation_id)
         if await self._activations.service.activations.get(ref) is None:
             return
-        self._activations.read_fresh(activation_id)
         try:
-            await self._activations.poll(ref)
+            await self._activations.poll_fresh(ref, activation_id)
         except pe.ProviderError as error:
             log.info("webhook hint not read (%s); the next poll will", type(error).__name__)
 

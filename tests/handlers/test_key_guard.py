@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.middlewares.key_guard import carries_key, looks_like_key
+from bot.handlers.keys import KeyForm
+from bot.middlewares.key_guard import KEY_STATE, carries_key, looks_like_key
 from tests.faketg import errors as tg_errors
 from tests.harness import GOOD_KEY, Harness, running_harness
 
@@ -82,3 +83,8 @@ def test_a_key_has_letters_and_digits_mixed() -> None:
     assert not looks_like_key("a" * 32)
     assert not looks_like_key("1" * 32)
     assert looks_like_key(GOOD_KEY)
+
+
+def test_the_guard_knows_the_key_dialog_by_its_real_state_name() -> None:
+    # The middleware cannot import the handlers (they sit above it): the name is pinned here.
+    assert KeyForm.waiting_key.state == KEY_STATE
