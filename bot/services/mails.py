@@ -246,8 +246,7 @@ class MailService(Shop[MailOptions]):
             if not record.is_waiting:
                 return None
             record.state = state
-            record.closed_at = now
-            record.version += 1
+            record.close(now)
             return record
 
         _, after = await self.mails.update(ref, change)

@@ -314,8 +314,7 @@ class RentService(Shop[RentOptions]):
 
         def change(record: Rent) -> Rent:
             record.state = state
-            record.closed_at = now
-            record.version += 1
+            record.close(now)
             return record
 
         _, after = await self.rents.update(ref, change)

@@ -67,7 +67,6 @@ class Activation(records.UserRecord, records.Expiring):
     options: BuyOptions | None = None
     card_message_id: int | None = None
     external: bool = False  # bought outside the bot; found in getActiveActivations
-    closed_at: float | None = None
     call_from: str | None = None
     milestone: int | None = None  # last countdown milestone shown on the card (minutes)
     ready_sent: bool = False  # the user said the SMS was sent (status 1)
@@ -75,7 +74,6 @@ class Activation(records.UserRecord, records.Expiring):
     extra_ref: str | None = None  # the reuse of this number bought with "Use again"
     group: list[str] = Field(default_factory=list)  # refs sharing this number (multi-service)
     forward: bool = False  # bought with call forwarding: additional services can be added
-    version: int = 0  # bumped on every change: a poll answer older than a change is dropped
     changed_at: float = 0.0  # when the user last acted: provider snapshots older than it lie
 
     @property

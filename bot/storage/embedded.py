@@ -95,15 +95,19 @@ class EmbeddedInfo:
     def url(self) -> str:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
 
+    def client(self, *, connect_timeout: float = 1.0) -> aioredis.Redis:
+        """A client that never retries, so a server that is down is seen at once."""
+        return aioredis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            password=self.password,
+            socket_connect_timeout=connect_timeout,
+            retry=_NO_RETRY,
+        )
+
 
 async def _answers(info: EmbeddedInfo) -> bool:
-    client = aioredis.Redis(
-        host="127.0.0.1",
-        port=info.port,
-        password=info.password,
-        socket_connect_timeout=1,
-        retry=_NO_RETRY,
-    )
+    client = info.client()
     try:
         return bool(await client.ping())
     except Exception:
@@ -203,13 +207,7 @@ class EmbeddedRedis:
     async def _wait_until_up(self, info: EmbeddedInfo, timeout: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        client = aioredis.Redis(
-            host="127.0.0.1",
-            port=info.port,
-            password=info.password,
-            socket_connect_timeout=1,
-            retry=_NO_RETRY,
-        )
+        client = info.client()
         try:
             while True:
                 if self._process is not None and self._process.returncode is not None:

@@ -58,10 +58,8 @@ class Mailbox(records.UserRecord, records.Expiring):
     letters: list[Letter] = Field(default_factory=list)
     previous_ids: list[int] = Field(default_factory=list)  # ids before each reorder
     card_message_id: int | None = None
-    closed_at: float | None = None
     milestone: int | None = None  # last countdown milestone shown on the card (minutes)
     reorder_unsure: bool = False  # an "Another letter" got no answer: look before asking again
-    version: int = 0  # bumped on every user action: a poll answer older than it is dropped
 
     @property
     def is_waiting(self) -> bool:

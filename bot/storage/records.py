@@ -72,6 +72,14 @@ class UserRecord(BaseModel):
     user_id: int
     provider: str
     created_at: float
+    closed_at: float | None = None
+    version: int = 0  # bumped on every change: a poll answer older than a change is dropped
+
+    def close(self, now: float) -> None:
+        """Closed by the bot at ``now`` (the state is the caller's): a poll already under way
+        must not reopen it, so the version moves too."""
+        self.closed_at = now
+        self.version += 1
 
     @property
     def ref(self) -> str:

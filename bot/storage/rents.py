@@ -70,12 +70,10 @@ class Rent(records.UserRecord):
     sms: list[RentSms] = Field(default_factory=list)
     card_message_id: int | None = None
     external: bool = False  # rented outside the bot; found in getRentList
-    closed_at: float | None = None
     cancel_refused: bool = False  # the provider said CANT_CANCEL: hide the button
     reminded_for: float | None = None  # the end time the last reminder was about
     shown: str = ""  # what the card showed when the worker last drew it
     previous_ids: list[int] = Field(default_factory=list)  # ids before re-orders
-    version: int = 0
 
     def ids(self) -> set[int]:
         return {self.id, *self.previous_ids}

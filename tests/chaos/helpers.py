@@ -29,11 +29,9 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bot.sandbox import Clock, Emulator, EmulatorConfig, create_app
-from bot.storage.embedded import find_redis_server
+from bot.storage.embedded import EmbeddedInfo, find_redis_server
 from tests.e2e.processes import BotProcess
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 
@@ -112,21 +110,19 @@ class RedisServer:
         self.restarts = 0
 
     @property
+    def info(self) -> EmbeddedInfo:
+        return EmbeddedInfo(port=self.port, password=self.password, pid=self.pid or 0)
+
+    @property
     def url(self) -> str:
-        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        return self.info.url
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     def client(self) -> aioredis.Redis:
-        return aioredis.Redis(
-            host="127.0.0.1",
-            port=self.port,
-            password=self.password,
-            socket_connect_timeout=2,
-            retry=Retry(NoBackoff(), 0),
-        )
+        return self.info.client(connect_timeout=2)
 
     async def start(self, *, timeout: float = 15.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
