@@ -9,6 +9,7 @@ import html
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.errors import (
     Item,
@@ -30,6 +31,13 @@ def money(value: Decimal | None) -> str:
     if isinstance(exponent, int) and exponent < -2:
         return format(normalized, "f")
     return format(value.quantize(Decimal("0.01")), "f")
+
+
+def offer_line(price: Decimal, count: int) -> str:
+    """An offer's price and how many numbers are in stock at it."""
+    return ngettext(
+        "Price: {price} · {count} number", "Price: {price} · {count} numbers", count
+    ).format(price=money(price), count=count)
 
 
 def escape(text: str) -> str:
@@ -108,9 +116,11 @@ def _describe(exc: BaseException, name: str) -> str:
         case pe.ReactivationUnavailable():
             return _("This number cannot be used again.")
         case pe.MaxHoursExceeded() if exc.max_hours:
-            return _("That is longer than allowed: at most {hours} hours.").format(
-                hours=exc.max_hours
-            )
+            return ngettext(
+                "That is longer than allowed: at most {hours} hour.",
+                "That is longer than allowed: at most {hours} hours.",
+                exc.max_hours,
+            ).format(hours=exc.max_hours)
         case pe.NotFound():
             return _("{provider} does not know this item any more.").format(provider=name)
         case pe.BadService():

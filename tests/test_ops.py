@@ -99,6 +99,17 @@ async def test_provider_errors_are_counted_by_action(harness: Harness):
     assert text == 4.0  # the first try and three retries
 
 
+async def test_ordinary_answers_are_not_counted_as_errors(harness: Harness):
+    """ "No activations" or "no numbers" is a provider that works: /stats's error rate once
+    counted every waiting status as an error."""
+    user = await harness.connected()
+    await user.send_expecting("/active", "no open activations")
+    await harness.resources.metrics.flush(harness.resources.redis)
+    totals = await daily_totals(harness.resources.redis)
+    assert totals["provider_requests"] >= 1
+    assert totals.get("provider_errors", 0) == 0
+
+
 async def test_stats_for_the_operator_only(tmp_path: Path):
     async with running_harness(tmp_path, ADMIN_IDS="") as plain:
         user = plain.user()
@@ -116,7 +127,7 @@ async def test_stats_for_the_operator_only(tmp_path: Path):
         text = operator.last().text
         assert "Statistics (today, UTC)" in text
         assert "Users: 1" in text  # the customer; the operator never sent /start
-        assert "Open: 1 activations, 0 rents, 0 mailboxes" in text
+        assert "Open: 1 activation, 0 rents, 0 mailboxes" in text
         assert "Provider requests today:" in text
         assert GOOD_KEY not in text
 

@@ -35,6 +35,7 @@ from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation
+from bot.storage.records import make_ref
 from bot.telegram import show
 from bot.texts import describe_error, escape, requote_notice
 from bot.views.activation import (
@@ -272,26 +273,40 @@ async def active_page(
 
 
 async def _history_page(
-    account: UserAccount, page: int
+    account: UserAccount, activation_service: ActivationService, locale: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     if not account.supports(Feature.HISTORY):
         return _("This provider does not share its history."), None
     entries = newest_first(await account.client.get_history(limit=100))
     if not entries:
         return _("Your history is empty."), None
-    return history_view(paginate(entries, page, HISTORY_PAGE))
+    shown = paginate(entries, page, HISTORY_PAGE)
+    refs = [make_ref(account.provider, entry.id) for entry in shown.items]
+    known = {
+        record.id: record
+        for record in await activation_service.activations.get_many(refs)
+        if record.user_id == account.user_id
+    }
+    return history_view(shown, known, locale)
 
 
 @router.message(Command("history"), flags=NEEDS_ACCOUNT)
-async def history_command(message: Message, account: UserAccount) -> None:
-    await show(message, *await _history_page(account, 0))
+async def history_command(
+    message: Message, account: UserAccount, activation_service: ActivationService, locale: str
+) -> None:
+    await show(message, *await _history_page(account, activation_service, locale, 0))
 
 
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
 async def history_page(
-    query: CallbackQuery, callback_data: HistoryCallback, account: UserAccount
+    query: CallbackQuery,
+    callback_data: HistoryCallback,
+    account: UserAccount,
+    activation_service: ActivationService,
+    locale: str,
 ) -> None:
-    await show(query, *await _history_page(account, callback_data.page))
+    page = callback_data.page
+    await show(query, *await _history_page(account, activation_service, locale, page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from redis.asyncio import Redis
 
 from bot.config import Settings
@@ -35,12 +36,19 @@ async def stats_command(
     requests = today.get("provider_requests", 0)
     errors = today.get("provider_errors", 0)
     rate = f"{100 * errors / requests:.1f}%" if requests else "—"
+    act, rent, mail = followed["act"], followed["rent"], followed["mail"]
     delivered = sum(count for name, count in today.items() if name.startswith("delivered_"))
     lines = [
         "<b>" + _("Statistics (today, UTC)") + "</b>",
         _("Users: {count}").format(count=await users.count()),
-        _("Open: {activations} activations, {rents} rents, {mails} mailboxes").format(
-            activations=followed["act"], rents=followed["rent"], mails=followed["mail"]
+        _("Open: {items}").format(
+            items=", ".join(
+                (
+                    ngettext("{count} activation", "{count} activations", act).format(count=act),
+                    ngettext("{count} rent", "{count} rents", rent).format(count=rent),
+                    ngettext("{count} mailbox", "{count} mailboxes", mail).format(count=mail),
+                )
+            )
         ),
         _("Codes delivered today: {count}").format(count=delivered),
         _("Provider requests today: {requests}, errors {errors} ({rate})").format(

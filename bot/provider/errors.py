@@ -68,6 +68,9 @@ Each class lists its words in ``tokens``; :func:`bot.provider.tokens.error_for_t
 error for a word.
 
 ``transient`` is true for errors worth retrying later (transport, server and rate-limit errors).
+``failure`` is true where the provider failed to serve the request (no usable answer, a server
+error, a limit, an unknown word), false where it answered: "no numbers", "still waiting" or "bad
+key" come from a provider that works, and the operator's error rate does not count them.
 """
 
 from __future__ import annotations
@@ -78,62 +81,12 @@ from typing import Any, ClassVar
 
 from bot.provider.values import decimal_or_none
 
-__all__ = [
-    "OUTCOME_UNKNOWN",
-    "AccountInactive",
-    "AccountRestricted",
-    "ActionRefused",
-    "AdditionalServiceError",
-    "AlreadyClosed",
-    "AuthError",
-    "BadAction",
-    "BadCountry",
-    "BadData",
-    "BadOperator",
-    "BadService",
-    "BadSite",
-    "BadStatus",
-    "Banned",
-    "BlockedSite",
-    "CallTaskExists",
-    "CantCancel",
-    "ChannelsLimit",
-    "DuplicateOrder",
-    "EarlyCancelDenied",
-    "Empty",
-    "InsufficientFunds",
-    "InvalidRequest",
-    "InvalidTime",
-    "MailTypeError",
-    "MalformedResponse",
-    "MaxHoursExceeded",
-    "NoActivation",
-    "NoRent",
-    "NotFound",
-    "OutOfStock",
-    "ParseCallRefused",
-    "ProviderAPIError",
-    "ProviderConnectError",
-    "ProviderError",
-    "ProviderHTTPError",
-    "ProviderTimeout",
-    "RateLimited",
-    "ReactivationUnavailable",
-    "RentEnded",
-    "ServerError",
-    "StateAnswer",
-    "TransportError",
-    "UnknownProviderError",
-    "WrongDate",
-    "WrongExceptionPhone",
-    "WrongMaxPrice",
-]
-
 
 class ProviderError(Exception):
     """Base of every provider failure."""
 
     transient: ClassVar[bool] = False
+    failure: ClassVar[bool] = True
 
     def __init__(self, message: str, *, action: str | None = None) -> None:
         super().__init__(message)
@@ -176,6 +129,7 @@ class MalformedResponse(ProviderError):
 class ProviderAPIError(ProviderError):
     """The provider answered with an error token."""
 
+    failure = False
     tokens: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
@@ -205,15 +159,18 @@ class AuthError(ProviderAPIError):
 
 
 class BadAction(ProviderAPIError):
+    failure = True
     tokens = ("BAD_ACTION",)
 
 
 class ServerError(ProviderAPIError):
+    failure = True
     transient = True
     tokens = ("ERROR_SQL", "SQL_ERROR", "SERVER_ERROR")
 
 
 class RateLimited(ProviderAPIError):
+    failure = True
     transient = True
     tokens = ("RATE_LIMIT", "TOO_MANY_REQUESTS")
 
@@ -431,6 +388,8 @@ class StateAnswer(ProviderAPIError):
 
 class UnknownProviderError(ProviderAPIError):
     """A token we do not know; ``raw`` keeps the whole body for the log."""
+
+    failure = True
 
 
 #: A paid call that failed with one of these may still have been carried out (the request

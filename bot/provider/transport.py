@@ -194,7 +194,8 @@ class Transport:
                 ) from None
             return read_answer(action, response.status_code, response.text)
         except ProviderError as exc:
-            outcome = type(exc).__name__
+            if exc.failure:
+                outcome = type(exc).__name__
             raise
         finally:
             if self._observer is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,18 +28,9 @@ from bot.provider.models import ExtraActivationInfo, HistoryEntry
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
-from bot.views.common import where_line
+from bot.views.common import SPACED_SERVICES, format_code, where_line
 
 View = tuple[str, InlineKeyboardMarkup]
-
-#: Telegram voids its own login codes once they appear in a chat, so they are spaced out.
-SPACED_SERVICES = frozenset({"tg"})
-
-
-def format_code(service: str, code: str) -> str:
-    if service in SPACED_SERVICES:
-        return " ".join(code.replace(" ", ""))
-    return code
 
 
 def spacing_note(service: str) -> str | None:
@@ -326,28 +317,57 @@ def active_view(page: Page[Activation], locale: str) -> View:
     items = []
     for activation in page.items:
         name = service_name(activation.service, locale)
-        code = f" · {activation.last_code}" if activation.last_code else ""
+        last = activation.last_code
+        code = f" · {format_code(activation.service, last)}" if last else ""
         lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}")
         items.append((activation.id, f"+{activation.phone} · {name}"))
     return "\n".join(lines), active_keyboard(items, page.page, page.pages)
 
 
-_HISTORY_STATUS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}
+_HISTORY_MARKS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}
+#: Statuses of an activation still under way: the provider's history says cost 0 for them
+#: (the charge is settled when it ends), which is not what the user paid.
+_HISTORY_OPEN = frozenset({"2", "3", "4"})
 
 
-def history_view(page: Page[HistoryEntry]) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A page of the provider's history, newest first."""
+def _history_legend(marks: set[str]) -> str:
+    meanings = {
+        "✅": _("✅ finished"),
+        "❌": _("❌ cancelled"),
+        "↩": _("↩ refunded"),
+        "📩": _("📩 code received"),
+        "⏳": _("⏳ waiting"),
+    }
+    return " · ".join(text for mark, text in meanings.items() if mark in marks)
+
+
+def history_view(
+    page: Page[HistoryEntry], known: Mapping[int, Activation], locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A page of the provider's history, newest first; ``known``: the bot's own records of
+    these ids, which name the service and the price where the provider's history does not."""
     lines = [
         _("Your activations, page {page} of {pages}:").format(page=page.page + 1, pages=page.pages)
     ]
+    marks: set[str] = set()
     for entry in page.items:
+        record = known.get(entry.id)
+        service = entry.service or (record.service if record is not None else None)
+        cost = entry.cost
+        if entry.status in _HISTORY_OPEN and not cost:
+            cost = record.cost if record is not None else None
         when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
-        codes = ", ".join(entry.codes) or "—"
-        mark = _HISTORY_STATUS.get(entry.status or "", "•")
-        lines.append(
-            f"{mark} {when} · <code>+{escape(entry.phone)}</code> · {money(entry.cost)} · "
-            f"{escape(codes)}"
-        )
+        codes = ", ".join(format_code(service, code) for code in entry.codes) or "—"
+        mark = _HISTORY_MARKS.get(entry.status or "", "•")
+        marks.add(mark)
+        parts = [f"{mark} {when}"]
+        if service:
+            parts.append(escape(service_name(service, locale)))
+        parts += [f"<code>+{escape(entry.phone)}</code>", money(cost), escape(codes)]
+        lines.append(" · ".join(parts))
+    legend = _history_legend(marks)
+    if legend:
+        lines += ["", legend]
     return "\n".join(lines), history_keyboard(page.page, page.pages)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import country as country_info
 from bot.catalogue import service_name
@@ -26,7 +27,7 @@ from bot.keyboards.pager import Page
 from bot.provider import errors as pe
 from bot.services.catalogue import Offer
 from bot.storage.activations import BuyOptions
-from bot.texts import describe_error, escape, money
+from bot.texts import describe_error, escape, money, offer_line
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -67,7 +68,9 @@ def services_view(
         text = _("Pick the services for one number ({count} picked), then continue.").format(
             count=len(picked)
         )
-        done = _("Continue with {count} services").format(count=len(picked))
+        done = ngettext(
+            "Continue with {count} service", "Continue with {count} services", len(picked)
+        ).format(count=len(picked))
     else:
         text = _("Choose a service, or type its name (for example: telegram).")
     markup = services_keyboard(items, page.page, page.pages, _("Cancel"), multi=toggle, done=done)
@@ -175,7 +178,7 @@ def options_view(
     price = options.max_price if options.max_price is not None else offer.price
     lines = [
         f"<b>{title}</b> · {place(options.country, locale)}",
-        _("Price: {price} · {count} numbers").format(price=money(offer.price), count=offer.count),
+        offer_line(offer.price, offer.count),
     ]
     if options.max_price is not None:
         lines.append(_("You pay at most {price}.").format(price=money(options.max_price)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.provider.models import MailType
 from bot.services.mail_rules import MAIL_LIFETIME
@@ -72,9 +73,12 @@ def confirm_text(site: str, offer: MailOffer, balance: Decimal) -> str:
         lines.append("⚠ " + _("Not enough money for this purchase: top up your balance first."))
     lines.append("")
     lines.append(
-        _(
+        ngettext(
+            "The mailbox waits {minutes} minute for a letter; if none comes, the money is "
+            "refunded.",
             "The mailbox waits {minutes} minutes for a letter; if none comes, the money is "
-            "refunded."
+            "refunded.",
+            int(MAIL_LIFETIME // 60),
         ).format(minutes=int(MAIL_LIFETIME // 60))
     )
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import country, service_name
 from bot.keyboards.rent import CardLabels, ConfirmLabels, card_keyboard, extend_button
@@ -29,9 +30,9 @@ from bot.services.rent_rules import (
     can_extend,
 )
 from bot.storage.rents import Rent, RentSms, RentState
-from bot.texts import escape, money
+from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
-from bot.views.common import where_line
+from bot.views.common import format_code, where_line
 
 #: The card shows the latest SMS only (Telegram caps a message at 4096 characters).
 CARD_SMS = 5
@@ -76,11 +77,30 @@ def countdown(seconds: float) -> str:
     return _("less than a minute left")
 
 
-def highlight(text: str, limit: int) -> str:
-    """The SMS text, escaped and shortened, with the code (if any) in monospace to copy."""
+def highlight(text: str, limit: int, service: str | None = None) -> str:
+    """The SMS text, escaped and shortened, with the code (if any) in monospace to copy.
+
+    A code of a spaced service is spaced at every place it stands, links included: Telegram
+    voids a login code posted in a chat, whether alone or inside t.me/login/<code>."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
     safe = escape(shown)
-    return _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", safe, count=1)
+    found = _CODE.search(safe)
+    if found is None:
+        return safe
+    code = found.group(1)
+    spaced = format_code(service, code)
+    if spaced != code:
+        before, after = safe[: found.start()], safe[found.end() :]
+        return f"{before.replace(code, spaced)}<code>{spaced}</code>{after.replace(code, spaced)}"
+    return f"{safe[: found.start()]}<code>{code}</code>{safe[found.end() :]}"
+
+
+def _sms_service(rent: Rent, sms: RentSms) -> str | None:
+    """The service an SMS is from: Telegram's when it signs the SMS (a whole-number rent, or
+    one made elsewhere, gets SMS of every service), else the rent's."""
+    if (sms.phone_from or "").strip().lower() == "telegram":
+        return "tg"
+    return rent.service or None
 
 
 def service_label(rent: Rent, locale: str) -> str:
@@ -131,7 +151,7 @@ def _sms_lines(rent: Rent) -> list[str]:
         lines.append(_("…and {count} earlier.").format(count=earlier))
     for sms in rent.sms[-CARD_SMS:]:
         lines.append(f"<b>{utc_time(sms.at)}</b> · {escape(sms.phone_from or '—')}")
-        lines.append(highlight(sms.text, CARD_SMS_CHARS))
+        lines.append(highlight(sms.text, CARD_SMS_CHARS, _sms_service(rent, sms)))
     return lines
 
 
@@ -189,7 +209,7 @@ def sms_push(rent: Rent, sms: RentSms) -> str:
         sender=f"<b>{escape(sms.phone_from or '—')}</b>",
         time=utc_time(sms.at),
     )
-    return f"{head}\n{highlight(sms.text, PUSH_CHARS)}"
+    return f"{head}\n{highlight(sms.text, PUSH_CHARS, _sms_service(rent, sms))}"
 
 
 def reminder(rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup]:
@@ -293,9 +313,7 @@ def confirm_text(
         f"<b>{escape(service_name(choice.service, locale))}</b> · "
         f"{escape(country_label(country_id, locale))}",
         _("Duration: {duration}").format(duration=duration_label(hours)),
-        _("Price: {price} · {count} numbers").format(
-            price=money(choice.price), count=choice.count
-        ),
+        offer_line(choice.price, choice.count),
         _("Balance: {balance} → {after} after the purchase").format(
             balance=money(balance), after=money(balance - choice.price)
         ),
@@ -305,9 +323,11 @@ def confirm_text(
     if offers_operators:
         lines.append(_("Operator: {operator}").format(operator=escape(operator or _("any"))))
     lines.append(
-        _("You can cancel with a refund in the first {minutes} minutes.").format(
-            minutes=int(CANCEL_WINDOW // 60)
-        )
+        ngettext(
+            "You can cancel with a refund in the first {minutes} minute.",
+            "You can cancel with a refund in the first {minutes} minutes.",
+            int(CANCEL_WINDOW // 60),
+        ).format(minutes=int(CANCEL_WINDOW // 60))
     )
     return "\n".join(lines)
 

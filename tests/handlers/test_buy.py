@@ -367,6 +367,39 @@ async def test_active_lists_activations_bought_elsewhere(harness: Harness):
     assert "Waiting for the SMS" in user.last().text
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Telegram", "📩 code received", "⏳ waiting")),
+        ("ru", ("Телеграм", "📩 код получен", "⏳ ожидание")),
+    ],
+)
+async def test_codes_spaced_and_history_explained(
+    harness: Harness, language: str, words: tuple[str, str, str]
+):
+    """/active and /history space Telegram codes as the push does; /history names the service,
+    shows what an open activation cost (the provider says 0 until it ends) and its marks."""
+    name, received, waiting = words
+    user = await connected(harness, language)
+    first = await buy_direct(harness, user)
+    await buy_direct(harness, user)
+    harness.emulator.deliver_sms(first, "Telegram code: 65327", code="65327")
+    await harness.poll()
+    await user.send("/active")
+    assert "6 5 3 2 7" in user.last().text
+    assert "65327" not in user.last().text
+    await user.send("/history")
+    history = user.last().text
+    assert "6 5 3 2 7" in history
+    assert "65327" not in history
+    assert name in history
+    assert " · 0.00 · " not in history
+    paid = harness.emulator.activations[first].cost
+    assert f" · {paid:.2f} · " in history
+    assert received in history
+    assert waiting in history
+
+
 async def test_history_and_prices(harness: Harness):
     user = await connected(harness)
     await buy_direct(harness, user)
@@ -461,13 +494,32 @@ async def test_call_verification_shows_the_caller(harness: Harness):
 
 
 @GENERIC
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Continue with 1 service", "Continue with 2 services"]),
+        ("ru", ["Продолжить с 1 сервисом", "Продолжить с 2 сервисами"]),
+    ],
+)
+async def test_counted_words_agree_with_the_count(
+    harness: Harness, language: str, labels: list[str]
+):
+    user = await harness.connected(language, provider="mine")
+    await user.send("/buy")
+    await user.press(user.last().button_starting("➕"))
+    for label in labels:
+        await user.press(user.last().button_starting("☐"))  # the first service not picked yet
+        assert f"✅ {label}" in user.last().button_texts
+
+
+@GENERIC
 async def test_several_services_on_one_number(harness: Harness):
 
     user = await harness.connected(provider="mine")
     await user.send("/buy")
     await user.press("➕ Several services on one number")
     await user.press("☐ Telegram")
-    query = await user.press("✅ Continue with 1 services")
+    query = await user.press("✅ Continue with 1 service")
     assert user.answer(query) == "Pick at least two services."
     await user.press("☐ WhatsApp")
     assert "☑ Telegram" in user.last().button_texts

@@ -246,6 +246,28 @@ async def test_group_chat_is_refused(harness: Harness):
     assert "I work in private chats only" in group.last_bot_message().text
 
 
+async def test_group_chatter_is_left_alone(harness: Harness):
+    """With privacy mode off (or as an admin) the bot sees every group message; it answers only
+    those addressed to it."""
+    harness.server.group_privacy = False
+    group = harness.group()
+    username = (await harness.bot.me()).username
+    for chatter in ("hi everyone", "lunch?", "/start@other_bot", "see @someone_else"):
+        await group.send(chatter)
+    await harness.feed()
+    assert group.bot_messages == []
+    addressed = ("/start", f"/help@{username}", f"@{username} hello")
+    for number, text in enumerate(addressed, start=1):
+        await group.send(text)
+        await harness.feed()
+        assert len(group.bot_messages) == number
+    reply_to = group.bot_messages[-1]
+    await group.send("thanks", reply_to=reply_to)
+    await harness.feed()
+    assert len(group.bot_messages) == len(addressed) + 1
+    assert "I work in private chats only" in group.last_bot_message().text
+
+
 async def test_flood_gets_one_polite_answer(tmp_path):
     from tests.harness import running_harness
 

@@ -372,6 +372,22 @@ async def test_sms_pushed_once_each_in_order_then_finish(harness: Harness, langu
     assert not await harness.resources.schedule.is_followed(f"rent:{record.ref}")
 
 
+async def test_telegram_codes_are_spaced_in_a_rented_numbers_sms(harness: Harness):
+    """Telegram voids a login code posted in a chat, links that carry it included."""
+    user = await connected(harness)
+    await rent_direct(user)
+    card = user.last()
+    rent = rented(harness)
+    text = "Telegram code: 24680. Or log in at t.me/login/24680"
+    harness.emulator.deliver_rent_sms(rent.id, text, "Telegram")
+    await harness.poll()
+    push = next(m for m in user.chat if m.reply_to_message_id == card.message_id)
+    assert "24680" not in push.text
+    assert "<code>2 4 6 8 0</code>" in push.html
+    assert "t.me/login/2 4 6 8 0" in push.text
+    assert "24680" not in user.message(card.message_id).text
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_cancel_inside_the_window_refunds(harness: Harness, language: str):
     user = await connected(harness, language)
@@ -439,7 +455,7 @@ EXTEND = {
         "new_end": "Новое окончание: 2026-09-23 02:13 UTC",
         "done": "Продлено: +{phone} ваш до 2026-09-23 02:13 UTC.",
         "answer": "Продлено.",
-        "max": "Это дольше допустимого: максимум 1320 ч.",
+        "max": "Это дольше допустимого: максимум 1320 часов.",
         "max_button": "Продлить на 55 дн.",
     },
 }

@@ -6,6 +6,7 @@ from aiogram import F
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import search_services
 from bot.handlers.buy.countries import show_countries
@@ -92,9 +93,12 @@ async def service_chosen(
         [c for c in draft.picked if c != code] if code in draft.picked else [*draft.picked, code]
     )
     if len(picked) > MAX_MULTI:
-        alert(
-            callback_answer, _("At most {count} services on one number.").format(count=MAX_MULTI)
+        most = ngettext(
+            "At most {count} service on one number.",
+            "At most {count} services on one number.",
+            MAX_MULTI,
         )
+        alert(callback_answer, most.format(count=MAX_MULTI))
         return
     draft.picked = picked
     await show_services(query, buy, draft.page)
