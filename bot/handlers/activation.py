@@ -261,17 +261,6 @@ async def active_command(
     await show(message, *await _active_page(account, activation_service, locale, 0))
 
 
-@router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
-async def active_page(
-    query: CallbackQuery,
-    callback_data: ActivePageCallback,
-    account: UserAccount,
-    activation_service: ActivationService,
-    locale: str,
-) -> None:
-    await show(query, *await _active_page(account, activation_service, locale, callback_data.page))
-
-
 async def _history_page(
     account: UserAccount, activation_service: ActivationService, locale: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -297,16 +286,18 @@ async def history_command(
     await show(message, *await _history_page(account, activation_service, locale, 0))
 
 
+@router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
-async def history_page(
+async def turn_page(
     query: CallbackQuery,
-    callback_data: HistoryCallback,
+    callback_data: ActivePageCallback | HistoryCallback,
     account: UserAccount,
     activation_service: ActivationService,
     locale: str,
 ) -> None:
-    page = callback_data.page
-    await show(query, *await _history_page(account, activation_service, locale, page))
+    """◀ ▶ under /active and /history: the same list, another page."""
+    draw = _active_page if isinstance(callback_data, ActivePageCallback) else _history_page
+    await show(query, *await draw(account, activation_service, locale, callback_data.page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

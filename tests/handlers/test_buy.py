@@ -400,6 +400,22 @@ async def test_codes_spaced_and_history_explained(
     assert waiting in history
 
 
+async def test_active_and_history_turn_pages(harness: Harness):
+    user = await connected(harness)
+    for _ in range(11):  # one more than a page of each
+        await buy_direct(harness, user)
+    for command, page_two in (("/active", "+"), ("/history", "Your activations, page 2 of 2")):
+        await user.send(command)
+        listing = user.last()
+        first_page = listing.text
+        await user.press("▶", listing)
+        turned = user.message(listing.message_id)
+        assert turned.text != first_page
+        assert page_two in turned.text
+        await user.press("◀", listing)
+        assert user.message(listing.message_id).text == first_page
+
+
 async def test_history_and_prices(harness: Harness):
     user = await connected(harness)
     await buy_direct(harness, user)
