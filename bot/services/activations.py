@@ -133,9 +133,17 @@ class ActivationService(Shop[BuyOptions]):
     # --- the user's buttons ---
 
     async def set_status(
-        self, account: UserAccount, activation: Activation, action: ActivationAction
+        self,
+        account: UserAccount,
+        activation: Activation,
+        action: ActivationAction,
+        *,
+        cancelled_as: State = State.CANCELLED,
     ) -> Activation:
-        """Ask the provider, then record what it accepted. Provider errors propagate."""
+        """Ask the provider, then record what it accepted. Provider errors propagate.
+
+        ``cancelled_as``: the state a cancel records (the bot's own cancel of a number that got
+        no code in time is an expiry to the user, not a cancel they asked for)."""
         await account.client.set_status(activation.id, action)
         now = self.clock()
 
@@ -151,7 +159,7 @@ class ActivationService(Shop[BuyOptions]):
                 record.state = State.FINISHED
                 record.closed_at = now
             elif action is ActivationAction.CANCEL:
-                record.state = State.CANCELLED
+                record.state = cancelled_as
                 record.closed_at = now
             return record
 
@@ -176,7 +184,8 @@ class ActivationService(Shop[BuyOptions]):
         if not wants_auto_cancel(activation, now, cancel_before):
             return None
         try:
-            return await self.set_status(account, activation, ActivationAction.CANCEL)
+            cancel = ActivationAction.CANCEL
+            return await self.set_status(account, activation, cancel, cancelled_as=State.EXPIRED)
         except pe.ProviderError as error:
             log.info("auto-cancel refused (%s); the expiry will refund", type(error).__name__)
             return None

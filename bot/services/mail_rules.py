@@ -40,6 +40,12 @@ def closed_state(mailbox: Mailbox, now: float) -> MailState:
     return MailState.EXPIRED if now >= mailbox.expires_at - 60 else MailState.CANCELLED
 
 
+def forgotten_state(mailbox: Mailbox, now: float) -> MailState:
+    """How a mailbox the provider no longer knows ended: past its lifetime it ran out (the
+    provider forgets those, after the refund), else it is gone for a reason nobody said."""
+    return MailState.EXPIRED if now >= mailbox.expires_at - 60 else MailState.GONE
+
+
 def overdue(mailbox: Mailbox, now: float) -> bool:
     """Waiting long past its end: the provider will not say more, so the bot closes it."""
     return now > mailbox.expires_at + GIVE_UP_AFTER

@@ -19,7 +19,7 @@ from bot.provider import errors as pe
 from bot.provider.models import MailDomains, MailType
 from bot.services.checkout import OrderKind, Outcome, Shop
 from bot.services.mail_purchases import AnotherLetter, LetterOrder, MailboxPurchase, MailLedger
-from bot.services.mail_rules import MailOptions, closed_state, member
+from bot.services.mail_rules import MailOptions, closed_state, forgotten_state, member
 from bot.storage.mails import LETTER_LIMIT, Letter, Mailbox, MailRepo, MailState
 from bot.storage.orders import Order, OrderRepo
 from bot.storage.records import RecordMissing
@@ -192,7 +192,7 @@ class MailService(Shop[MailOptions]):
         try:
             check = await account.client.check_mail_activation(mailbox.id)
         except pe.NoActivation:
-            return await self.close(mailbox.ref, MailState.GONE)
+            return await self.close(mailbox.ref, forgotten_state(mailbox, self.clock()))
         except pe.StateAnswer as answer:
             if answer.token != "STATUS_CANCEL":
                 raise

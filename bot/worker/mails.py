@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.accounts import UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
-from bot.services.mail_rules import closed_state, overdue
+from bot.services.mail_rules import closed_state, forgotten_state, overdue
 from bot.services.mails import MailService
 from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
@@ -75,7 +75,7 @@ class MailPoller(Poller[MailService]):
             await ctx.key_refused(mailbox.user_id, account.preset.title)
             return now + PAUSED_RETRY
         except pe.NoActivation:
-            await self._close(ref, MailState.GONE)
+            await self._close(ref, forgotten_state(mailbox, now))
             return None
         except pe.StateAnswer as answer:
             if answer.token != "STATUS_CANCEL":

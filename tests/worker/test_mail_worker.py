@@ -20,8 +20,8 @@ pytestmark = pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 SITE = "apple.com"
 
 
-async def connected(harness: Harness) -> ChatUser:
-    return await harness.connected(provider="SMS-Activate")
+async def connected(harness: Harness, language: str = "en") -> ChatUser:
+    return await harness.connected(language, provider="SMS-Activate")
 
 
 async def buy(harness: Harness, user: ChatUser) -> tuple[Mail, int]:
@@ -204,6 +204,30 @@ async def test_provider_forgets_the_mailbox(harness: Harness):
     assert mailbox.state is MailState.GONE
     assert "SMS-Activate no longer knows this mailbox; it is closed." in card(user, card_id)
     assert not await harness.resources.schedule.is_followed(member(mailbox.ref))
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "No letter came in time: the mailbox is closed, the money refunded."),
+        ("ru", "Письмо не пришло вовремя: ящик закрыт, деньги вернулись."),
+    ],
+)
+async def test_a_mailbox_forgotten_after_its_lifetime_expired(
+    harness: Harness, language: str, expected: str
+):
+    """Providers forget a mailbox once it ran out (and refund it): that reads as the expiry."""
+    user = await connected(harness, language)
+    mail, card_id = await buy(harness, user)
+    mailbox = await record(harness, user, mail.id)
+    harness.emulator.advance(mailbox.expires_at - harness.emulator.clock.now())
+    del harness.emulator.world.mails[mail.id]
+    await harness.poll()
+    mailbox = await record(harness, user, mail.id)
+    assert mailbox.state is MailState.EXPIRED
+    shown = card(user, card_id)
+    assert expected in shown
+    assert "❔" not in shown
 
 
 async def test_gives_up_on_a_provider_that_never_closes(harness: Harness):

@@ -122,17 +122,28 @@ async def test_telegram_429_storm_and_provider_faults_lose_nothing(tmp_path, rea
         assert code_pushes(user) == Counter(dict.fromkeys(codes.values(), 1))
 
 
-async def test_activation_about_to_expire_is_cancelled_and_refunded(harness: Harness):
-    user = await harness.connected()
+@pytest.mark.parametrize(
+    ("language", "push", "card_line"),
+    [
+        ("en", "I cancelled it just before it expired", "Expired without a code"),
+        ("ru", "я отменил номер перед самым истечением срока", "Время вышло без кода"),
+    ],
+)
+async def test_activation_about_to_expire_is_cancelled_and_refunded(
+    harness: Harness, language: str, push: str, card_line: str
+):
+    """The bot's own cancel reads as the expiry it is, not as a cancel the user asked for."""
+    user = await harness.connected(language)
     balance = harness.emulator.account(GOOD_KEY).balance
     await buy(harness, user)
     card = user.last().message_id
     assert harness.emulator.account(GOOD_KEY).balance < balance
     await harness.advance(20 * 60 - 45)
     assert harness.emulator.account(GOOD_KEY).balance == balance
-    assert "I cancelled it just before it expired" in user.last().text
-    card_text = next(m.text for m in user.chat if m.message_id == card)
-    assert "Cancelled, the money is refunded." in card_text
+    assert push in user.last().text
+    card_text = user.message(card).text
+    assert card_line in card_text
+    assert "❌" not in card_text
 
 
 async def test_revoked_key_pauses_polling_and_tells_once(harness: Harness):

@@ -28,7 +28,7 @@ from bot.middlewares.base import Handler
 from bot.provider import errors as pe
 from bot.services.checkout import OrderKind, Status
 from bot.services.mail_purchases import address_price
-from bot.services.mail_rules import member
+from bot.services.mail_rules import forgotten_state, member
 from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
 from bot.telegram import set_keyboard
@@ -93,7 +93,9 @@ async def cancel_mailbox(
         else:
             alert(callback_answer, describe_error(error, card.provider))
     except pe.NoActivation as error:
-        mailbox = await card.service.close(mailbox.ref, MailState.GONE)
+        mailbox = await card.service.close(
+            mailbox.ref, forgotten_state(mailbox, card.service.clock())
+        )
         alert(callback_answer, mail_error(error, card.provider))
     else:
         callback_answer.text = _("Cancelled, the money is refunded.")
