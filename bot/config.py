@@ -161,12 +161,5 @@ class Settings(BaseSettings):
             providers.append(SANDBOX_PRESET)
         return providers
 
-    def webhook_url_for(self, provider: str) -> str | None:
-        """Where a provider should POST incoming SMS, when webhooks are set up."""
-        if not self.public_url or self.provider_webhook_secret is None:
-            return None
-        secret = self.provider_webhook_secret.get_secret_value()
-        return f"{self.public_url.rstrip('/')}/provider/{secret}/{provider}"
-
     def provider(self, name: str) -> ProviderPreset | None:
         return next((p for p in self.providers if p.name == name), None)

@@ -112,7 +112,7 @@ class SideServices:
                 path=urlparse(settings.webhook_url).path or "/",
                 secret=settings.webhook_secret.get_secret_value(),
             )
-        provider_secret = settings.provider_webhook_secret
+        urls = resources.webhook_urls
         app = create_web_app(
             metrics=resources.metrics,
             health=lambda: healthy(resources, self),
@@ -120,10 +120,14 @@ class SideServices:
                 resources.redis, resources.schedule
             ),
             hints=ProviderHints(
-                build_activation_poller(resources, ctx), resources.rent_service, resources.accounts
-            ),
-            providers=frozenset(p.name for p in resources.hub.presets),
-            webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
+                build_activation_poller(resources, ctx),
+                resources.rent_service,
+                resources.accounts,
+                urls,
+            )
+            if urls is not None
+            else None,
+            urls=urls,
             telegram=telegram,
         )
         runner = web.AppRunner(app, access_log=None)
