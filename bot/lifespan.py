@@ -22,7 +22,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.dispatcher import BotDispatcher
 from bot.resources import Resources
 from bot.storage import keys
-from bot.web import TelegramWebhook, create_web_app
+from bot.web import SERVER_LOG, TelegramWebhook, create_web_app
 from bot.worker import Worker, build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
 from bot.worker.hints import ProviderHints
@@ -130,7 +130,7 @@ class SideServices:
             urls=urls,
             telegram=telegram,
         )
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, logger=SERVER_LOG)
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         self.web_runner = runner

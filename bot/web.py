@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
@@ -46,6 +47,23 @@ class TelegramWebhook:
     path: str
     secret: str
 
+
+class _ClientFaults(logging.Filter):
+    """A request the HTTP parser rejects (raw non-ASCII bytes in the path, say) is answered
+    400 and is the sender's fault: one debug line, not an ERROR with a traceback each, which
+    anyone on the internet could use to flood the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, HttpProcessingError) and 400 <= fault.code < 500:
+            log.debug("rejected a malformed HTTP request: %s", fault.message.splitlines()[0])
+            return False
+        return True
+
+
+#: The HTTP server's own log (``web.AppRunner(app, logger=SERVER_LOG)``).
+SERVER_LOG = logging.getLogger("bot.web.server")
+SERVER_LOG.addFilter(_ClientFaults())
 
 HINTS: web.AppKey[ProviderHints] = web.AppKey("hints", ProviderHints)
 URLS: web.AppKey[WebhookUrls] = web.AppKey("urls", WebhookUrls)

@@ -4,16 +4,19 @@ own URL, and an event counts only for that user's objects."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from aiohttp.http_exceptions import InvalidURLError
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.lifespan import healthy
-from bot.web import create_web_app
+from bot.sandbox.models import Activation
+from bot.web import SERVER_LOG, create_web_app
 from bot.webhook_urls import WebhookUrls
 from bot.worker import build_activation_poller, build_context
 from bot.worker.hints import ProviderHints
@@ -51,17 +54,19 @@ async def path_of(harness: Harness, user: ChatUser) -> str:
     return url.removeprefix("https://bot.example.com")
 
 
-async def buy(user: ChatUser) -> None:
+async def with_number(harness: Harness) -> tuple[ChatUser, Activation]:
+    """A connected user who bought one number."""
+    user = await harness.connected()
     await user.send(f"/buy tg {COUNTRY}")
     await user.press(user.last().button_starting("✅"))
+    [sold] = harness.emulator.activations.values()
+    return user, sold
 
 
 async def test_a_real_event_is_read_from_the_provider_and_pushed_once(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
-    user = await harness.connected()
-    await buy(user)
-    [sold] = harness.emulator.activations.values()
+    user, sold = await with_number(harness)
     harness.emulator.deliver_sms(sold.id, "Telegram code 97531", code="97531")
     body = {"activationId": sold.id, "service": "tg", "code": "97531"}
     path = await path_of(harness, user)
@@ -77,10 +82,8 @@ async def test_a_real_event_is_read_from_the_provider_and_pushed_once(
 async def test_a_forged_event_pushes_nothing_and_changes_no_card(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
-    user = await harness.connected()
-    await buy(user)
+    user, sold = await with_number(harness)
     card = user.last()
-    [sold] = harness.emulator.activations.values()
     before = len(harness.emulator.calls)
     # Someone who knows (or guesses) the URL and an id claims a code the provider never had.
     forged = {"activationId": sold.id, "code": "00000"}
@@ -126,9 +129,7 @@ async def test_malformed_and_non_ascii_paths_are_404_never_500(
 async def test_no_read_for_ids_the_url_owner_does_not_own(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
-    victim = await harness.connected()
-    await buy(victim)
-    [sold] = harness.emulator.activations.values()
+    victim, sold = await with_number(harness)
     harness.emulator.add_account(OTHER_KEY, balance=Decimal("50"))
     attacker = harness.user(first_name="Mallory")
     await harness.connect(attacker, key=OTHER_KEY)
@@ -156,9 +157,7 @@ async def test_no_read_for_ids_the_url_owner_does_not_own(
 async def test_a_new_key_retires_the_old_url(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
-    user = await harness.connected()
-    await buy(user)
-    [sold] = harness.emulator.activations.values()
+    user, sold = await with_number(harness)
     old = await path_of(harness, user)
     harness.emulator.add_account(OTHER_KEY, balance=Decimal("50"))
     await user.send(f"/key {OTHER_KEY}")
@@ -189,3 +188,17 @@ async def test_a_rent_event_reads_the_rent_not_the_body(
     await hooks.post(path, json=real)
     await harness.poll()
     assert sum("4455" in m.text for m in user.chat if m.text.startswith("✉️ SMS to")) == 1
+
+
+def test_a_request_the_http_parser_rejects_logs_no_error() -> None:
+    """Raw non-ASCII bytes in a path are answered 400 by aiohttp's parser; its traceback is
+    kept out of the logs (anyone could flood them), other server errors are not."""
+    rejected = InvalidURLError("Invalid char in url path")
+    bug = RuntimeError("a bug")
+    records = [
+        logging.LogRecord(
+            "bot.web.server", logging.ERROR, __file__, 1, "x", (), (type(e), e, None)
+        )
+        for e in (rejected, bug)
+    ]
+    assert [SERVER_LOG.filter(record) for record in records] == [False, True]
