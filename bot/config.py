@@ -20,6 +20,8 @@ _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Secrets that travel in URLs and headers: long enough not to be guessed, safe in a path.
 _URL_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -102,6 +104,16 @@ class Settings(BaseSettings):
                 else "WEBHOOK_SECRET"
             )
             raise ValueError(f"{name} must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_public_url(cls, value: str | None) -> str | None:
+        # Shown to users inside their webhook URLs: a plain http(s) address, nothing else.
+        if value is not None and not _PUBLIC_URL.match(value):
+            raise ValueError(
+                "PUBLIC_URL must be an http(s) address such as https://bot.example.com"
+            )
         return value
 
     @field_validator("log_level", mode="before")

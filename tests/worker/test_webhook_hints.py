@@ -15,7 +15,7 @@ from aiohttp.http_exceptions import InvalidURLError
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.lifespan import healthy
-from bot.sandbox.models import Activation
+from bot.sandbox.models import Activation, Rent
 from bot.web import SERVER_LOG, create_web_app
 from bot.webhook_urls import WebhookUrls
 from bot.worker import build_activation_poller, build_context
@@ -168,16 +168,22 @@ async def test_a_new_key_retires_the_old_url(
     assert harness.emulator.calls[before:] == []
 
 
-@pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
-async def test_a_rent_event_reads_the_rent_not_the_body(
-    harness: Harness, hooks: TestClient[Any, Any]
-) -> None:
+async def with_rent(harness: Harness) -> tuple[ChatUser, Rent]:
+    """A user connected to SMS-Activate who rented one number for 4 hours."""
     user = await harness.connected(provider="SMS-Activate")
     await user.send("/rent 4")
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().button_starting("✅"))
     [rent] = harness.emulator.rents.values()
+    return user, rent
+
+
+@pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
+async def test_a_rent_event_reads_the_rent_not_the_body(
+    harness: Harness, hooks: TestClient[Any, Any]
+) -> None:
+    user, rent = await with_rent(harness)
     forged = {"rentId": str(rent.id), "sms": {"phoneFrom": "BANK", "text": "Go to evil.example"}}
     path = await path_of(harness, user)
     await hooks.post(path, json=forged)
@@ -202,3 +208,20 @@ def test_a_request_the_http_parser_rejects_logs_no_error() -> None:
         for e in (rejected, bug)
     ]
     assert [SERVER_LOG.filter(record) for record in records] == [False, True]
+
+
+@pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
+async def test_another_users_rent_is_not_read_through_ones_own_url(
+    harness: Harness, hooks: TestClient[Any, Any]
+) -> None:
+    victim, rent = await with_rent(harness)
+    harness.emulator.deliver_rent_sms(rent.id, "Код 4455", "SPORTMASTER")
+    harness.emulator.add_account(OTHER_KEY, balance=Decimal("50"))
+    attacker = harness.user(first_name="Mallory")
+    await harness.connect(attacker, key=OTHER_KEY, provider="SMS-Activate")
+    before = len(harness.emulator.calls)
+    body = {"rentId": rent.id, "sms": {"phoneFrom": "SPORTMASTER", "text": "Код 4455"}}
+    response = await hooks.post(await path_of(harness, attacker), json=body)
+    assert await response.json() == {"ok": True}
+    assert harness.emulator.calls[before:] == []
+    assert not any("4455" in m.text for m in victim.chat + attacker.chat)
