@@ -20,6 +20,8 @@ _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 # Secrets that travel in URLs and headers: long enough not to be guessed, safe in a path.
 _URL_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$")
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
             raise ValueError(f"{name} must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _http_public_url(cls, value: str | None) -> str | None:
+        # Shown to users inside their webhook URLs: a plain http(s) address, nothing else.
+        if value is not None and not _PUBLIC_URL.match(value):
+            raise ValueError(
+                "PUBLIC_URL must be an http(s) address such as https://bot.example.com"
+            )
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -160,13 +172,6 @@ class Settings(BaseSettings):
         if self.sandbox:
             providers.append(SANDBOX_PRESET)
         return providers
-
-    def webhook_url_for(self, provider: str) -> str | None:
-        """Where a provider should POST incoming SMS, when webhooks are set up."""
-        if not self.public_url or self.provider_webhook_secret is None:
-            return None
-        secret = self.provider_webhook_secret.get_secret_value()
-        return f"{self.public_url.rstrip('/')}/provider/{secret}/{provider}"
 
     def provider(self, name: str) -> ProviderPreset | None:
         return next((p for p in self.providers if p.name == name), None)

@@ -22,7 +22,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.dispatcher import BotDispatcher
 from bot.resources import Resources
 from bot.storage import keys
-from bot.web import TelegramWebhook, create_web_app
+from bot.web import SERVER_LOG, TelegramWebhook, create_web_app
 from bot.worker import Worker, build_activation_poller, build_context, build_worker
 from bot.worker.context import WorkerContext
 from bot.worker.hints import ProviderHints
@@ -112,7 +112,7 @@ class SideServices:
                 path=urlparse(settings.webhook_url).path or "/",
                 secret=settings.webhook_secret.get_secret_value(),
             )
-        provider_secret = settings.provider_webhook_secret
+        urls = resources.webhook_urls
         app = create_web_app(
             metrics=resources.metrics,
             health=lambda: healthy(resources, self),
@@ -120,13 +120,17 @@ class SideServices:
                 resources.redis, resources.schedule
             ),
             hints=ProviderHints(
-                build_activation_poller(resources, ctx), resources.rent_service, resources.accounts
-            ),
-            providers=frozenset(p.name for p in resources.hub.presets),
-            webhook_secret=provider_secret.get_secret_value() if provider_secret else None,
+                build_activation_poller(resources, ctx),
+                resources.rent_service,
+                resources.accounts,
+                urls,
+            )
+            if urls is not None
+            else None,
+            urls=urls,
             telegram=telegram,
         )
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, logger=SERVER_LOG)
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         self.web_runner = runner

@@ -48,6 +48,7 @@ from bot.storage.rents import RentRepo
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher, load_or_create_secret
 from bot.storage.users import UserRepo
+from bot.webhook_urls import WebhookUrls
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Resources:
     sandbox: SandboxRuntime | None = None
     clock: Callable[[], float] = time.time
     metrics: Metrics = field(default_factory=Metrics)
+    webhook_urls: WebhookUrls | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers may ask for by parameter name."""
@@ -91,6 +93,7 @@ class Resources:
             "users": self.users,
             "hub": self.hub,
             "accounts": self.accounts,
+            "webhook_urls": self.webhook_urls,
             "activations": self.activations,
             "activation_service": self.activation_service,
             "catalogue": self.catalogue,
@@ -221,6 +224,7 @@ async def open_resources(
     schedule = Schedule(redis, clock)
     mails = MailRepo(redis)
     rents = RentRepo(redis)
+    urls = webhook_urls(settings)
     return Resources(
         settings=settings,
         redis=redis,
@@ -237,13 +241,22 @@ async def open_resources(
         mail_service=MailService(mails, orders, schedule, clock=clock),
         rents=rents,
         rent_service=RentService(
-            rents, orders, schedule, redis, clock=clock, webhook_url=settings.webhook_url_for
+            rents, orders, schedule, redis, clock=clock, webhook_url=urls.url if urls else None
         ),
         embedded=embedded,
         sandbox=sandbox,
         clock=clock,
         metrics=metrics,
+        webhook_urls=urls,
     )
+
+
+def webhook_urls(settings: Settings) -> WebhookUrls | None:
+    """Per-user provider webhook URLs, when PROVIDER_WEBHOOK_SECRET turns them on."""
+    secret = settings.provider_webhook_secret
+    if secret is None:
+        return None
+    return WebhookUrls(secret.get_secret_value(), settings.public_url)
 
 
 async def close_resources(resources: Resources) -> None:

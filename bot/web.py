@@ -2,20 +2,21 @@
 
 * ``GET /healthz`` — 200 when Redis takes a write and the worker loop is alive, else 503 (JSON)
 * ``GET /metrics`` — Prometheus text format
-* ``POST /provider/<PROVIDER_WEBHOOK_SECRET>/<provider>`` — SMS pushed by a provider
+* ``POST /provider/<token>`` — an SMS event pushed by a provider, to one user's URL
 * ``POST <path of WEBHOOK_URL>`` — Telegram updates, in webhook mode (secret header checked)
 
 Providers POST each SMS to a URL set in the account profile (activations) or passed with the
-rent (``url``). The path carries a secret and the provider's name, because the body names an
-activation only by the provider's id. An event is only a hint: the bot reads that object
-from the provider at once and records what the provider says (``bot.worker.hints``), so a
-forged event can change nothing. Every event is acknowledged alike (200), known id or not.
-Per-user webhook URLs are not built yet: the secret in the path is shared by the deployment.
+rent (``url``). Each user has their own URL, shown by the bot (``bot.webhook_urls``): its token
+names the user, the provider and the key, and carries a MAC only this server can make, so no
+server-wide secret is ever given out. An event is only a hint: the bot reads that object from
+the provider at once, if it is the URL owner's, and records what the provider says
+(``bot.worker.hints``), so a forged event can change nothing. Every event to a well-formed
+path is acknowledged alike (200): valid token or not, known id or not. A path that is not
+shaped like a token (non-ASCII included) is 404.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,14 +25,15 @@ from dataclasses import dataclass
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import Metrics
+from bot.webhook_urls import MalformedToken, WebhookUrls
 from bot.worker.hints import ProviderHints
 
 log = logging.getLogger(__name__)
 
-#: Handles a rent webhook body for a provider; returns whether it was new.
 #: Checks what the process depends on: name -> healthy.
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 #: Refreshes gauges that are read at scrape time.
@@ -46,9 +48,25 @@ class TelegramWebhook:
     secret: str
 
 
+class _ClientFaults(logging.Filter):
+    """A request the HTTP parser rejects (raw non-ASCII bytes in the path, say) is answered
+    400 and is the sender's fault: one debug line, not an ERROR with a traceback each, which
+    anyone on the internet could use to flood the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fault = record.exc_info[1] if record.exc_info else None
+        if isinstance(fault, HttpProcessingError) and 400 <= fault.code < 500:
+            log.debug("rejected a malformed HTTP request: %s", fault.message.splitlines()[0])
+            return False
+        return True
+
+
+#: The HTTP server's own log (``web.AppRunner(app, logger=SERVER_LOG)``).
+SERVER_LOG = logging.getLogger("bot.web.server")
+SERVER_LOG.addFilter(_ClientFaults())
+
 HINTS: web.AppKey[ProviderHints] = web.AppKey("hints", ProviderHints)
-SECRET: web.AppKey[str] = web.AppKey("secret", str)
-PROVIDERS: web.AppKey[frozenset[str]] = web.AppKey("providers", frozenset)
+URLS: web.AppKey[WebhookUrls] = web.AppKey("urls", WebhookUrls)
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
 HEALTH: web.AppKey[HealthCheck] = web.AppKey("health")
 BEFORE_SCRAPE: web.AppKey[BeforeScrape | None] = web.AppKey("before_scrape")
@@ -61,27 +79,26 @@ async def _provider_webhook(request: web.Request) -> web.Response:
     whether the id exists nor what the provider answered.
     """
     app = request.app
-    secret = request.match_info["secret"].encode()
-    if not hmac.compare_digest(secret, app[SECRET].encode()):
-        raise web.HTTPNotFound()
-    provider = request.match_info["provider"]
-    if provider not in app[PROVIDERS]:
-        raise web.HTTPNotFound()
+    try:
+        claim = app[URLS].read(request.match_info["token"])
+    except MalformedToken:
+        raise web.HTTPNotFound() from None
     try:
         body = await request.json(loads=json.loads)
     except ValueError:
         raise web.HTTPBadRequest(text="body is not JSON") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body is not a JSON object")
-    hints = app[HINTS]
     rent_id = _int(body.get("rentId"))
     activation_id = _int(body.get("activationId"))
-    if rent_id is not None:
-        await hints.rent(provider, rent_id)
-    elif activation_id is not None:
-        await hints.activation(provider, activation_id)
-    else:
+    if rent_id is None and activation_id is None:
         raise web.HTTPBadRequest(text="no activationId or rentId")
+    if claim is not None:
+        hints = app[HINTS]
+        if rent_id is not None:
+            await hints.rent(claim, rent_id)
+        elif activation_id is not None:
+            await hints.activation(claim, activation_id)
     return web.json_response({"ok": True})
 
 
@@ -122,8 +139,7 @@ def create_web_app(
     health: HealthCheck,
     before_scrape: BeforeScrape | None = None,
     hints: ProviderHints | None = None,
-    providers: frozenset[str] = frozenset(),
-    webhook_secret: str | None = None,
+    urls: WebhookUrls | None = None,
     telegram: TelegramWebhook | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
@@ -132,11 +148,10 @@ def create_web_app(
     app[BEFORE_SCRAPE] = before_scrape
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
-    if hints is not None and webhook_secret:
+    if hints is not None and urls is not None:
         app[HINTS] = hints
-        app[PROVIDERS] = providers
-        app[SECRET] = webhook_secret
-        app.router.add_post("/provider/{secret}/{provider}", _provider_webhook)
+        app[URLS] = urls
+        app.router.add_post("/provider/{token}", _provider_webhook)
     if telegram is not None:
         handler = SimpleRequestHandler(
             telegram.dispatcher, telegram.bot, secret_token=telegram.secret

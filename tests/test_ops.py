@@ -237,6 +237,8 @@ async def test_a_scrape_never_waits_for_a_recount(monkeypatch: pytest.MonkeyPatc
         ("PROVIDER_WEBHOOK_SECRET", "has/slash-and-more-chars"),
         ("PROVIDER_WEBHOOK_SECRET", "é-accented-secret-value"),
         ("WEBHOOK_SECRET", "short"),
+        ("PUBLIC_URL", "bot.example.com"),
+        ("PUBLIC_URL", "https://bot.example.com/?next=<b>"),
     ],
 )
 def test_secrets_are_validated_with_the_setting_named(setting: str, value: str):
@@ -250,5 +252,6 @@ def test_good_secrets_pass():
         SECRET_KEY="a-long-enough-secret-key",
         PROVIDER_WEBHOOK_SECRET="Provider_Secret-0123",
         WEBHOOK_SECRET="Telegram_Secret-0123",
+        PUBLIC_URL="https://bot.example.com:8443/sms-bot/",
     )
     assert settings.secret_key is not None

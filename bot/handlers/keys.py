@@ -18,6 +18,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
+from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
 from bot.handlers.unsettled import alert
@@ -33,7 +34,8 @@ from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.keys import deletion_note
+from bot.views.keys import deletion_note, webhook_text
+from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
 log = logging.getLogger(__name__)
@@ -54,6 +56,18 @@ def _connected_text(preset: ProviderPreset, balance: Balance) -> str:
     return text
 
 
+async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: int) -> str:
+    """The user's webhook URL for their provider profile, when the operator offers webhooks."""
+    if urls is None:
+        return ""
+    try:
+        account = await accounts.get(user_id)
+    except (NoKeyConnected, ProviderUnavailable):
+        return ""
+    url = urls.url(account) if account.provider != SANDBOX_NAME else None
+    return "" if url is None else "\n\n" + webhook_text(url, account.preset.title)
+
+
 async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = False) -> None:
     text = _("Choose your provider:")
     markup = providers_keyboard(provider_choices(accounts), cancel_label=_("Cancel"))
@@ -70,6 +84,7 @@ async def _receive_key(
     state: FSMContext,
     accounts: Accounts,
     key_deleted: bool | None,
+    urls: WebhookUrls | None,
 ) -> None:
     """Delete the key's message (unless the KeyGuard did), check the key with the provider,
     store it if accepted; every answer first says whether the message is gone."""
@@ -122,7 +137,8 @@ async def _receive_key(
         )
         return
     await state.clear()
-    await message.answer(note + "\n" + _connected_text(preset, balance))
+    hook = await _webhook_note(accounts, urls, user_id)
+    await message.answer(note + "\n" + _connected_text(preset, balance) + hook)
 
 
 @router.message(Command("key"))
@@ -132,6 +148,7 @@ async def key_command(
     state: FSMContext,
     accounts: Accounts,
     key_deleted: bool | None = None,
+    webhook_urls: WebhookUrls | None = None,
 ) -> None:
     user_id = message.chat.id
     if command.args:
@@ -147,13 +164,16 @@ async def key_command(
             )
             await _ask_provider(message, accounts)
             return
-        await _receive_key(message, command.args, provider, state, accounts, key_deleted)
+        await _receive_key(
+            message, command.args, provider, state, accounts, key_deleted, webhook_urls
+        )
         return
     account_provider = await accounts.users.get_provider(user_id)
     preset = accounts.hub.preset(account_provider) if account_provider else None
     if preset is not None and await accounts.users.has_key(user_id):
         await message.answer(
-            _("Your {provider} key is connected.").format(provider=escape(preset.title)),
+            _("Your {provider} key is connected.").format(provider=escape(preset.title))
+            + await _webhook_note(accounts, webhook_urls, user_id),
             reply_markup=key_menu_keyboard(_("Replace"), _("Remove"), _("Close")),
         )
         return
@@ -201,7 +221,11 @@ async def provider_chosen(
 
 @router.message(KeyForm.waiting_key, F.text)
 async def key_received(
-    message: Message, state: FSMContext, accounts: Accounts, key_deleted: bool | None = None
+    message: Message,
+    state: FSMContext,
+    accounts: Accounts,
+    key_deleted: bool | None = None,
+    webhook_urls: WebhookUrls | None = None,
 ) -> None:
     assert message.text is not None
     if message.text.startswith("/"):
@@ -213,7 +237,7 @@ async def key_received(
         await state.clear()
         await _ask_provider(message, accounts)
         return
-    await _receive_key(message, message.text, provider, state, accounts, key_deleted)
+    await _receive_key(message, message.text, provider, state, accounts, key_deleted, webhook_urls)
 
 
 @router.message(KeyForm.waiting_key)

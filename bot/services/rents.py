@@ -59,7 +59,7 @@ class RentService(Shop[RentOptions]):
         redis: Redis,
         *,
         clock: Callable[[], float] = time.time,
-        webhook_url: Callable[[str], str | None] = lambda provider: None,
+        webhook_url: Callable[[UserAccount], str | None] | None = None,
     ) -> None:
         super().__init__(orders, schedule, clock)
         self.rents = rents
@@ -69,7 +69,7 @@ class RentService(Shop[RentOptions]):
             OrderKind.RENT.value: self._rent_purchase,
             OrderKind.RENT_EXTENSION.value: self._extension,
         }
-        # Rent webhooks are not taken from the profile: each rent carries its own url.
+        # Rent webhooks are not taken from the profile: each rent carries its owner's url.
         self._webhook_url = webhook_url
 
     # --- what can be rented ---
@@ -143,7 +143,7 @@ class RentService(Shop[RentOptions]):
 
     async def _rent_purchase(self, account: UserAccount, order: Order) -> RentPurchase:
         options = RentOptions.model_validate(order.params)
-        webhook_url = self._webhook_url(account.provider)
+        webhook_url = self._webhook_url(account) if self._webhook_url else None
         return RentPurchase(self.ledger, account, options, self._adopt_bought, webhook_url)
 
     async def _extension(self, account: UserAccount, order: Order) -> ExtensionPurchase | None:

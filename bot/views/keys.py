@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.texts import escape
+
 
 def deletion_note(deleted: bool) -> str:
     """The first line of every answer to a key: whether the message with it is gone."""
@@ -38,3 +40,15 @@ def group_key_text(deleted: bool) -> str:
             "to me in a private chat."
         )
     return "⚠️ " + text
+
+
+def webhook_text(url: str, provider_title: str) -> str:
+    """The user's own webhook URL, to paste into their provider profile."""
+    return (
+        _(
+            "Codes arrive the moment they come if you paste this webhook URL into your "
+            "{provider} profile:"
+        ).format(provider=escape(provider_title))
+        + f"\n<code>{escape(url)}</code>\n"
+        + _("It is yours alone: share it with no one else. A new key gives a new URL.")
+    )

@@ -5,16 +5,21 @@ by itself: it makes the bot read that object from the provider at once, one requ
 event, and record what the provider says. A forged event can at most cause that one read;
 nothing it claims reaches a chat or changes a card (which would hide Cancel and stop the
 auto-cancel refund), and the caller learns nothing about which ids exist.
+
+Each event comes through one user's URL (``bot.webhook_urls``) and counts only while that URL
+still names the user's account (same provider, same key) and only for an activation or rent
+that user owns on that provider; anything else is dropped without a read.
 """
 
 from __future__ import annotations
 
 import logging
 
-from bot.accounts import Accounts
+from bot.accounts import Accounts, UserAccount
 from bot.provider import errors as pe
 from bot.services.rents import RentService
 from bot.storage.records import make_ref
+from bot.webhook_urls import HookClaim, WebhookUrls
 from bot.worker.activations import ActivationPoller
 from bot.worker.context import connected
 
@@ -23,29 +28,44 @@ log = logging.getLogger(__name__)
 
 class ProviderHints:
     def __init__(
-        self, activations: ActivationPoller, rents: RentService, accounts: Accounts
+        self,
+        activations: ActivationPoller,
+        rents: RentService,
+        accounts: Accounts,
+        urls: WebhookUrls,
     ) -> None:
         self._activations = activations
         self._rents = rents
         self._accounts = accounts
+        self._urls = urls
 
-    async def activation(self, provider: str, activation_id: int) -> None:
-        """Read the activation's status from the provider now (if the bot follows it)."""
-        ref = make_ref(provider, activation_id)
-        if await self._activations.service.activations.get(ref) is None:
+    async def _owner(self, claim: HookClaim) -> UserAccount | None:
+        """The URL's owner's account, while the URL still names it (a new key retires it)."""
+        account = await connected(self._accounts, claim.user_id)
+        if account is None or not self._urls.owns(claim, account):
+            return None
+        return account
+
+    async def activation(self, claim: HookClaim, activation_id: int) -> None:
+        """Read the activation's status from the provider now, if it is the URL owner's."""
+        if await self._owner(claim) is None:
+            return
+        ref = make_ref(claim.provider, activation_id)
+        record = await self._activations.service.activations.get(ref)
+        if record is None or record.user_id != claim.user_id:
             return
         try:
             await self._activations.poll_fresh(ref, activation_id)
         except pe.ProviderError as error:
             log.info("webhook hint not read (%s); the next poll will", type(error).__name__)
 
-    async def rent(self, provider: str, rent_id: int) -> None:
-        """Read the rent's messages from the provider now (if the bot follows it)."""
-        rent = await self._rents.rents.get(make_ref(provider, rent_id))
-        if rent is None:
+    async def rent(self, claim: HookClaim, rent_id: int) -> None:
+        """Read the rent's messages from the provider now, if it is the URL owner's."""
+        account = await self._owner(claim)
+        if account is None:
             return
-        account = await connected(self._accounts, rent.user_id)
-        if account is None or account.provider != provider:
+        rent = await self._rents.rents.get(make_ref(claim.provider, rent_id))
+        if rent is None or rent.user_id != claim.user_id:
             return
         try:
             await self._rents.refresh(account, rent)
