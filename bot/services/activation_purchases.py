@@ -66,7 +66,25 @@ class NumberPurchase(Purchase[Activation]):
     _ledger: Ledger[Activation]
     _account: UserAccount
     _options: BuyOptions
+    _quoted: Decimal | None = None  # the price the confirmation showed
     _known: set[int] = field(default_factory=set, init=False)
+
+    @property
+    def ceiling(self) -> Decimal | None:
+        """The most the provider may charge (maxPrice): the quote, or the user's own Free-Price
+        ceiling where lower or where it is what the confirmation showed."""
+        limits = [p for p in (self._quoted, self._options.max_price) if p is not None]
+        return min(limits) if limits else None
+
+    def rose(self, error: pe.ProviderError) -> bool:
+        # Against the user's own ceiling the refusal is theirs to answer (raise it or not).
+        own = self._options.max_price
+        quoted = self._quoted
+        return (
+            isinstance(error, pe.WrongMaxPrice)
+            and quoted is not None
+            and (own is None or quoted < own)
+        )
 
     async def pay(self) -> Activation:
         self._known = await self._ledger.known_ids(self._account.user_id)
@@ -84,7 +102,7 @@ class NumberPurchase(Purchase[Activation]):
         lifetime = lifetime_for(options.service)
         common: NumberOptions = {
             "operator": options.operator,
-            "max_price": options.max_price,
+            "max_price": self.ceiling,
             "phone_exception": options.phone_exception or None,
             "verification": options.verification,
             "forward": options.forward,

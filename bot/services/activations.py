@@ -69,7 +69,8 @@ class ActivationService(Shop[BuyOptions]):
         return outcome
 
     async def _number(self, account: UserAccount, order: Order) -> NumberPurchase:
-        return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
+        options = BuyOptions.model_validate(order.params)
+        return NumberPurchase(self.ledger, account, options, order.price)
 
     def adopt(
         self,
