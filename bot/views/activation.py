@@ -28,7 +28,7 @@ from bot.provider.models import ExtraActivationInfo, HistoryEntry
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
-from bot.views.common import where_line
+from bot.views.common import price_sum, where_line
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -127,6 +127,10 @@ def group_card_text(group: Sequence[Activation], locale: str, now: float | None 
         lines.append(
             f"• <b>{name}</b>: {_short_state(activation)}" + (f" — {codes}" if codes else "")
         )
+    if any(a.cost is not None for a in group):
+        lines.append("")
+        parts = [(a.service, a.cost) for a in group]
+        lines.append("💰 " + _("Paid: {prices}").format(prices=price_sum(parts, None, locale)))
     return "\n".join(lines)
 
 
@@ -144,7 +148,7 @@ def group_card_keyboard(
         elif activation.state is State.CODE:
             row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
             if activation.can_retry:
-                row.append((_("Another code"), ActAction.ANOTHER))
+                row.append((f"{name}: " + _("Another code"), ActAction.ANOTHER))
         elif activation.state is State.RETRY:
             row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
         if row:
