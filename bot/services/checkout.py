@@ -61,6 +61,7 @@ class OrderKind(StrEnum):
     MAIL = "mail"
     EXTRA = "extra"  # the same number once more (getExtraActivation)
     LETTER = "letter"  # another letter to the same address (reorderMailActivation)
+    ADDITIONAL = "additional"  # another service on a forwarding number (getAdditionalService)
 
 
 class Status(Enum):
@@ -253,16 +254,6 @@ class Checkout:
             await self.orders.settle(user_id, token, "draft")
             await self.orders.void(user_id, [order.kind])
             return repriced
-        finally:
-            await self.orders.unlock(user_id, lock)
-
-    async def locked(self, user_id: int, purchase: Purchase[T]) -> Outcome[T]:
-        """A purchase with no order of its own: only the user's lock keeps it single."""
-        lock = await self.orders.lock(user_id)
-        if lock is None:
-            return Outcome(Status.BUSY)
-        try:
-            return await self._pay(purchase, user_id)
         finally:
             await self.orders.unlock(user_id, lock)
 

@@ -114,7 +114,8 @@ async def show_options(
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
     # With the user's own ceiling the provider enforces it (maxPrice, WRONG_MAX_PRICE);
-    # without one, the price shown is checked before buying and never exceeded.
+    # without one, the price shown is checked before buying and also sent as maxPrice, so
+    # the provider refuses a rise the check could not see.
     quoted = offer.price if options.max_price is None else None
     token = await buy.activation_service.draft(account, options, quoted)
     await buy.save(BuyFlow.options)
