@@ -244,10 +244,18 @@ class SameNumberPurchase(Purchase[Activation]):
             expires_at=now + lifetime_for(self.service),
             options=parent.options if self.service == parent.service else None,
             waiting_since=now,
-            cost=cost,
+            cost=self._cost_of(cost),
         )
         await self._ledger.follow(activation)
+        await self._recorded(activation)
         return activation
+
+    def _cost_of(self, paid: Decimal | None) -> Decimal | None:
+        """What the card shows as paid, given what the call or the list said (``paid``)."""
+        return paid
+
+    async def _recorded(self, activation: Activation) -> None:
+        """After ``activation`` was recorded and followed: what else this kind remembers."""
 
 
 @dataclass
@@ -274,16 +282,15 @@ class ExtraPurchase(SameNumberPurchase):
         number = await self._account.client.get_extra_activation(self._parent.id)
         return await self._record(number.activation_id, number.phone, None)
 
-    async def _record(self, activation_id: int, phone: str, cost: Decimal | None) -> Activation:
-        known = next((c for c in (cost, self._cost, self._quoted) if c is not None), None)
-        activation = await super()._record(activation_id, phone, known)
+    def _cost_of(self, paid: Decimal | None) -> Decimal | None:
+        return next((c for c in (paid, self._cost, self._quoted) if c is not None), None)
 
+    async def _recorded(self, activation: Activation) -> None:
         def link(record: Activation) -> Activation:
             record.extra_ref = activation.ref
             return record
 
         await self._ledger.records.update(self._parent.ref, link)
-        return activation
 
 
 @dataclass

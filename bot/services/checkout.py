@@ -175,6 +175,15 @@ async def look_up_within(purchase: Purchase[T], budget: float = READ_BUDGET) -> 
         return await purchase.look_up()
 
 
+async def price_now(purchase: Purchase[T]) -> Decimal | None:
+    """The purchase's price now; None when it cannot be read in time."""
+    try:
+        async with asyncio.timeout(READ_BUDGET):
+            return await purchase.price()
+    except TimeoutError:
+        return None
+
+
 class Checkout:
     def __init__(self, orders: OrderRepo, clock: Callable[[], float], schedule: Schedule) -> None:
         self.orders = orders
@@ -263,7 +272,7 @@ class Checkout:
         if order.price is None:
             return None
         # Unreadable is not dearer: the purchase goes ahead as quoted.
-        now = await Checkout._now(purchase)
+        now = await price_now(purchase)
         if now is None or now <= order.price:
             return None
         return Outcome(Status.REPRICED, price=now, quote=order)
@@ -276,17 +285,8 @@ class Checkout:
         price read now, is the new quote."""
         price = error.min_price if isinstance(error, pe.WrongMaxPrice) else None
         if price is None:
-            price = await Checkout._now(purchase)
+            price = await price_now(purchase)
         return Outcome(Status.REPRICED, price=price, quote=order)
-
-    @staticmethod
-    async def _now(purchase: Purchase[T]) -> Decimal | None:
-        """The purchase's price now; None when it cannot be read in time."""
-        try:
-            async with asyncio.timeout(READ_BUDGET):
-                return await purchase.price()
-        except TimeoutError:
-            return None
 
     async def _taken(self, order: Order, load: Load[T]) -> Outcome[T]:
         """Another tap got there first: report what it did."""
