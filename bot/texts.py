@@ -33,11 +33,13 @@ def money(value: Decimal | None) -> str:
     return format(value.quantize(Decimal("0.01")), "f")
 
 
-def offer_line(price: Decimal, count: int) -> str:
-    """An offer's price and how many numbers are in stock at it."""
+def offer_line(price: Decimal | str, count: int) -> str:
+    """An offer's price (an amount, or already written out) and how many numbers are in stock
+    at it."""
+    shown = money(price) if isinstance(price, Decimal) else price
     return ngettext(
         "Price: {price} · {count} number", "Price: {price} · {count} numbers", count
-    ).format(price=money(price), count=count)
+    ).format(price=shown, count=count)
 
 
 def escape(text: str) -> str:

@@ -22,6 +22,7 @@ from bot.keyboards.callbacks import (
     ActCallback,
     ActivePageCallback,
     AdditionalCallback,
+    AdditionalConfirmCallback,
     ExtraCallback,
     HistoryCallback,
 )
@@ -30,16 +31,19 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
+from bot.services.activation_purchases import AdditionalOrder
 from bot.services.activation_rules import cancel_wait, member
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
 from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation
+from bot.storage.orders import Order
 from bot.storage.records import make_ref
 from bot.telegram import show
 from bot.texts import describe_error, escape, requote_notice
 from bot.views.activation import (
     active_view,
+    additional_confirm_view,
     additional_view,
     extra_view,
     history_view,
@@ -154,27 +158,57 @@ async def _extra_offer(card: PressedCard) -> tuple[str, InlineKeyboardMarkup | N
     return extra_view(card.activation, info, token, card.locale)
 
 
+async def _additional_offer(
+    card: PressedCard, service: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The confirmation to add ``service`` to the card's number: no published price, the
+    balance it comes from, Confirm and Cancel."""
+    balance = await card.account.client.get_balance()
+    token = await card.service.draft_additional(card.account, card.activation, service)
+    title = card.account.preset.title
+    return additional_confirm_view(card.activation, service, balance, token, title, card.locale)
+
+
+async def _offer_again(card: PressedCard, quote: Order) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A dead confirmation about the card's number, quoted afresh."""
+    if quote.kind == OrderKind.ADDITIONAL.value:
+        return await _additional_offer(card, AdditionalOrder.model_validate(quote.params).service)
+    return await _extra_offer(card)
+
+
 @router.callback_query(ExtraCallback.filter(), flags=CARD)
-async def extra_confirmed(
+@router.callback_query(AdditionalConfirmCallback.filter(), flags=CARD)
+async def on_number_confirmed(
     query: CallbackQuery,
-    callback_data: ExtraCallback,
+    callback_data: ExtraCallback | AdditionalConfirmCallback,
     card: PressedCard,
     callback_answer: CallbackAnswer,
 ) -> None:
-    purchase = await card.service.buy_extra(card.account, callback_data.token)
-    if purchase.requote:
-        # Nothing was bought: the offer again, at the price asked now.
+    """Reuse the number, or add a service to it, as the confirmation quoted."""
+    kind = OrderKind.EXTRA if isinstance(callback_data, ExtraCallback) else OrderKind.ADDITIONAL
+    purchase = await card.service.buy_on_number(card.account, callback_data.token, kind)
+    if purchase.requote and purchase.quote is not None:
+        # Nothing was bought: the offer again, as it stands now.
         alert(callback_answer, requote_notice(purchase.price))
-        await show(query, *await _extra_offer(card))
+        await show(query, *await _offer_again(card, purchase.quote))
         return
     await show_bought(query, callback_answer, purchase, card)
 
 
-@router.callback_query(ActCallback.filter(F.action == ActAction.EXTRA_CANCEL), flags=CARD)
-async def extra_cancelled(
-    query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
+_CANCELS = {
+    ActAction.EXTRA_CANCEL: OrderKind.EXTRA,
+    ActAction.ADDITIONAL_CANCEL: OrderKind.ADDITIONAL,
+}
+
+
+@router.callback_query(ActCallback.filter(F.action.in_(_CANCELS)), flags=CARD)
+async def quote_cancelled(
+    query: CallbackQuery,
+    callback_data: ActCallback,
+    card: PressedCard,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    await card.service.checkout.void(card.account.user_id, [OrderKind.EXTRA])
+    await card.service.checkout.void(card.account.user_id, [_CANCELS[callback_data.action]])
     callback_answer.text = _("Cancelled.")
     await show(query, _("Nothing was bought."), None)
 
@@ -204,13 +238,11 @@ async def additional_chosen(
     catalogue: CatalogueService,
     callback_answer: CallbackAnswer,
 ) -> None:
+    """A service picked: its confirmation takes the list's place; nothing is bought yet."""
     if not await catalogue.is_service(card.account, callback_data.service):
         alert(callback_answer, _("This service is not offered."))
         return
-    purchase = await card.service.buy_additional(
-        card.account, card.activation, callback_data.service
-    )
-    await show_bought(query, callback_answer, purchase, card)
+    await show(query, *await _additional_offer(card, callback_data.service))
 
 
 async def show_bought(

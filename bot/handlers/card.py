@@ -18,7 +18,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, TelegramObject
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import owned_activation
-from bot.keyboards.callbacks import ActCallback, AdditionalCallback, ExtraCallback
+from bot.keyboards.callbacks import (
+    ActCallback,
+    AdditionalCallback,
+    AdditionalConfirmCallback,
+    ExtraCallback,
+)
 from bot.middlewares.base import Handler
 from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
@@ -66,7 +71,9 @@ class CardMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not get_flag(data, CARD_FLAG) or not isinstance(event, CallbackQuery):
             return await handler(event, data)
-        callback_data: ActCallback | AdditionalCallback | ExtraCallback = data["callback_data"]
+        callback_data: (
+            ActCallback | AdditionalCallback | AdditionalConfirmCallback | ExtraCallback
+        ) = data["callback_data"]
         accounts: Accounts = data["accounts"]
         service: ActivationService = data["activation_service"]
         activation, account = await owned_activation(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.keyboards.callbacks import (
@@ -14,19 +15,19 @@ from bot.keyboards.callbacks import (
     ActCallback,
     ActivePageCallback,
     AdditionalCallback,
-    ExtraCallback,
     HistoryCallback,
 )
 from bot.keyboards.pager import pager_row
 
 
-def extra_keyboard(buy: str, cancel: str, activation_id: int, token: str) -> InlineKeyboardMarkup:
-    confirm = ExtraCallback(id=activation_id, token=token).pack()
-    dismiss = ActCallback(action=ActAction.EXTRA_CANCEL, id=activation_id).pack()
+def quote_keyboard(
+    buy: str, cancel: str, confirm: CallbackData, dismiss: CallbackData
+) -> InlineKeyboardMarkup:
+    """A confirmation about a number: ``buy`` carries the quote, ``cancel`` kills it."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text=buy, callback_data=confirm)],
-            [InlineKeyboardButton(text=cancel, callback_data=dismiss)],
+            [InlineKeyboardButton(text=buy, callback_data=confirm.pack())],
+            [InlineKeyboardButton(text=cancel, callback_data=dismiss.pack())],
         ]
     )
 

@@ -51,6 +51,7 @@ class ActAction(StrEnum):
     EXTRA_CANCEL = "ec"
     SHOW = "sh"
     ADDITIONAL = "ad"
+    ADDITIONAL_CANCEL = "dc"
 
 
 class ActCallback(CallbackData, prefix="a"):
@@ -74,10 +75,18 @@ class ExtraCallback(CallbackData, prefix="ax"):
 
 
 class AdditionalCallback(CallbackData, prefix="ad"):
-    """Buy ``service`` on the forwarding number of activation ``id`` (getAdditionalService)."""
+    """``service`` chosen to add to the forwarding number of activation ``id``: its
+    confirmation is shown (getAdditionalService buys only from there)."""
 
     id: int
     service: str
+
+
+class AdditionalConfirmCallback(CallbackData, prefix="ay"):
+    """Confirm adding a service to activation ``id``'s number: ``token`` names the quote."""
+
+    id: int
+    token: str
 
 
 class BuyAction(StrEnum):

@@ -7,6 +7,7 @@ locking, settling and "outcome unknown".
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -17,7 +18,7 @@ from bot.provider import errors as pe
 from bot.provider.actions.activations import NumberOptions
 from bot.provider.presets import Feature
 from bot.services.activation_rules import adopted, lifetime_for, new_activation
-from bot.services.checkout import Outcome, Purchase, Status
+from bot.services.checkout import READ_BUDGET, Outcome, Purchase, Status
 from bot.services.ledger import Ledger
 from bot.storage.activations import Activation, BuyOptions
 
@@ -66,7 +67,25 @@ class NumberPurchase(Purchase[Activation]):
     _ledger: Ledger[Activation]
     _account: UserAccount
     _options: BuyOptions
+    _quoted: Decimal | None = None  # the price the confirmation showed
     _known: set[int] = field(default_factory=set, init=False)
+
+    @property
+    def ceiling(self) -> Decimal | None:
+        """The most the provider may charge (maxPrice): the quote, or the user's own Free-Price
+        ceiling where lower or where it is what the confirmation showed."""
+        limits = [p for p in (self._quoted, self._options.max_price) if p is not None]
+        return min(limits) if limits else None
+
+    def rose(self, error: pe.ProviderError) -> bool:
+        # Against the user's own ceiling the refusal is theirs to answer (raise it or not).
+        own = self._options.max_price
+        quoted = self._quoted
+        return (
+            isinstance(error, pe.WrongMaxPrice)
+            and quoted is not None
+            and (own is None or quoted < own)
+        )
 
     async def pay(self) -> Activation:
         self._known = await self._ledger.known_ids(self._account.user_id)
@@ -84,7 +103,7 @@ class NumberPurchase(Purchase[Activation]):
         lifetime = lifetime_for(options.service)
         common: NumberOptions = {
             "operator": options.operator,
-            "max_price": options.max_price,
+            "max_price": self.ceiling,
             "phone_exception": options.phone_exception or None,
             "verification": options.verification,
             "forward": options.forward,
@@ -160,21 +179,91 @@ class NumberPurchase(Purchase[Activation]):
 
 
 class ExtraOrder(BaseModel):
-    """A confirmation to reuse a finished number: which one (its record's ref)."""
+    """A confirmation about an earlier number: which one (its record's ref)."""
 
     ref: str
 
 
+class AdditionalOrder(ExtraOrder):
+    """A confirmation to add ``service`` to a forwarding number."""
+
+    service: str
+
+
+async def balance_now(account: UserAccount) -> Decimal | None:
+    """The balance, where it can be read in time; None otherwise (nothing depends on it)."""
+    try:
+        async with asyncio.timeout(READ_BUDGET):
+            return await account.client.get_balance()
+    except (pe.ProviderError, TimeoutError):
+        return None
+
+
 @dataclass
-class ExtraPurchase(Purchase[Activation]):
-    """getExtraActivation: the same number once more, at most once per finished activation."""
+class SameNumberPurchase(Purchase[Activation]):
+    """A purchase on an earlier number (``parent``): what it buys shows up under a new id with
+    the parent's phone, and is recorded like the parent."""
 
     _ledger: Ledger[Activation]
     _account: UserAccount
     _parent: Activation
+    _known: set[int] = field(default_factory=set, init=False)
+
+    #: The service bought; the parent's by default.
+    @property
+    def service(self) -> str:
+        return self._parent.service
+
+    async def resume(self, since: float) -> None:
+        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
+
+    async def look_up(self) -> Activation | None:
+        """The number again under a new id in the active list (the phone tells it)."""
+        active = await self._account.client.get_active_activations()
+        for item in active:
+            if (
+                item.activation_id not in self._known
+                and item.phone == self._parent.phone
+                and item.service in (self.service, "")
+            ):
+                return await self._record(item.activation_id, item.phone, item.cost)
+        return None
+
+    async def _record(self, activation_id: int, phone: str, cost: Decimal | None) -> Activation:
+        parent, account = self._parent, self._account
+        now = self._ledger.clock()
+        activation = Activation(
+            id=activation_id,
+            user_id=account.user_id,
+            provider=account.provider,
+            service=self.service,
+            phone=phone or parent.phone,
+            country=parent.country,
+            operator=parent.operator,
+            created_at=now,
+            expires_at=now + lifetime_for(self.service),
+            options=parent.options if self.service == parent.service else None,
+            waiting_since=now,
+            cost=self._cost_of(cost),
+        )
+        await self._ledger.follow(activation)
+        await self._recorded(activation)
+        return activation
+
+    def _cost_of(self, paid: Decimal | None) -> Decimal | None:
+        """What the card shows as paid, given what the call or the list said (``paid``)."""
+        return paid
+
+    async def _recorded(self, activation: Activation) -> None:
+        """After ``activation`` was recorded and followed: what else this kind remembers."""
+
+
+@dataclass
+class ExtraPurchase(SameNumberPurchase):
+    """getExtraActivation: the same number once more, at most once per finished activation."""
+
     _quoted: Decimal | None = None  # the price the confirmation showed
     _cost: Decimal | None = field(default=None, init=False)  # the price read just before
-    _known: set[int] = field(default_factory=set, init=False)
 
     async def settled(self) -> Outcome[Activation] | None:
         current = await self._ledger.records.get(self._parent.ref)
@@ -188,73 +277,42 @@ class ExtraPurchase(Purchase[Activation]):
         self._cost = info.cost
         return info.cost
 
-    async def resume(self, since: float) -> None:
-        self._known = await self._ledger.known_ids(self._account.user_id, before=since)
-
     async def pay(self) -> Activation:
         self._known = await self._ledger.known_ids(self._account.user_id)
         number = await self._account.client.get_extra_activation(self._parent.id)
-        return await self._record(number.activation_id, number.phone)
+        return await self._record(number.activation_id, number.phone, None)
 
-    async def look_up(self) -> Activation | None:
-        """The number again under a new id in the active list (the phone tells it)."""
-        active = await self._account.client.get_active_activations()
-        for item in active:
-            if item.activation_id not in self._known and item.phone == self._parent.phone:
-                return await self._record(item.activation_id, item.phone)
-        return None
+    def _cost_of(self, paid: Decimal | None) -> Decimal | None:
+        return next((c for c in (paid, self._cost, self._quoted) if c is not None), None)
 
-    async def _record(self, activation_id: int, phone: str) -> Activation:
-        parent, account = self._parent, self._account
-        now = self._ledger.clock()
-        activation = Activation(
-            id=activation_id,
-            user_id=account.user_id,
-            provider=account.provider,
-            service=parent.service,
-            phone=phone or parent.phone,
-            country=parent.country,
-            operator=parent.operator,
-            created_at=now,
-            expires_at=now + lifetime_for(parent.service),
-            options=parent.options,
-            waiting_since=now,
-            cost=self._cost if self._cost is not None else self._quoted,
-        )
-        await self._ledger.follow(activation)
-
+    async def _recorded(self, activation: Activation) -> None:
         def link(record: Activation) -> Activation:
             record.extra_ref = activation.ref
             return record
 
-        await self._ledger.records.update(parent.ref, link)
-        return activation
+        await self._ledger.records.update(self._parent.ref, link)
 
 
 @dataclass
-class AdditionalPurchase(Purchase[Activation]):
-    """getAdditionalService: another service on a forwarding number that got its first code."""
+class AdditionalPurchase(SameNumberPurchase):
+    """getAdditionalService: another service on a forwarding number that got its first code.
 
-    _ledger: Ledger[Activation]
-    _account: UserAccount
-    _parent: Activation
-    _service: str
+    The protocol publishes no price for it: what it cost is what the balance lost across the
+    call (the user's purchases run one at a time under the checkout's lock)."""
+
+    _service: str = ""
+
+    @property
+    def service(self) -> str:
+        return self._service
 
     async def pay(self) -> Activation:
-        parent, account, service = self._parent, self._account, self._service
-        number = await account.client.get_additional_service(parent.id, service)
-        now = self._ledger.clock()
-        activation = Activation(
-            id=number.activation_id,
-            user_id=account.user_id,
-            provider=account.provider,
-            service=service,
-            phone=number.phone or parent.phone,
-            country=parent.country,
-            operator=parent.operator,
-            created_at=now,
-            expires_at=now + lifetime_for(service),
-            waiting_since=now,
-        )
-        await self._ledger.follow(activation)
-        return activation
+        account = self._account
+        self._known = await self._ledger.known_ids(account.user_id)
+        before = await balance_now(account)
+        number = await account.client.get_additional_service(self._parent.id, self._service)
+        after = await balance_now(account)
+        cost = None
+        if before is not None and after is not None and before >= after:
+            cost = before - after  # a refund meanwhile would make it nonsense: then unknown
+        return await self._record(number.activation_id, number.phone, cost)

@@ -14,13 +14,14 @@ from bot.accounts import UserAccount
 from bot.provider import errors as pe
 from bot.provider.models import ActivationAction, ActiveActivation
 from bot.services.activation_purchases import (
+    AdditionalOrder,
     AdditionalPurchase,
     ExtraOrder,
     ExtraPurchase,
     NumberPurchase,
 )
 from bot.services.activation_rules import adopted, apply_status, member, wants_auto_cancel
-from bot.services.checkout import OrderKind, Outcome, Shop, Status
+from bot.services.checkout import OrderKind, Outcome, Purchase, Shop, Status
 from bot.services.ledger import Ledger
 from bot.storage.activations import Activation, ActivationRepo, BuyOptions, State
 from bot.storage.orders import Order, OrderRepo
@@ -49,6 +50,7 @@ class ActivationService(Shop[BuyOptions]):
         self.purchases = {
             OrderKind.ACTIVATION.value: self._number,
             OrderKind.EXTRA.value: self._extra,
+            OrderKind.ADDITIONAL.value: self._additional,
         }
 
     # --- buying ---
@@ -69,7 +71,8 @@ class ActivationService(Shop[BuyOptions]):
         return outcome
 
     async def _number(self, account: UserAccount, order: Order) -> NumberPurchase:
-        return NumberPurchase(self.ledger, account, BuyOptions.model_validate(order.params))
+        options = BuyOptions.model_validate(order.params)
+        return NumberPurchase(self.ledger, account, options, order.price)
 
     def adopt(
         self,
@@ -88,28 +91,45 @@ class ActivationService(Shop[BuyOptions]):
         order = ExtraOrder(ref=parent.ref)
         return await self.checkout.draft(account, OrderKind.EXTRA, order, price)
 
-    async def buy_extra(self, account: UserAccount, token: str) -> Outcome[Activation]:
-        """Reuse a finished number (getExtraActivation) as confirmed, once per parent."""
+    async def draft_additional(
+        self, account: UserAccount, parent: Activation, service: str
+    ) -> str:
+        """The confirmation to add ``service`` to the forwarding number ``parent`` (with no
+        price: the protocol publishes none)."""
+        order = AdditionalOrder(ref=parent.ref, service=service)
+        return await self.checkout.draft(account, OrderKind.ADDITIONAL, order)
 
-        async def start(order: Order) -> ExtraPurchase | None:
-            return await self._extra(account, order)
+    async def buy_on_number(
+        self, account: UserAccount, token: str, kind: OrderKind
+    ) -> Outcome[Activation]:
+        """Carry out a confirmation about an earlier number (``EXTRA``: reuse it, at most once
+        per parent; ``ADDITIONAL``: add a service to it) as confirmed."""
+        make = self.purchases[kind.value]
+
+        async def start(order: Order) -> Purchase[Activation] | None:
+            return await make(account, order)
 
         return await self.checkout.confirm(
-            account, token, OrderKind.EXTRA, start=start, load=self.activations.get
+            account, token, kind, start=start, load=self.activations.get
         )
 
-    async def _extra(self, account: UserAccount, order: Order) -> ExtraPurchase | None:
+    async def _parent(self, account: UserAccount, order: Order) -> Activation | None:
+        """The user's own number an order about an earlier number names; None if gone."""
         parent = await self.activations.get(ExtraOrder.model_validate(order.params).ref)
-        if parent is None or parent.user_id != account.user_id:
+        return parent if parent is not None and parent.user_id == account.user_id else None
+
+    async def _extra(self, account: UserAccount, order: Order) -> ExtraPurchase | None:
+        parent = await self._parent(account, order)
+        if parent is None:
             return None
         return ExtraPurchase(self.ledger, account, parent, order.price)
 
-    async def buy_additional(
-        self, account: UserAccount, parent: Activation, service: str
-    ) -> Outcome[Activation]:
-        """Another service on a forwarding number that got its first code."""
-        purchase = AdditionalPurchase(self.ledger, account, parent, service)
-        return await self.checkout.locked(account.user_id, purchase)
+    async def _additional(self, account: UserAccount, order: Order) -> AdditionalPurchase | None:
+        parent = await self._parent(account, order)
+        if parent is None:
+            return None
+        service = AdditionalOrder.model_validate(order.params).service
+        return AdditionalPurchase(self.ledger, account, parent, service)
 
     async def reconcile(self, account: UserAccount) -> list[Activation]:
         """Follow activations the provider lists that the bot does not know (bought elsewhere)."""

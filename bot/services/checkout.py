@@ -10,7 +10,10 @@ The checkout owns the rest, once:
   no longer the user's latest of its kind (``/cancel``, a key change, a newer one), that is
   older than the quote lifetime, or that was shown for another account buys nothing
   (``STALE``); where the purchase can read its price, a price above the quote buys nothing
-  either (``REPRICED``): the caller shows the fresh quote instead;
+  either (``REPRICED``): the caller shows the fresh quote instead. Where the protocol takes a
+  ceiling (getNumber's ``maxPrice``), the purchase passes the quote on, so a rise between that
+  check and the paid call is refused by the provider itself (``WRONG_MAX_PRICE``), and reads as
+  ``REPRICED`` too (:meth:`Purchase.rose`);
 - the paid call runs under the user's purchase lock, after the order moved from draft to
   pending, so a double tap, a second device or a retried update never pays twice;
 - an outcome the provider may or may not have carried out (``pe.OUTCOME_UNKNOWN``) is settled
@@ -18,9 +21,9 @@ The checkout owns the rest, once:
 - the order is settled (done with what it bought, draft again after a certain failure, or
   unknown), and the caller gets one typed :class:`Outcome`.
 
-The one lock-only purchase left (an additional service, whose price the protocol does not
-tell) has no order: what it may buy is named by the item it starts from, and the lock alone
-keeps it single. An order left ``unknown`` is followed by the worker
+Every paid action goes through a confirmation and its order, the additional service too: the
+protocol publishes no price for it, so its quote carries none (the screen says so) and the
+card records what the balance lost. An order left ``unknown`` is followed by the worker
 (``bot.services.settlement``) until it ends in a card or in "nothing was bought".
 """
 
@@ -58,6 +61,7 @@ class OrderKind(StrEnum):
     MAIL = "mail"
     EXTRA = "extra"  # the same number once more (getExtraActivation)
     LETTER = "letter"  # another letter to the same address (reorderMailActivation)
+    ADDITIONAL = "additional"  # another service on a forwarding number (getAdditionalService)
 
 
 class Status(Enum):
@@ -144,6 +148,11 @@ class Purchase(ABC, Generic[T]):
         """What the purchase costs now, where the provider says; None when it cannot be read."""
         return None
 
+    def rose(self, error: pe.ProviderError) -> bool:
+        """Whether the provider's refusal says the price rose above the quote (a ceiling the
+        purchase passed on, as getNumber's maxPrice): nothing was bought, re-quote."""
+        return False
+
 
 Load = Callable[[str], Awaitable[T | None]]
 
@@ -164,6 +173,15 @@ async def look_up_within(purchase: Purchase[T], budget: float = READ_BUDGET) -> 
     """The purchase's look-up; ProviderError or TimeoutError when it could not look."""
     async with asyncio.timeout(budget):
         return await purchase.look_up()
+
+
+async def price_now(purchase: Purchase[T]) -> Decimal | None:
+    """The purchase's price now; None when it cannot be read in time."""
+    try:
+        async with asyncio.timeout(READ_BUDGET):
+            return await purchase.price()
+    except TimeoutError:
+        return None
 
 
 class Checkout:
@@ -236,23 +254,15 @@ class Checkout:
                 await self.orders.settle(user_id, token, "draft")
                 return Outcome(Status.EXPIRED)
             repriced = await self._repriced(purchase, order)
-            if repriced is not None:
-                await self.orders.settle(user_id, token, "draft")
-                await self.orders.void(user_id, [order.kind])
-                return repriced
-            outcome = await self._pay(purchase, user_id)
-            await self._settle(user_id, token, outcome, follow=purchase.traceable)
-            return outcome
-        finally:
-            await self.orders.unlock(user_id, lock)
-
-    async def locked(self, user_id: int, purchase: Purchase[T]) -> Outcome[T]:
-        """A purchase with no order of its own: only the user's lock keeps it single."""
-        lock = await self.orders.lock(user_id)
-        if lock is None:
-            return Outcome(Status.BUSY)
-        try:
-            return await self._pay(purchase, user_id)
+            if repriced is None:
+                outcome = await self._pay(purchase, user_id)
+                if outcome.error is None or not purchase.rose(outcome.error):
+                    await self._settle(user_id, token, outcome, follow=purchase.traceable)
+                    return outcome
+                repriced = await self._ceiling_held(purchase, order, outcome.error)
+            await self.orders.settle(user_id, token, "draft")
+            await self.orders.void(user_id, [order.kind])
+            return repriced
         finally:
             await self.orders.unlock(user_id, lock)
 
@@ -261,14 +271,22 @@ class Checkout:
         """Never pay more than the quote: a higher price now is shown, not paid."""
         if order.price is None:
             return None
-        try:
-            async with asyncio.timeout(READ_BUDGET):
-                now = await purchase.price()
-        except TimeoutError:
-            now = None  # unreadable is not dearer: the purchase goes ahead as quoted
+        # Unreadable is not dearer: the purchase goes ahead as quoted.
+        now = await price_now(purchase)
         if now is None or now <= order.price:
             return None
         return Outcome(Status.REPRICED, price=now, quote=order)
+
+    @staticmethod
+    async def _ceiling_held(
+        purchase: Purchase[T], order: Order, error: pe.ProviderError
+    ) -> Outcome[T]:
+        """The provider refused to charge more than the quote: the price it names, or the
+        price read now, is the new quote."""
+        price = error.min_price if isinstance(error, pe.WrongMaxPrice) else None
+        if price is None:
+            price = await price_now(purchase)
+        return Outcome(Status.REPRICED, price=price, quote=order)
 
     async def _taken(self, order: Order, load: Load[T]) -> Outcome[T]:
         """Another tap got there first: report what it did."""

@@ -19,16 +19,21 @@ from bot.catalogue import country, service_name
 from bot.keyboards.activation import (
     active_keyboard,
     additional_keyboard,
-    extra_keyboard,
     history_keyboard,
+    quote_keyboard,
 )
-from bot.keyboards.callbacks import ActAction, ActCallback
+from bot.keyboards.callbacks import (
+    ActAction,
+    ActCallback,
+    AdditionalConfirmCallback,
+    ExtraCallback,
+)
 from bot.keyboards.pager import Page
 from bot.provider.models import ExtraActivationInfo, HistoryEntry
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
-from bot.views.common import SPACED_SERVICES, format_code, where_line
+from bot.views.common import SPACED_SERVICES, format_code, price_sum, where_line
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -118,6 +123,10 @@ def group_card_text(group: Sequence[Activation], locale: str, now: float | None 
         lines.append(
             f"• <b>{name}</b>: {_short_state(activation)}" + (f" — {codes}" if codes else "")
         )
+    if any(a.cost is not None for a in group):
+        lines.append("")
+        parts = [(a.service, a.cost) for a in group]
+        lines.append("💰 " + _("Paid: {prices}").format(prices=price_sum(parts, None, locale)))
     return "\n".join(lines)
 
 
@@ -135,7 +144,7 @@ def group_card_keyboard(
         elif activation.state is State.CODE:
             row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
             if activation.can_retry:
-                row.append((_("Another code"), ActAction.ANOTHER))
+                row.append((f"{name}: " + _("Another code"), ActAction.ANOTHER))
         elif activation.state is State.RETRY:
             row.append((f"{name}: " + _("Finish"), ActAction.FINISH))
         if row:
@@ -299,7 +308,34 @@ def extra_view(activation: Activation, info: ExtraActivationInfo, token: str, lo
         price=money(info.cost),
     )
     buy = "✅ " + _("Buy for {price}").format(price=money(info.cost))
-    return text, extra_keyboard(buy, "✖ " + _("Cancel"), activation.id, token)
+    confirm = ExtraCallback(id=activation.id, token=token)
+    dismiss = ActCallback(action=ActAction.EXTRA_CANCEL, id=activation.id)
+    return text, quote_keyboard(buy, "✖ " + _("Cancel"), confirm, dismiss)
+
+
+def additional_confirm_view(
+    activation: Activation,
+    service: str,
+    balance: Decimal,
+    token: str,
+    provider: str,
+    locale: str,
+) -> View:
+    """The confirmation to add ``service`` to a forwarding number: the provider publishes no
+    price for it, so the screen says so and shows the balance it will be taken from."""
+    name = escape(service_name(service, locale))
+    lines = [
+        _("Add {service} to +{phone}?").format(service=name, phone=escape(activation.phone)),
+        _(
+            "{provider} does not publish the price of an added service in advance: it is "
+            "taken from your balance, and the card then shows what it cost."
+        ).format(provider=escape(provider)),
+        _("Balance: {balance}").format(balance=money(balance)),
+    ]
+    buy = "✅ " + _("Add {service}").format(service=service_name(service, locale))
+    confirm = AdditionalConfirmCallback(id=activation.id, token=token)
+    dismiss = ActCallback(action=ActAction.ADDITIONAL_CANCEL, id=activation.id)
+    return "\n".join(lines), quote_keyboard(buy, "✖ " + _("Cancel"), confirm, dismiss)
 
 
 def additional_view(activation: Activation, codes: Sequence[str], locale: str) -> View:

@@ -28,6 +28,7 @@ from bot.provider import errors as pe
 from bot.services.catalogue import Offer
 from bot.storage.activations import BuyOptions
 from bot.texts import describe_error, escape, money, offer_line
+from bot.views.common import price_sum
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -167,18 +168,21 @@ def options_view(
     token: str,
     locale: str,
     *,
+    parts: Sequence[tuple[str, Decimal]] = (),
     operators: bool,
     verification: bool,
     forward: bool,
 ) -> View:
     """The confirmation: price, balance after, the options chosen and the buttons to change
-    them. ``operators``, ``verification``, ``forward``: what can be chosen here."""
+    them. ``parts``: each service's price on a several-services number; ``operators``,
+    ``verification``, ``forward``: what can be chosen here."""
     assert options.country is not None
     title = services_title(options.services or [options.service], locale)
     price = options.max_price if options.max_price is not None else offer.price
+    shown = price_sum(parts, offer.price, locale) if parts else money(offer.price)
     lines = [
         f"<b>{title}</b> · {place(options.country, locale)}",
-        offer_line(offer.price, offer.count),
+        offer_line(shown, offer.count),
     ]
     if options.max_price is not None:
         lines.append(_("You pay at most {price}.").format(price=money(options.max_price)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.catalogue import country
+from bot.catalogue import country, service_name
 from bot.texts import escape, money
 
 #: Telegram voids its own login codes once they appear in a chat, so they are spaced out
@@ -31,3 +32,17 @@ def where_line(
     if cost is not None:
         parts.append(money(cost))
     return " · ".join(parts)
+
+
+def price_sum(
+    parts: Sequence[tuple[str, Decimal | None]], total: Decimal | None, locale: str
+) -> str:
+    """``Telegram 0.25 + WhatsApp 0.30 = 0.55``: each service's price on one number, and the
+    total (``total``, or their sum when every price is known)."""
+    items = " + ".join(
+        f"{escape(service_name(code, locale))} {money(cost)}" for code, cost in parts
+    )
+    costs = [cost for _, cost in parts if cost is not None]
+    if total is None and len(costs) == len(parts):
+        total = sum(costs, Decimal(0))
+    return f"{items} = {money(total)}" if total is not None else items

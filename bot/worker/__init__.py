@@ -54,6 +54,7 @@ def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = Non
         {
             OrderKind.ACTIVATION.value: number_kind,
             OrderKind.EXTRA.value: number_kind,
+            OrderKind.ADDITIONAL.value: number_kind,
             OrderKind.RENT.value: rent_kind,
             OrderKind.RENT_EXTENSION.value: rent_kind,
             OrderKind.MAIL.value: Settles(resources.mail_service.purchase_for, mails.present),

@@ -4,7 +4,7 @@ The checkout leaves such an order ``unknown`` and schedules ``settle:<user>:<tok
 poller rebuilds the order's purchase, looks again (``bot.services.settlement``) and tells the
 user: the card of what was bought, a plain "nothing was bought", or, when the provider could
 not be read for long, that the bot cannot tell. Every kind with an order takes part: numbers,
-rents, rent extensions and mailboxes.
+reused numbers, added services, rents, rent extensions and mailboxes.
 """
 
 from __future__ import annotations

@@ -589,9 +589,12 @@ async def test_call_forwarding_and_an_additional_service(harness: Harness):
     offer = user.last()
     assert "Which service should also use" in offer.text
     await user.press("Telegram", offer.message_id)
+    assert "Add Telegram to" in user.message(offer.message_id).text
+    await user.press("✅ Add Telegram", offer.message_id)
     assert "cannot add this service" in (user.side.callback_answers.popitem()[1].text or "")
     data = AdditionalCallback(id=parent_id, service="av").pack()
-    query = await user.press_data(offer.message_id, data)
+    await user.press_data(offer.message_id, data)
+    query = await user.press(user.message(offer.message_id).button_starting("✅"), offer)
     assert user.answer(query) == "Bought!"
     added = max(harness.emulator.activations)
     assert added != parent_id

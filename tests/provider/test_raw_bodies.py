@@ -89,6 +89,19 @@ async def test_access_number_with_ten_digit_id():
     assert "verification" not in params
 
 
+async def test_number_v2_sends_the_ceiling_and_reads_its_refusal():
+    """The bot's quote goes to the provider as maxPrice; a rise is refused with the new
+    minimum (the bot re-quotes at it, never buys)."""
+    client, seen = client_for((400, "WRONG_MAX_PRICE:0.31"))
+    with pytest.raises(e.WrongMaxPrice) as refused:
+        await client.get_number_v2("tg", 6, max_price=Decimal("0.25"))
+    assert refused.value.min_price == Decimal("0.31")
+    assert len(seen) == 1
+    params = seen[0].url.params
+    assert params["action"] == "getNumberV2"
+    assert params["maxPrice"] == "0.25"
+
+
 @pytest.mark.parametrize(
     ("body", "error", "check"),
     [

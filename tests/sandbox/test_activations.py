@@ -55,6 +55,9 @@ def test_max_price_operator_and_exclusions(emu: Emulator) -> None:
     assert api(emu, "getNumber", service="wa", maxPrice="0.5") == "WRONG_MAX_PRICE:0.75"
     activation_id, _ = buy(emu, "wa", maxPrice="0.80", operator="mts,tele2")
     assert emu.activations[activation_id].operator in {"mts", "tele2"}
+    # A ceiling above the price is only a ceiling: the number costs the regular price.
+    assert emu.activations[activation_id].cost == Decimal("0.75")
+    assert api(emu, "getNumber", service="wa", maxPrice="0.75").startswith("ACCESS_NUMBER:")
     exclusions = "7900,7901,7902,7903,7904,7905,7906,7908,7909,7910,7911,7912,7913,7914,7915"
     for _ in range(10):
         _, phone = buy(emu, "ok", phoneException=exclusions)

@@ -16,10 +16,11 @@ import pytest
 
 from bot.accounts import UserAccount
 from bot.provider.models import ActivationAction
-from bot.services.checkout import Outcome, Purchase, Status
+from bot.services.checkout import OrderKind, Outcome, Purchase, Status
 from bot.services.mail_rules import MailOptions
 from bot.storage.activations import Activation, BuyOptions
 from bot.storage.mails import Mailbox
+from bot.storage.orders import Order
 from bot.storage.records import UserRecord
 from tests.harness import Harness
 from tests.services.world import ServiceWorld, first_rent_options
@@ -200,23 +201,16 @@ async def test_a_stale_or_foreign_token_buys_nothing(world: World, ordered: Orde
     assert (await ordered.confirm(world, token)).status is Status.BOUGHT
 
 
-# --- the kinds named by the item they start from (the lock alone keeps them single) ---
+# --- the kinds about an earlier number, quoted on its card ---
 
 
-async def _finished_number(world: World, *, forward: bool = False) -> Activation:
+async def _finished_number(world: World) -> Activation:
     service = world.resources.activation_service
-    # Forwarding numbers are sold for "any other service" in the emulator's market.
-    options = (
-        BuyOptions(service="ot", country=0, forward=True)
-        if forward
-        else BuyOptions(service="tg", country=COUNTRY)
-    )
+    options = BuyOptions(service="tg", country=COUNTRY)
     outcome = await service.buy(world.account, await service.draft(world.account, options))
     assert outcome.item is not None
     world.emulator.deliver_sms(outcome.item.id, "Your code 5151", code="5151")
     activation = await service.refresh(world.account, outcome.item)
-    if forward:
-        return activation
     return await service.set_status(world.account, activation, ActivationAction.FINISH)
 
 
@@ -231,14 +225,15 @@ async def test_extra_activation_once_per_number(world: World) -> None:
     parent = await _finished_number(world)
     token = await _extra_quote(world, parent)
     first, second = await asyncio.gather(
-        service.buy_extra(world.account, token), service.buy_extra(world.account, token)
+        service.buy_on_number(world.account, token, OrderKind.EXTRA),
+        service.buy_on_number(world.account, token, OrderKind.EXTRA),
     )
     assert world.paid("getExtraActivation") == 1
     bought = _the_one_bought(first, second)
     assert bought.cost is not None  # the card shows what was paid
     # A second quote for the same finished number: the extra bought is shown, not bought again.
-    again = await service.buy_extra(
-        world.account, await service.draft_extra(world.account, parent, None)
+    again = await service.buy_on_number(
+        world.account, await service.draft_extra(world.account, parent, None), OrderKind.EXTRA
     )
     assert _already(again).ref == bought.ref
     assert world.paid("getExtraActivation") == 1
@@ -249,7 +244,7 @@ async def test_extra_activation_with_a_lost_answer_is_found_again(world: World) 
     parent = await _finished_number(world)
     token = await _extra_quote(world, parent)
     outcome = await world.answer_lost(
-        "getExtraActivation", service.buy_extra(world.account, token)
+        "getExtraActivation", service.buy_on_number(world.account, token, OrderKind.EXTRA)
     )
     assert outcome.status is Status.RECOVERED
     assert outcome.item is not None
@@ -257,21 +252,34 @@ async def test_extra_activation_with_a_lost_answer_is_found_again(world: World) 
     assert world.paid("getExtraActivation") == 1
 
 
-async def test_additional_service_once_per_tap(world: World) -> None:
+async def test_additional_service_once_per_confirmation(world: World) -> None:
     service = world.resources.activation_service
-    parent = await _finished_number(world, forward=True)
+    parent = await world.forwarding_number()
+    token = await service.draft_additional(world.account, parent, "av")
     first, second = await asyncio.gather(
-        service.buy_additional(world.account, parent, "av"),
-        service.buy_additional(world.account, parent, "av"),
+        service.buy_on_number(world.account, token, OrderKind.ADDITIONAL),
+        service.buy_on_number(world.account, token, OrderKind.ADDITIONAL),
     )
     assert world.paid("getAdditionalService") == 1
-    assert {first.status, second.status} == {Status.BOUGHT, Status.BUSY}
-    lost = await world.answer_lost(
-        "getAdditionalService", service.buy_additional(world.account, parent, "vk")
+    bought = _the_one_bought(first, second)
+    # What it cost is what the balance lost: the emulator's fixed price.
+    assert bought.cost == world.emulator.world.config.additional_service_price
+    assert bought.service == "av"
+    assert bought.phone == parent.phone
+
+
+async def test_additional_service_with_a_lost_answer_is_found_again(world: World) -> None:
+    service = world.resources.activation_service
+    parent = await world.forwarding_number()
+    token = await service.draft_additional(world.account, parent, "ym")
+    outcome = await world.answer_lost(
+        "getAdditionalService", service.buy_on_number(world.account, token, OrderKind.ADDITIONAL)
     )
-    assert lost.status is Status.UNKNOWN
-    assert lost.error is not None
-    assert world.paid("getAdditionalService") == 2
+    assert outcome.status is Status.RECOVERED
+    assert outcome.item is not None
+    assert outcome.item.service == "ym"
+    assert outcome.item.phone == parent.phone
+    assert world.paid("getAdditionalService") == 1
 
 
 async def _mailbox_with_a_letter(world: World) -> Mailbox:
@@ -336,8 +344,15 @@ async def test_an_unexpected_failure_of_a_paid_call_is_looked_up(
 ) -> None:
     record = await _finished_number(world) if found else None
     purchase = _FailsAfterPaying(record)
-    checkout = world.resources.activation_service.checkout
-    outcome = await checkout.locked(world.account.user_id, purchase)
+    service = world.resources.activation_service
+    token = await service.draft(world.account, BuyOptions(service="tg", country=COUNTRY))
+
+    async def start(order: Order) -> Purchase[UserRecord]:
+        return purchase
+
+    outcome = await service.checkout.confirm(
+        world.account, token, OrderKind.ACTIVATION, start=start, load=service.activations.get
+    )
     assert purchase.looked
     if record is None:
         assert outcome.status is Status.UNKNOWN

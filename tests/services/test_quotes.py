@@ -7,12 +7,14 @@ a quote whose price rose buy nothing, and say so with what the caller needs to q
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from bot.accounts import UserAccount
+from bot.sandbox.emulator import Outcome
 from bot.sandbox.market import RentOffer
 from bot.services.checkout import OrderKind, Status
 from bot.services.mail_rules import MailOptions
@@ -87,6 +89,29 @@ async def test_a_price_rise_shows_the_new_price_and_buys_nothing(world: World) -
     # The repriced quote is dead: tapping it again does not buy at the new price either.
     assert (await service.buy(world.account, token)).status is Status.STALE
     assert world.paid("getNumberV2") == 0
+
+
+async def test_a_rise_the_check_missed_is_refused_by_the_ceiling(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The price read before buying is the quote's, the provider's at the paid call is higher:
+    the quote went as maxPrice, so nothing is bought and the new price is offered."""
+    service = world.resources.activation_service
+    token, quoted = await world.quote_number()
+    dearer = quoted + Decimal("0.30")
+    real = world.emulator.serve
+
+    def serve(params: Mapping[str, str]) -> Outcome:
+        if params.get("action") == "getNumberV2":
+            world.emulator.set_offer(COUNTRY, SERVICE, cost=dearer)
+        return real(params)
+
+    monkeypatch.setattr(world.emulator, "serve", serve)
+    outcome = await service.buy(world.account, token)
+    assert outcome.status is Status.REPRICED
+    assert outcome.price == dearer
+    assert world.emulator.activations == {}
+    assert (await service.buy(world.account, token)).status is Status.STALE
 
 
 async def test_a_price_drop_still_buys(world: World) -> None:

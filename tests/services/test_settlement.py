@@ -12,7 +12,7 @@ from typing import Literal
 import pytest
 
 from bot.accounts import UserAccount
-from bot.services.checkout import Status, unsettled_member
+from bot.services.checkout import OrderKind, Status, unsettled_member
 from bot.services.settlement import GIVE_UP_AFTER, NOTHING_AFTER, Verdict, follow_up
 from bot.storage import keys
 from bot.storage.activations import BuyOptions
@@ -124,3 +124,23 @@ async def test_a_rent_sold_behind_a_lost_answer_is_found_later(world: World) -> 
     [sold] = world.emulator.rents.values()
     assert result.item is not None
     assert result.item.id == sold.id
+
+
+async def test_an_added_service_sold_behind_a_lost_answer_ends_on_a_card(world: World) -> None:
+    service = world.resources.activation_service
+    parent = await world.forwarding_number()
+    token = await service.draft_additional(world.account, parent, "av")
+    world.fail("getAdditionalService", "getActiveActivations", "after")
+    outcome = await service.buy_on_number(world.account, token, OrderKind.ADDITIONAL)
+    world.heal()
+    assert outcome.status is Status.UNKNOWN
+    assert await world.scheduled(token)
+    assert await world.look_again(token) is Verdict.FOUND
+    [added] = [a for a in world.emulator.activations.values() if a.service == "av"]
+    record = await world.resources.activations.find(world.account.user_id, added.id)
+    assert record is not None
+    assert record.phone == parent.phone
+    # The tap that comes back later sees the purchase, and nothing is bought twice.
+    again = await service.buy_on_number(world.account, token, OrderKind.ADDITIONAL)
+    assert again.status is Status.ALREADY
+    assert world.paid("getAdditionalService") == 1

@@ -8,6 +8,7 @@ from bot.accounts import UserAccount
 from bot.resources import Resources
 from bot.sandbox import Emulator
 from bot.services.rents import RentService
+from bot.storage.activations import Activation, BuyOptions
 from bot.storage.rents import RentOptions
 
 
@@ -26,6 +27,16 @@ class ServiceWorld:
     def heal(self) -> None:
         """The provider answers every call again."""
         self.emulator.faults.configure(rate=0.0, kinds=[])
+
+    async def forwarding_number(self) -> Activation:
+        """A number with call forwarding that got its first code: services can be added."""
+        service = self.resources.activation_service
+        # Forwarding numbers are sold for "any other service" in the emulator's market.
+        options = BuyOptions(service="ot", country=0, forward=True)
+        outcome = await service.buy(self.account, await service.draft(self.account, options))
+        assert outcome.item is not None
+        self.emulator.deliver_sms(outcome.item.id, "Your code 5151", code="5151")
+        return await service.refresh(self.account, outcome.item)
 
 
 async def first_rent_options(

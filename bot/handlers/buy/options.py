@@ -26,7 +26,7 @@ from bot.keyboards.callbacks import (
     BuyOperatorCallback,
 )
 from bot.provider.presets import Feature
-from bot.services.activation_purchases import price_of
+from bot.services.activation_purchases import list_price, price_of
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
 from bot.telegram import show
@@ -70,6 +70,25 @@ async def offer_of(
     return offer
 
 
+async def service_prices(
+    buy: BuyContext, options: BuyOptions, *, fresh: bool
+) -> list[tuple[str, Decimal]]:
+    """Each service's price on a several-services number, in the quote's country (as the
+    catalogue lists it, or read now when ``fresh``); empty when one is not known."""
+    assert options.country is not None
+    parts = []
+    for service in options.services:
+        if fresh:
+            price = await list_price(buy.account, options.country, service)
+        else:
+            offer = await buy.catalogue.offer(buy.account, service, options.country)
+            price = offer.price if offer is not None else None
+        if price is None:
+            return []
+        parts.append((service, price))
+    return parts
+
+
 async def show_options(
     target: CallbackQuery | Message, buy: BuyContext, *, price: Decimal | None = None
 ) -> None:
@@ -89,10 +108,14 @@ async def show_options(
         title = services_title(options.services or [options.service], locale)
         await show(target, *no_offer_here_view(title, place(options.country, locale)))
         return
+    parts = await service_prices(buy, options, fresh=price is not None) if options.is_multi else []
+    if parts:
+        offer = replace(offer, price=sum((cost for _, cost in parts), Decimal(0)))
     operators = await catalogue.operators(account, options.country)
     balance = await account.client.get_balance()
     # With the user's own ceiling the provider enforces it (maxPrice, WRONG_MAX_PRICE);
-    # without one, the price shown is checked before buying and never exceeded.
+    # without one, the price shown is checked before buying and also sent as maxPrice, so
+    # the provider refuses a rise the check could not see.
     quoted = offer.price if options.max_price is None else None
     token = await buy.activation_service.draft(account, options, quoted)
     await buy.save(BuyFlow.options)
@@ -102,6 +125,7 @@ async def show_options(
         balance,
         token,
         locale,
+        parts=parts,
         operators=bool(operators),
         verification=account.supports(Feature.CALL_VERIFICATION),
         forward=account.supports(Feature.ADDITIONAL_SERVICE),
