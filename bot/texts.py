@@ -19,6 +19,7 @@ from bot.errors import (
     StaleButton,
 )
 from bot.provider import errors as pe
+from bot.provider.lane import ProviderBusy
 
 
 def money(value: Decimal | None) -> str:
@@ -137,7 +138,7 @@ def _describe(exc: BaseException, name: str) -> str:
             return _("{provider} did not answer in time. Try again in a minute.").format(
                 provider=name
             )
-        case pe.ProviderBusy():
+        case ProviderBusy():
             return _(
                 "{provider} is answering slowly and many requests are already waiting for it. "
                 "Try again in a minute."

@@ -20,8 +20,7 @@ from aiogram.types import Update
 
 from bot.door import PER_USER_IN_FLIGHT, Door
 from bot.factory import UPDATES_IN_FLIGHT
-from bot.provider.errors import ProviderBusy
-from bot.provider.lane import LANE_CALLS, LANE_WAITING, ProviderLane
+from bot.provider.lane import LANE_CALLS, LANE_WAITING, ProviderBusy, ProviderLane
 from bot.sandbox import Clock, Emulator, EmulatorConfig
 from tests.harness import GOOD_KEY, PROVIDER_URL, START, Harness, running_harness
 

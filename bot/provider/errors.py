@@ -7,7 +7,7 @@ Every failure of a call to an SMS-Activate-compatible ``handler_api.php`` endpoi
     ├── TransportError                 no usable answer: network, timeout, HTTP error page
     │   ├── ProviderTimeout            the request timed out (the outcome is unknown)
     │   ├── ProviderConnectError       the request never reached the provider
-    │   │   └── ProviderBusy           not sent: this bot's lane to the provider is full
+    │   │   └── ProviderBusy           not sent: the bot's lane to it is full (lane.py)
     │   └── ProviderHTTPError          a non-200 answer without a recognisable token
     ├── MalformedResponse              a 200 answer that is neither a token nor the expected JSON
     └── ProviderAPIError               the provider answered with an error token
@@ -114,7 +114,6 @@ __all__ = [
     "OutOfStock",
     "ParseCallRefused",
     "ProviderAPIError",
-    "ProviderBusy",
     "ProviderConnectError",
     "ProviderError",
     "ProviderHTTPError",
@@ -154,11 +153,6 @@ class ProviderTimeout(TransportError):
 
 class ProviderConnectError(TransportError):
     """The request never reached the provider, so it certainly was not carried out."""
-
-
-class ProviderBusy(ProviderConnectError):
-    """Not sent: as many requests to this provider as the bot allows are already waiting for
-    it (it is slow or hung), so this one is refused at once instead of queueing too."""
 
 
 class ProviderHTTPError(TransportError):

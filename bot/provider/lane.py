@@ -4,7 +4,7 @@ A provider that hangs keeps every request to it for its full timeout. Without a 
 users' updates (and the worker's polls) would pile up there and hold the capacity every other
 provider's users need: the dispatcher's updates in flight, the worker's slots, connections.
 A lane admits ``calls`` requests at once and lets ``waiting`` more wait briefly for a free
-place; anything beyond is refused at once with :class:`~bot.provider.errors.ProviderBusy`,
+place; anything beyond is refused at once with :class:`ProviderBusy`,
 so a hung provider holds a bounded share and its users hear "busy" instead of silence.
 """
 
@@ -14,13 +14,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.provider.errors import ProviderBusy
+from bot.provider.errors import ProviderConnectError
 
 #: Requests to one provider in flight at once, per process.
 LANE_CALLS = 16
 #: Requests allowed to wait for a place, and for how long.
 LANE_WAITING = 4
 LANE_WAIT = 2.0
+
+
+class ProviderBusy(ProviderConnectError):
+    """Not sent: as many requests to this provider as the bot allows are already waiting for
+    it (it is slow or hung), so this one is refused at once instead of queueing too."""
 
 
 class ProviderLane:

@@ -29,14 +29,13 @@ import httpx
 from pydantic import SecretStr
 
 from bot.provider.errors import (
-    ProviderBusy,
     ProviderConnectError,
     ProviderError,
     ProviderTimeout,
     RateLimited,
     TransportError,
 )
-from bot.provider.lane import ProviderLane
+from bot.provider.lane import ProviderBusy, ProviderLane
 from bot.provider.parsing import Answer, read_answer
 
 #: Actions that only read: safe to repeat after any failure.
