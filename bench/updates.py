@@ -370,7 +370,7 @@ async def real_bot(
         RUN_WORKER=False,
         HTTP_PORT=0,
         # Users here act as fast as the bot answers; the default limit would drop their
-        # updates. The throttling middleware still runs (and costs) on every update.
+        # updates. The door (bot/door.py) still counts every update on arrival.
         THROTTLE_RATE=1_000_000,
         LOG_LEVEL="WARNING",
     )

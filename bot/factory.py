@@ -13,6 +13,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.config import Settings
 from bot.dispatcher import BotDispatcher
+from bot.door import Door
 from bot.handlers import get_routers
 from bot.lifespan import setup_lifespan
 from bot.metrics import UpdateCounter
@@ -20,12 +21,13 @@ from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.key_guard import KeyGuard
-from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.resources import Resources
 from bot.storage import keys
 from bot.telegram import BotSession, WaitOutRetryAfter
 
-#: Updates handled at once by one polling process (the rest wait their turn).
+#: Updates handled at once by one polling process (the rest wait their turn). A provider that
+#: hangs holds at most its lane (LANE_CALLS + LANE_WAITING, bot/provider/lane.py) times
+#: PER_USER_IN_FLIGHT (bot/door.py) of them: the rest stay free for everyone else.
 UPDATES_IN_FLIGHT = 100
 
 
@@ -52,18 +54,14 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     # One update at a time per chat, across replicas: a key sent right after choosing the
     # provider must meet the state that choice set, not race past it.
     isolation = OrderedEventIsolation(resources.redis, key_builder=key_builder)
+    settings = resources.settings
+    # Throttled on arrival, before this lock (see bot/door.py).
+    door = Door(rate=settings.throttle_rate, window=settings.throttle_window)
     dispatcher = BotDispatcher(
-        storage=storage, events_isolation=isolation, **resources.workflow_data()
+        door=door, storage=storage, events_isolation=isolation, **resources.workflow_data()
     )
     UserLocaleMiddleware(resources.i18n, resources.users).setup(dispatcher)
-    settings = resources.settings
-    throttling = ThrottlingMiddleware(
-        resources.redis, rate=settings.throttle_rate, window=settings.throttle_window
-    )
-    # First on messages: a key is deleted even when the throttle then drops the message.
     dispatcher.message.outer_middleware(KeyGuard())
-    dispatcher.message.outer_middleware(throttling)
-    dispatcher.callback_query.outer_middleware(throttling)
     dispatcher.update.outer_middleware(UpdateCounter(resources.metrics))
     dispatcher.message.middleware(AccountMiddleware(resources.accounts))
     dispatcher.callback_query.middleware(AccountMiddleware(resources.accounts))

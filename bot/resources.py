@@ -211,9 +211,15 @@ async def open_resources(
         special[SANDBOX_NAME] = sandbox.http
     budget = ProviderBudget(redis, settings.provider_rps)
     metrics = Metrics()
+    if http is None:
+        # A pool per provider: one that hangs holds its own connections, not the others'.
+        timeout = httpx.Timeout(settings.provider_timeout, connect=5.0)
+        http = build_http_client(timeout=timeout)
+        for preset in settings.providers:
+            special.setdefault(preset.name, build_http_client(timeout=timeout))
     hub = ProviderHub(
         settings.providers,
-        http or build_http_client(timeout=httpx.Timeout(settings.provider_timeout, connect=5.0)),
+        http,
         special=special,
         gate_for=budget.gate_for,
         observer=metrics.provider_request,

@@ -20,6 +20,7 @@ from bot.errors import (
     StaleButton,
 )
 from bot.provider import errors as pe
+from bot.provider.lane import ProviderBusy
 
 
 def money(value: Decimal | None) -> str:
@@ -149,6 +150,11 @@ def _describe(exc: BaseException, name: str) -> str:
             return _("{provider} did not answer in time. Try again in a minute.").format(
                 provider=name
             )
+        case ProviderBusy():
+            return _(
+                "{provider} is answering slowly and many requests are already waiting for it. "
+                "Try again in a minute."
+            ).format(provider=name)
         case pe.TransportError() | pe.ServerError() | pe.MalformedResponse():
             return _(
                 "{provider} is not answering properly right now. Try again in a minute."

@@ -11,7 +11,7 @@ as in production) builds its emulator only when a test first uses it (see LazySa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -261,13 +261,19 @@ async def running_harness(
     redis: FakeAsyncRedis | None = None,
     server: FakeTelegram | None = None,
     emulator: Emulator | None = None,
+    wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
-    """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart"."""
+    """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart".
+
+    ``wrap_transport`` puts something between the bot and the emulator (a hung provider)."""
     if emulator is None:
         emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
         emulator.add_account(GOOD_KEY, balance=Decimal("50"))
-    http = httpx.AsyncClient(transport=EmulatorTransport(emulator))
+    transport: httpx.AsyncBaseTransport = EmulatorTransport(emulator)
+    if wrap_transport is not None:
+        transport = wrap_transport(transport)
+    http = httpx.AsyncClient(transport=transport)
     settings = make_settings(data_dir, **overrides)
     with mock.patch.object(resources_module, "SandboxRuntime", LazySandbox):
         resources = await open_resources(

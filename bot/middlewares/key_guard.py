@@ -1,7 +1,8 @@
 """No API key stays in a chat: a message carrying one is deleted before anything else runs.
 
-Outermost on messages (before the throttle, which may drop a message): ``/key <KEY>``, and a
-text shaped like an API key, are deleted here whatever happens next. In the key dialog (or
+Outermost on messages: ``/key <KEY>``, and a text shaped like an API key, are deleted here
+whatever happens next (a message the door turns away on arrival, see bot/door.py, is checked
+for a key there). In the key dialog (or
 with ``/key``) the key handlers go on with ``key_deleted`` telling whether Telegram deleted it;
 a key pasted at any other step is not read as that step's input; in a group the key is
 already seen by others, so the owner is told to replace it.

@@ -7,6 +7,7 @@ Every failure of a call to an SMS-Activate-compatible ``handler_api.php`` endpoi
     ├── TransportError                 no usable answer: network, timeout, HTTP error page
     │   ├── ProviderTimeout            the request timed out (the outcome is unknown)
     │   ├── ProviderConnectError       the request never reached the provider
+    │   │   └── ProviderBusy           not sent: the bot's lane to it is full (lane.py)
     │   └── ProviderHTTPError          a non-200 answer without a recognisable token
     ├── MalformedResponse              a 200 answer that is neither a token nor the expected JSON
     └── ProviderAPIError               the provider answered with an error token

@@ -1,7 +1,9 @@
 """The application's providers: which ones users may choose, and a client for (provider, key).
 
-One ``httpx.AsyncClient`` serves every real provider; the sandbox gets its own client whose
-transport is the in-process emulator. Clients are cheap wrappers made per request.
+Each provider may have its own ``httpx.AsyncClient`` (the application gives every real
+provider one, and the sandbox one whose transport is the in-process emulator), and each has its
+own lane (:mod:`bot.provider.lane`): a provider that hangs fills its own pool and lane, never
+another provider's. Clients are cheap wrappers made per request.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.provider.client import ProviderClient
+from bot.provider.lane import ProviderLane
 from bot.provider.presets import Feature, ProviderPreset
 from bot.provider.transport import RequestGate, RequestObserver
 
@@ -37,6 +40,7 @@ class ProviderHub:
         self._observer = observer
         self._gate_for = gate_for
         self._read_retries = read_retries
+        self._lanes = {name: ProviderLane() for name in self._presets}
 
     @property
     def presets(self) -> list[ProviderPreset]:
@@ -61,9 +65,14 @@ class ProviderHub:
             read_retries=self._read_retries,
             observer=self._observer,
             gate=gate,
+            lane=self._lanes[provider],
         )
+
+    def lane(self, provider: str) -> ProviderLane | None:
+        return self._lanes.get(provider)
 
     async def aclose(self) -> None:
         await self._http.aclose()
         for http in self._special.values():
-            await http.aclose()
+            if http is not self._http:
+                await http.aclose()

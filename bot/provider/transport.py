@@ -35,6 +35,7 @@ from bot.provider.errors import (
     RateLimited,
     TransportError,
 )
+from bot.provider.lane import ProviderBusy, ProviderLane
 from bot.provider.parsing import Answer, read_answer
 
 #: Actions that only read: safe to repeat after any failure.
@@ -114,6 +115,7 @@ class TransportOptions(TypedDict, total=False):
     backoff: float
     observer: RequestObserver | None
     gate: RequestGate | None
+    lane: ProviderLane | None
 
 
 class Transport:
@@ -129,6 +131,7 @@ class Transport:
         backoff: float = 0.25,
         observer: RequestObserver | None = None,
         gate: RequestGate | None = None,
+        lane: ProviderLane | None = None,
     ) -> None:
         self._http = http
         self._endpoint = endpoint
@@ -137,6 +140,7 @@ class Transport:
         self._backoff = backoff
         self._observer = observer
         self._gate = gate
+        self._lane = lane
 
     def __repr__(self) -> str:
         return f"Transport({self._endpoint!r}, api_key=SecretStr('**********'))"
@@ -159,7 +163,12 @@ class Transport:
                 return await self._send(action, params)
             except ProviderError as exc:
                 certainly_not_run = isinstance(exc, ProviderConnectError)
-                may_retry = exc.transient and (repeatable or certainly_not_run)
+                # A full lane stays full for a while: refuse now rather than queue again.
+                may_retry = (
+                    exc.transient
+                    and (repeatable or certainly_not_run)
+                    and not isinstance(exc, ProviderBusy)
+                )
                 if not may_retry or attempt >= self._read_retries:
                     raise
                 delay = self._backoff * (2**attempt) * (0.5 + random.random())
@@ -177,7 +186,11 @@ class Transport:
         outcome = "ok"
         try:
             try:
-                response = await self._http.get(self._endpoint, params=query)
+                if self._lane is None:
+                    response = await self._http.get(self._endpoint, params=query)
+                else:
+                    async with self._lane.place(action):
+                        response = await self._http.get(self._endpoint, params=query)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left: no part of it ran at the provider.
                 raise ProviderConnectError(

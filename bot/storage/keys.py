@@ -15,7 +15,7 @@ All keys live under ``PREFIX``, so one Redis can be shared with other applicatio
 * ``snap:<provider>:<uid>`` — a user's getActiveActivations snapshot, shared by workers
 * ``deliver:...`` — one claim per code or letter pushed, so it is pushed once
 * ``fail:<ref>`` — consecutive failures of one item's polls
-* ``budget:<digest>``, ``tg:rate``, ``tg:chat:<id>``, ``throttle:<uid>:<slot>`` — rate limits
+* ``budget:<digest>``, ``tg:rate``, ``tg:chat:<id>`` — rate limits
 * ``worker:<name>`` — worker heartbeats; ``reconcile:lock`` — one reconciliation at a time
 * ``stats:<yyyymmdd>`` — daily totals for /stats
 """
@@ -83,10 +83,6 @@ def budget(digest: str) -> str:
 
 def telegram_chat(chat_id: int) -> str:
     return f"{PREFIX}:tg:chat:{chat_id}"
-
-
-def throttle(user_id: int, slot: int) -> str:
-    return f"{PREFIX}:throttle:{user_id}:{slot}"
 
 
 def worker_heartbeat(name: str) -> str:

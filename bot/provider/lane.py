@@ -1,0 +1,73 @@
+"""One provider's lane: how many requests the bot has waiting on that provider at once.
+
+A provider that hangs keeps every request to it for its full timeout. Without a bound, its
+users' updates (and the worker's polls) would pile up there and hold the capacity every other
+provider's users need: the dispatcher's updates in flight, the worker's slots, connections.
+A lane admits ``calls`` requests at once and lets ``waiting`` more wait briefly for a free
+place; anything beyond is refused at once with :class:`ProviderBusy`,
+so a hung provider holds a bounded share and its users hear "busy" instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from bot.provider.errors import ProviderConnectError
+
+#: Requests to one provider in flight at once, per process.
+LANE_CALLS = 16
+#: Requests allowed to wait for a place, and for how long.
+LANE_WAITING = 4
+LANE_WAIT = 2.0
+
+
+class ProviderBusy(ProviderConnectError):
+    """Not sent: as many requests to this provider as the bot allows are already waiting for
+    it (it is slow or hung), so this one is refused at once instead of queueing too."""
+
+
+class ProviderLane:
+    def __init__(
+        self, calls: int = LANE_CALLS, waiting: int = LANE_WAITING, wait: float = LANE_WAIT
+    ) -> None:
+        self._places = asyncio.Semaphore(calls)
+        self._capacity = calls
+        self._waiting_limit = waiting
+        self._wait = wait
+        self._waiting = 0
+        self._busy = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a place now."""
+        return self._busy
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity + self._waiting_limit
+
+    @asynccontextmanager
+    async def place(self, action: str) -> AsyncIterator[None]:
+        """Hold a place for one request, or raise ``ProviderBusy`` (nothing was sent)."""
+        if self._places.locked():
+            if self._waiting >= self._waiting_limit:
+                raise ProviderBusy("too many requests waiting for the provider", action=action)
+            self._waiting += 1
+            try:
+                await asyncio.wait_for(self._places.acquire(), self._wait)
+            except TimeoutError:
+                raise ProviderBusy(
+                    "no place freed up for the provider in time", action=action
+                ) from None
+            finally:
+                self._waiting -= 1
+        else:
+            await self._places.acquire()
+        self._busy += 1
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            self._places.release()
