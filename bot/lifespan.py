@@ -93,6 +93,12 @@ class SideServices:
         self.background.append(
             asyncio.create_task(resources.metrics.keep_flushing(resources.redis), name="stats")
         )
+        if resources.embedded is not None:
+            # The embedded Redis is shared with the other processes on this host: whichever
+            # sees it die starts it again.
+            self.background.append(
+                asyncio.create_task(resources.embedded.keep_alive(), name="embedded-redis")
+            )
         await self._start_web(ctx, dispatcher=dispatcher, bot=bot)
 
     async def _start_web(
