@@ -74,8 +74,10 @@ class SideServices:
     ``start`` fills it in, ``stop`` empties it.
     """
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, *, http_port: int | None = None) -> None:
+        """``http_port``: where the HTTP endpoint listens (0: nowhere); HTTP_PORT if None."""
         self.resources = resources
+        self.http_port = resources.settings.http_port if http_port is None else http_port
         self.worker: Worker | None = None
         self.worker_task: asyncio.Task[None] | None = None
         self.web_runner: web.AppRunner | None = None
@@ -104,10 +106,10 @@ class SideServices:
     async def _start_web(
         self, ctx: WorkerContext, *, dispatcher: Dispatcher | None, bot: Bot
     ) -> None:
-        """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:HTTP_PORT."""
+        """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:http_port."""
         resources = self.resources
         settings = resources.settings
-        if settings.http_port == 0:
+        if self.http_port == 0:
             return
         telegram = None
         if settings.webhook_url and dispatcher is not None:
@@ -134,9 +136,9 @@ class SideServices:
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        await web.TCPSite(runner, settings.http_host, self.http_port).start()
         self.web_runner = runner
-        log.info("HTTP endpoint on %s:%s", settings.http_host, settings.http_port)
+        log.info("HTTP endpoint on %s:%s", settings.http_host, self.http_port)
 
     async def stop(self) -> None:
         if self.web_runner is not None:
