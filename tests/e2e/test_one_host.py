@@ -1,0 +1,108 @@
+"""The bot and two workers on one host with the defaults: no REDIS_URL (the embedded Redis),
+the same HTTP_PORT in every process's settings. The bot is stopped and started again while the
+workers deliver codes: every code reaches its chat once, and the Redis they share outlives the
+bot and stops with the last process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from bot.storage.embedded import process_alive
+from tests.e2e.conftest import Provider, onboard
+from tests.e2e.processes import BotProcess
+from tests.faketg import FakeTelegram, UserSide
+
+pytestmark = pytest.mark.e2e
+
+PUSH = "Code for Telegram"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def embedded_redis_pid(data_dir: Path) -> int:
+    return int(json.loads((data_dir / "redis" / "redis.json").read_text())["pid"])
+
+
+async def buy(user: UserSide, provider: Provider) -> int:
+    """One Telegram number; returns its activation id."""
+    before = set(provider.emulator.activations)
+    await user.send_and_wait("/buy", "Choose a service", timeout=30)
+    countries = await user.press_and_wait("Telegram", "choose a country")
+    confirm = await user.press_and_wait(countries.buttons[0][0][0], "after the purchase")
+    await user.press_and_wait(confirm.button_starting("✅"), "Waiting for the SMS", timeout=15)
+    (activation_id,) = set(provider.emulator.activations) - before
+    return activation_id
+
+
+def spaced(code: str) -> str:
+    return " ".join(code)
+
+
+async def test_bot_restarts_while_two_workers_deliver_every_code_once(
+    make_bot, fake_telegram: FakeTelegram, provider: Provider, tmp_path: Path
+):
+    # The same settings everywhere, HTTP_PORT included: only the bot binds it.
+    port = str(free_port())
+    bot = make_bot(HTTP_PORT=port)
+    workers = [make_bot("bot.worker", HTTP_PORT=port) for _ in range(2)]
+    # All three at once: they must agree on one embedded Redis.
+    await asyncio.gather(bot.start(), *(worker.start() for worker in workers))
+
+    users = [fake_telegram.user(first_name=name) for name in ("Ann", "Ben", "Cat")]
+    # Three processes starting at once on a busy machine: the first answer takes a while.
+    await users[0].send_and_wait("/start", "choose your provider", timeout=180)
+    bought: dict[int, int] = {}
+    for user in users:
+        await onboard(user)
+        bought[user.id] = await buy(user, provider)
+    ann, ben, cat = users
+    first_redis = embedded_redis_pid(tmp_path / "data")
+
+    # The bot goes away; the workers (and the Redis it started) stay.
+    assert await bot.stop() == 0, bot.log
+    provider.emulator.deliver_sms(bought[ann.id], "Your Telegram code: 11111", code="11111")
+    await ann.wait_for(spaced("11111"), timeout=20)
+
+    # Started again: it finds the same Redis; a code arrives while it starts.
+    bot = make_bot(HTTP_PORT=port)
+    await bot.start()
+    provider.emulator.deliver_sms(bought[ben.id], "Your Telegram code: 22222", code="22222")
+    await ben.wait_for(spaced("22222"), timeout=20)
+    await cat.send_and_wait("/balance", "Balance", timeout=60)  # the bot answers again
+    provider.emulator.deliver_sms(bought[cat.id], "Your Telegram code: 33333", code="33333")
+    await cat.wait_for(spaced("33333"), timeout=20)
+
+    await asyncio.sleep(3)  # ten poll intervals: time for any second push to show
+    for user, code in zip(users, ("11111", "22222", "33333"), strict=True):
+        pushes = [m.text for m in user.messages if PUSH in m.text]
+        assert len(pushes) == 1, user.transcript()
+        assert spaced(code) in pushes[0]
+
+    data_dir = tmp_path / "data"
+    redis_pid = embedded_redis_pid(data_dir)
+    assert redis_pid == first_redis  # one server for all, through the bot's restart
+    assert process_alive(redis_pid)
+    processes: list[BotProcess] = [bot, *workers]
+    for process in processes:
+        assert await process.stop() == 0, process.log
+    for process in processes:
+        log = process.log
+        assert "Traceback" not in log, log
+        assert "address already in use" not in log.lower(), log
+        assert fake_telegram.token not in log
+    # The last to leave shut the shared Redis down; its data stays.
+    assert not process_alive(redis_pid)
+    assert not (data_dir / "redis" / "redis.json").exists()
+    assert (data_dir / "redis" / "appendonlydir").exists() or (
+        data_dir / "redis" / "appendonly.aof"
+    ).exists()
