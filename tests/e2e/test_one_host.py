@@ -1,12 +1,15 @@
 """The bot and two workers on one host with the defaults: no REDIS_URL (the embedded Redis),
 the same HTTP_PORT in every process's settings. The bot is stopped and started again while the
-workers deliver codes: every code reaches its chat once, and the Redis they share outlives the
-bot and stops with the last process."""
+workers deliver codes, then the shared Redis itself is stopped: every code reaches its chat
+once, the Redis outlives the bot, comes back by itself, and stops with the last process."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import socket
 from pathlib import Path
 
@@ -66,6 +69,7 @@ async def test_bot_restarts_while_two_workers_deliver_every_code_once(
         await onboard(user)
         bought[user.id] = await buy(user, provider)
     ann, ben, cat = users
+    # One server for all, through the bot's restart.
     first_redis = embedded_redis_pid(tmp_path / "data")
 
     # The bot goes away; the workers (and the Redis it started) stay.
@@ -78,19 +82,38 @@ async def test_bot_restarts_while_two_workers_deliver_every_code_once(
     await bot.start()
     provider.emulator.deliver_sms(bought[ben.id], "Your Telegram code: 22222", code="22222")
     await ben.wait_for(spaced("22222"), timeout=20)
+    assert embedded_redis_pid(tmp_path / "data") == first_redis
     await cat.send_and_wait("/balance", "Balance", timeout=60)  # the bot answers again
     provider.emulator.deliver_sms(bought[cat.id], "Your Telegram code: 33333", code="33333")
     await cat.wait_for(spaced("33333"), timeout=20)
 
+    # The shared Redis itself goes down (stopped cleanly, as an operator or the OOM killer
+    # might): a running process starts it again on its port and every client reconnects.
+    dan = fake_telegram.user(first_name="Dan")
+    await onboard(dan)
+    bought[dan.id] = await buy(dan, provider)
+    users.append(dan)
+    os.kill(embedded_redis_pid(tmp_path / "data"), signal.SIGTERM)
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            if embedded_redis_pid(tmp_path / "data") != first_redis:
+                break
+    restarted_redis = embedded_redis_pid(tmp_path / "data")
+    assert restarted_redis != first_redis
+    provider.emulator.deliver_sms(bought[dan.id], "Your Telegram code: 44444", code="44444")
+    await dan.wait_for(spaced("44444"), timeout=30)
+
     await asyncio.sleep(3)  # ten poll intervals: time for any second push to show
-    for user, code in zip(users, ("11111", "22222", "33333"), strict=True):
+    codes = ("11111", "22222", "33333", "44444")
+    for user, code in zip(users, codes, strict=True):
         pushes = [m.text for m in user.messages if PUSH in m.text]
         assert len(pushes) == 1, user.transcript()
         assert spaced(code) in pushes[0]
 
     data_dir = tmp_path / "data"
     redis_pid = embedded_redis_pid(data_dir)
-    assert redis_pid == first_redis  # one server for all, through the bot's restart
+    assert redis_pid == restarted_redis  # one server for all
     assert process_alive(redis_pid)
     processes: list[BotProcess] = [bot, *workers]
     for process in processes:
