@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.config import Settings
 from bot.telegram import BotSession, TokenRejected, reach_telegram
+from tests.e2e.processes import free_port
 from tests.faketg import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,17 +53,10 @@ def test_a_malformed_token_is_one_line_naming_it(module: str, tmp_path: Path) ->
     ]
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def test_unreachable_telegram_is_a_line_per_try_with_a_growing_delay(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    base = f"http://127.0.0.1:{closed_port()}"
+    base = f"http://127.0.0.1:{free_port()}"
     bot = Bot("123456:" + "A" * 35, session=BotSession(api=TelegramAPIServer.from_base(base)))
     delays: list[float] = []
     sleep = asyncio.sleep

@@ -87,9 +87,13 @@ def make_bot(tmp_path: Path, fake_telegram: FakeTelegram, provider: Provider):
     kill_embedded_redis(tmp_path / "data")
 
 
+def embedded_redis_pid(data_dir: Path) -> int:
+    """The pid of the embedded Redis the processes using ``data_dir`` share."""
+    return int(json.loads((data_dir / "redis" / "redis.json").read_text())["pid"])
+
+
 def kill_embedded_redis(data_dir: Path) -> None:
     """The embedded Redis outlives the processes that use it: a test that failed before
     stopping them all must not leave it running."""
     with contextlib.suppress(OSError, ValueError, KeyError):
-        pid = int(json.loads((data_dir / "redis" / "redis.json").read_text())["pid"])
-        os.kill(pid, signal.SIGKILL)
+        os.kill(embedded_redis_pid(data_dir), signal.SIGKILL)

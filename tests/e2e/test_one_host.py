@@ -7,33 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
-import socket
 from pathlib import Path
 
 import pytest
 
 from bot.storage.embedded import process_alive
-from tests.e2e.conftest import Provider, onboard
-from tests.e2e.processes import BotProcess
+from tests.e2e.conftest import Provider, embedded_redis_pid, onboard
+from tests.e2e.processes import BotProcess, free_port
 from tests.faketg import FakeTelegram, UserSide
 
 pytestmark = pytest.mark.e2e
 
 PUSH = "Code for Telegram"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def embedded_redis_pid(data_dir: Path) -> int:
-    return int(json.loads((data_dir / "redis" / "redis.json").read_text())["pid"])
 
 
 async def buy(user: UserSide, provider: Provider) -> int:
