@@ -29,8 +29,9 @@ COPY locales ./locales
 RUN pip install --no-deps . && pip check
 
 # bot/i18n.py reads the catalogues from `locales/` beside the `bot` package, which is now in
-# site-packages: compile them and put them where the installed package looks, then load them
-# as the bot does. `python -P` leaves /src out of sys.path, so the installed package answers.
+# site-packages: compile them here (the app user may not write there, so a start would compile
+# them again into a cache) and put them where the installed package looks, then load them as
+# the bot does. `python -P` leaves /src out of sys.path, so the installed package answers.
 RUN pybabel compile -d locales -D messages \
     && cp -r locales "$(python -P -c 'from bot.i18n import LOCALES_DIR; print(LOCALES_DIR)')" \
     && python -P -c 'from bot.i18n import build_i18n; build_i18n()'

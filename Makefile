@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Compile the gettext catalogues (.po -> .mo); the bot refuses to start without them.
+# Compile the gettext catalogues (.po -> .mo). The bot compiles missing or outdated ones at
+# start too (bot/i18n.py); this does it ahead, as the Docker build does.
 locales: $(STAMP)
 	$(BIN)/pybabel compile -d locales -D messages
 

@@ -216,7 +216,7 @@ async def measure(
         workers.append(
             await spawn(
                 ["-m", "bot.worker"],
-                {**env, "HTTP_PORT": str(port)},
+                {**env, "WORKER_HTTP_PORT": str(port)},
                 logs / f"worker-{count}-{index}.log",
                 port,
             )

@@ -9,10 +9,11 @@ import sys
 
 from aiogram import Bot, Dispatcher
 
-from bot.cli import start
+from bot.cli import start, unless_stopped
 from bot.config import Settings
 from bot.factory import UPDATES_IN_FLIGHT, build_bot, build_dispatcher
 from bot.resources import Resources, close_resources, open_resources
+from bot.telegram import reach_telegram, telegram_api
 
 log = logging.getLogger("bot")
 
@@ -53,20 +54,42 @@ async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) ->
 
 
 async def run(settings: Settings) -> None:
+    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
     resources = await open_resources(settings)
     try:
-        bot = build_bot(settings)
+        # Telegram unreachable at start: a line per try and a growing delay, until stopped.
+        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
+            return
         dispatcher = build_dispatcher(resources)
         if settings.webhook_url:
             await run_webhook(bot, dispatcher, resources)
         else:
             await run_polling(bot, dispatcher)
     finally:
+        await bot.session.close()
         await close_resources(resources)
 
 
+DESCRIPTION = """\
+The Telegram bot: receives updates by long polling (or through Telegram's webhook when
+WEBHOOK_URL is set) and, unless RUN_WORKER=0, runs the worker that polls the providers and
+pushes codes, rents and mails to the chats. Health and metrics on HTTP_HOST:HTTP_PORT
+(default 127.0.0.1:8080). Stop it with SIGTERM or Ctrl-C."""
+
+SETTINGS_HELP = """\
+More workers on this host: python -m bot.worker (see python -m bot.worker --help).
+
+"""
+
+
 def main() -> int:
-    return start(run, no_token="BOT_TOKEN is not set: put it in the environment or in .env")
+    return start(
+        run,
+        prog="python -m bot",
+        description=DESCRIPTION,
+        settings_help=SETTINGS_HELP,
+        no_token="BOT_TOKEN is not set: put it in the environment or in .env",
+    )
 
 
 if __name__ == "__main__":

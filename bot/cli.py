@@ -1,21 +1,64 @@
-"""What ``python -m bot`` and ``python -m bot.worker`` share: settings, logging, the run."""
+"""What ``python -m bot`` and ``python -m bot.worker`` share: help, settings, logging, the run,
+and one clear line (not a traceback) for each way a start can fail."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import signal
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
+from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
 from bot.config import Settings
 from bot.logs import setup_logging
 from bot.storage.secrets import SecretKeyMismatch
+from bot.telegram import TokenRejected
+
+T = TypeVar("T")
+
+SETTINGS_HELP = """\
+Settings come from the environment and from .env in the current directory. Every setting
+is listed with its default in README.md ("Settings") and in .env.example. The first ones:
+
+  BOT_TOKEN          the bot's token from @BotFather (required)
+  SMS_PROVIDERS      the providers users may choose (SANDBOX=1 adds a demo one)
+  REDIS_URL          the Redis to use; unset: an embedded Redis under DATA_DIR/redis,
+                     shared by the bot and the workers of this host that use the same DATA_DIR
+  DATA_DIR           generated secret key, embedded Redis, sandbox state (default ./data)
+  SECRET_KEY         encrypts the stored API keys (unset: generated in DATA_DIR)
+  TELEGRAM_API_BASE  another Bot API server (default https://api.telegram.org)
+  LOG_LEVEL, LOG_FORMAT
+
+Exit status: 0 when stopped (SIGTERM, Ctrl-C), 2 when the settings or BOT_TOKEN are unusable.
+"""
 
 
-def start(run: Callable[[Settings], Coroutine[Any, Any, None]], *, no_token: str) -> int:
+def parse_arguments(prog: str, description: str, settings_help: str) -> None:
+    """``--help`` prints what the command does and the settings that matter, and exits 0."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=settings_help + SETTINGS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.parse_args()
+
+
+def start(
+    run: Callable[[Settings], Coroutine[Any, Any, None]],
+    *,
+    prog: str,
+    description: str,
+    settings_help: str = "",
+    no_token: str,
+) -> int:
     """Read the settings, set up logging and run; 2 when the settings are unusable."""
+    parse_arguments(prog, description, settings_help)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -26,8 +69,44 @@ def start(run: Callable[[Settings], Coroutine[Any, Any, None]], *, no_token: str
         print(no_token, file=sys.stderr)
         return 2
     try:
+        validate_token(settings.bot_token.get_secret_value())
+    except TokenValidationError:
+        print(
+            "BOT_TOKEN is malformed: it looks like 123456789:AAE... (ask @BotFather for it)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         asyncio.run(run(settings))
+    except TokenRejected as error:
+        print(f"Cannot start: {error}. Check BOT_TOKEN (ask @BotFather).", file=sys.stderr)
+        return 2
     except SecretKeyMismatch as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+async def unless_stopped(awaitable: Awaitable[T]) -> T | None:
+    """``awaitable``'s result, or None when SIGTERM or SIGINT comes first (it is cancelled).
+
+    For what a start waits on before the run installs its own signal handling.
+    """
+    task = asyncio.ensure_future(awaitable)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopped], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    return None if task.cancelled() else task.result()

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     auto_cancel_before: float = Field(default=60.0, ge=10, alias="AUTO_CANCEL_BEFORE")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
     http_port: int = Field(default=8080, ge=0, le=65535, alias="HTTP_PORT")
+    # python -m bot.worker's own endpoint: none by default, so workers run beside the bot
+    # (which has HTTP_PORT) on one host without fighting over a port.
+    worker_http_port: int = Field(default=0, ge=0, le=65535, alias="WORKER_HTTP_PORT")
     provider_webhook_secret: SecretStr | None = Field(
         default=None, alias="PROVIDER_WEBHOOK_SECRET"
     )

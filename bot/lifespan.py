@@ -74,8 +74,10 @@ class SideServices:
     ``start`` fills it in, ``stop`` empties it.
     """
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(self, resources: Resources, *, http_port: int | None = None) -> None:
+        """``http_port``: where the HTTP endpoint listens (0: nowhere); HTTP_PORT if None."""
         self.resources = resources
+        self.http_port = resources.settings.http_port if http_port is None else http_port
         self.worker: Worker | None = None
         self.worker_task: asyncio.Task[None] | None = None
         self.web_runner: web.AppRunner | None = None
@@ -93,15 +95,21 @@ class SideServices:
         self.background.append(
             asyncio.create_task(resources.metrics.keep_flushing(resources.redis), name="stats")
         )
+        if resources.embedded is not None:
+            # The embedded Redis is shared with the other processes on this host: whichever
+            # sees it die starts it again.
+            self.background.append(
+                asyncio.create_task(resources.embedded.keep_alive(), name="embedded-redis")
+            )
         await self._start_web(ctx, dispatcher=dispatcher, bot=bot)
 
     async def _start_web(
         self, ctx: WorkerContext, *, dispatcher: Dispatcher | None, bot: Bot
     ) -> None:
-        """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:HTTP_PORT."""
+        """Health, metrics, provider webhooks (and Telegram's webhook) on HTTP_HOST:http_port."""
         resources = self.resources
         settings = resources.settings
-        if settings.http_port == 0:
+        if self.http_port == 0:
             return
         telegram = None
         if settings.webhook_url and dispatcher is not None:
@@ -132,9 +140,9 @@ class SideServices:
         )
         runner = web.AppRunner(app, access_log=None, logger=SERVER_LOG)
         await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        await web.TCPSite(runner, settings.http_host, self.http_port).start()
         self.web_runner = runner
-        log.info("HTTP endpoint on %s:%s", settings.http_host, settings.http_port)
+        log.info("HTTP endpoint on %s:%s", settings.http_host, self.http_port)
 
     async def stop(self) -> None:
         if self.web_runner is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -11,13 +12,25 @@ from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 if TYPE_CHECKING:
     from aiogram import Bot
+
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
 
 #: Telegram's flood control: how long a reply may wait for its turn before it gives up.
 MAX_RETRY_WAIT = 30.0
@@ -126,3 +139,47 @@ class BotSession(AiohttpSession):
         if returning not in _RESPONSE_MODELS:
             _RESPONSE_MODELS[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
+
+
+#: Where the Bot API is when TELEGRAM_API_BASE is not set.
+TELEGRAM_API = "https://api.telegram.org"
+
+
+def telegram_api(settings: Settings) -> str:
+    return settings.telegram_api_base or TELEGRAM_API
+
+
+class TokenRejected(Exception):
+    """Telegram refuses BOT_TOKEN: retrying cannot help."""
+
+
+async def reach_telegram(
+    bot: Bot, where: str, *, first_delay: float = 1.0, max_delay: float = 60.0
+) -> User:
+    """The bot's own user, once Telegram at ``where`` answers.
+
+    Unreachable (no network, Telegram down, a wrong TELEGRAM_API_BASE): one line per try,
+    and tries again after a delay that doubles up to ``max_delay``, until cancelled.
+    """
+    delay = first_delay
+    while True:
+        try:
+            return await bot.get_me()
+        except (TelegramUnauthorizedError, TelegramNotFound) as error:
+            message = f"BOT_TOKEN is rejected by Telegram at {where}: {error.message}"
+            raise TokenRejected(message) from None
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+            log.warning(
+                "Telegram cannot be reached at %s (%s); trying again in %.0f s",
+                where,
+                reason(error),
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+def reason(error: Exception) -> str:
+    """The last words of aiogram's error ("HTTP Client says - ClientConnectorError: ...")."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return str(message).rsplit(" - ", 1)[-1]

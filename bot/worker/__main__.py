@@ -1,6 +1,7 @@
 """``python -m bot.worker``: the worker alone (several may share one Redis); no long polling.
 
-It sends through the Bot API and serves its own /healthz and /metrics on HTTP_PORT.
+It sends through the Bot API; it serves its own /healthz and /metrics on WORKER_HTTP_PORT
+when that is set (none by default, so it runs beside the bot on one host).
 """
 
 from __future__ import annotations
@@ -10,24 +11,27 @@ import logging
 import signal
 import sys
 
-from bot.cli import start
+from bot.cli import start, unless_stopped
 from bot.config import Settings
 from bot.factory import build_bot
 from bot.lifespan import SideServices
 from bot.resources import close_resources, open_resources
+from bot.telegram import reach_telegram, telegram_api
 
 log = logging.getLogger("bot.worker")
 
 
 async def run(settings: Settings) -> None:
+    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
     resources = await open_resources(settings)
-    bot = build_bot(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    services = SideServices(resources)
+    services = SideServices(resources, http_port=settings.worker_http_port)
     try:
+        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         await services.start(bot, run_worker=True)
         assert services.worker_task is not None
         # Run until asked to stop, or until the worker loop itself ends.
@@ -41,8 +45,29 @@ async def run(settings: Settings) -> None:
         await close_resources(resources)
 
 
+DESCRIPTION = """\
+A worker without the bot: polls the providers for the open activations, rents and mailboxes
+in Redis and pushes codes, rents and mails to the chats through the Bot API. Run any number
+beside `python -m bot` (with RUN_WORKER=0 there, or not): they share the work through Redis.
+On one host with no REDIS_URL they share the bot's embedded Redis (same DATA_DIR). Stop it
+with SIGTERM or Ctrl-C."""
+
+SETTINGS_HELP = """\
+Its own setting:
+  WORKER_HTTP_PORT   this worker's /healthz and /metrics (default 0: none); give each
+                     worker on a host its own port
+
+"""
+
+
 def main() -> int:
-    return start(run, no_token="BOT_TOKEN is not set: the worker sends codes through the bot")
+    return start(
+        run,
+        prog="python -m bot.worker",
+        description=DESCRIPTION,
+        settings_help=SETTINGS_HELP,
+        no_token="BOT_TOKEN is not set: the worker sends codes through the bot",
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,3 +84,16 @@ def make_bot(tmp_path: Path, fake_telegram: FakeTelegram, provider: Provider):
     yield make
     for process in processes:
         process.kill_sync()
+    kill_embedded_redis(tmp_path / "data")
+
+
+def embedded_redis_pid(data_dir: Path) -> int:
+    """The pid of the embedded Redis the processes using ``data_dir`` share."""
+    return int(json.loads((data_dir / "redis" / "redis.json").read_text())["pid"])
+
+
+def kill_embedded_redis(data_dir: Path) -> None:
+    """The embedded Redis outlives the processes that use it: a test that failed before
+    stopping them all must not leave it running."""
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        os.kill(embedded_redis_pid(data_dir), signal.SIGKILL)

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
 from tests.e2e.conftest import Provider
+from tests.e2e.processes import free_port
 from tests.faketg import FakeTelegram
 
 pytestmark = pytest.mark.e2e
 
 SECRET = "webhook-secret-for-tests"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_webhook_updates_need_the_secret(

@@ -1,9 +1,13 @@
-"""The embedded Redis: starts, persists under DATA_DIR, is found again, stops cleanly."""
+"""The embedded Redis: starts, persists under DATA_DIR, is shared by every process using it,
+outlives any one of them, and stops with the last."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
+import sys
 
 import pytest
 import redis.asyncio as aioredis
@@ -11,7 +15,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, ResponseError
 
-from bot.storage.embedded import STATE_FILE, EmbeddedRedis
+from bot.storage.embedded import STATE_FILE, EmbeddedRedis, process_alive
 
 
 async def test_start_persist_reuse_and_stop(tmp_path):
@@ -50,21 +54,110 @@ async def test_start_persist_reuse_and_stop(tmp_path):
     await third.stop()
 
 
-async def test_server_killed_with_its_owner_is_restarted(tmp_path):
+async def test_a_killed_server_is_started_again_on_its_port(tmp_path):
     data_dir = tmp_path / "data"
     first = EmbeddedRedis(data_dir)
-    await first.start()
+    url = await first.start()
     assert first.info is not None
-    assert first._process is not None
     os.kill(first.info.pid, signal.SIGKILL)
-    await first._process.wait()
+    await wait_gone(first.info.pid)
     second = EmbeddedRedis(data_dir)
-    url = await second.start()
+    # Same port, same password: the clients the first users hold reconnect by themselves.
+    assert await second.start() == url
     assert second.owned
     client = aioredis.Redis.from_url(url)
     assert await client.ping()
     await client.aclose()
     await second.stop()
+    await first.stop()
+
+
+async def wait_gone(pid: int) -> None:
+    for _ in range(200):
+        if not process_alive(pid):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"pid {pid} still runs")
+
+
+async def test_the_server_outlives_its_starter_and_stops_with_its_last_user(tmp_path):
+    data_dir = tmp_path / "data"
+    bot = EmbeddedRedis(data_dir)
+    url = await bot.start()
+    worker = EmbeddedRedis(data_dir)
+    assert await worker.start() == url
+    assert bot.info is not None
+    pid = bot.info.pid
+
+    await bot.stop()  # the bot leaves; the worker still uses the server
+    client = aioredis.Redis.from_url(url)
+    assert await client.set("code", "31337")
+
+    restarted = EmbeddedRedis(data_dir)  # the bot again: the same server, not a new one
+    assert await restarted.start() == url
+    assert not restarted.owned
+    await worker.stop()
+    assert await client.get("code") == b"31337"
+    await client.aclose()
+
+    await restarted.stop()  # the last user: the server is shut down, its data kept
+    await wait_gone(pid)
+    assert not (data_dir / STATE_FILE).exists()
+    again = EmbeddedRedis(data_dir)
+    client = aioredis.Redis.from_url(await again.start())
+    assert await client.get("code") == b"31337"
+    await client.aclose()
+    await again.stop()
+
+
+async def test_a_user_leaving_by_sigkill_does_not_keep_the_server_alive(tmp_path):
+    """The lease is a lock the kernel drops with the process: the next last user stops it."""
+    data_dir = tmp_path / "data"
+    script = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from bot.storage.embedded import EmbeddedRedis\n"
+        "async def main():\n"
+        "    await EmbeddedRedis(Path(sys.argv[1])).start()\n"
+        "    print('up', flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(data_dir), stdout=asyncio.subprocess.PIPE
+    )
+    assert child.stdout is not None
+    assert await asyncio.wait_for(child.stdout.readline(), 30) == b"up\n"
+    user = EmbeddedRedis(data_dir)
+    await user.start()
+    assert user.info is not None
+    child.kill()
+    await child.wait()
+    await user.stop()
+    await wait_gone(user.info.pid)
+
+
+async def test_a_running_user_restarts_a_server_that_died(tmp_path):
+    data_dir = tmp_path / "data"
+    user = EmbeddedRedis(data_dir)
+    url = await user.start()
+    assert user.info is not None
+    watchdog = asyncio.create_task(user.keep_alive(interval=0.05))
+    client = aioredis.Redis.from_url(url)
+    try:
+        await client.set("kept", "1")
+        await client.save()
+        os.kill(user.info.pid, signal.SIGKILL)
+        for _ in range(200):
+            with contextlib.suppress(Exception):
+                if await client.get("kept") == b"1":
+                    break
+            await asyncio.sleep(0.05)
+        assert await client.get("kept") == b"1"  # the same client, reconnected
+    finally:
+        watchdog.cancel()
+        await client.aclose()
+        await user.stop()
 
 
 async def test_locked_from_the_first_instant_and_private_on_disk(tmp_path):
