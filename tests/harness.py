@@ -11,7 +11,7 @@ as in production) builds its emulator only when a test first uses it (see LazySa
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -261,9 +261,15 @@ async def running_harness(
     redis: FakeAsyncRedis | None = None,
     server: FakeTelegram | None = None,
     emulator: Emulator | None = None,
+    clock: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
-    """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart"."""
+    """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart".
+
+    The bot's wall clock is the emulator's unless ``clock`` is given (a host clock that jumps
+    while the provider's does not); its steady clock is always the emulator's: a leap of the
+    emulator's clock is time passing.
+    """
     if emulator is None:
         emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
         emulator.add_account(GOOD_KEY, balance=Decimal("50"))
@@ -271,7 +277,11 @@ async def running_harness(
     settings = make_settings(data_dir, **overrides)
     with mock.patch.object(resources_module, "SandboxRuntime", LazySandbox):
         resources = await open_resources(
-            settings, redis=redis or FakeAsyncRedis(), http=http, clock=emulator.clock.now
+            settings,
+            redis=redis or FakeAsyncRedis(),
+            http=http,
+            clock=clock or emulator.clock.now,
+            steady=emulator.clock.now,
         )
     server = server or FakeTelegram(TOKEN)
     bot = Bot(

@@ -16,6 +16,8 @@ import json
 import logging
 import random
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,7 @@ from bot.services.activation_rules import (
     close_as_ended,
     overdue,
     status_from_listing,
+    wants_auto_cancel,
 )
 from bot.services.activations import ActivationService
 from bot.storage import keys
@@ -55,6 +58,12 @@ DELIVERY_CLAIM_SECONDS = 30
 
 USER_VIEW_SECONDS = 1.0
 CACHE_BOUND = 1_000
+#: At most this many auto-cancels per BURST_WINDOW seconds (steady clock) in one process.
+#: More numbers reaching their last minute together is what a clock jump nobody saw looks
+#: like (one while no worker ran): cancels are irreversible, so the rest wait. A number held
+#: back is cancelled a poll later, or refunded by the provider's own expiry.
+BURST_CANCELS = 20
+BURST_WINDOW = 10.0
 
 
 class _FetchedElsewhere(Exception):
@@ -104,9 +113,39 @@ def next_poll(
     return at
 
 
+class Burst:
+    """A bound on how many irreversible actions happen within a window of steady time."""
+
+    def __init__(self, steady: Callable[[], float], limit: int, window: float) -> None:
+        self._steady = steady
+        self._limit = limit
+        self._window = window
+        self._recent: deque[float] = deque()
+        self._warned = False
+
+    def allow(self) -> bool:
+        now = self._steady()
+        while self._recent and now - self._recent[0] >= self._window:
+            self._recent.popleft()
+        if len(self._recent) >= self._limit:
+            if not self._warned:
+                log.warning(
+                    "more than %s auto-cancels within %.0f s: holding the rest back (a clock "
+                    "jump looks like this)",
+                    self._limit,
+                    self._window,
+                )
+            self._warned = True
+            return False
+        self._warned = False
+        self._recent.append(now)
+        return True
+
+
 class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
         super().__init__(ctx, service, accounts)
+        self._cancel_burst = Burst(ctx.steady, BURST_CANCELS, BURST_WINDOW)
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
@@ -150,11 +189,18 @@ class ActivationPoller(Poller[ActivationService]):
         await self.ctx.key_refused(user_id, account.preset.title)
 
     async def poll(self, ref: str) -> float | None:
-        ctx = self.ctx
         activation = await self.service.activations.get(ref)
         if activation is None:
             return None
-        now = ctx.clock()
+        # Judged on the clock the record was made with (a wall-clock jump since is taken
+        # out, see clockguard.py); the next time goes back to the wall clock for the schedule.
+        next_at = await self._poll(activation)
+        return self.ctx.wall_time(next_at, activation.created_at)
+
+    async def _poll(self, activation: Activation) -> float | None:
+        ctx = self.ctx
+        ref, since = activation.ref, activation.created_at
+        now = ctx.now_for(since)
         if not activation.is_open:
             await self.deliver(activation)
             return None
@@ -181,7 +227,8 @@ class ActivationPoller(Poller[ActivationService]):
             return now + await ctx.backoff(activation.ref)
         await ctx.recovered(activation.ref)
         caller = await self._caller(account, activation)
-        now = ctx.clock()
+        now = ctx.now_for(since)
+        waiting = status.state in {ActivationState.WAIT_CODE, ActivationState.WAIT_RETRY}
 
         def change(record: Activation) -> Activation | None:
             if record.version != seen_version:
@@ -189,7 +236,7 @@ class ActivationPoller(Poller[ActivationService]):
             updated = apply_status(record, status, now)
             if caller and not updated.call_from:
                 updated.call_from = caller
-            if overdue(updated, now):
+            if overdue(updated, now, provider_waiting=waiting):
                 close_as_ended(updated, now)
             if updated.is_open:
                 updated.milestone = milestone(updated, now)
@@ -258,7 +305,8 @@ class ActivationPoller(Poller[ActivationService]):
     def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
         """The user's snapshot if this process parsed it recently: no Redis needed."""
         known = self._parsed.get(self._snapshot_key(account))
-        if known is not None and self.ctx.clock() - known[0] < self._fresh_for():
+        # A snapshot from the clock's future (it was stepped back) is stale, not fresh.
+        if known is not None and 0 <= self.ctx.clock() - known[0] < self._fresh_for():
             return known
         return None
 
@@ -314,7 +362,7 @@ class ActivationPoller(Poller[ActivationService]):
             return None
         data: dict[str, Any] = json.loads(raw)
         # Freshness is judged by the bot's clock; the Redis expiry only clears leftovers.
-        if self.ctx.clock() - float(data["at"]) >= fresh_for:
+        if not 0 <= self.ctx.clock() - float(data["at"]) < fresh_for:
             return None
         return data
 
@@ -334,7 +382,7 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def _close_unknown(self, activation: Activation) -> float | None:
         """The provider no longer knows the activation: close it as it most likely ended."""
-        now = self.ctx.clock()
+        now = self.ctx.now_for(activation.created_at)
 
         _, after = await self.service.activations.update(
             activation.ref, lambda record: close_as_ended(record, now)
@@ -347,6 +395,10 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def _auto_cancel(self, account: UserAccount, activation: Activation, now: float) -> bool:
         """Cancel a number that got no code shortly before it expires, so the refund is now."""
+        if not wants_auto_cancel(activation, now, self._cancel_before):
+            return False
+        if not self._cancel_burst.allow():
+            return False  # held back a few seconds (or refunded by the provider's expiry)
         cancelled = await self.service.auto_cancel(account, activation, now, self._cancel_before)
         if cancelled is None:
             return False
@@ -411,7 +463,7 @@ class ActivationPoller(Poller[ActivationService]):
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         preset = self.accounts.hub.preset(activation.provider)
-        now = ctx.clock()
+        now = ctx.now_for(activation.created_at)
         group = await self.service.activations.with_group(activation)
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
             text, markup = render_card(
