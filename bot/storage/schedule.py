@@ -152,7 +152,9 @@ def _text(value: object) -> str:
 
 class Schedule:
     """The shared schedule. ``clock``: None for the real one (Redis TIME, jumps re-based);
-    a test's clock is the schedule's time too, trusted unless ``max_step`` is given."""
+    a test's clock is the schedule's time too, trusted unless ``max_step`` is given.
+    ``callers``: the clock the times given to it are read on (by default ``clock``, or the
+    wall clock)."""
 
     def __init__(
         self,
@@ -160,11 +162,12 @@ class Schedule:
         clock: Callable[[], float] | None = None,
         *,
         max_step: float | None = None,
+        callers: Callable[[], float] | None = None,
     ) -> None:
         self._redis = redis
-        self._clock = clock or time
+        self._clock = callers or clock or time
         self._now = "" if clock is None else None
-        self._bound = max_step if clock is not None else max_step or MAX_STEP
+        self.max_step = max_step if clock is not None else max_step or MAX_STEP
         self._claim = redis.register_script(_CLAIM)
         self._add = redis.register_script(_ADD)
         self._release = redis.register_script(_RELEASE)
@@ -173,7 +176,7 @@ class Schedule:
 
     def _args(self, *own: object) -> list[str]:
         now = self._now if self._now is not None else repr(self._clock())
-        bound = "" if self._bound is None else repr(self._bound)
+        bound = "" if self.max_step is None else repr(self.max_step)
         return [now, bound, *(str(value) for value in own)]
 
     def _in(self, at: float) -> str:

@@ -14,10 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +42,12 @@ from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
+from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
+from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
 
-#: Card countdown refreshes (minutes left): the card is edited when one is crossed.
-MILESTONES = (15, 10, 5, 2)
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 30
@@ -79,67 +76,6 @@ class _UserView:
     read_at: float  # monotonic: wall time, whatever the bot's clock says
     paused: bool
     account: UserAccount | None  # None: no usable key
-
-
-def milestone(activation: Activation, now: float) -> int | None:
-    left = activation.seconds_left(now) / 60
-    passed = [m for m in MILESTONES if left <= m]
-    return min(passed) if passed else None
-
-
-def next_poll(
-    activation: Activation, now: float, base: float, cancel_before: float | None = None
-) -> float | None:
-    """Poll often while a code is likely, less often later; None once it is closed."""
-    if not activation.is_open:
-        return None
-    if any(not code.delivered for code in activation.codes):
-        # A push is still owed (the user blocked the bot, or a deliverer died mid-push).
-        return now + max(base, 5.0)
-    if activation.state in {State.WAITING, State.RETRY}:
-        since = now - (activation.waiting_since or activation.created_at)
-        interval = base if since < 180 else base * 2 if since < 600 else base * 3
-    else:
-        # A code is in: a second SMS without "Another code" is rare, and expiry is known.
-        interval = max(base * 12, 60.0)
-    at = now + interval * random.uniform(0.85, 1.15)
-    if now >= activation.expires_at:
-        return now + max(interval, 30.0)
-    at = min(at, activation.expires_at + 2)
-    if cancel_before is not None and activation.state is State.WAITING:
-        cancel_at = activation.expires_at - cancel_before
-        if cancel_at > now:
-            at = min(at, cancel_at)
-    return at
-
-
-class Burst:
-    """A bound on how many irreversible actions happen within a window of steady time."""
-
-    def __init__(self, steady: Callable[[], float], limit: int, window: float) -> None:
-        self._steady = steady
-        self._limit = limit
-        self._window = window
-        self._recent: deque[float] = deque()
-        self._warned = False
-
-    def allow(self) -> bool:
-        now = self._steady()
-        while self._recent and now - self._recent[0] >= self._window:
-            self._recent.popleft()
-        if len(self._recent) >= self._limit:
-            if not self._warned:
-                log.warning(
-                    "more than %s auto-cancels within %.0f s: holding the rest back (a clock "
-                    "jump looks like this)",
-                    self._limit,
-                    self._window,
-                )
-            self._warned = True
-            return False
-        self._warned = False
-        self._recent.append(now)
-        return True
 
 
 class ActivationPoller(Poller[ActivationService]):

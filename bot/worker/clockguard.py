@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -129,9 +130,7 @@ class ClockGuard:
         while self._unsaved:
             jump = self._unsaved[0]
             args = [repr(jump.landed), repr(jump.size), repr(self.tolerance)]
-            await redis.eval(
-                _RECORD, 1, keys.CLOCK_JUMPS, *args, repr(self.wall() - KEEP_FOR)
-            )
+            await redis.eval(_RECORD, 1, keys.CLOCK_JUMPS, *args, repr(self.wall() - KEEP_FOR))
             self._unsaved.pop(0)
         entries = await redis.zrange(keys.CLOCK_JUMPS, 0, -1, withscores=True)
         known = [
@@ -144,3 +143,32 @@ class ClockGuard:
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class Burst:
+    """A bound on how many irreversible actions happen within a window of steady time."""
+
+    def __init__(self, steady: Callable[[], float], limit: int, window: float) -> None:
+        self._steady = steady
+        self._limit = limit
+        self._window = window
+        self._recent: deque[float] = deque()
+        self._warned = False
+
+    def allow(self) -> bool:
+        now = self._steady()
+        while self._recent and now - self._recent[0] >= self._window:
+            self._recent.popleft()
+        if len(self._recent) >= self._limit:
+            if not self._warned:
+                log.warning(
+                    "more than %s auto-cancels within %.0f s: holding the rest back (a clock "
+                    "jump looks like this)",
+                    self._limit,
+                    self._window,
+                )
+            self._warned = True
+            return False
+        self._warned = False
+        self._recent.append(now)
+        return True

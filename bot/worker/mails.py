@@ -22,8 +22,9 @@ from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
-from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
+from bot.worker.activations import DELIVERY_CLAIM_SECONDS
 from bot.worker.context import PAUSED_RETRY, Poller
+from bot.worker.pacing import MILESTONES
 
 log = logging.getLogger(__name__)
 
