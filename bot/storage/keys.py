@@ -40,6 +40,11 @@ RECONCILE_LOCK: Final = f"{PREFIX}:reconcile:lock"
 WORKER_HEARTBEATS: Final = f"{PREFIX}:worker:*"
 
 
+def clock_seen(boot: str) -> str:
+    """The last (wall, steady) clock reading a worker took during this boot of the machine."""
+    return f"{PREFIX}:clock:seen:{boot}"
+
+
 def user(user_id: int, *suffix: str) -> str:
     return ":".join((PREFIX, "user", str(user_id), *suffix))
 

@@ -23,6 +23,10 @@ and records it once (a second report of it is recognised), and a worker started 
 after a restart, still judges old records on their own clock. They are kept as long as the
 longest-lived record (a rent of 56 days), then dropped.
 
+A jump while no worker ran is seen too, within one boot of the machine: the steady clock
+counts from the boot, so each worker leaves its last reading in Redis (``keys.clock_seen``,
+under the boot's id) and a worker starting later compares its first reading with it.
+
 Tests give the guard the emulator's clock as the steady one: a leap of that clock is time
 passing; a test that jumps only the bot's wall clock makes a jump.
 """
@@ -34,6 +38,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -46,8 +51,20 @@ log = logging.getLogger(__name__)
 JUMP_TOLERANCE = 30.0
 #: How long a jump is remembered: records made before it may live this long (rents).
 KEEP_FOR = 60 * 86400.0
-#: How often the guard reads the jumps other processes recorded.
+#: How often the guard reads the jumps other processes recorded (and leaves its reading).
 SYNC_EVERY = 5.0
+#: How long a worker's last reading is kept for a later one to compare with.
+SEEN_FOR = 7 * 86400
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
+def boot_id() -> str | None:
+    """This boot of the machine (the steady clock counts from it), where Linux says."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
 
 # KEYS: jumps. ARGV: landed, size, tolerance, forget before. The same jump reported by
 # another process (landed and size within the tolerance) is recorded once.
@@ -79,9 +96,13 @@ class ClockGuard:
         steady: Callable[[], float] = time.monotonic,
         *,
         tolerance: float = JUMP_TOLERANCE,
+        boot: str | None = None,
     ) -> None:
         self.wall = wall
         self._steady = steady
+        # Readings of another process compare only on the same steady clock: the system's
+        # monotonic clock in the same boot (a test's clock has no boot unless it says so).
+        self._boot = boot if boot is not None or steady is not time.monotonic else boot_id()
         self.tolerance = tolerance
         self._last: tuple[float, float] | None = None
         self._jumps: list[Jump] = []
@@ -122,6 +143,12 @@ class ClockGuard:
 
     async def sync(self, redis: Redis) -> None:
         """Record the jumps seen here; learn those other processes (or earlier runs) saw."""
+        if self._last is None and self._boot is not None:
+            # The first reading of this process is compared with the last one any worker
+            # took in this boot: a jump while none ran is a jump too.
+            seen = await redis.hmget(keys.clock_seen(self._boot), ["wall", "steady"])
+            if seen[0] is not None and seen[1] is not None:
+                self._last = (float(seen[0]), float(seen[1]))
         self.now()
         steady = self._steady()
         fresh = self._synced_at is not None and steady - self._synced_at < SYNC_EVERY
@@ -139,6 +166,11 @@ class ClockGuard:
         ]
         self._jumps = known
         self._synced_at = steady
+        if self._boot is not None and self._last is not None:
+            key = keys.clock_seen(self._boot)
+            wall, still = self._last
+            await redis.hset(key, mapping={"wall": repr(wall), "steady": repr(still)})
+            await redis.expire(key, SEEN_FOR)
 
 
 def _text(value: object) -> str:

@@ -20,6 +20,7 @@ from bot.sandbox import Clock, Emulator, EmulatorConfig
 from bot.sandbox.models import ActivationStatus
 from bot.storage.schedule import Schedule
 from bot.worker.activations import BURST_CANCELS
+from bot.worker.clockguard import ClockGuard
 from tests.harness import GOOD_KEY, START, ChatUser, running_harness
 from tests.worker.test_worker import buy, code_pushes, real_redis
 
@@ -166,3 +167,29 @@ async def test_redis_time_is_one_clock_for_workers_whose_clocks_differ(
     await jumped.release("act:p:1", time.time() + 3 * HOURS)  # "now" on its clock
     assert await jumped.claim(5, lease=30) == ["act:p:1"]
     assert await first.lag() < 5
+
+
+async def test_a_jump_while_no_worker_ran_is_seen_by_the_next_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Within one boot, a worker started later compares its first reading with the last one
+    any worker left: the jump is noticed before anything is judged on it."""
+    redis = FakeAsyncRedis()
+    steady = Clock(frozen_at=1_000.0)  # the machine's monotonic clock
+    host = HostClock(Clock(frozen_at=START))
+    before = ClockGuard(host.now, steady.now, boot="boot-1")
+    await before.sync(redis)
+    bought = host.now()
+    # The worker stops; ten minutes pass; the clock is stepped two hours forward.
+    steady.advance(600)
+    host.real.advance(600)
+    host.jump(2 * HOURS)
+    after = ClockGuard(host.now, steady.now, boot="boot-1")
+    with caplog.at_level(logging.WARNING):
+        await after.sync(redis)
+    assert "the wall clock jumped +7200 s" in caplog.text
+    assert after.now_for(bought) - bought == pytest.approx(600)
+    # Another boot's steady clock counts from elsewhere: nothing to compare with.
+    other = ClockGuard(host.now, steady.now, boot="boot-2")
+    await other.sync(redis)
+    assert other.now_for(bought) - bought == pytest.approx(600)  # the ledger still knows
