@@ -6,6 +6,7 @@ time passing, and the bot's wall clock is it plus a jump the test chooses.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 from bot.sandbox import Clock, Emulator, EmulatorConfig
 from bot.sandbox.models import ActivationStatus
 from bot.storage.schedule import Schedule
+from bot.worker import build_worker
 from bot.worker.activations import BURST_CANCELS
 from bot.worker.clockguard import ClockGuard
 from tests.harness import GOOD_KEY, START, ChatUser, running_harness
@@ -193,3 +195,45 @@ async def test_a_jump_while_no_worker_ran_is_seen_by_the_next_one(
     other = ClockGuard(host.now, steady.now, boot="boot-2")
     await other.sync(redis)
     assert other.now_for(bought) - bought == pytest.approx(600)  # the ledger still knows
+
+
+async def test_two_workers_do_not_poll_one_number_twice_across_a_jump(tmp_path: Path) -> None:
+    """One worker is in the middle of polling its numbers when the host clock (the one the
+    schedule reads, as Redis TIME on the same host would) jumps: the other worker takes none
+    of them, and every code is pushed once."""
+    emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
+    emulator.add_account(GOOD_KEY, balance=Decimal(1000))
+    host = HostClock(emulator.clock)
+    async with running_harness(tmp_path, emulator=emulator, clock=host.now) as harness:
+        harness.resources.schedule.max_step = 60  # as the real schedule (steps here are small)
+        user = await harness.connected()
+        ids = [await buy(harness, user) for _ in range(6)]
+        await harness.advance(5)
+        first, second = harness.worker, build_worker(harness.resources, harness.bot)
+        polled: Counter[str] = Counter()
+        gate, all_in = asyncio.Event(), asyncio.Event()
+        poll = first.pollers["act"]
+
+        async def held(ref: str) -> float | None:
+            polled[ref] += 1
+            if sum(polled.values()) == len(ids):
+                all_in.set()
+            await gate.wait()  # the first worker is slow: its leases are all it has
+            return await poll(ref)
+
+        first.pollers["act"] = held
+        for activation_id in ids:
+            emulator.deliver_sms(activation_id, f"code {activation_id % 100000:05d}", code="1")
+        emulator.advance(6)
+        busy = asyncio.create_task(first.run_once())
+        await asyncio.wait_for(all_in.wait(), 10)
+        host.jump(3 * HOURS)
+        assert await second.run_once() == 0  # every lease still held
+        gate.set()
+        assert await busy == len(ids)
+        assert set(polled.values()) == {1}
+        first.pollers["act"] = poll
+        assert sum(code_pushes(user).values()) == len(ids)
+        await harness.advance(6)
+        await second.run_once()
+        assert sum(code_pushes(user).values()) == len(ids)
