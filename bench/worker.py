@@ -143,6 +143,7 @@ async def open_bench(
         redis=redis,
         http=httpx.AsyncClient(transport=counting),
         clock=emulator.clock.now,
+        steady=emulator.clock.now,  # simulated time passing, not a jump
     )
     return resources, counting
 

@@ -81,6 +81,8 @@ class Resources:
     embedded: EmbeddedRedis | None = None
     sandbox: SandboxRuntime | None = None
     clock: Callable[[], float] = time.time
+    #: The worker's steady clock: tells a wall-clock jump from time passing (clockguard.py).
+    steady: Callable[[], float] = time.monotonic
     metrics: Metrics = field(default_factory=Metrics)
     webhook_urls: WebhookUrls | None = None
 
@@ -183,9 +185,11 @@ async def open_resources(
     *,
     redis: Redis | None = None,
     http: httpx.AsyncClient | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
+    steady: Callable[[], float] = time.monotonic,
 ) -> Resources:
-    """Open what the bot needs. Tests pass their own Redis, HTTP client and clock.
+    """Open what the bot needs. Tests pass their own Redis, HTTP client and clocks (the
+    real wall clock is None: the shared schedule then keeps Redis time, see schedule.py).
 
     A start that fails (a wrong SECRET_KEY, say) closes what it opened: no embedded Redis
     is left running behind it.
@@ -228,6 +232,7 @@ async def open_resources(
     activations = ActivationRepo(redis)
     orders = OrderRepo(redis, quote_ttl=settings.quote_ttl)
     schedule = Schedule(redis, clock)
+    clock = clock or time.time
     mails = MailRepo(redis)
     rents = RentRepo(redis)
     urls = webhook_urls(settings)
@@ -252,6 +257,7 @@ async def open_resources(
         embedded=embedded,
         sandbox=sandbox,
         clock=clock,
+        steady=steady,
         metrics=metrics,
         webhook_urls=urls,
     )

@@ -262,11 +262,16 @@ async def running_harness(
     server: FakeTelegram | None = None,
     emulator: Emulator | None = None,
     wrap_transport: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+    clock: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Harness]:
     """A bot built from scratch; pass redis/server/emulator of an earlier one to "restart".
 
-    ``wrap_transport`` puts something between the bot and the emulator (a hung provider)."""
+    The bot's wall clock is the emulator's unless ``clock`` is given (a host clock that jumps
+    while the provider's does not); its steady clock is always the emulator's: a leap of the
+    emulator's clock is time passing.
+    ``wrap_transport`` puts something between the bot and the emulator (a hung provider).
+    """
     if emulator is None:
         emulator = Emulator(EmulatorConfig(seed=7), Clock(frozen_at=START))
         emulator.add_account(GOOD_KEY, balance=Decimal("50"))
@@ -277,7 +282,11 @@ async def running_harness(
     settings = make_settings(data_dir, **overrides)
     with mock.patch.object(resources_module, "SandboxRuntime", LazySandbox):
         resources = await open_resources(
-            settings, redis=redis or FakeAsyncRedis(), http=http, clock=emulator.clock.now
+            settings,
+            redis=redis or FakeAsyncRedis(),
+            http=http,
+            clock=clock or emulator.clock.now,
+            steady=emulator.clock.now,
         )
     server = server or FakeTelegram(TOKEN)
     bot = Bot(

@@ -15,6 +15,9 @@ SERVICE_LIFETIMES = {"ya": 40 * 60.0, "ig": 3600.0, "ft": 3600.0, "cy": 3600.0, 
 EARLY_CANCEL = 120.0
 #: How long past its end an activation is still asked about before the bot closes it itself.
 GIVE_UP_AFTER = 3600.0
+#: The same while the provider still answers "waiting" (a provider that does so a day past
+#: the end will not stop).
+GIVE_UP_WAITING_AFTER = 24 * 3600.0
 
 
 def member(ref: str) -> str:
@@ -65,9 +68,14 @@ def close_as_ended(activation: Activation, now: float) -> Activation:
     return activation
 
 
-def overdue(activation: Activation, now: float) -> bool:
-    """Open long past its end: the provider will not say more, so the bot closes it."""
-    return activation.is_open and now > activation.expires_at + GIVE_UP_AFTER
+def overdue(activation: Activation, now: float, *, provider_waiting: bool = False) -> bool:
+    """Open long past its end: the provider will not say more, so the bot closes it.
+
+    A number the provider still reports as waiting is not expired by the bot's clock alone
+    (that clock may have jumped): it is given up only a day past its end.
+    """
+    limit = GIVE_UP_WAITING_AFTER if provider_waiting else GIVE_UP_AFTER
+    return activation.is_open and now > activation.expires_at + limit
 
 
 def wants_auto_cancel(activation: Activation, now: float, cancel_before: float | None) -> bool:

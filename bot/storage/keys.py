@@ -30,10 +30,19 @@ PREFIX: Final = "sab"
 USERS: Final = f"{PREFIX}:users"
 SCHEDULE_DUE: Final = f"{PREFIX}:sched:due"
 SCHEDULE_LEASES: Final = f"{PREFIX}:sched:leases"
+#: The schedule's own clock: the last Redis TIME any schedule call saw (jump detection).
+SCHEDULE_CLOCK: Final = f"{PREFIX}:sched:clock"
+#: Wall-clock jumps the workers detected: member "<size>", score = when it landed.
+CLOCK_JUMPS: Final = f"{PREFIX}:clock:jumps"
 FSM_PREFIX: Final = f"{PREFIX}:fsm"
 TELEGRAM_RATE: Final = f"{PREFIX}:tg:rate"
 RECONCILE_LOCK: Final = f"{PREFIX}:reconcile:lock"
 WORKER_HEARTBEATS: Final = f"{PREFIX}:worker:*"
+
+
+def clock_seen(boot: str) -> str:
+    """The last (wall, steady) clock reading a worker took during this boot of the machine."""
+    return f"{PREFIX}:clock:seen:{boot}"
 
 
 def user(user_id: int, *suffix: str) -> str:

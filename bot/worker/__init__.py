@@ -32,6 +32,7 @@ def build_context(resources: Resources, bot: Bot) -> WorkerContext:
         i18n=resources.i18n,
         notifier=notifier,
         clock=resources.clock,
+        steady=resources.steady,
     )
 
 

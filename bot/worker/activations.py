@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -37,17 +36,18 @@ from bot.services.activation_rules import (
     close_as_ended,
     overdue,
     status_from_listing,
+    wants_auto_cancel,
 )
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
+from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
+from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
 
-#: Card countdown refreshes (minutes left): the card is edited when one is crossed.
-MILESTONES = (15, 10, 5, 2)
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 30
@@ -55,6 +55,12 @@ DELIVERY_CLAIM_SECONDS = 30
 
 USER_VIEW_SECONDS = 1.0
 CACHE_BOUND = 1_000
+#: At most this many auto-cancels per BURST_WINDOW seconds (steady clock) in one process.
+#: More numbers reaching their last minute together is what a clock jump nobody saw looks
+#: like (one while no worker ran): cancels are irreversible, so the rest wait. A number held
+#: back is cancelled a poll later, or refunded by the provider's own expiry.
+BURST_CANCELS = 20
+BURST_WINDOW = 10.0
 
 
 class _FetchedElsewhere(Exception):
@@ -72,41 +78,10 @@ class _UserView:
     account: UserAccount | None  # None: no usable key
 
 
-def milestone(activation: Activation, now: float) -> int | None:
-    left = activation.seconds_left(now) / 60
-    passed = [m for m in MILESTONES if left <= m]
-    return min(passed) if passed else None
-
-
-def next_poll(
-    activation: Activation, now: float, base: float, cancel_before: float | None = None
-) -> float | None:
-    """Poll often while a code is likely, less often later; None once it is closed."""
-    if not activation.is_open:
-        return None
-    if any(not code.delivered for code in activation.codes):
-        # A push is still owed (the user blocked the bot, or a deliverer died mid-push).
-        return now + max(base, 5.0)
-    if activation.state in {State.WAITING, State.RETRY}:
-        since = now - (activation.waiting_since or activation.created_at)
-        interval = base if since < 180 else base * 2 if since < 600 else base * 3
-    else:
-        # A code is in: a second SMS without "Another code" is rare, and expiry is known.
-        interval = max(base * 12, 60.0)
-    at = now + interval * random.uniform(0.85, 1.15)
-    if now >= activation.expires_at:
-        return now + max(interval, 30.0)
-    at = min(at, activation.expires_at + 2)
-    if cancel_before is not None and activation.state is State.WAITING:
-        cancel_at = activation.expires_at - cancel_before
-        if cancel_at > now:
-            at = min(at, cancel_at)
-    return at
-
-
 class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
         super().__init__(ctx, service, accounts)
+        self._cancel_burst = Burst(ctx.steady, BURST_CANCELS, BURST_WINDOW)
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
@@ -150,11 +125,18 @@ class ActivationPoller(Poller[ActivationService]):
         await self.ctx.key_refused(user_id, account.preset.title)
 
     async def poll(self, ref: str) -> float | None:
-        ctx = self.ctx
         activation = await self.service.activations.get(ref)
         if activation is None:
             return None
-        now = ctx.clock()
+        # Judged on the clock the record was made with (a wall-clock jump since is taken
+        # out, see clockguard.py); the next time goes back to the wall clock for the schedule.
+        next_at = await self._poll(activation)
+        return self.ctx.wall_time(next_at, activation.created_at)
+
+    async def _poll(self, activation: Activation) -> float | None:
+        ctx = self.ctx
+        ref, since = activation.ref, activation.created_at
+        now = ctx.now_for(since)
         if not activation.is_open:
             await self.deliver(activation)
             return None
@@ -181,7 +163,8 @@ class ActivationPoller(Poller[ActivationService]):
             return now + await ctx.backoff(activation.ref)
         await ctx.recovered(activation.ref)
         caller = await self._caller(account, activation)
-        now = ctx.clock()
+        now = ctx.now_for(since)
+        waiting = status.state in {ActivationState.WAIT_CODE, ActivationState.WAIT_RETRY}
 
         def change(record: Activation) -> Activation | None:
             if record.version != seen_version:
@@ -189,7 +172,7 @@ class ActivationPoller(Poller[ActivationService]):
             updated = apply_status(record, status, now)
             if caller and not updated.call_from:
                 updated.call_from = caller
-            if overdue(updated, now):
+            if overdue(updated, now, provider_waiting=waiting):
                 close_as_ended(updated, now)
             if updated.is_open:
                 updated.milestone = milestone(updated, now)
@@ -258,7 +241,8 @@ class ActivationPoller(Poller[ActivationService]):
     def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
         """The user's snapshot if this process parsed it recently: no Redis needed."""
         known = self._parsed.get(self._snapshot_key(account))
-        if known is not None and self.ctx.clock() - known[0] < self._fresh_for():
+        # A snapshot from the clock's future (it was stepped back) is stale, not fresh.
+        if known is not None and 0 <= self.ctx.clock() - known[0] < self._fresh_for():
             return known
         return None
 
@@ -314,7 +298,7 @@ class ActivationPoller(Poller[ActivationService]):
             return None
         data: dict[str, Any] = json.loads(raw)
         # Freshness is judged by the bot's clock; the Redis expiry only clears leftovers.
-        if self.ctx.clock() - float(data["at"]) >= fresh_for:
+        if not 0 <= self.ctx.clock() - float(data["at"]) < fresh_for:
             return None
         return data
 
@@ -334,7 +318,7 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def _close_unknown(self, activation: Activation) -> float | None:
         """The provider no longer knows the activation: close it as it most likely ended."""
-        now = self.ctx.clock()
+        now = self.ctx.now_for(activation.created_at)
 
         _, after = await self.service.activations.update(
             activation.ref, lambda record: close_as_ended(record, now)
@@ -347,6 +331,10 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def _auto_cancel(self, account: UserAccount, activation: Activation, now: float) -> bool:
         """Cancel a number that got no code shortly before it expires, so the refund is now."""
+        if not wants_auto_cancel(activation, now, self._cancel_before):
+            return False
+        if not self._cancel_burst.allow():
+            return False  # held back a few seconds (or refunded by the provider's expiry)
         cancelled = await self.service.auto_cancel(account, activation, now, self._cancel_before)
         if cancelled is None:
             return False
@@ -411,7 +399,7 @@ class ActivationPoller(Poller[ActivationService]):
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         preset = self.accounts.hub.preset(activation.provider)
-        now = ctx.clock()
+        now = ctx.now_for(activation.created_at)
         group = await self.service.activations.with_group(activation)
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
             text, markup = render_card(

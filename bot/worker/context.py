@@ -23,6 +23,7 @@ from bot.storage import keys
 from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.texts import escape
+from bot.worker.clockguard import ClockGuard
 from bot.worker.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,23 @@ class WorkerContext:
     i18n: I18n
     notifier: Notifier
     clock: Callable[[], float] = time.time
+    #: Counts seconds passing whatever the wall clock is set to (see clockguard.py).
+    steady: Callable[[], float] = time.monotonic
     events: WorkerEvents = field(default_factory=NoEvents)
     _failing: set[str] = field(default_factory=set)
+    guard: ClockGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guard = ClockGuard(self.clock, self.steady)
+
+    def now_for(self, since: float) -> float:
+        """Now, on the clock of a record made at ``since``: what its deadlines are judged by
+        (the wall clock less any jump since; see clockguard.py)."""
+        return self.guard.now_for(since)
+
+    def wall_time(self, at: float | None, since: float) -> float | None:
+        """A time ``at`` on that record's clock, back on the wall clock (for the schedule)."""
+        return None if at is None else at + self.guard.shift(since)
 
     async def locale(self, user_id: int) -> str:
         return await self.users.locale_for(user_id, self.settings.default_locale)

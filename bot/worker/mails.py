@@ -22,8 +22,9 @@ from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
-from bot.worker.activations import DELIVERY_CLAIM_SECONDS, MILESTONES
+from bot.worker.activations import DELIVERY_CLAIM_SECONDS
 from bot.worker.context import PAUSED_RETRY, Poller
+from bot.worker.pacing import MILESTONES
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +54,21 @@ def next_poll(mailbox: Mailbox, now: float, base: float) -> float:
 class MailPoller(Poller[MailService]):
     async def poll(self, ref: str) -> float | None:
         try:
-            return await self._poll(ref)
+            mailbox = await self.service.mails.get(ref)
+            if mailbox is None:
+                return None
+            # Judged on the mailbox's own clock (a wall-clock jump since is taken out).
+            return self.ctx.wall_time(await self._poll(mailbox), mailbox.created_at)
         except RecordMissing:
             return None  # moved to a new id by "Another letter", or forgotten
 
-    async def _poll(self, ref: str) -> float | None:
+    async def _poll(self, mailbox: Mailbox) -> float | None:
         ctx = self.ctx
-        mailbox = await self.service.mails.get(ref)
-        if mailbox is None:
-            return None
+        ref, since = mailbox.ref, mailbox.created_at
         if not mailbox.is_waiting:
             return await self._push_letters(mailbox)
         await self._push_letters(mailbox)
-        now = ctx.clock()
+        now = ctx.now_for(since)
         account = await self.poll_account(mailbox, now)
         if not isinstance(account, UserAccount):
             return account
@@ -80,10 +83,10 @@ class MailPoller(Poller[MailService]):
         except pe.StateAnswer as answer:
             if answer.token != "STATUS_CANCEL":
                 raise
-            await self._close(ref, closed_state(mailbox, ctx.clock()))
+            await self._close(ref, closed_state(mailbox, ctx.now_for(since)))
             return None
         except pe.ProviderError:
-            return ctx.clock() + await ctx.backoff(ref)
+            return ctx.now_for(since) + await ctx.backoff(ref)
         await ctx.recovered(ref)
         if check.received:
             await self.service.record_letter(ref, check.value, check.full_message)
@@ -96,7 +99,7 @@ class MailPoller(Poller[MailService]):
         if await self._deliver(mailbox):
             await self.render_card(mailbox.ref)
         current = await self.service.mails.get(mailbox.ref)
-        now = self.ctx.clock()
+        now = self.ctx.now_for(mailbox.created_at)
         waiting = [
             letter
             for letter in (current.letters if current is not None else [])
@@ -105,7 +108,7 @@ class MailPoller(Poller[MailService]):
         return now + RETRY_PUSH_EVERY if waiting else None
 
     async def _still_waiting(self, mailbox: Mailbox) -> float | None:
-        now = self.ctx.clock()
+        now = self.ctx.now_for(mailbox.created_at)
         if overdue(mailbox, now):
             await self._close(mailbox.ref, MailState.EXPIRED)
             return None
@@ -174,6 +177,6 @@ class MailPoller(Poller[MailService]):
         preset = self.accounts.hub.preset(mailbox.provider)
         title = preset.title if preset is not None else mailbox.provider
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):
-            text = card_text(mailbox, title, ctx.clock())
+            text = card_text(mailbox, title, ctx.now_for(mailbox.created_at))
             markup = card_markup(mailbox)
         return text, markup

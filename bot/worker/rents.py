@@ -57,13 +57,14 @@ class RentPoller(Poller[RentService]):
         if rent is None:
             return None
         try:
-            return await self._poll(rent)
+            # Judged on the rent's own clock (a wall-clock jump since is taken out).
+            return self.ctx.wall_time(await self._poll(rent), rent.created_at)
         except records.RecordMissing:
             return None  # re-ordered under a new id meanwhile: the new ref is followed
 
     async def _poll(self, rent: Rent) -> float | None:
         ctx = self.ctx
-        now = ctx.clock()
+        now = ctx.now_for(rent.created_at)
         if not rent.is_open:
             await self._deliver(rent)
             await self.redraw(rent)
@@ -84,7 +85,7 @@ class RentPoller(Poller[RentService]):
         except pe.ProviderError:
             return now + await ctx.backoff(rent.ref)
         await ctx.recovered(rent.ref)
-        now = ctx.clock()
+        now = ctx.now_for(rent.created_at)
         if apply_status(rent.model_copy(deep=True), status, now) == rent:
             after = rent  # nothing new: most polls end here, without a write
         else:
@@ -136,7 +137,7 @@ class RentPoller(Poller[RentService]):
         if rent.card_message_id is None:
             return
         ctx = self.ctx
-        now = ctx.clock()
+        now = ctx.now_for(rent.created_at)
         signature = card_signature(rent, now)
         if signature == rent.shown:
             return
@@ -146,7 +147,7 @@ class RentPoller(Poller[RentService]):
 
     async def present(self, rent: Rent) -> None:
         """A card for a rent the user has none for yet (found after a lost answer)."""
-        now = self.ctx.clock()
+        now = self.ctx.now_for(rent.created_at)
         if await self.send_card(rent, *await self._card(rent, now)):
             await self.service.mark_shown(rent.ref, card_signature(rent, now))
 

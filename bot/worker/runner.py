@@ -85,6 +85,9 @@ class Worker:
 
     async def _turn(self) -> list[str]:
         """One round: claim what is due (while there is room); [] when nothing was."""
+        # Every round reads the wall clock against the steady one: a jump is noticed (and
+        # shared) before anything due because of it is polled.
+        await self.ctx.guard.sync(self.ctx.redis)
         if self._last_loop - self._last_beat >= HEARTBEAT_EVERY:
             await self.heartbeat()
             self._last_beat = self._last_loop
@@ -103,6 +106,7 @@ class Worker:
 
     async def run_once(self) -> int:
         """Claim and process what is due now, and wait for it (tests and benchmarks)."""
+        await self.ctx.guard.sync(self.ctx.redis)
         claimed = await self.schedule.claim(self.batch, self.lease)
         await asyncio.gather(*(self._process(member) for member in claimed))
         return len(claimed)

@@ -63,9 +63,16 @@ class SettlePoller:
         if purchase is None:
             await self._end(user_id, token, order, unsure=True)
             return None
-        result = await follow_up(self.orders, self.ctx.clock, user_id, token, order, purchase)
+        # "Nothing was bought" and "give up" are judged on the order's own clock (a wall-clock
+        # jump since is taken out, see clockguard.py).
+        since = order.started_at if order.started_at is not None else self.ctx.clock()
+
+        def clock() -> float:
+            return self.ctx.now_for(since)
+
+        result = await follow_up(self.orders, clock, user_id, token, order, purchase)
         if result.verdict is Verdict.WAIT:
-            return result.next_at
+            return self.ctx.wall_time(result.next_at, since)
         log.info("unknown %s order of user %s settled: %s", order.kind, user_id, result.verdict)
         if result.verdict is Verdict.FOUND:
             await kind.present(result.item)

