@@ -206,12 +206,13 @@ def test_updates_in_flight_beyond_the_share_of_a_user_are_turned_away() -> None:
 
 def test_a_hung_provider_cannot_take_every_update_in_flight() -> None:
     # Each of its stuck requests holds one user's updates: that one and those queued behind
-    # it on the user's chat lock.
+    # it on the user's chat lock. (Before it counts as slow, LANE_SLOW after its oldest
+    # request, more may wait, each for LANE_WAIT at most.)
     assert (LANE_CALLS + LANE_WAITING) * PER_USER_IN_FLIGHT < UPDATES_IN_FLIGHT
 
 
-async def test_a_full_lane_refuses_instead_of_queueing() -> None:
-    lane = ProviderLane(calls=1, waiting=1, wait=0.05)
+async def test_a_full_lane_of_a_slow_provider_refuses_instead_of_queueing() -> None:
+    lane = ProviderLane(calls=1, waiting=1, wait=0.05, slow=0.0)
     held = asyncio.Event()
     release = asyncio.Event()
 
@@ -231,6 +232,26 @@ async def test_a_full_lane_refuses_instead_of_queueing() -> None:
     release.set()
     await holder
     await _enter(lane)  # free again
+    assert lane.in_flight == 0
+
+
+async def test_a_full_lane_of_a_provider_answering_in_time_lets_a_burst_wait() -> None:
+    """A popular provider answering as usual: a burst beyond the lane waits its turn, none is
+    told the provider is busy (the worker's polls and a crowd of users share one lane)."""
+    lane = ProviderLane(calls=1, waiting=1, wait=5.0, slow=60.0)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with lane.place("getStatus"):
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0)
+    burst = [asyncio.create_task(_enter(lane)) for _ in range(10)]
+    await asyncio.sleep(0)
+    release.set()
+    await holder
+    await asyncio.gather(*burst)  # none raised ProviderBusy
     assert lane.in_flight == 0
 
 

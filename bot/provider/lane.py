@@ -3,9 +3,12 @@
 A provider that hangs keeps every request to it for its full timeout. Without a bound, its
 users' updates (and the worker's polls) would pile up there and hold the capacity every other
 provider's users need: the dispatcher's updates in flight, the worker's slots, connections.
-A lane admits ``calls`` requests at once and lets ``waiting`` more wait briefly for a free
-place; anything beyond is refused at once with :class:`ProviderBusy`,
-so a hung provider holds a bounded share and its users hear "busy" instead of silence.
+A lane admits ``calls`` requests at once; the others wait briefly for a free place. While the
+provider answers in its usual time, places turn over fast and any number may wait: a burst of
+users (and the worker's polls) is served, not refused. Once the oldest request in the lane has
+waited ``slow`` seconds for its answer the provider counts as slow: only ``waiting`` more may
+wait and anything beyond is refused at once with :class:`ProviderBusy`, so a hung provider
+holds a bounded share and its users hear "busy" instead of silence.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ LANE_CALLS = 16
 #: Requests allowed to wait for a place, and for how long.
 LANE_WAITING = 4
 LANE_WAIT = 2.0
+#: How long the oldest request in a full lane may go unanswered before the provider counts as
+#: slow (a getNumber at a busy provider takes a second or two).
+LANE_SLOW = 3.0
 
 
 class ProviderBusy(ProviderConnectError):
@@ -30,7 +36,11 @@ class ProviderBusy(ProviderConnectError):
 
 class ProviderLane:
     def __init__(
-        self, calls: int = LANE_CALLS, waiting: int = LANE_WAITING, wait: float = LANE_WAIT
+        self,
+        calls: int = LANE_CALLS,
+        waiting: int = LANE_WAITING,
+        wait: float = LANE_WAIT,
+        slow: float = LANE_SLOW,
     ) -> None:
         self._places = asyncio.Semaphore(calls)
         self._capacity = calls
@@ -38,6 +48,8 @@ class ProviderLane:
         self._wait = wait
         self._waiting = 0
         self._busy = 0
+        self._slow = slow
+        self._started: dict[object, float] = {}  # when each request in the lane was sent
 
     @property
     def in_flight(self) -> int:
@@ -52,7 +64,7 @@ class ProviderLane:
     async def place(self, action: str) -> AsyncIterator[None]:
         """Hold a place for one request, or raise ``ProviderBusy`` (nothing was sent)."""
         if self._places.locked():
-            if self._waiting >= self._waiting_limit:
+            if self._waiting >= self._waiting_limit and self._is_slow():
                 raise ProviderBusy("too many requests waiting for the provider", action=action)
             self._waiting += 1
             try:
@@ -66,8 +78,17 @@ class ProviderLane:
         else:
             await self._places.acquire()
         self._busy += 1
+        ticket = object()
+        self._started[ticket] = asyncio.get_running_loop().time()
         try:
             yield
         finally:
+            del self._started[ticket]
             self._busy -= 1
             self._places.release()
+
+    def _is_slow(self) -> bool:
+        if not self._started:
+            return False
+        oldest = min(self._started.values())
+        return asyncio.get_running_loop().time() - oldest >= self._slow
