@@ -158,7 +158,13 @@ async def test_keys_never_show_in_plaintext(rig: Rig):
     found = secret_leaks(
         [canary], redis_dump=dump, redis_files=files, logs={}, telegram=rig.fake_telegram
     )
-    assert len(found) == 1 + len(files) == 4, found
+    # In memory, in the snapshot, and in the AOF both as written and as rewritten (Redis 6
+    # keeps one appendonly.aof; Redis 7 and Valkey a manifest, a base and increments).
+    places = {entry.split(": in ", 1)[1] for entry in found}
+    assert {"a Redis key or value", "dump.rdb"} <= places, found
+    assert any(place.endswith("(before the rewrite)") for place in places), found
+    rewritten = places - {"a Redis key or value", "dump.rdb"}
+    assert any(not place.endswith("(before the rewrite)") for place in rewritten), found
     assert not leaks, f"{line}\n{leaks}"
     assert not still_shown, f"{line}\n{still_shown}"
     assert not problems, line + "\n" + "\n".join(problems[:5])
