@@ -59,6 +59,15 @@ class Accounts:
         self._sandbox = sandbox
         self._sandbox_balance = sandbox_balance
 
+    def background(self) -> Accounts:
+        """The same accounts for the worker: its requests go through lanes of their own."""
+        return Accounts(
+            self.users,
+            self.hub.background(),
+            sandbox=self._sandbox,
+            sandbox_balance=self._sandbox_balance,
+        )
+
     async def get(self, user_id: int) -> UserAccount:
         """The user's account; NoKeyConnected / ProviderUnavailable explain what is missing."""
         credentials = await self.users.get_credentials(user_id)

@@ -69,6 +69,8 @@ class Resources:
     users: UserRepo
     hub: ProviderHub
     accounts: Accounts
+    #: The same accounts through the worker's own provider lanes (see bot/provider/lane.py).
+    worker_accounts: Accounts
     activations: ActivationRepo
     orders: OrderRepo
     schedule: Schedule
@@ -243,6 +245,7 @@ async def open_resources(
         users=users,
         hub=hub,
         accounts=accounts,
+        worker_accounts=accounts.background(),
         activations=activations,
         orders=orders,
         schedule=schedule,

@@ -20,7 +20,9 @@ from aiogram.types import Update
 
 from bot.door import PER_USER_IN_FLIGHT, Door
 from bot.factory import UPDATES_IN_FLIGHT
+from bot.provider.hub import ProviderHub
 from bot.provider.lane import LANE_CALLS, LANE_WAITING, ProviderBusy, ProviderLane
+from bot.provider.presets import ProviderPreset
 from bot.sandbox import Clock, Emulator, EmulatorConfig
 from tests.harness import GOOD_KEY, PROVIDER_URL, START, Harness, running_harness
 
@@ -206,13 +208,13 @@ def test_updates_in_flight_beyond_the_share_of_a_user_are_turned_away() -> None:
 
 def test_a_hung_provider_cannot_take_every_update_in_flight() -> None:
     # Each of its stuck requests holds one user's updates: that one and those queued behind
-    # it on the user's chat lock. (Before it counts as slow, LANE_SLOW after its oldest
-    # request, more may wait, each for LANE_WAIT at most.)
+    # it on the user's chat lock. (More may wait only while places turn over fast, each for
+    # LANE_WAIT at most.)
     assert (LANE_CALLS + LANE_WAITING) * PER_USER_IN_FLIGHT < UPDATES_IN_FLIGHT
 
 
 async def test_a_full_lane_of_a_slow_provider_refuses_instead_of_queueing() -> None:
-    lane = ProviderLane(calls=1, waiting=1, wait=0.05, slow=0.0)
+    lane = ProviderLane(calls=1, waiting=1, wait=0.05)
     held = asyncio.Event()
     release = asyncio.Event()
 
@@ -237,8 +239,11 @@ async def test_a_full_lane_of_a_slow_provider_refuses_instead_of_queueing() -> N
 
 async def test_a_full_lane_of_a_provider_answering_in_time_lets_a_burst_wait() -> None:
     """A popular provider answering as usual: a burst beyond the lane waits its turn, none is
-    told the provider is busy (the worker's polls and a crowd of users share one lane)."""
-    lane = ProviderLane(calls=1, waiting=1, wait=5.0, slow=60.0)
+    told the provider is busy."""
+    lane = ProviderLane(calls=1, waiting=1, wait=5.0, window=1.0)
+    for _ in range(20):  # places have been turning over: 20 in the window
+        await _enter(lane)
+    assert lane.may_wait() >= 10
     release = asyncio.Event()
 
     async def hold() -> None:
@@ -253,6 +258,38 @@ async def test_a_full_lane_of_a_provider_answering_in_time_lets_a_burst_wait() -
     await holder
     await asyncio.gather(*burst)  # none raised ProviderBusy
     assert lane.in_flight == 0
+
+
+async def test_a_provider_that_just_hung_is_not_taken_for_a_healthy_one() -> None:
+    """Its requests are fresh, but no place has been freed for a window: only the fixed few
+    may wait, so its users' updates do not pile up while its first requests age."""
+    lane = ProviderLane(calls=2, waiting=1, wait=5.0, window=0.05)
+    for _ in range(20):  # it was answering quickly...
+        await _enter(lane)
+    await asyncio.sleep(0.1)  # ...then stopped: the window holds no freed place
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with lane.place("getBalance"):
+            await release.wait()
+
+    holders = [asyncio.create_task(hold()) for _ in range(2)]
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(_enter(lane))
+    await asyncio.sleep(0)
+    with pytest.raises(ProviderBusy):
+        await _enter(lane)
+    release.set()
+    await asyncio.gather(*holders, waiter)
+
+
+def test_the_worker_polls_through_lanes_of_its_own() -> None:
+    preset = ProviderPreset(name="herosms", title="HeroSMS", url="https://a.example/api.php")
+    hub = ProviderHub([preset], httpx.AsyncClient())
+    background = hub.background()
+    assert background.lane("herosms") is not None
+    assert background.lane("herosms") is not hub.lane("herosms")
+    assert background.preset("herosms") is hub.preset("herosms")
 
 
 async def _enter(lane: ProviderLane) -> None:

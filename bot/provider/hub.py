@@ -33,6 +33,7 @@ class ProviderHub:
         observer: RequestObserver | None = None,
         gate_for: Callable[[str, SecretStr], RequestGate | None] | None = None,
         read_retries: int = 3,
+        owns_http: bool = True,
     ) -> None:
         self._presets = {preset.name: preset for preset in presets}
         self._http = http
@@ -41,6 +42,7 @@ class ProviderHub:
         self._gate_for = gate_for
         self._read_retries = read_retries
         self._lanes = {name: ProviderLane() for name in self._presets}
+        self._owns_http = owns_http
 
     @property
     def presets(self) -> list[ProviderPreset]:
@@ -71,7 +73,22 @@ class ProviderHub:
     def lane(self, provider: str) -> ProviderLane | None:
         return self._lanes.get(provider)
 
+    def background(self) -> ProviderHub:
+        """The same providers, connections and budget, through lanes of their own: the
+        worker's steady polling never takes the places a user's request needs."""
+        return ProviderHub(
+            list(self._presets.values()),
+            self._http,
+            special=self._special,
+            observer=self._observer,
+            gate_for=self._gate_for,
+            read_retries=self._read_retries,
+            owns_http=False,  # the connections stay this hub's to close
+        )
+
     async def aclose(self) -> None:
+        if not self._owns_http:
+            return
         await self._http.aclose()
         for http in self._special.values():
             if http is not self._http:

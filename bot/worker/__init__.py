@@ -37,21 +37,22 @@ def build_context(resources: Resources, bot: Bot) -> WorkerContext:
 
 
 def build_activation_poller(resources: Resources, ctx: WorkerContext) -> ActivationPoller:
-    return ActivationPoller(ctx, resources.activation_service, resources.accounts)
+    return ActivationPoller(ctx, resources.activation_service, resources.worker_accounts)
 
 
 def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = None) -> Worker:
     ctx = ctx or build_context(resources, bot)
     activations = build_activation_poller(resources, ctx)
-    reconciler = Reconciler(ctx, resources.activation_service, resources.accounts)
-    mails = MailPoller(ctx, resources.mail_service, resources.accounts)
-    rents = RentPoller(ctx, resources.rent_service, resources.accounts)
+    accounts = resources.worker_accounts
+    reconciler = Reconciler(ctx, resources.activation_service, accounts)
+    mails = MailPoller(ctx, resources.mail_service, accounts)
+    rents = RentPoller(ctx, resources.rent_service, accounts)
     rent_kind = Settles(resources.rent_service.purchase_for, rents.present)
     number_kind = Settles(resources.activation_service.purchase_for, activations.present)
     settles = SettlePoller(
         ctx,
         resources.orders,
-        resources.accounts,
+        accounts,
         {
             OrderKind.ACTIVATION.value: number_kind,
             OrderKind.EXTRA.value: number_kind,
