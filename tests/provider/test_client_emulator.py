@@ -22,6 +22,14 @@ from tests.provider.conftest import (
 )
 
 READ_ATTEMPTS = 3  # the first try plus read_retries=2
+#: The typed error the client raises for each kind of fault the emulator injects.
+FAULT_ERRORS: dict[str, type[e.ProviderError]] = {
+    "timeout": e.ProviderTimeout,
+    "http_5xx": e.ProviderHTTPError,
+    "error_sql": e.ServerError,
+    "rate_limit": e.RateLimited,
+    "garbage": e.MalformedResponse,
+}
 
 
 def sent(emu: Emulator, action: str) -> int:
@@ -31,20 +39,12 @@ def sent(emu: Emulator, action: str) -> int:
 # --- every fault kind on a read: retried, then the typed error ---
 
 
-@pytest.mark.parametrize(
-    ("kind", "error"),
-    [
-        ("timeout", e.ProviderTimeout),
-        ("http_5xx", e.ProviderHTTPError),
-        ("error_sql", e.ServerError),
-        ("rate_limit", e.RateLimited),
-    ],
-)
+@pytest.mark.parametrize("kind", ["timeout", "http_5xx", "error_sql", "rate_limit"])
 async def test_read_fault_is_retried_then_raised(
-    client: ProviderClient, emu: Emulator, kind: str, error: type[e.ProviderError]
+    client: ProviderClient, emu: Emulator, kind: str
 ) -> None:
     emu.faults.configure(rate=1.0, kinds=[kind])
-    with pytest.raises(error) as caught:
+    with pytest.raises(FAULT_ERRORS[kind]) as caught:
         await client.get_balance()
     assert caught.value.transient
     assert caught.value.action == "getBalance"
@@ -143,19 +143,12 @@ async def test_paid_call_timing_out_after_the_purchase_is_sent_once(
     assert sent(emu, "getNumber") == 1
 
 
-@pytest.mark.parametrize(
-    ("kind", "error"),
-    [
-        ("http_5xx", e.ProviderHTTPError),
-        ("error_sql", e.ServerError),
-        ("garbage", e.MalformedResponse),
-    ],
-)
+@pytest.mark.parametrize("kind", ["http_5xx", "error_sql", "garbage"])
 async def test_paid_call_ambiguous_outcomes_are_not_retried(
-    client: ProviderClient, emu: Emulator, kind: str, error: type[e.ProviderError]
+    client: ProviderClient, emu: Emulator, kind: str
 ) -> None:
     emu.faults.configure(rate=1.0, kinds=[kind], when="after", actions=["getNumberV2"])
-    with pytest.raises(error):
+    with pytest.raises(FAULT_ERRORS[kind]):
         await client.get_number_v2("tg", 0)
     assert sent(emu, "getNumberV2") == 1
     assert len(emu.activations) == 1
