@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 import sys
 
 from aiogram import Bot, Dispatcher
 
-from bot.cli import start, unless_stopped
-from bot.config import Settings
-from bot.factory import UPDATES_IN_FLIGHT, build_bot, build_dispatcher
-from bot.resources import Resources, close_resources, open_resources
-from bot.telegram import reach_telegram, telegram_api
+from bot.cli import start, stop_event
+from bot.factory import UPDATES_IN_FLIGHT, build_dispatcher
+from bot.resources import Resources
 
 log = logging.getLogger("bot")
 
@@ -35,10 +31,7 @@ async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) ->
     settings = resources.settings
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = stop_event()
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
     try:
         await bot.set_webhook(
@@ -53,21 +46,12 @@ async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) ->
         await bot.session.close()
 
 
-async def run(settings: Settings) -> None:
-    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
-    resources = await open_resources(settings)
-    try:
-        # Telegram unreachable at start: a line per try and a growing delay, until stopped.
-        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
-            return
-        dispatcher = build_dispatcher(resources)
-        if settings.webhook_url:
-            await run_webhook(bot, dispatcher, resources)
-        else:
-            await run_polling(bot, dispatcher)
-    finally:
-        await bot.session.close()
-        await close_resources(resources)
+async def serve(bot: Bot, resources: Resources) -> None:
+    dispatcher = build_dispatcher(resources)
+    if resources.settings.webhook_url:
+        await run_webhook(bot, dispatcher, resources)
+    else:
+        await run_polling(bot, dispatcher)
 
 
 DESCRIPTION = """\
@@ -84,7 +68,7 @@ More workers on this host: python -m bot.worker (see python -m bot.worker --help
 
 def main() -> int:
     return start(
-        run,
+        serve,
         prog="python -m bot",
         description=DESCRIPTION,
         settings_help=SETTINGS_HELP,

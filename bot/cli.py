@@ -11,15 +11,20 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
+from aiogram import Bot
 from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.factory import build_bot
 from bot.logs import setup_logging
+from bot.resources import Resources, close_resources, open_resources
 from bot.storage.secrets import SecretKeyMismatch
-from bot.telegram import TokenRejected
+from bot.telegram import TokenRejected, reach_telegram, telegram_api
 
 T = TypeVar("T")
+#: What a command does once Telegram answers; it returns when the command is to stop.
+Serve = Callable[[Bot, Resources], Coroutine[Any, Any, None]]
 
 SETTINGS_HELP = """\
 Settings come from the environment and from .env in the current directory. Every setting
@@ -50,14 +55,14 @@ def parse_arguments(prog: str, description: str, settings_help: str) -> None:
 
 
 def start(
-    run: Callable[[Settings], Coroutine[Any, Any, None]],
+    serve: Serve,
     *,
     prog: str,
     description: str,
     settings_help: str = "",
     no_token: str,
 ) -> int:
-    """Read the settings, set up logging and run; 2 when the settings are unusable."""
+    """Read the settings, set up logging and ``run``; 2 when the settings are unusable."""
     parse_arguments(prog, description, settings_help)
     try:
         settings = Settings()
@@ -77,7 +82,7 @@ def start(
         )
         return 2
     try:
-        asyncio.run(run(settings))
+        asyncio.run(run(settings, serve))
     except TokenRejected as error:
         print(f"Cannot start: {error}. Check BOT_TOKEN (ask @BotFather).", file=sys.stderr)
         return 2
@@ -85,6 +90,29 @@ def start(
         print(f"Cannot start: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+async def run(settings: Settings, serve: Serve) -> None:
+    """Open the bot and the resources, wait until Telegram answers, ``serve``, close both."""
+    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
+    resources = await open_resources(settings)
+    try:
+        # Telegram unreachable at start: a line per try and a growing delay, until stopped.
+        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
+            return
+        await serve(bot, resources)
+    finally:
+        await bot.session.close()
+        await close_resources(resources)
+
+
+def stop_event() -> asyncio.Event:
+    """Set by SIGTERM or SIGINT: what a command waits on to stop cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def unless_stopped(awaitable: Awaitable[T]) -> T | None:

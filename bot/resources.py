@@ -175,11 +175,16 @@ async def open_redis(settings: Settings) -> tuple[Redis, EmbeddedRedis | None]:
     try:
         await redis.ping()
     except Exception:
-        await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()
+        await close_redis(redis, embedded)
         raise
     return redis, embedded
+
+
+async def close_redis(redis: Redis, embedded: EmbeddedRedis | None) -> None:
+    """Close the client, then the embedded Redis behind it (when this process runs one)."""
+    await redis.aclose()
+    if embedded is not None:
+        await embedded.stop()
 
 
 async def open_resources(
@@ -203,10 +208,8 @@ async def open_resources(
     try:
         users = await open_users(settings, redis)
     except BaseException:
-        if own_redis:
-            await redis.aclose()
-        if embedded is not None:
-            await embedded.stop()
+        if own_redis:  # a test's own Redis stays open; an embedded one is only ever ours
+            await close_redis(redis, embedded)
         raise
     i18n = build_i18n(settings.default_locale)
     special: dict[str, httpx.AsyncClient] = {}
@@ -278,6 +281,4 @@ async def close_resources(resources: Resources) -> None:
     if resources.sandbox is not None:
         await resources.sandbox.stop()
     await resources.hub.aclose()
-    await resources.redis.aclose()
-    if resources.embedded is not None:
-        await resources.embedded.stop()
+    await close_redis(resources.redis, resources.embedded)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -168,22 +169,14 @@ class ChatUser:
         return None if answer is None else answer.text
 
 
+@dataclass(eq=False)
 class Harness:
-    def __init__(
-        self,
-        server: FakeTelegram,
-        bot: Bot,
-        dispatcher: Dispatcher,
-        resources: Resources,
-        emulator: Emulator,
-        worker: Worker,
-    ) -> None:
-        self.server = server
-        self.bot = bot
-        self.dispatcher = dispatcher
-        self.resources = resources
-        self.emulator = emulator
-        self.worker = worker
+    server: FakeTelegram
+    bot: Bot
+    dispatcher: Dispatcher
+    resources: Resources
+    emulator: Emulator
+    worker: Worker
 
     def user(self, *, language_code: str = "en", first_name: str = "Alice") -> ChatUser:
         side = self.server.user(language_code=language_code, first_name=first_name)

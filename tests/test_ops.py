@@ -8,6 +8,7 @@ import json
 import logging
 from collections import Counter
 from pathlib import Path
+from unittest.mock import AsyncMock
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -38,6 +39,13 @@ def web_app(harness: Harness):
     )
 
 
+REDIS_FAILURES = (
+    # What a Redis with a full disk answers every write (it still answers PING).
+    ResponseError("MISCONF Redis is configured to save RDB snapshots"),
+    RedisConnectionError("Redis went away"),
+)
+
+
 async def test_healthz_reports_redis_and_worker(harness: Harness, monkeypatch: pytest.MonkeyPatch):
     resources = harness.resources
     async with TestClient(TestServer(web_app(harness))) as client:
@@ -50,22 +58,11 @@ async def test_healthz_reports_redis_and_worker(harness: Harness, monkeypatch: p
         assert response.status == 200
         assert await response.json() == {"ok": True, "redis": "ok", "worker": "ok"}
 
-        async def refusing(*args: object, **kwargs: object) -> bool:
-            # What a Redis with a full disk answers every write (it still answers PING).
-            raise ResponseError("MISCONF Redis is configured to save RDB snapshots")
-
-        monkeypatch.setattr(resources.redis, "set", refusing)
-        full = await client.get("/healthz")
-        assert full.status == 503
-        assert (await full.json())["redis"] == "failing"
-
-        async def unreachable(*args: object, **kwargs: object) -> bool:
-            raise RedisConnectionError("Redis went away")
-
-        monkeypatch.setattr(resources.redis, "set", unreachable)
-        broken = await client.get("/healthz")
-        assert broken.status == 503
-        assert (await broken.json())["redis"] == "failing"
+        for failure in REDIS_FAILURES:
+            monkeypatch.setattr(resources.redis, "set", AsyncMock(side_effect=failure))
+            response = await client.get("/healthz")
+            assert response.status == 503
+            assert (await response.json())["redis"] == "failing"
 
 
 async def test_metrics_count_updates_requests_deliveries_and_open_items(harness: Harness):

@@ -8,30 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
-from bot.cli import start, unless_stopped
-from bot.config import Settings
-from bot.factory import build_bot
+from aiogram import Bot
+
+from bot.cli import start, stop_event
 from bot.lifespan import SideServices
-from bot.resources import close_resources, open_resources
-from bot.telegram import reach_telegram, telegram_api
+from bot.resources import Resources
 
 log = logging.getLogger("bot.worker")
 
 
-async def run(settings: Settings) -> None:
-    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
-    resources = await open_resources(settings)
-    services = SideServices(resources, http_port=settings.worker_http_port)
+async def serve(bot: Bot, resources: Resources) -> None:
+    services = SideServices(resources, http_port=resources.settings.worker_http_port)
     try:
-        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
-            return
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop = stop_event()
         await services.start(bot, run_worker=True)
         assert services.worker_task is not None
         # Run until asked to stop, or until the worker loop itself ends.
@@ -41,8 +32,6 @@ async def run(settings: Settings) -> None:
         )
     finally:
         await services.stop()
-        await bot.session.close()
-        await close_resources(resources)
 
 
 DESCRIPTION = """\
@@ -62,7 +51,7 @@ Its own setting:
 
 def main() -> int:
     return start(
-        run,
+        serve,
         prog="python -m bot.worker",
         description=DESCRIPTION,
         settings_help=SETTINGS_HELP,

@@ -14,6 +14,8 @@ that user owns on that provider; anything else is dropped without a read.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
 
 from bot.accounts import Accounts, UserAccount
 from bot.provider import errors as pe
@@ -26,23 +28,17 @@ from bot.worker.context import connected
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class ProviderHints:
-    def __init__(
-        self,
-        activations: ActivationPoller,
-        rents: RentService,
-        accounts: Accounts,
-        urls: WebhookUrls,
-    ) -> None:
-        self._activations = activations
-        self._rents = rents
-        self._accounts = accounts
-        self._urls = urls
+    activations: ActivationPoller
+    rents: RentService
+    accounts: Accounts
+    urls: WebhookUrls
 
     async def _owner(self, claim: HookClaim) -> UserAccount | None:
         """The URL's owner's account, while the URL still names it (a new key retires it)."""
-        account = await connected(self._accounts, claim.user_id)
-        if account is None or not self._urls.owns(claim, account):
+        account = await connected(self.accounts, claim.user_id)
+        if account is None or not self.urls.owns(claim, account):
             return None
         return account
 
@@ -51,23 +47,23 @@ class ProviderHints:
         if await self._owner(claim) is None:
             return
         ref = make_ref(claim.provider, activation_id)
-        record = await self._activations.service.activations.get(ref)
-        if record is None or record.user_id != claim.user_id:
-            return
-        try:
-            await self._activations.poll_fresh(ref, activation_id)
-        except pe.ProviderError as error:
-            log.info("webhook hint not read (%s); the next poll will", type(error).__name__)
+        record = await self.activations.service.activations.get(ref)
+        if record is not None and record.user_id == claim.user_id:
+            await _read_now(self.activations.poll_fresh(ref, activation_id))
 
     async def rent(self, claim: HookClaim, rent_id: int) -> None:
         """Read the rent's messages from the provider now, if it is the URL owner's."""
         account = await self._owner(claim)
         if account is None:
             return
-        rent = await self._rents.rents.get(make_ref(claim.provider, rent_id))
-        if rent is None or rent.user_id != claim.user_id:
-            return
-        try:
-            await self._rents.refresh(account, rent)
-        except pe.ProviderError as error:
-            log.info("webhook hint not read (%s); the next poll will", type(error).__name__)
+        rent = await self.rents.rents.get(make_ref(claim.provider, rent_id))
+        if rent is not None and rent.user_id == claim.user_id:
+            await _read_now(self.rents.refresh(account, rent))
+
+
+async def _read_now(read: Awaitable[object]) -> None:
+    """The hint's one read from the provider; one that fails is left to the regular poll."""
+    try:
+        await read
+    except pe.ProviderError as error:
+        log.info("webhook hint not read (%s); the next poll will", type(error).__name__)

@@ -180,6 +180,24 @@ async def with_rent(harness: Harness) -> tuple[ChatUser, Rent]:
 
 
 @pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
+async def test_a_failed_read_is_logged_and_left_to_the_regular_poll(
+    harness: Harness, hooks: TestClient[Any, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    user, rent = await with_rent(harness)
+    harness.emulator.deliver_rent_sms(rent.id, "Код 4455", "SPORTMASTER")
+    harness.emulator.faults.configure(rate=1.0, kinds=["error_sql"])
+    body = {"rentId": rent.id, "sms": {"phoneFrom": "SPORTMASTER", "text": "Код 4455"}}
+    with caplog.at_level(logging.INFO, logger="bot.worker.hints"):
+        response = await hooks.post(await path_of(harness, user), json=body)
+    assert await response.json() == {"ok": True}
+    assert "webhook hint not read (ServerError); the next poll will" in caplog.messages
+    assert not any("4455" in m.text for m in user.chat)
+    harness.emulator.faults.clear()
+    await harness.poll()
+    assert sum("4455" in m.text for m in user.chat if m.text.startswith("✉️ SMS to")) == 1
+
+
+@pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 async def test_a_rent_event_reads_the_rent_not_the_body(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
