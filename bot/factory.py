@@ -9,7 +9,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.redis import RedisStorage
 
 from bot.config import Settings
 from bot.dispatcher import BotDispatcher
@@ -23,6 +22,7 @@ from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.key_guard import KeyGuard
 from bot.resources import Resources
 from bot.storage import keys
+from bot.storage.fsm import ScopedRedisStorage
 from bot.telegram import BotSession, WaitOutRetryAfter
 
 #: Updates handled at once by one polling process (the rest wait their turn). A provider that
@@ -50,10 +50,10 @@ def build_bot(settings: Settings, **session_options: Any) -> Bot:
 def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None) -> BotDispatcher:
     key_builder = DefaultKeyBuilder(prefix=keys.FSM_PREFIX)
     if storage is None:
-        storage = RedisStorage(resources.redis, key_builder=key_builder)
+        storage = ScopedRedisStorage(resources.redis, key_builder=key_builder)
     # One update at a time per chat, across replicas: a key sent right after choosing the
     # provider must meet the state that choice set, not race past it.
-    isolation = OrderedEventIsolation(resources.redis, key_builder=key_builder)
+    isolation = OrderedEventIsolation(resources.redis, key_builder, storage)
     settings = resources.settings
     # Throttled on arrival, before this lock (see bot/door.py).
     door = Door(rate=settings.throttle_rate, window=settings.throttle_window)
