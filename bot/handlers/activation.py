@@ -29,6 +29,7 @@ from bot.keyboards.callbacks import (
 )
 from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.provider.hub import ProviderHub
 from bot.provider.models import ActivationAction
@@ -178,8 +179,8 @@ async def _offer_again(card: PressedCard, quote: Order) -> tuple[str, InlineKeyb
     return await _extra_offer(card)
 
 
-@router.callback_query(ExtraCallback.filter(), flags=CARD)
-@router.callback_query(AdditionalConfirmCallback.filter(), flags=CARD)
+@router.callback_query(ExtraCallback.filter(), flags={**CARD, **BUYING})
+@router.callback_query(AdditionalConfirmCallback.filter(), flags={**CARD, **BUYING})
 async def on_number_confirmed(
     query: CallbackQuery,
     callback_data: ExtraCallback | AdditionalConfirmCallback,

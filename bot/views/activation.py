@@ -40,6 +40,7 @@ from bot.views.common import (
     other_accounts_note,
     price_sum,
     where_line,
+    with_account,
 )
 
 View = tuple[str, InlineKeyboardMarkup]
@@ -364,16 +365,11 @@ def active_view(page: Page[Activation], locale: str, others: Mapping[str, str]) 
         name = service_name(activation.service, locale)
         last = activation.last_code
         code = f" · {format_code(activation.service, last)}" if last else ""
-        label = f"+{activation.phone} · {name}"
-        line = f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}"
         other = others.get(activation.provider)
-        if other is not None:
-            label = f"{account_label(other)} · {label}"
-            line += f" · {escape(account_label(other))}"
-        lines.append(line)
-        items.append((activation.id, label))
-    shown = {a.provider: others[a.provider] for a in page.items if a.provider in others}
-    text = "\n".join(lines) + other_accounts_note(shown)
+        mark = f" · {escape(account_label(other))}" if other else ""
+        lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}{mark}")
+        items.append((activation.id, with_account(f"+{activation.phone} · {name}", other)))
+    text = "\n".join(lines) + other_accounts_note(others)
     return text, active_keyboard(items, page.page, page.pages)
 
 

@@ -60,6 +60,11 @@ def account_label(title: str) -> str:
     return f"{OTHER_ACCOUNT_MARK} {title}"
 
 
+def with_account(label: str, title: str | None) -> str:
+    """A list's button for an item, led by the other account it was bought with, if any."""
+    return label if title is None else f"{account_label(title)} · {label}"
+
+
 def other_accounts_note(others: Mapping[str, str]) -> str:
     """Under a list with items of ``others`` (provider name -> title): why they do not open."""
     if not others:

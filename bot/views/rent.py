@@ -32,7 +32,13 @@ from bot.services.rent_rules import (
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
-from bot.views.common import account_label, format_code, other_accounts_note, where_line
+from bot.views.common import (
+    account_label,
+    format_code,
+    other_accounts_note,
+    where_line,
+    with_account,
+)
 
 #: The card shows the latest SMS only (Telegram caps a message at 4096 characters).
 CARD_SMS = 5
@@ -441,5 +447,4 @@ def rents_text(rents: Sequence[Rent], locale: str, others: Mapping[str, str]) ->
 
 def rent_button_label(rent: Rent, locale: str, others: Mapping[str, str]) -> str:
     label = f"+{rent.phone} · {service_label(rent, locale)}"
-    other = others.get(rent.provider)
-    return label if other is None else f"{account_label(other)} · {label}"
+    return with_account(label, others.get(rent.provider))

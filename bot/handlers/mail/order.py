@@ -40,6 +40,7 @@ from bot.keyboards.mail import (
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import OrderKind, Outcome, Status
@@ -297,7 +298,7 @@ async def show_confirmation(
     )
 
 
-@router.callback_query(MailConfirmCallback.filter(), flags=NEEDS_ACCOUNT)
+@router.callback_query(MailConfirmCallback.filter(), flags={**NEEDS_ACCOUNT, **BUYING})
 async def confirm_purchase(
     query: CallbackQuery,
     callback_data: MailConfirmCallback,

@@ -32,6 +32,7 @@ from bot.keyboards.rent import (
     extend_durations_keyboard,
     max_hours_keyboard,
 )
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import OrderKind
@@ -166,7 +167,7 @@ def _max_hours(
     return text, max_hours_keyboard(rent.id, offer, _("Other duration"), _("Cancel"))
 
 
-@router.callback_query(_on(RentExtendAction.CONFIRM), flags=OWNED)
+@router.callback_query(_on(RentExtendAction.CONFIRM), flags={**OWNED, **BUYING})
 async def confirmed(
     query: CallbackQuery,
     callback_data: RentExtendCallback,
