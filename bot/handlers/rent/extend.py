@@ -87,7 +87,8 @@ async def offer_extension(
         return
     text, markup = await _ask_duration(wizard, rent)
     if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=markup)
+        # Below the card, as a new message: the dialog's menu.
+        await show(query.message, text, markup)
 
 
 @router.callback_query(_on(RentExtendAction.CANCEL), flags=OWNED)
