@@ -67,7 +67,7 @@ class AnswerUnlessFailed(CallbackAnswerMiddleware):
             on_slow = _early_answer(event, data)
         watch = SlowWatch(data["bot"], chat_of(event), slow_after(data), on_slow)
         try:
-            async with watch:
+            async with watch.running():
                 result = await handler(event, data)
         except Exception:
             if not answer.answered:

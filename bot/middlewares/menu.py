@@ -27,15 +27,13 @@ MENU_KEY: Final = "menu"
 
 
 def out_of_date(dialog: Dialog) -> str:
-    match dialog:
-        case Dialog.BUY:
-            return _("This menu is out of date. Start again with /buy.")
-        case Dialog.RENT:
-            return _("This menu is out of date. Start again with /rent.")
-        case Dialog.EXTEND:
-            return _("This menu is out of date. Press Extend on the rent's card again.")
-        case Dialog.MAIL:
-            return _("This menu is out of date. Start again with /mail.")
+    texts = {
+        Dialog.BUY: _("This menu is out of date. Start again with /buy."),
+        Dialog.RENT: _("This menu is out of date. Start again with /rent."),
+        Dialog.EXTEND: _("This menu is out of date. Press Extend on the rent's card again."),
+        Dialog.MAIL: _("This menu is out of date. Start again with /mail."),
+    }
+    return texts[dialog]
 
 
 def _is_menu(markup: InlineKeyboardMarkup | None) -> bool:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from types import TracebackType
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
 
 from aiogram import BaseMiddleware, Bot
@@ -22,6 +22,8 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
 from bot.middlewares.base import Handler
+
+log = logging.getLogger(__name__)
 
 #: Telegram shows a chat action for about 5 s: renewed a little sooner.
 TYPING_EVERY: Final = 4.0
@@ -43,9 +45,9 @@ def chat_of(event: TelegramObject) -> int | None:
 
 
 class SlowWatch:
-    """Around one update: once it has run ``after`` seconds, ``on_slow`` runs (once, and to
-    its end even if the update ends meanwhile), then "typing" is shown until the update ends.
-    ``slow`` tells afterwards whether ``on_slow`` started."""
+    """Around one update (``running``): once it has run ``after`` seconds, ``on_slow`` runs
+    (once, and to its end even if the update ends meanwhile), then "typing" is shown until the
+    update ends. ``slow`` tells afterwards whether ``on_slow`` started."""
 
     def __init__(
         self,
@@ -59,35 +61,31 @@ class SlowWatch:
         self._after = after
         self._on_slow = on_slow
         self._first: asyncio.Future[object] | None = None
-        self._task: asyncio.Task[None] | None = None
         self.slow = False
 
-    async def __aenter__(self) -> SlowWatch:
-        self._task = asyncio.create_task(self._watch())
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        if self._first is not None:
-            # The early answer is under way: the caller must know how it ended first.
-            with contextlib.suppress(TelegramAPIError):
-                await self._first
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(self._watch())
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            if self._first is not None:
+                # The early answer is under way: the caller must know how it ended first.
+                with contextlib.suppress(Exception):
+                    await self._first
 
     async def _watch(self) -> None:
         await asyncio.sleep(self._after)
         self.slow = True
         if self._on_slow is not None:
             self._first = asyncio.ensure_future(self._on_slow())
-            with contextlib.suppress(TelegramAPIError):
+            try:
                 await asyncio.shield(self._first)
+            except Exception as error:  # a sign of life that fails is no reason to fail
+                log.warning("no early answer to a slow tap: %s", type(error).__name__)
         if self._chat_id is None:
             return
         while True:
@@ -100,5 +98,5 @@ class TypingWhileSlow(BaseMiddleware):
     """Messages: "typing" while a slow one is handled (taps: ``AnswerUnlessFailed``)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with SlowWatch(data["bot"], chat_of(event), slow_after(data)):
+        async with SlowWatch(data["bot"], chat_of(event), slow_after(data)).running():
             return await handler(event, data)

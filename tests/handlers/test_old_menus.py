@@ -75,14 +75,21 @@ async def test_a_menu_of_an_ended_dialog_acts_on_its_own(harness: Harness):
     assert "Telegram: choose a country" in user.message(services.message_id).text
 
 
+async def started_twice(
+    harness: Harness, language: str, first: str, second: str
+) -> tuple[ChatUser, ChatMessage, ChatMessage]:
+    """An SMS-Activate user who sent ``first``, then ``second``: both menus."""
+    user = await harness.connected(language, provider="SMS-Activate")
+    await user.send(first)
+    old = user.last()
+    await user.send(second)
+    return user, old, user.last()
+
+
 @pytest.mark.bot_settings(SMS_PROVIDERS=RENT_PROVIDERS)
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_an_earlier_rent_menu_is_out_of_date(harness: Harness, language: str):
-    user = await harness.connected(language, provider="SMS-Activate")
-    await user.send("/rent 24")
-    first = user.last()
-    await user.send("/rent 4")
-    second = user.last()
+    user, first, second = await started_twice(harness, language, "/rent 24", "/rent 4")
     stale = OUT_OF_DATE[language].format(command="/rent")
     await refused(user, first, data_starting(first, "rb:c:"), stale)  # a country
     await refused(user, first, data_starting(first, "rb:bd"), stale)  # back to the durations
@@ -112,11 +119,9 @@ async def test_an_earlier_extension_menu_is_out_of_date(harness: Harness, langua
 @pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 @pytest.mark.parametrize("language", ["en", "ru"])
 async def test_an_earlier_mail_menu_is_out_of_date(harness: Harness, language: str):
-    user = await harness.connected(language, provider="SMS-Activate")
-    await user.send("/mail apple.com")
-    first = user.last()
-    await user.send("/mail google.com")
-    second = user.last()
+    user, first, second = await started_twice(
+        harness, language, "/mail apple.com", "/mail google.com"
+    )
     stale = OUT_OF_DATE[language].format(command="/mail")
     await refused(user, first, data_starting(first, "mo:"), stale)  # an address
     await user.press_data(second.message_id, data_starting(second, "mo:"))
