@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     telegram_chat_interval: float = Field(default=1.0, ge=0, alias="TELEGRAM_CHAT_INTERVAL")
     throttle_rate: int = Field(default=8, ge=1, alias="THROTTLE_RATE")
     throttle_window: float = Field(default=4.0, gt=0, alias="THROTTLE_WINDOW")
+    # Seconds an update may wait on the provider before a tap is answered and "typing" shown.
+    slow_reply_after: float = Field(default=1.0, ge=0, alias="SLOW_REPLY_AFTER")
     rent_reminder: float = Field(default=3600.0, ge=0, alias="RENT_REMINDER")
     # Seconds a confirmation ("Buy for 0.45") may be tapped before it must be shown afresh.
     quote_ttl: float = Field(default=300.0, ge=30, le=3600, alias="QUOTE_TTL")

@@ -20,6 +20,8 @@ from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.key_guard import KeyGuard
+from bot.middlewares.menu import MenuBinding
+from bot.middlewares.slow import TypingWhileSlow
 from bot.resources import Resources
 from bot.storage import keys
 from bot.storage.fsm import ScopedRedisStorage
@@ -63,6 +65,11 @@ def build_dispatcher(resources: Resources, *, storage: BaseStorage | None = None
     UserLocaleMiddleware(resources.i18n, resources.users).setup(dispatcher)
     dispatcher.message.outer_middleware(KeyGuard())
     dispatcher.update.outer_middleware(UpdateCounter(resources.metrics))
+    # First of the inner ones: "typing" covers the account's look-up too. (Taps: routes.py.)
+    dispatcher.message.middleware(TypingWhileSlow())
+    # Before the account: a tap on an old menu is refused without reading anything else.
+    dispatcher.message.middleware(MenuBinding())
+    dispatcher.callback_query.middleware(MenuBinding())
     dispatcher.message.middleware(AccountMiddleware(resources.accounts))
     dispatcher.callback_query.middleware(AccountMiddleware(resources.accounts))
     dispatcher.include_routers(*get_routers())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -78,16 +80,38 @@ async def delete(message: Message) -> bool:
     return False
 
 
+#: A message ``show`` drew: its id, and the buttons it has now.
+Drawn = tuple[int, InlineKeyboardMarkup | None]
+_drawn: ContextVar[list[Drawn] | None] = ContextVar("drawn", default=None)
+
+
+@contextlib.contextmanager
+def drawing() -> Iterator[list[Drawn]]:
+    """Collects what ``show`` draws meanwhile (in this task): a dialog's menu moves to the
+    message it last drew (see middlewares/menu.py)."""
+    drawn: list[Drawn] = []
+    token = _drawn.set(drawn)
+    try:
+        yield drawn
+    finally:
+        _drawn.reset(token)
+
+
 async def show(
     target: CallbackQuery | Message, text: str, reply_markup: InlineKeyboardMarkup | None
 ) -> None:
     """A step of a dialog: edit the message whose button was pressed, or answer typed input
     with a new message (the old one is above what the user typed)."""
+    drawn = _drawn.get()
     if isinstance(target, CallbackQuery):
         if isinstance(target.message, Message):
             await edit_text(target.message, text, reply_markup)
+            if drawn is not None:
+                drawn.append((target.message.message_id, reply_markup))
         return
-    await target.answer(text, reply_markup=reply_markup)
+    sent = await target.answer(text, reply_markup=reply_markup)
+    if drawn is not None:
+        drawn.append((sent.message_id, reply_markup))
 
 
 class WaitOutRetryAfter(BaseRequestMiddleware):

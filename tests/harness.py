@@ -242,6 +242,10 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "RUN_WORKER": False,
         "TELEGRAM_CHAT_INTERVAL": 0,
         "HTTP_PORT": 0,
+        # Tests read each tap's own answer; on a busy machine an update may take over the
+        # default second, and the early answer would stand in for it. Slowness is tested by
+        # setting it low (tests/handlers/test_slow_provider.py).
+        "SLOW_REPLY_AFTER": 30,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import UserAccount
 from bot.catalogue import search_services, service_name
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
+from bot.handlers.owned import other_accounts
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -28,7 +29,9 @@ from bot.keyboards.callbacks import (
 )
 from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
+from bot.provider.hub import ProviderHub
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
 from bot.services.activation_purchases import AdditionalOrder
@@ -176,8 +179,8 @@ async def _offer_again(card: PressedCard, quote: Order) -> tuple[str, InlineKeyb
     return await _extra_offer(card)
 
 
-@router.callback_query(ExtraCallback.filter(), flags=CARD)
-@router.callback_query(AdditionalConfirmCallback.filter(), flags=CARD)
+@router.callback_query(ExtraCallback.filter(), flags={**CARD, **BUYING})
+@router.callback_query(AdditionalConfirmCallback.filter(), flags={**CARD, **BUYING})
 async def on_number_confirmed(
     query: CallbackQuery,
     callback_data: ExtraCallback | AdditionalConfirmCallback,
@@ -276,21 +279,26 @@ async def show_bought(
 
 
 async def _active_page(
-    account: UserAccount, service: ActivationService, locale: str, page: int
+    account: UserAccount, service: ActivationService, hub: ProviderHub, locale: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     open_ones = await service.activations.open_of_user(account.user_id)
     if not open_ones:
         return _("You have no open activations. /buy a number?"), None
-    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale)
+    others = other_accounts(hub, account, open_ones)
+    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale, others)
 
 
 @router.message(Command("active"), flags=NEEDS_ACCOUNT)
 async def active_command(
-    message: Message, account: UserAccount, activation_service: ActivationService, locale: str
+    message: Message,
+    account: UserAccount,
+    activation_service: ActivationService,
+    hub: ProviderHub,
+    locale: str,
 ) -> None:
     # Numbers bought on the provider's site show up here too.
     await activation_service.reconcile(account)
-    await show(message, *await _active_page(account, activation_service, locale, 0))
+    await show(message, *await _active_page(account, activation_service, hub, locale, 0))
 
 
 async def _history_page(
@@ -319,17 +327,30 @@ async def history_command(
 
 
 @router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
-@router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
-async def turn_page(
+async def active_page_turned(
     query: CallbackQuery,
-    callback_data: ActivePageCallback | HistoryCallback,
+    callback_data: ActivePageCallback,
+    account: UserAccount,
+    activation_service: ActivationService,
+    hub: ProviderHub,
+    locale: str,
+) -> None:
+    """◀ ▶ under /active: the same list, another page."""
+    page = callback_data.page
+    await show(query, *await _active_page(account, activation_service, hub, locale, page))
+
+
+@router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
+async def history_page_turned(
+    query: CallbackQuery,
+    callback_data: HistoryCallback,
     account: UserAccount,
     activation_service: ActivationService,
     locale: str,
 ) -> None:
-    """◀ ▶ under /active and /history: the same list, another page."""
-    draw = _active_page if isinstance(callback_data, ActivePageCallback) else _history_page
-    await show(query, *await draw(account, activation_service, locale, callback_data.page))
+    """◀ ▶ under /history: the same list, another page."""
+    page = callback_data.page
+    await show(query, *await _history_page(account, activation_service, locale, page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

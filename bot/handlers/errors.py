@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
@@ -40,16 +40,26 @@ async def _tell(event: ErrorEvent, text: str, markup: InlineKeyboardMarkup | Non
     message = event.update.message
     try:
         if query is not None:
-            if len(text) <= _ALERT_LIMIT and markup is None:
-                await query.answer(text, show_alert=True)
+            fits = len(text) <= _ALERT_LIMIT and markup is None
+            if await _answered(query, text if fits else None):
                 return
-            await query.answer()
             if isinstance(query.message, Message):
                 await query.message.answer(text, reply_markup=markup)
         elif message is not None:
             await message.answer(text, reply_markup=markup)
     except TelegramAPIError as error:
         log.warning("could not deliver an error message: %s", type(error).__name__)
+
+
+async def _answered(query: CallbackQuery, alert: str | None) -> bool:
+    """Answer the tap, with ``alert`` if any; True when the alert was shown. A slow tap was
+    answered already (see middlewares/callback_answer.py), and Telegram refuses a second
+    answer or a late one: the caller then says it in the chat."""
+    try:
+        await query.answer(alert, show_alert=alert is not None or None)
+    except TelegramBadRequest:
+        return False
+    return alert is not None
 
 
 @router.error(ExceptionTypeFilter(BotError, ProviderError))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from decimal import Decimal
 
 from aiogram import F
 from aiogram.filters import Command, CommandObject
@@ -30,7 +31,6 @@ from bot.keyboards.common import (
     providers_keyboard,
 )
 from bot.provider import errors as pe
-from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
@@ -47,13 +47,10 @@ class KeyForm(StatesGroup):
     waiting_key = State()
 
 
-def _connected_text(preset: ProviderPreset, balance: Balance) -> str:
-    text = _("Connected to {provider}. Balance: {amount}.").format(
-        provider=escape(preset.title), amount=money(balance.balance)
+def _connected_text(preset: ProviderPreset, balance: Decimal) -> str:
+    return _("Connected to {provider}. Balance: {amount}.").format(
+        provider=escape(preset.title), amount=money(balance)
     )
-    if balance.cashback:
-        text += "\n" + _("Cashback: {amount}.").format(amount=money(balance.cashback))
-    return text
 
 
 async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: int) -> str:

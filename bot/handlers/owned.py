@@ -7,10 +7,12 @@ for the errors router to explain. Nothing is asked of the provider before the ch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
 from bot.accounts import Accounts, UserAccount
 from bot.errors import Item, NotYours, OtherAccount
+from bot.provider.hub import ProviderHub
 from bot.storage.activations import Activation
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
@@ -52,3 +54,17 @@ async def owned_mailbox(
     finder: _Finder[Mailbox], accounts: Accounts, user_id: int, mail_id: int
 ) -> tuple[Mailbox, UserAccount]:
     return await _owned(finder, accounts, user_id, mail_id, Item.MAILBOX)
+
+
+def other_accounts(
+    hub: ProviderHub, account: UserAccount, records: Iterable[UserRecord]
+) -> dict[str, str]:
+    """The provider accounts other than ``account`` that ``records`` were bought with, by
+    provider name, each with the title a list labels its items with (their buttons refuse
+    ``OtherAccount`` until that account is connected again)."""
+    others: dict[str, str] = {}
+    for record in records:
+        if record.provider != account.provider and record.provider not in others:
+            preset = hub.preset(record.provider)
+            others[record.provider] = preset.title if preset is not None else record.provider
+    return others

@@ -6,6 +6,7 @@ receives an id checks that the object belongs to the user who pressed the button
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Final
@@ -280,3 +281,46 @@ class MailReorderCallback(CallbackData, prefix="mr"):
 
     id: int
     token: str
+
+
+class Dialog(StrEnum):
+    """The dialogs that draw their steps in one message, their menu (it moves to a new message
+    after typed input): a step's button is taken only from the dialog's current menu."""
+
+    BUY = "buy"
+    RENT = "rent"
+    EXTEND = "extend"
+    MAIL = "mail"
+
+
+#: The steps that read the dialog's state. A confirmation is not among them: its token names
+#: its own quote, which buys only while it is the latest (else the offer is shown afresh).
+_DIALOG_STEPS: Final[dict[type[CallbackData], Dialog]] = {
+    BuyCallback: Dialog.BUY,
+    BuyServicesCallback: Dialog.BUY,
+    BuyServiceCallback: Dialog.BUY,
+    BuyCountriesCallback: Dialog.BUY,
+    BuySortCallback: Dialog.BUY,
+    BuyCountryCallback: Dialog.BUY,
+    BuyOperatorCallback: Dialog.BUY,
+    BuyMaxPriceCallback: Dialog.BUY,
+    RentBuyCallback: Dialog.RENT,
+    RentExtendCallback: Dialog.EXTEND,
+    MailFlowCallback: Dialog.MAIL,
+    MailOfferCallback: Dialog.MAIL,
+    MailOffersPageCallback: Dialog.MAIL,
+}
+_CONFIRMS: Final = (RentBuyAction.CONFIRM, RentExtendAction.CONFIRM)
+_STEP_OF_PREFIX: Final = {step.__prefix__: step for step in _DIALOG_STEPS}
+
+
+def dialog_of(data: str | None) -> Dialog | None:
+    """The dialog whose step a button's callback data names, if any."""
+    step = _STEP_OF_PREFIX.get((data or "").split(":", 1)[0])
+    if data is None or step is None:
+        return None
+    if step in (RentBuyCallback, RentExtendCallback):
+        with contextlib.suppress(ValueError, TypeError):
+            if step.unpack(data).action in _CONFIRMS:
+                return None
+    return _DIALOG_STEPS[step]

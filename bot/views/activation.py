@@ -33,7 +33,15 @@ from bot.provider.models import ExtraActivationInfo, HistoryEntry
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
-from bot.views.common import SPACED_SERVICES, format_code, price_sum, where_line
+from bot.views.common import (
+    SPACED_SERVICES,
+    account_label,
+    format_code,
+    other_accounts_note,
+    price_sum,
+    where_line,
+    with_account,
+)
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -348,16 +356,21 @@ def additional_view(activation: Activation, codes: Sequence[str], locale: str) -
 # --- lists ---
 
 
-def active_view(page: Page[Activation], locale: str) -> View:
+def active_view(page: Page[Activation], locale: str, others: Mapping[str, str]) -> View:
+    """``others``: the provider accounts (name -> title) of items bought with an account other
+    than the connected one; those items are labelled with theirs."""
     lines = [_("Your open activations:")]
     items = []
     for activation in page.items:
         name = service_name(activation.service, locale)
         last = activation.last_code
         code = f" · {format_code(activation.service, last)}" if last else ""
-        lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}")
-        items.append((activation.id, f"+{activation.phone} · {name}"))
-    return "\n".join(lines), active_keyboard(items, page.page, page.pages)
+        other = others.get(activation.provider)
+        mark = f" · {escape(account_label(other))}" if other else ""
+        lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}{mark}")
+        items.append((activation.id, with_account(f"+{activation.phone} · {name}", other)))
+    text = "\n".join(lines) + other_accounts_note(others)
+    return text, active_keyboard(items, page.page, page.pages)
 
 
 _HISTORY_MARKS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+
+from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country, service_name
 from bot.texts import escape, money
@@ -46,3 +48,28 @@ def price_sum(
     if total is None and len(costs) == len(parts):
         total = sum(costs, Decimal(0))
     return f"{items} = {money(total)}" if total is not None else items
+
+
+#: Marks an item of a list bought with a provider account other than the connected one.
+OTHER_ACCOUNT_MARK = "🔒"
+
+
+def account_label(title: str) -> str:
+    """``🔒 SMSHub``: the account an item of a list was bought with (plain text, for buttons
+    too: escape it for a message)."""
+    return f"{OTHER_ACCOUNT_MARK} {title}"
+
+
+def with_account(label: str, title: str | None) -> str:
+    """A list's button for an item, led by the other account it was bought with, if any."""
+    return label if title is None else f"{account_label(title)} · {label}"
+
+
+def other_accounts_note(others: Mapping[str, str]) -> str:
+    """Under a list with items of ``others`` (provider name -> title): why they do not open."""
+    if not others:
+        return ""
+    return "\n\n" + _(
+        "{mark} Bought with another provider account ({accounts}): connect that account's key "
+        "again with /key to open them."
+    ).format(mark=OTHER_ACCOUNT_MARK, accounts=escape(", ".join(sorted(others.values()))))

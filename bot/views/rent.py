@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -32,7 +32,13 @@ from bot.services.rent_rules import (
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
-from bot.views.common import format_code, where_line
+from bot.views.common import (
+    account_label,
+    format_code,
+    other_accounts_note,
+    where_line,
+    with_account,
+)
 
 #: The card shows the latest SMS only (Telegram caps a message at 4096 characters).
 CARD_SMS = 5
@@ -423,16 +429,22 @@ _STATE_MARKS = {
 }
 
 
-def _list_line(rent: Rent, locale: str) -> str:
+def _list_line(rent: Rent, locale: str, others: Mapping[str, str]) -> str:
     parts = [_phone(rent), escape(service_label(rent, locale))]
     if rent.is_open and rent.ends_at is not None:
         parts.append(_("until {time}").format(time=utc_time(rent.ends_at)))
+    if rent.provider in others:
+        parts.append(escape(account_label(others[rent.provider])))
     return f"{_STATE_MARKS[rent.state]} " + " · ".join(parts)
 
 
-def rents_text(rents: Sequence[Rent], locale: str) -> str:
-    return "\n".join([_("Your rents:"), *(_list_line(rent, locale) for rent in rents)])
+def rents_text(rents: Sequence[Rent], locale: str, others: Mapping[str, str]) -> str:
+    """``others``: the provider accounts (name -> title) of rents taken with an account other
+    than the connected one; those rents are labelled with theirs."""
+    lines = [_("Your rents:"), *(_list_line(rent, locale, others) for rent in rents)]
+    return "\n".join(lines) + other_accounts_note(others)
 
 
-def rent_button_label(rent: Rent, locale: str) -> str:
-    return f"+{rent.phone} · {service_label(rent, locale)}"
+def rent_button_label(rent: Rent, locale: str, others: Mapping[str, str]) -> str:
+    label = f"+{rent.phone} · {service_label(rent, locale)}"
+    return with_account(label, others.get(rent.provider))

@@ -423,6 +423,9 @@ class Fleet:
             "TELEGRAM_CHAT_INTERVAL": "0",
             "TELEGRAM_RATE": "1000",
             "THROTTLE_RATE": "100000",
+            # Outcomes are read from each tap's own answer, which a slow tap's early answer
+            # ("⏳ Waiting for…", tested in tests/handlers) would replace.
+            "SLOW_REPLY_AFTER": "30",
             "HTTP_PORT": "0",
             "LOG_LEVEL": "INFO",
             **settings,

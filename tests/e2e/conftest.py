@@ -68,6 +68,9 @@ def bot_env(tmp_path: Path, telegram: FakeTelegram, provider: Provider) -> dict[
         "THROTTLE_RATE": "1000",
         "HTTP_PORT": "0",
         "LOG_LEVEL": "INFO",
+        # The tests read each tap's own answer: a slow tap's early answer ("⏳ Waiting for…")
+        # would stand in for it on a busy machine. It is tested in tests/handlers.
+        "SLOW_REPLY_AFTER": "30",
     }
 
 

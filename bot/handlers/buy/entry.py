@@ -32,6 +32,7 @@ from bot.keyboards.callbacks import (
     BuyConfirmCallback,
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
@@ -124,7 +125,7 @@ async def buy_cancel(
     await show(query, _("Purchase cancelled. /buy starts again."), None)
 
 
-@router.callback_query(BuyConfirmCallback.filter(), flags=NEEDS_ACCOUNT)
+@router.callback_query(BuyConfirmCallback.filter(), flags={**NEEDS_ACCOUNT, **BUYING})
 async def buy_confirmed(
     query: CallbackQuery,
     callback_data: BuyConfirmCallback,

@@ -25,6 +25,7 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import MailAction, MailCallback, MailReorderCallback
 from bot.middlewares.base import Handler
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.services.checkout import OrderKind, Status
 from bot.services.mail_purchases import address_price
@@ -146,7 +147,7 @@ async def another_letter_cancelled(
     await pressed.card.show(pressed.mailbox)
 
 
-@router.callback_query(MailReorderCallback.filter())
+@router.callback_query(MailReorderCallback.filter(), flags=BUYING)
 async def another_letter(
     query: CallbackQuery,
     callback_data: MailReorderCallback,

@@ -40,6 +40,7 @@ from bot.keyboards.mail import (
 )
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import OrderKind, Outcome, Status
@@ -135,7 +136,7 @@ async def mail_command(
         return
     if not (command.args or "").strip():
         await state.set_state(MailFlow.site)
-        await message.answer(site_prompt(), reply_markup=cancel_flow_keyboard(_("Cancel")))
+        await show(message, site_prompt(), cancel_flow_keyboard(_("Cancel")))
         return
     await choose_site(message, state, account, mail_service, command.args or "")
 
@@ -155,15 +156,15 @@ async def choose_site(
     await state.set_state(MailFlow.site)
     cancel = cancel_flow_keyboard(_("Cancel"))
     if site is None:
-        await message.answer(bad_site_text(text), reply_markup=cancel)
+        await show(message, bad_site_text(text), cancel)
         return
     try:
         offers = await mail_service.offers(account, site)
     except (pe.BadSite, pe.BlockedSite) as error:
-        await message.answer(mail_error(error, account.preset.title), reply_markup=cancel)
+        await show(message, mail_error(error, account.preset.title), cancel)
         return
     if not offers:
-        await message.answer(no_offers_text(site, account.preset.title), reply_markup=cancel)
+        await show(message, no_offers_text(site, account.preset.title), cancel)
         return
     draft = MailDraft(site=site, offers=offers)
     await save_draft(state, draft)
@@ -297,7 +298,7 @@ async def show_confirmation(
     )
 
 
-@router.callback_query(MailConfirmCallback.filter(), flags=NEEDS_ACCOUNT)
+@router.callback_query(MailConfirmCallback.filter(), flags={**NEEDS_ACCOUNT, **BUYING})
 async def confirm_purchase(
     query: CallbackQuery,
     callback_data: MailConfirmCallback,

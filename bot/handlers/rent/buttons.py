@@ -29,6 +29,7 @@ from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
+from bot.middlewares.callback_answer import BUYING
 from bot.services.checkout import OrderKind
 from bot.storage.orders import OrderRepo
 from bot.storage.rents import RentOptions
@@ -156,7 +157,7 @@ async def to_confirm(query: CallbackQuery, wizard: Wizard, chosen: RentOptions) 
     await show_confirm(wizard, query, chosen)
 
 
-@router.callback_query(_on(RentBuyAction.CONFIRM), flags=step())
+@router.callback_query(_on(RentBuyAction.CONFIRM), flags={**step(), **BUYING})
 async def confirmed(
     query: CallbackQuery,
     callback_data: RentBuyCallback,

@@ -14,6 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
+from bot.handlers.owned import other_accounts
 from bot.handlers.rent.context import OWNED, Wizard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
@@ -21,6 +22,7 @@ from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.keyboards.rent import rents_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
+from bot.provider.hub import ProviderHub
 from bot.provider.presets import Feature
 from bot.services.rents import RentService
 from bot.storage.rents import Rent
@@ -120,7 +122,11 @@ async def show_again(query: CallbackQuery, rent: Rent, wizard: Wizard) -> None:
 
 @router.message(Command("rents"), flags=NEEDS_ACCOUNT)
 async def rents_command(
-    message: Message, account: UserAccount, rent_service: RentService, locale: str
+    message: Message,
+    account: UserAccount,
+    rent_service: RentService,
+    hub: ProviderHub,
+    locale: str,
 ) -> None:
     if account.supports(Feature.RENT):
         await rent_service.reconcile(account)
@@ -130,5 +136,6 @@ async def rents_command(
         await message.answer(_("You have no rents. /rent a number?"))
         return
     rents.sort(key=lambda r: (not r.is_open, -r.created_at))
-    items = [(rent.id, rent_button_label(rent, locale)) for rent in rents]
-    await message.answer(rents_text(rents, locale), reply_markup=rents_keyboard(items))
+    others = other_accounts(hub, account, rents)
+    items = [(rent.id, rent_button_label(rent, locale, others)) for rent in rents]
+    await message.answer(rents_text(rents, locale, others), reply_markup=rents_keyboard(items))

@@ -32,6 +32,7 @@ from bot.keyboards.rent import (
     extend_durations_keyboard,
     max_hours_keyboard,
 )
+from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.checkout import OrderKind
@@ -86,7 +87,8 @@ async def offer_extension(
         return
     text, markup = await _ask_duration(wizard, rent)
     if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=markup)
+        # Below the card, as a new message: the dialog's menu.
+        await show(query.message, text, markup)
 
 
 @router.callback_query(_on(RentExtendAction.CANCEL), flags=OWNED)
@@ -166,7 +168,7 @@ def _max_hours(
     return text, max_hours_keyboard(rent.id, offer, _("Other duration"), _("Cancel"))
 
 
-@router.callback_query(_on(RentExtendAction.CONFIRM), flags=OWNED)
+@router.callback_query(_on(RentExtendAction.CONFIRM), flags={**OWNED, **BUYING})
 async def confirmed(
     query: CallbackQuery,
     callback_data: RentExtendCallback,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from bot.provider.actions.base import ActionBase
@@ -22,14 +23,19 @@ class AccountActions(ActionBase):
         return self._balance("getBalanceAndCashBack", answer)
 
     async def get_balance_info(self, *, with_cashback: bool = True) -> Balance:
-        balance = await self.get_balance()
         if not with_cashback:
-            return Balance(balance=balance)
-        try:
-            total = await self.get_balance_and_cashback()
-        except ProviderError:
-            return Balance(balance=balance)
-        return Balance(balance=balance, cashback=max(Decimal(0), total - balance))
+            return Balance(balance=await self.get_balance())
+        # Asked together: a slow provider then costs one round trip, not two in a row.
+        plain, summed = await asyncio.gather(
+            self.get_balance(), self.get_balance_and_cashback(), return_exceptions=True
+        )
+        if isinstance(plain, BaseException):
+            raise plain
+        if isinstance(summed, BaseException):
+            if not isinstance(summed, ProviderError):
+                raise summed
+            return Balance(balance=plain)
+        return Balance(balance=plain, cashback=max(Decimal(0), summed - plain))
 
     def _balance(self, action: str, answer: Answer) -> Decimal:
         token = self._token(action, answer, "ACCESS_BALANCE")
