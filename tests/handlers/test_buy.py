@@ -318,7 +318,7 @@ async def test_max_price_and_prefix_input_validation(harness: Harness):
     await user.send_expecting("cheap please", "That is not a price")
     await user.press("◀ Back")
     await user.press("Exclude prefixes")
-    await user.send_expecting("62abc", "Send up to 20 prefixes")
+    await user.send_expecting("62abc", "Those are not prefixes of this country")
     await user.send_expecting("62812, 62813", "Excluded prefixes: 62812, 62813")
 
 
