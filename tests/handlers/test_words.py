@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import ChatUser, Harness
+from bot.provider.presets import parse_providers
+from tests.harness import GOOD_KEY, OTHER_URL, PROVIDER_URL, ChatUser, Harness
 
 SORTED_BY_RATE = {
     "en": ("Success rate", "(price · numbers · success rate)", "(price · numbers)"),
@@ -60,3 +61,40 @@ async def test_prefix_prompt_and_its_error_state_the_rule_that_is_checked(
         assert words["rule"] in user.last().text
     await user.send("62812, +62900111")
     assert words["done"] in user.last().text
+
+
+TITLED = pytest.mark.bot_settings(
+    SMS_PROVIDERS=f"mine:My SMS={PROVIDER_URL},OwnSMS={OTHER_URL},herosms:Hero={OTHER_URL}"
+)
+KEY_PROMPT = {
+    "en": "Send your {title} API key",
+    "ru": "Отправьте ваш API-ключ {title}",
+}
+
+
+@TITLED
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    ("button", "title"),
+    [("My SMS", "My SMS"), ("OwnSMS", "OwnSMS"), ("Hero", "Hero")],
+)
+async def test_a_provider_is_named_by_its_title(
+    harness: Harness, language: str, button: str, title: str
+):
+    """``name:Title=url`` gives the title; a name without one is shown as written (not the
+    lower-case name the settings key by); a preset's title can be replaced too."""
+    user = harness.user(language_code=language)
+    await user.send("/start")
+    await user.press(button)
+    assert KEY_PROMPT[language].format(title=title) in user.last().text
+    await user.send(GOOD_KEY)
+    assert title in user.last().text
+    assert "mine" not in user.last().text
+    assert "ownsms" not in user.last().text
+
+
+def test_titles_are_checked_and_old_specs_still_read():
+    assert [p.title for p in parse_providers(f"mine={PROVIDER_URL},smshub")] == ["mine", "SMSHub"]
+    assert parse_providers("smshub:Hub")[0].url == parse_providers("smshub")[0].url
+    with pytest.raises(ValueError, match="at most 32"):
+        parse_providers(f"mine:{'x' * 33}={PROVIDER_URL}")
