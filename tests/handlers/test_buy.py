@@ -137,8 +137,8 @@ async def test_typed_country_search(harness: Harness):
 async def test_power_user_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
     await user.send_expecting("/buy tg 6", "Telegram", "Indonesia")
-    await user.send_expecting("/buy tg six", "The country is a number")
-    await user.send_expecting("/buy tg 9999", "There is no country number 9999")
+    await user.send_expecting("/buy tg six", "I do not know the country six.")
+    await user.send_expecting("/buy tg 9999", "I do not know the country 9999.")
     await user.send_expecting("/buy nosuchservice 6", "I do not know the service")
 
 
@@ -482,7 +482,7 @@ async def test_purchase_errors_in_russian(harness: Harness):
     harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     await user.press(buy_button)
     assert "HeroSMS: на балансе недостаточно средств" in user.last().text
-    await user.send_expecting("/buy tg six", "Страна указывается номером")
+    await user.send_expecting("/buy tg six", "Не знаю страну six.")
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Задать макс. цену")
     await user.send_expecting("дёшево", "Это не цена")
