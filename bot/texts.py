@@ -34,6 +34,15 @@ def money(value: Decimal | None) -> str:
     return format(value.quantize(Decimal("0.01")), "f")
 
 
+def site_name(site: str) -> str:
+    """A site as its users write it: ``xn--80awl.xn--p1ai`` (how the protocol carries it)
+    reads ``апл.рф``."""
+    try:
+        return site.encode("ascii").decode("idna")
+    except UnicodeError:
+        return site
+
+
 def offer_line(price: Decimal | str, count: int) -> str:
     """An offer's price (an amount, or already written out) and how many numbers are in stock
     at it."""

@@ -34,7 +34,7 @@ from bot.provider.models import Balance
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.keys import deletion_note, webhook_text
+from bot.views.keys import deletion_note, next_steps, webhook_text
 from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
@@ -53,7 +53,7 @@ def _connected_text(preset: ProviderPreset, balance: Balance) -> str:
     )
     if balance.cashback:
         text += "\n" + _("Cashback: {amount}.").format(amount=money(balance.cashback))
-    return text
+    return text + "\n\n" + next_steps(preset)
 
 
 async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: int) -> str:
@@ -202,9 +202,9 @@ async def provider_chosen(
         await state.clear()
         await edit_text(
             query.message,
-            _connected_text(preset, balance)
+            _("This is the sandbox: numbers and codes are simulated, and nothing is charged.")
             + "\n"
-            + _("This is the sandbox: numbers and codes are simulated, and nothing is charged."),
+            + _connected_text(preset, balance),
         )
         return
     await state.set_state(KeyForm.waiting_key)

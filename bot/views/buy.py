@@ -278,15 +278,24 @@ def exclusions_prompt(dial: str, *, retry: bool = False) -> View:
     return rule, prompt_keyboard(_("Back"))
 
 
-def purchase_failed_view(error: pe.ProviderError, provider: str) -> View:
-    """A refused purchase; a max price below the lowest one offers the lowest."""
+def purchase_failed_view(error: pe.ProviderError, provider: str, *, forward: bool) -> View:
+    """A refused purchase; a max price below the lowest one offers the lowest; ``forward``:
+    call forwarding was asked for, the likely reason for no numbers."""
     min_price = None
     lowest = error.min_price if isinstance(error, pe.WrongMaxPrice) else None
     # Beyond the limit a button could not carry it (nor would anyone pay it).
     if lowest is not None and 0 < lowest <= MAX_PRICE_LIMIT:
         min_price = (_("Set max price to {price}").format(price=money(lowest)), lowest)
     text = describe_error(error, provider)
-    return text, failure_keyboard(_("Countries"), _("Cancel"), min_price)
+    forward_off = None
+    if forward and isinstance(error, pe.OutOfStock):
+        forward_off = _("Without call forwarding")
+        text = _(
+            "No numbers with call forwarding are available for this choice: the provider "
+            "forwards calls only for some services and countries. Turn call forwarding off, "
+            "or choose another country."
+        )
+    return text, failure_keyboard(_("Countries"), _("Cancel"), min_price, forward_off)
 
 
 def number_unknown_text(provider: str) -> str:

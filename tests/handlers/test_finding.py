@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import RENT_PROVIDERS, ChatUser, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, PROVIDER_URL, RENT_PROVIDERS, ChatUser, Harness
 
 #: What looks empty yet reaches the bot: Telegram trims ASCII spaces, not no-break or em ones.
 BLANK = "\u00a0\u2003\u00a0"
@@ -143,3 +143,98 @@ async def test_rent_service_search_with_several_matches_lists_them(harness: Harn
         matches.callback_of(row[0][0]).split(":")[5] for row in matches.buttons if "·" in row[0][0]
     }
     assert shown == {"ok", "fb"}
+
+
+NEXT = {
+    "en": ("What next:", "/buy: a number for one code", "/rent: a number", "/mail: an e-mail"),
+    "ru": ("Что дальше:", "/buy: номер для одного кода", "/rent: номер", "/mail: адрес"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_a_connected_account_is_told_what_to_do_next(harness: Harness, language: str):
+    head, buy, rent, mail = NEXT[language]
+    sandbox = await harness.chose_provider("Sandbox", language)  # sells everything
+    for line in (head, buy, rent, mail):
+        assert line in sandbox.last().text
+    hero = await connected(harness, language)  # HeroSMS: neither rent nor mail
+    assert head in hero.last().text
+    assert buy in hero.last().text
+    assert rent not in hero.last().text
+    assert mail not in hero.last().text
+
+
+SANDBOX_AGAIN = {
+    "en": ("Replace", "Balance: 100.00.", "Balance: {balance}."),
+    "ru": ("Заменить", "Баланс: 100.00.", "Баланс: {balance}."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_connecting_the_sandbox_again_keeps_its_account(harness: Harness, language: str):
+    replace, fresh, kept = SANDBOX_AGAIN[language]
+    user = await harness.chose_provider("Sandbox", language)
+    assert fresh in user.last().text
+    await user.send("/buy tg 6")
+    await user.press(user.last().button_starting("✅"))
+    sandbox = harness.resources.sandbox
+    assert sandbox is not None
+    (account,) = sandbox.emulator.accounts.values()
+    balance = account.balance
+    assert balance < 100
+    # Another provider meanwhile, then the sandbox again: the same demo account.
+    await user.send("/key")
+    await user.press(replace)
+    await user.press("HeroSMS")
+    await user.send(GOOD_KEY)
+    await user.send("/key")
+    await user.press(replace)
+    await user.press("Sandbox")
+    assert kept.format(balance=f"{balance:.2f}") in user.last().text
+    assert len(sandbox.emulator.accounts) == 1
+    await user.send("/active")
+    await user.press(user.last().buttons[0][0][0])
+    assert "+" in user.last().text  # its number's card opens: not another account's
+
+
+IDN = {
+    "en": ("E-mail for апл.рф: choose the address.", "For апл.рф"),
+    "ru": ("Почта для апл.рф: выберите адрес.", "Для апл.рф"),
+}
+
+
+@pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_mail_takes_an_internationalised_site(harness: Harness, language: str):
+    offers, card = IDN[language]
+    user = await connected(harness, language, provider="SMS-Activate")
+    await user.send("/mail апл.рф")
+    assert offers in user.last().text
+    sites = {call.params.get("site") for call in harness.emulator.calls}
+    assert "xn--80awl.xn--p1ai" in sites  # punycode on the wire, as the protocol expects
+    await user.press(user.last().buttons[0][0][0])
+    await user.press(user.last().button_starting("✅"))
+    assert card in user.last().text
+
+
+FORWARDING = {
+    "en": ("Call forwarding: off", "No numbers with call forwarding", "Without call forwarding"),
+    "ru": ("Переадресация: выкл", "Нет номеров с переадресацией", "Без переадресации"),
+}
+
+
+@pytest.mark.bot_settings(SMS_PROVIDERS=f"mine={PROVIDER_URL}")
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_no_numbers_with_forwarding_says_forwarding_is_the_cause(
+    harness: Harness, language: str
+):
+    toggle, cause, without = FORWARDING[language]
+    user = await connected(harness, language, provider="mine")
+    await user.send("/buy tg 6")  # forwarding exists in Russia only
+    await user.press(toggle)
+    await user.press(user.last().button_starting("✅"))
+    assert cause in user.last().text
+    await user.press(without)
+    assert user.last().button_starting(toggle)  # forwarding is off again
+    await user.press(user.last().button_starting("✅"))
+    assert harness.emulator.activations

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import UserAccount
 from bot.catalogue import pick_countries, search_services
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyContext, BuyDraft
+from bot.handlers.buy.draft import BuyContext, BuyDraft, load_draft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.cancelled import new_dialog
@@ -177,8 +177,12 @@ async def show_purchase(
     message = query.message if isinstance(query.message, Message) else None
     if purchase.error is not None or purchase.item is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
+        draft = await load_draft(state)
+        forward = draft is not None and draft.forward
         if message is not None:
-            await edit_text(message, *purchase_failed_view(error, account.preset.title))
+            await edit_text(
+                message, *purchase_failed_view(error, account.preset.title, forward=forward)
+            )
         return
     activation = purchase.item
     await state.clear()
