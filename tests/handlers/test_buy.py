@@ -12,6 +12,7 @@ from bot.sandbox.models import Activation
 from bot.services.checkout import LOOK_AGAIN_AFTER
 from bot.services.settlement import NOTHING_AFTER
 from bot.storage.activations import State
+from bot.texts import money
 from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness
 
 #: A generic provider ("mine", the emulator here) offers every feature: calls, several
@@ -76,7 +77,7 @@ async def test_services_then_countries_then_confirm(harness: Harness):
     assert "·" in first  # flag, name, price, count
     await user.press(first)
     confirm = user.last()
-    assert "Balance: 50.00 →" in confirm.text
+    assert "Balance: 50.000 →" in confirm.text
     assert any(t.startswith("✅ Buy for") for t in confirm.button_texts)
 
 
@@ -393,9 +394,9 @@ async def test_codes_spaced_and_history_explained(
     assert "6 5 3 2 7" in history
     assert "65327" not in history
     assert name in history
-    assert " · 0.00 · " not in history
+    assert " · 0.000 · " not in history
     paid = harness.emulator.activations[first].cost
-    assert f" · {paid:.2f} · " in history
+    assert f" · {money(paid)} · " in history
     assert received in history
     assert waiting in history
 
@@ -455,7 +456,7 @@ async def test_the_whole_flow_in_russian(harness: Harness):
     assert "✓ Цена" in user.last().button_texts
     await user.press(user.last().buttons[0][0][0])
     confirm = user.last()
-    assert "Баланс: 50.00 →" in confirm.text
+    assert "Баланс: 50.000 →" in confirm.text
     buy_button = confirm.button_starting("✅ Купить за")
     await user.press(buy_button)
     card = user.last()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.texts import money
 from tests.harness import GOOD_KEY, MAIL_PROVIDERS, PROVIDER_URL, RENT_PROVIDERS, ChatUser, Harness
 
 #: What looks empty yet reaches the bot: Telegram trims ASCII spaces, not no-break or em ones.
@@ -165,8 +166,8 @@ async def test_a_connected_account_is_told_what_to_do_next(harness: Harness, lan
 
 
 SANDBOX_AGAIN = {
-    "en": ("Replace", "Balance: 100.00.", "Balance: {balance}."),
-    "ru": ("Заменить", "Баланс: 100.00.", "Баланс: {balance}."),
+    "en": ("Replace", "Balance: 100.000.", "Balance: {balance}."),
+    "ru": ("Заменить", "Баланс: 100.000.", "Баланс: {balance}."),
 }
 
 
@@ -190,7 +191,7 @@ async def test_connecting_the_sandbox_again_keeps_its_account(harness: Harness, 
     await user.send("/key")
     await user.press(replace)
     await user.press("Sandbox")
-    assert kept.format(balance=f"{balance:.2f}") in user.last().text
+    assert kept.format(balance=money(balance)) in user.last().text
     assert len(sandbox.emulator.accounts) == 1
     await user.send("/active")
     await user.press(user.last().buttons[0][0][0])

@@ -3,9 +3,14 @@ provider names in sentences, amounts written one way (issue 16, items 17 to 19).
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import pytest
 
 from bot.provider.presets import parse_providers
+from bot.texts import money
+from tests.faketg import ChatMessage
 from tests.harness import GOOD_KEY, OTHER_URL, PROVIDER_URL, ChatUser, Harness
 
 SORTED_BY_RATE = {
@@ -98,3 +103,40 @@ def test_titles_are_checked_and_old_specs_still_read():
     assert parse_providers("smshub:Hub")[0].url == parse_providers("smshub")[0].url
     with pytest.raises(ValueError, match="at most 32"):
         parse_providers(f"mine:{'x' * 33}={PROVIDER_URL}")
+
+
+#: A decimal number that is not a percentage (success rates are written as the provider
+#: gives them).
+_AMOUNT = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.%])")
+
+
+def amounts(message: ChatMessage) -> list[str]:
+    labels = " ".join(message.button_texts)
+    return _AMOUNT.findall(f"{message.text} {labels}")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_amounts_are_written_one_way_on_every_screen(harness: Harness, language: str):
+    """The sandbox prices some services in thousandths (0.082) and others in cents (0.14):
+    side by side, and in the balance before and after, each has three decimals."""
+    user = await harness.chose_provider("Sandbox", language)
+    screens = [user.last()]
+    await user.send("/prices tg")
+    screens.append(user.last())
+    await user.send("/buy tg")
+    screens.append(user.last())
+    await user.press(user.last().buttons[0][0][0])
+    screens.append(user.last())
+    await user.press(user.last().button_starting("✅"))
+    screens.append(user.last())
+    await user.send("/balance")
+    screens.append(user.last())
+    shown = [amount for screen in screens for amount in amounts(screen)]
+    assert len(shown) > 10
+    assert {len(amount.split(".")[1]) for amount in shown} == {3}, shown
+
+
+def test_the_one_money_format():
+    written = [money(Decimal(v)) for v in ("0.082", "0.14", "93.95", "93.905", "100", "0.0001")]
+    assert written == ["0.082", "0.140", "93.950", "93.905", "100.000", "0.0001"]
+    assert money(None) == "—"
