@@ -95,6 +95,10 @@ class Accounts:
     async def connect_sandbox(self, user_id: int) -> Decimal:
         if self._sandbox is None:
             raise ProviderUnavailable(SANDBOX_NAME)
-        key = f"sandbox-{user_id}-{secrets.token_hex(8)}"
+        # The same demo account every time: its balance and its numbers stay the user's.
+        key = await self.users.get_sandbox_key(user_id)
+        if key is None:
+            key = f"sandbox-{user_id}-{secrets.token_hex(8)}"
+            await self.users.set_sandbox_key(user_id, key)
         self._sandbox.ensure_account(key, self._sandbox_balance)
         return await self.connect(user_id, SANDBOX_NAME, key)

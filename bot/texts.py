@@ -22,16 +22,33 @@ from bot.errors import (
 from bot.provider import errors as pe
 from bot.provider.lane import ProviderBusy
 
+#: Every provider speaking the protocol now keeps accounts in US dollars and prices in
+#: thousandths of a dollar (``ACCESS_BALANCE:17.154``; protocol reference, section 1.5): every
+#: amount is written with three decimals, so amounts side by side line up (0.082, 0.140,
+#: 93.950 → 93.905). A fourth decimal shows only when the amount has one (a max price of
+#: 0.0001, a price of 0.3103): no part of a charge is ever rounded away.
+MONEY_DECIMALS = 3
+_MOST_DECIMALS = 4
+
 
 def money(value: Decimal | None) -> str:
-    """At least two decimals, more only when the provider uses them (0.105 stays 0.105)."""
+    """An amount of the provider's currency, the one way every view writes it."""
     if value is None:
         return "—"
-    normalized = value.normalize()
-    exponent = normalized.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        return format(normalized, "f")
-    return format(value.quantize(Decimal("0.01")), "f")
+    places = MONEY_DECIMALS
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        places = _MOST_DECIMALS
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+def site_name(site: str) -> str:
+    """A site as its users write it: ``xn--80awl.xn--p1ai`` (how the protocol carries it)
+    reads ``апл.рф``."""
+    try:
+        return site.encode("ascii").decode("idna")
+    except UnicodeError:
+        return site
 
 
 def offer_line(price: Decimal | str, count: int) -> str:

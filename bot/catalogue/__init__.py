@@ -1,6 +1,13 @@
 """SMS-Activate's countries and services: ids, codes and names shared by the UI and the sandbox."""
 
-from bot.catalogue.countries import COUNTRIES, Country, country, country_name
+from bot.catalogue.countries import (
+    COUNTRIES,
+    Country,
+    country,
+    country_name,
+    pick_countries,
+    search_countries,
+)
 from bot.catalogue.services import (
     POPULAR_SERVICES,
     SERVICES,
@@ -18,6 +25,8 @@ __all__ = [
     "Service",
     "country",
     "country_name",
+    "pick_countries",
+    "search_countries",
     "search_services",
     "service",
     "service_name",

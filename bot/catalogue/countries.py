@@ -9,9 +9,12 @@ alpha-2 and calling codes were added by hand. Ids are sparse and stable: 12 is t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["COUNTRIES", "Country", "country", "country_name"]
+from bot.catalogue.services import fold
+
+__all__ = ["COUNTRIES", "Country", "country", "country_name", "pick_countries", "search_countries"]
 
 _REGIONAL_A = 0x1F1E6
 
@@ -271,3 +274,38 @@ def country_name(country_id: int, locale: str) -> str:
     """The country's name in ``locale`` ("ru*" gives Russian, anything else English)."""
     found = COUNTRIES.get(country_id)
     return found.name(locale) if found is not None else f"#{country_id}"
+
+
+def search_countries(query: str, among: Iterable[int]) -> list[int]:
+    """The countries of ``among`` that ``query`` names, in either language or by ISO code.
+
+    A whole name or code is the answer on its own ("niger" is not Nigeria too); otherwise the
+    names it begins, then (from 3 letters) those it is part of, in the order of ``among``.
+    """
+    needle = fold(query)
+    if not needle:
+        return []
+    exact: list[int] = []
+    prefix: list[int] = []
+    inside: list[int] = []
+    for country_id in among:
+        info = COUNTRIES.get(country_id)
+        if info is None:
+            continue
+        names = (fold(info.en), fold(info.ru), fold(info.iso))
+        if needle in names:
+            exact.append(country_id)
+        elif any(name.startswith(needle) for name in names):
+            prefix.append(country_id)
+        elif len(needle) > 2 and any(needle in name for name in names):
+            inside.append(country_id)
+    return exact or prefix + inside
+
+
+def pick_countries(text: str) -> list[int]:
+    """The countries a command's argument names: a number as /prices shows it (``6``, ``#6``),
+    or a name in either language."""
+    number = text.strip().lstrip("#")
+    if number.isdecimal():
+        return [int(number)] if len(number) <= 4 and int(number) in COUNTRIES else []
+    return search_countries(text, COUNTRIES)

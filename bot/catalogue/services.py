@@ -13,6 +13,7 @@ __all__ = [
     "POPULAR_SERVICES",
     "SERVICES",
     "Service",
+    "fold",
     "search_services",
     "service",
     "service_name",
@@ -158,7 +159,8 @@ def service_name(code: str, locale: str) -> str:
     return found.name(locale) if found is not None else code
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Text as every catalogue search compares it: case, "ё" and surrounding spaces aside."""
     return text.casefold().replace("ё", "е").strip()
 
 
@@ -167,12 +169,12 @@ def search_services(query: str, locale: str) -> list[Service]:
 
     Popular services come first inside each group, the rest in name order for ``locale``.
     """
-    needle = _fold(query)
+    needle = fold(query)
     if not needle:
         return []
 
     def order(svc: Service) -> tuple[int, str]:
-        return (_POPULARITY.get(svc.code, len(_POPULARITY)), _fold(svc.name(locale)))
+        return (_POPULARITY.get(svc.code, len(_POPULARITY)), fold(svc.name(locale)))
 
     exact: list[Service] = []
     prefix: list[Service] = []
@@ -181,7 +183,7 @@ def search_services(query: str, locale: str) -> list[Service]:
         if svc.code == needle:
             exact.append(svc)
             continue
-        words = [_fold(svc.en), _fold(svc.ru), *(_fold(alias) for alias in svc.aliases)]
+        words = [fold(svc.en), fold(svc.ru), *(fold(alias) for alias in svc.aliases)]
         if any(word.startswith(needle) for word in words):
             prefix.append(svc)
         elif any(needle in word for word in words):

@@ -13,7 +13,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.catalogue import search_services, service_name
+from bot.catalogue import pick_countries, search_services, service_name
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
 from bot.handlers.owned import other_accounts
 from bot.handlers.routes import Routes
@@ -361,23 +361,46 @@ async def prices_command(
     catalogue: CatalogueService,
     locale: str,
 ) -> None:
+    """``/prices <service>``, or ``/prices <service> <country>`` (its number or name)."""
     query = (command.args or "").strip()
     if not query:
         await message.answer(_("Which service? For example: /prices telegram"))
         return
-    code = query.lower()
-    if not await catalogue.is_service(account, code):
-        matches = search_services(query, locale)
-        if not matches:
+    code, where = await _service_of(query, account, catalogue, locale)
+    if code is None:
+        await message.answer(
+            _("I do not know the service {service}.").format(service=escape(query[:50]))
+        )
+        return
+    offers = await catalogue.offers(account, code)
+    if where:
+        found = pick_countries(where)
+        if not found:
             await message.answer(
-                _("I do not know the service {service}.").format(service=escape(query[:50]))
+                _("I do not know the country {country}.").format(
+                    country=f"<code>{escape(where[:30])}</code>"
+                )
             )
             return
-        code = matches[0].code
-    offers = await catalogue.offers(account, code)
+        offers = [offer for offer in offers if offer.country in found]
     if not offers:
         title = escape(service_name(code, locale))
         await message.answer(_("No numbers for {service} right now.").format(service=title))
         return
     rates = await catalogue.rates(account, code)
     await message.answer(prices_text(code, offers[:15], rates, locale))
+
+
+async def _service_of(
+    query: str, account: UserAccount, catalogue: CatalogueService, locale: str
+) -> tuple[str | None, str]:
+    """The service ``query`` names and the country words after it: the whole query when it is
+    a service ("whats app"), else its first word."""
+    first, _space, rest = query.partition(" ")
+    for words, where in ((query, ""), (first, rest.strip())):
+        if await catalogue.is_service(account, words.lower()):
+            return words.lower(), where
+        matches = search_services(words, locale)
+        if matches:
+            return matches[0].code, where
+    return None, ""

@@ -34,7 +34,7 @@ from bot.provider import errors as pe
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.keys import deletion_note, webhook_text
+from bot.views.keys import deletion_note, next_steps, webhook_text
 from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
@@ -48,9 +48,10 @@ class KeyForm(StatesGroup):
 
 
 def _connected_text(preset: ProviderPreset, balance: Decimal) -> str:
-    return _("Connected to {provider}. Balance: {amount}.").format(
+    text = _("Connected to {provider}. Balance: {amount}.").format(
         provider=escape(preset.title), amount=money(balance)
     )
+    return text + "\n\n" + next_steps(preset)
 
 
 async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: int) -> str:
@@ -199,9 +200,9 @@ async def provider_chosen(
         await state.clear()
         await edit_text(
             query.message,
-            _connected_text(preset, balance)
+            _("This is the sandbox: numbers and codes are simulated, and nothing is charged.")
             + "\n"
-            + _("This is the sandbox: numbers and codes are simulated, and nothing is charged."),
+            + _connected_text(preset, balance),
         )
         return
     await state.set_state(KeyForm.waiting_key)

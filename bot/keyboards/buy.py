@@ -178,12 +178,18 @@ def prompt_keyboard(back: str) -> InlineKeyboardMarkup:
 
 
 def failure_keyboard(
-    other_country: str, cancel: str, min_price: tuple[str, Decimal] | None = None
+    other_country: str,
+    cancel: str,
+    min_price: tuple[str, Decimal] | None = None,
+    forward_off: str | None = None,
 ) -> InlineKeyboardMarkup:
-    """After a refused purchase: another country, or the minimum max price offered."""
+    """After a refused purchase: another country, the minimum max price offered, or the same
+    purchase without call forwarding."""
     builder = InlineKeyboardBuilder()
     if min_price is not None:
         label, price = min_price
         builder.row(_button(label, BuyMaxPriceCallback(price=price)))
+    if forward_off is not None:
+        builder.row(_button(forward_off, BuyCallback(action=BuyAction.FORWARD)))
     builder.row(_to_countries(other_country), _cancel(cancel))
     return builder.as_markup()

@@ -106,12 +106,18 @@ SANDBOX_URL = "http://sandbox.invalid/stubs/handler_api.php"
 SANDBOX_PRESET = ProviderPreset(name=SANDBOX_NAME, title="Sandbox", url=SANDBOX_URL)
 
 
-def parse_providers(spec: str | None) -> list[ProviderPreset]:
-    """Read ``SMS_PROVIDERS``: ``name=url`` pairs separated by commas.
+#: A provider's title goes into buttons and sentences: short, one line.
+MAX_TITLE = 32
 
-    A name that matches a preset keeps the preset's title and features with the given URL; a
-    bare preset name takes the preset's URL; an unknown name is a generic provider with every
-    feature. Empty or unset means every preset.
+
+def parse_providers(spec: str | None) -> list[ProviderPreset]:
+    """Read ``SMS_PROVIDERS``: entries ``name[:Title][=url]`` separated by commas.
+
+    ``Title`` is what users read in sentences ("Send your My SMS API key"); without it a known
+    name keeps its preset's title and any other name is shown as written. A name that matches a
+    preset keeps the preset's features with the given URL; a bare preset name takes the
+    preset's URL; an unknown name is a generic provider with every feature. Empty or unset
+    means every preset.
     """
     if spec is None or not spec.strip():
         return list(PRESETS.values())
@@ -120,8 +126,9 @@ def parse_providers(spec: str | None) -> list[ProviderPreset]:
         entry = item.strip()
         if not entry:
             continue
-        name, sep, url = entry.partition("=")
-        name, url = name.strip().lower(), url.strip()
+        label, sep, url = entry.partition("=")
+        written, _colon, title = label.partition(":")
+        name, title, url = written.strip().lower(), title.strip(), url.strip()
         if not name:
             raise ValueError(f"SMS_PROVIDERS entry without a name: {entry!r}")
         if name == SANDBOX_NAME:
@@ -130,16 +137,20 @@ def parse_providers(spec: str | None) -> list[ProviderPreset]:
         if not sep:
             if preset is None:
                 raise ValueError(f"SMS_PROVIDERS: unknown provider {name!r} needs '=url'")
-            providers[name] = preset
-            continue
-        if not url.startswith(("http://", "https://")):
+            url = preset.url
+        elif not url.startswith(("http://", "https://")):
             raise ValueError(f"SMS_PROVIDERS: {name!r} needs an http(s) URL, got {url!r}")
-        if preset is None:
-            providers[name] = ProviderPreset(name=name, title=name, url=url)
-        else:
-            providers[name] = ProviderPreset(
-                name=name, title=preset.title, url=url, features=preset.features
+        if len(title) > MAX_TITLE or not title.isprintable():
+            raise ValueError(
+                f"SMS_PROVIDERS: the title of {name!r} must be at most {MAX_TITLE} printable "
+                "characters"
             )
+        default = preset.title if preset is not None else written.strip()
+        features = preset.features if preset is not None else ALL_FEATURES
+        note = preset.note if preset is not None and not sep else ""
+        providers[name] = ProviderPreset(
+            name=name, title=title or default, url=url, features=features, note=note
+        )
     if not providers:
         raise ValueError("SMS_PROVIDERS lists no provider")
     return list(providers.values())

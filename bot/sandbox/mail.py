@@ -25,7 +25,10 @@ __all__ = ["ACTIONS", "deliver_mail", "run_due"]
 
 M = MailStatus
 
-_SITE_RE = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# Internationalised names arrive as the protocol carries them, in punycode (xn--p1ai is .рф).
+_SITE_RE = re.compile(
+    r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$"
+)
 _LOGINS = ("alex", "maria", "ivan", "kate", "john", "olga", "max", "anna", "dmitry", "lena")
 _ZONE_WORDS = ("mailbox", "postbox", "inbox", "letters", "mymail", "webpost")
 

@@ -5,6 +5,8 @@ Pure rules shared by the service, the purchases, the worker and the webhooks: no
 
 from __future__ import annotations
 
+import re
+
 from bot.accounts import UserAccount
 from bot.provider.models import ActivationState, ActivationStatus, ActiveActivation
 from bot.storage.activations import Activation, BuyOptions, Code, State
@@ -157,3 +159,21 @@ def adopted(
         activation.state = State.CODE
         activation.waiting_since = None
     return activation
+
+
+#: ``phoneException``: "country code + 3..6 digits", at most 20 prefixes (protocol, section 4.1).
+PREFIX_MORE_DIGITS = (3, 6)
+MAX_PREFIXES = 20
+_PREFIX_SEPARATORS = re.compile(r"[,\s;]+")
+
+
+def read_prefixes(text: str, dial: str) -> list[str] | None:
+    """The prefixes to exclude typed in ``text`` for a country whose calling code is ``dial``
+    (empty when unknown: any code of 1 to 4 digits), or None when they break the rule."""
+    fewest, most = PREFIX_MORE_DIGITS
+    code = re.escape(dial) if dial else r"\d{1,4}"
+    rule = re.compile(rf"^{code}\d{{{fewest},{most}}}$")
+    prefixes = [p.lstrip("+") for p in _PREFIX_SEPARATORS.split(text.strip()) if p]
+    if not prefixes or len(prefixes) > MAX_PREFIXES or not all(map(rule.match, prefixes)):
+        return None
+    return list(dict.fromkeys(prefixes))

@@ -4,8 +4,8 @@ model): a reader sees the whole layout here, and no module spells a key by hand.
 All keys live under ``PREFIX``, so one Redis can be shared with other applications.
 
 * ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``,
-  ``tg_locale``; ``user:<id>:<what>`` — the user's locale, recent services, paused and blocked
-  flags, and the indexes of their records (``storage/records.py``)
+  ``tg_locale``, ``sandbox_key``; ``user:<id>:<what>`` — the user's locale, recent services,
+  paused and blocked flags, and the indexes of their records (``storage/records.py``)
 * ``users`` — set of every user id (the operator's statistics, reconciliation)
 * ``<kind>:<ref>`` — one activation, rent or mailbox record
 * ``order:<uid>:<token>`` — a drafted confirmation; ``lock:buy:<uid>`` — the purchase lock

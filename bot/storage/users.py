@@ -2,7 +2,8 @@
 
 Layout (key names in ``bot.storage.keys``):
 
-* ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``
+* ``user:<id>`` — hash: ``provider``, ``key`` (ciphertext), ``created``, ``key_set_at``,
+  ``sandbox_key`` (ciphertext: the demo account's key, kept across other connections)
 * ``user:<id>:locale`` — the chosen language, apart from FSM data so ``/cancel`` keeps it
 * ``user:<id>:recent`` — list of recently bought service codes, newest first
 * ``user:<id>:paused`` — set while polling is paused because the provider refused the key
@@ -93,6 +94,21 @@ class UserRepo:
         if sealed and not any(self._cipher.can_decrypt(uid, token) for uid, token in sealed):
             raise SecretKeyMismatch(len(sealed))
         await self._redis.set(keys.SECRET_CHECK, self._cipher.check_value(), nx=True)
+
+    async def get_sandbox_key(self, user_id: int) -> str | None:
+        """The key of the user's demo account, kept apart from the connected key so that
+        connecting the sandbox again (after another provider) finds the same account."""
+        sealed = _text(await self._redis.hget(keys.user(user_id), "sandbox_key"))
+        if sealed is None:
+            return None
+        try:
+            return self._cipher.decrypt(user_id, sealed).get_secret_value()
+        except KeyDecryptionError:
+            return None
+
+    async def set_sandbox_key(self, user_id: int, api_key: str) -> None:
+        sealed = self._cipher.encrypt(user_id, api_key)
+        await self._redis.hset(keys.user(user_id), "sandbox_key", sealed)
 
     async def has_key(self, user_id: int) -> bool:
         return bool(await self._redis.hexists(keys.user(user_id), "key"))

@@ -425,23 +425,29 @@ def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
 
 
 def prices_text(code: str, offers: Sequence[Offer], rates: dict[int, Decimal], locale: str) -> str:
-    """/prices: the cheapest countries of a service, and how to buy there."""
+    """/prices: the cheapest countries of a service with the numbers /buy takes, and how."""
     title = escape(service_name(code, locale))
     lines = [
-        _("{service}: the cheapest countries (price · numbers · success):").format(
-            service=f"<b>{title}</b>"
-        )
+        _(
+            "{service}: the cheapest countries (country number · price · numbers · success):"
+        ).format(service=f"<b>{title}</b>")
     ]
     for offer in offers:
         info = country(offer.country)
-        name = f"{info.flag} {escape(info.name(locale))}" if info else f"#{offer.country}"
+        name = f"{info.flag} {escape(info.name(locale))}" if info else ""
         rate = rates.get(offer.country)
         shown_rate = f"{rate.normalize():f}%" if rate is not None else "—"
-        lines.append(f"{name} · {money(offer.price)} · {offer.count} · {shown_rate}")
-    lines.append("")
-    lines.append(
-        _("To buy: /buy {code} and the country number, for example /buy {code} {country}.").format(
-            code=code, country=offers[0].country
+        lines.append(
+            f"<code>{offer.country}</code> {name} · {money(offer.price)} · {offer.count} · "
+            f"{shown_rate}"
         )
+    lines.append("")
+    info = country(offers[0].country)
+    example = info.name(locale).lower() if info is not None else str(offers[0].country)
+    lines.append(
+        _(
+            "To buy: /buy {code} and the country's number or name, for example /buy {code} "
+            "{country} or /buy {code} {name}."
+        ).format(code=code, country=offers[0].country, name=escape(example))
     )
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from bot.keyboards.buy import (
 from bot.keyboards.callbacks import MAX_PRICE_LIMIT, BuySort
 from bot.keyboards.pager import Page
 from bot.provider import errors as pe
+from bot.services.activation_rules import MAX_PREFIXES, PREFIX_MORE_DIGITS
 from bot.services.catalogue import Offer
 from bot.storage.activations import BuyOptions
 from bot.texts import describe_error, escape, money, offer_line
@@ -142,9 +143,13 @@ def countries_view(
         count=_("Most numbers"),
         rate=_("Success rate") if rate_sort else None,
     )
-    text = _("{service}: choose a country (price · numbers). Or type a country name.").format(
-        service=f"<b>{title}</b>"
-    )
+    if sort is BuySort.RATE and rates:
+        text = _(
+            "{service}: choose a country (price · numbers · success rate). Or type a country name."
+        )
+    else:
+        text = _("{service}: choose a country (price · numbers). Or type a country name.")
+    text = text.format(service=f"<b>{title}</b>")
     markup = countries_keyboard(
         items, page.page, page.pages, sort, sorts, _("Services"), _("Cancel")
     )
@@ -248,30 +253,49 @@ def max_price_prompt(*, retry: bool = False) -> View:
     return text, prompt_keyboard(_("Back"))
 
 
-def exclusions_prompt(*, retry: bool = False) -> View:
-    """Ask for prefixes to exclude; ``retry``: the last answer was not a list of them."""
-    if retry:
-        text = _(
-            "Send up to 20 prefixes of 4 to 10 digits, separated by commas, for example "
-            "7918,7900111; or /cancel."
+def exclusions_prompt(dial: str, *, retry: bool = False) -> View:
+    """Ask for prefixes to exclude in a country whose calling code is ``dial`` (empty when
+    unknown); ``retry``: the last answer broke the rule. The rule is the one checked."""
+    fewest, most = PREFIX_MORE_DIGITS
+    if dial:
+        rule = _(
+            "Send up to {count} number prefixes you do not want, separated by commas: the "
+            "country code {code} and {fewest} to {most} more digits, for example {example}."
+        ).format(
+            count=MAX_PREFIXES,
+            code=dial,
+            fewest=fewest,
+            most=most,
+            example=f"{dial}918,{dial}900111",
         )
     else:
-        text = _(
-            "Send the number prefixes you do not want, separated by commas: the country "
-            "code and 3 to 6 more digits, for example 7918,7900111."
-        )
-    return text, prompt_keyboard(_("Back"))
+        rule = _(
+            "Send up to {count} number prefixes you do not want, separated by commas: the "
+            "country code and {fewest} to {most} more digits, for example 7918,7900111."
+        ).format(count=MAX_PREFIXES, fewest=fewest, most=most)
+    if retry:
+        rule = _("Those are not prefixes of this country.") + " " + rule + " " + _("Or /cancel.")
+    return rule, prompt_keyboard(_("Back"))
 
 
-def purchase_failed_view(error: pe.ProviderError, provider: str) -> View:
-    """A refused purchase; a max price below the lowest one offers the lowest."""
+def purchase_failed_view(error: pe.ProviderError, provider: str, *, forward: bool) -> View:
+    """A refused purchase; a max price below the lowest one offers the lowest; ``forward``:
+    call forwarding was asked for, the likely reason for no numbers."""
     min_price = None
     lowest = error.min_price if isinstance(error, pe.WrongMaxPrice) else None
     # Beyond the limit a button could not carry it (nor would anyone pay it).
     if lowest is not None and 0 < lowest <= MAX_PRICE_LIMIT:
         min_price = (_("Set max price to {price}").format(price=money(lowest)), lowest)
     text = describe_error(error, provider)
-    return text, failure_keyboard(_("Countries"), _("Cancel"), min_price)
+    forward_off = None
+    if forward and isinstance(error, pe.OutOfStock):
+        forward_off = _("Without call forwarding")
+        text = _(
+            "No numbers with call forwarding are available for this choice: the provider "
+            "forwards calls only for some services and countries. Turn call forwarding off, "
+            "or choose another country."
+        )
+    return text, failure_keyboard(_("Countries"), _("Cancel"), min_price, forward_off)
 
 
 def number_unknown_text(provider: str) -> str:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.provider.presets import Feature, ProviderPreset
 from bot.texts import escape
+
+
+def next_steps(preset: ProviderPreset) -> str:
+    """What a freshly connected account can do, as commands: only what the provider sells."""
+    steps = [_("/buy: a number for one code")]
+    if preset.supports(Feature.RENT):
+        steps.append(_("/rent: a number for hours or days"))
+    if preset.supports(Feature.MAIL):
+        steps.append(_("/mail: an e-mail address for a site"))
+    return _("What next:") + "\n" + "\n".join(steps)
 
 
 def deletion_note(deleted: bool) -> str:

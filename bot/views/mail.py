@@ -25,7 +25,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard, letter_offer_keyboard
 from bot.provider import errors as pe
 from bot.storage.mails import Letter, Mailbox, MailState
-from bot.texts import describe_error, escape, money
+from bot.texts import describe_error, escape, money, site_name
 
 #: Telegram's limit on a message's text after entities are parsed.
 MESSAGE_LIMIT = 4096
@@ -190,7 +190,7 @@ def letter_summary(letter: Letter) -> str:
 
 
 def _state_line(mailbox: Mailbox, provider: str) -> str:
-    site = escape(mailbox.site)
+    site = escape(site_name(mailbox.site))
     match mailbox.state:
         case MailState.WAITING if mailbox.letters:
             return _("Waiting for another letter from {site}…").format(site=site)
@@ -226,7 +226,7 @@ def card_text(mailbox: Mailbox, provider: str, now: float | None = None) -> str:
     moment = time.time() if now is None else now
     lines = [
         f"📧 <code>{escape(mailbox.email)}</code>",
-        _("For {site}").format(site=f"<b>{escape(mailbox.site)}</b>")
+        _("For {site}").format(site=f"<b>{escape(site_name(mailbox.site))}</b>")
         + (f" · {money(mailbox.cost)}" if mailbox.cost is not None else ""),
     ]
     if mailbox.is_waiting:
@@ -292,7 +292,7 @@ def letter_push(mailbox: Mailbox, letter: Letter) -> tuple[str, InlineKeyboardMa
         "✉️ "
         + _("A letter for {email} from {site}").format(
             email=f"<code>{escape(shorten(mailbox.email, 120))}</code>",
-            site=escape(shorten(mailbox.site, 120)),
+            site=escape(shorten(site_name(mailbox.site), 120)),
         )
     ]
     if found.code:
@@ -330,7 +330,7 @@ def letter_parts(mailbox: Mailbox, letter: Letter) -> list[str]:
     parts = []
     for number, piece in enumerate(pieces, 1):
         header = "📄 " + _("Letter from {site}, part {part} of {parts}:").format(
-            site=escape(shorten(mailbox.site, 100)), part=number, parts=len(pieces)
+            site=escape(shorten(site_name(mailbox.site), 100)), part=number, parts=len(pieces)
         )
         text = f"{header}\n{escape(piece)}"
         if number == len(pieces) and letter.cut:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from aiogram.utils.i18n import gettext as _
 
 from bot.provider.models import MailHistoryEntry
-from bot.texts import escape, money
+from bot.texts import escape, money, site_name
 from bot.views.mail import find_code, find_links, shorten, url_host
 
 
@@ -34,7 +34,7 @@ def history_line(entry: MailHistoryEntry) -> str:
     when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
     parts = [
         f"{_history_status(entry.status)} · {when}",
-        escape(shorten(entry.site, 60)),
+        escape(shorten(site_name(entry.site), 60)),
         f"<code>{escape(shorten(entry.email, 80))}</code>",
         money(entry.cost),
     ]

@@ -14,7 +14,7 @@ from aiogram.utils.i18n import ngettext
 from bot.provider.models import MailType
 from bot.services.mail_rules import MAIL_LIFETIME
 from bot.services.mails import MailOffer
-from bot.texts import escape, money
+from bot.texts import escape, money, site_name
 from bot.views.mail import shorten
 
 
@@ -46,7 +46,9 @@ def bad_site_text(text: str) -> str:
 def domains_text(site: str) -> str:
     return "\n".join(
         [
-            _("E-mail for {site}: choose the address.").format(site=f"<b>{escape(site)}</b>"),
+            _("E-mail for {site}: choose the address.").format(
+                site=f"<b>{escape(site_name(site))}</b>"
+            ),
             _("Popular mail services show price · addresses left."),
             _("A zone like *.info gives an address on some domain in that zone, for its price."),
         ]
@@ -57,13 +59,15 @@ def no_offers_text(site: str, provider: str) -> str:
     return _(
         "{provider} offers no e-mail addresses for {site} right now. Try again later, or send "
         "another site."
-    ).format(provider=escape(provider), site=f"<b>{escape(site)}</b>")
+    ).format(provider=escape(provider), site=f"<b>{escape(site_name(site))}</b>")
 
 
 def confirm_text(site: str, offer: MailOffer, balance: Decimal) -> str:
     lines = [
         "📧 "
-        + _("{place} for {site}").format(place=offer_place(offer), site=f"<b>{escape(site)}</b>"),
+        + _("{place} for {site}").format(
+            place=offer_place(offer), site=f"<b>{escape(site_name(site))}</b>"
+        ),
         _("Price: {price}").format(price=money(offer.cost)),
         _("Balance: {balance} → {after} after the purchase").format(
             balance=money(balance), after=money(balance - offer.cost)

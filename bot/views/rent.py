@@ -294,9 +294,9 @@ def services_text(country_id: int, hours: int, locale: str) -> str:
     place = escape(country_label(country_id, locale))
     return "\n".join(
         [
-            _("{country} · {duration}: choose the service (price · numbers).").format(
-                country=place, duration=f"<b>{duration_label(hours)}</b>"
-            ),
+            _(
+                "{country} · {duration}: choose the service (price · numbers), or type its name."
+            ).format(country=place, duration=f"<b>{duration_label(hours)}</b>"),
             _("“Whole number” receives SMS from any service."),
         ]
     )

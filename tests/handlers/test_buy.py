@@ -12,6 +12,7 @@ from bot.sandbox.models import Activation
 from bot.services.checkout import LOOK_AGAIN_AFTER
 from bot.services.settlement import NOTHING_AFTER
 from bot.storage.activations import State
+from bot.texts import money
 from tests.harness import GOOD_KEY, PROVIDER_URL, ChatUser, Harness
 
 #: A generic provider ("mine", the emulator here) offers every feature: calls, several
@@ -76,7 +77,7 @@ async def test_services_then_countries_then_confirm(harness: Harness):
     assert "·" in first  # flag, name, price, count
     await user.press(first)
     confirm = user.last()
-    assert "Balance: 50.00 →" in confirm.text
+    assert "Balance: 50.000 →" in confirm.text
     assert any(t.startswith("✅ Buy for") for t in confirm.button_texts)
 
 
@@ -137,8 +138,8 @@ async def test_typed_country_search(harness: Harness):
 async def test_power_user_shortcut_and_bad_arguments(harness: Harness):
     user = await connected(harness)
     await user.send_expecting("/buy tg 6", "Telegram", "Indonesia")
-    await user.send_expecting("/buy tg six", "The country is a number")
-    await user.send_expecting("/buy tg 9999", "There is no country number 9999")
+    await user.send_expecting("/buy tg six", "I do not know the country six.")
+    await user.send_expecting("/buy tg 9999", "I do not know the country 9999.")
     await user.send_expecting("/buy nosuchservice 6", "I do not know the service")
 
 
@@ -318,7 +319,7 @@ async def test_max_price_and_prefix_input_validation(harness: Harness):
     await user.send_expecting("cheap please", "That is not a price")
     await user.press("◀ Back")
     await user.press("Exclude prefixes")
-    await user.send_expecting("62abc", "Send up to 20 prefixes")
+    await user.send_expecting("62abc", "Those are not prefixes of this country")
     await user.send_expecting("62812, 62813", "Excluded prefixes: 62812, 62813")
 
 
@@ -393,9 +394,9 @@ async def test_codes_spaced_and_history_explained(
     assert "6 5 3 2 7" in history
     assert "65327" not in history
     assert name in history
-    assert " · 0.00 · " not in history
+    assert " · 0.000 · " not in history
     paid = harness.emulator.activations[first].cost
-    assert f" · {paid:.2f} · " in history
+    assert f" · {money(paid)} · " in history
     assert received in history
     assert waiting in history
 
@@ -455,7 +456,7 @@ async def test_the_whole_flow_in_russian(harness: Harness):
     assert "✓ Цена" in user.last().button_texts
     await user.press(user.last().buttons[0][0][0])
     confirm = user.last()
-    assert "Баланс: 50.00 →" in confirm.text
+    assert "Баланс: 50.000 →" in confirm.text
     buy_button = confirm.button_starting("✅ Купить за")
     await user.press(buy_button)
     card = user.last()
@@ -482,7 +483,7 @@ async def test_purchase_errors_in_russian(harness: Harness):
     harness.emulator.account(GOOD_KEY).balance = Decimal("0")
     await user.press(buy_button)
     assert "HeroSMS: на балансе недостаточно средств" in user.last().text
-    await user.send_expecting("/buy tg six", "Страна указывается номером")
+    await user.send_expecting("/buy tg six", "Не знаю страну six.")
     await user.send(f"/buy {SERVICE} {COUNTRY}")
     await user.press("Задать макс. цену")
     await user.send_expecting("дёшево", "Это не цена")

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bot.sandbox.emulator import Outcome
+from bot.texts import money
 from tests.harness import GOOD_KEY, Harness
 
 SERVICE = "tg"
@@ -53,16 +54,16 @@ async def test_a_rise_at_the_purchase_is_refused_and_requoted(
 
     query = await user.press(button, confirm)
 
-    assert f"{ROSE[language]} {dearer}" in (user.answer(query) or "")
+    assert f"{ROSE[language]} {money(dearer)}" in (user.answer(query) or "")
     [paid] = [call for call in harness.emulator.calls if call.action in PAID_CALLS]
-    assert paid.params["maxPrice"] == quoted
+    assert Decimal(paid.params["maxPrice"]) == Decimal(quoted)
     assert paid.token == "WRONG_MAX_PRICE"
     assert harness.emulator.activations == {}
     assert harness.emulator.account(GOOD_KEY).balance == balance
     # In the old confirmation's place: the new quote, which buys at the price it shows.
     fresh = user.message(confirm.message_id)
     label = fresh.button_starting("✅")
-    assert label.endswith(str(dearer))
+    assert label.endswith(money(dearer))
     await user.press(label, fresh)
     [bought] = harness.emulator.activations.values()
     assert bought.cost == dearer
@@ -74,5 +75,5 @@ async def test_the_quote_is_sent_as_the_ceiling(harness: Harness) -> None:
     button = user.last().button_starting("✅")
     await user.press(button)
     [paid] = [call for call in harness.emulator.calls if call.action in PAID_CALLS]
-    assert paid.params["maxPrice"] == button.rsplit(" ", 1)[1]
+    assert Decimal(paid.params["maxPrice"]) == Decimal(button.rsplit(" ", 1)[1])
     assert len(harness.emulator.activations) == 1

@@ -30,7 +30,7 @@ async def test_key_flow_stores_encrypted_and_deletes_message(harness: Harness):
     assert "Send your HeroSMS API key" in user.last().text
     key_message = await user.send(GOOD_KEY)
     assert user.deleted(key_message)
-    assert "Connected to HeroSMS. Balance: 50.00." in user.last().text
+    assert "Connected to HeroSMS. Balance: 50.000." in user.last().text
     credentials = await harness.resources.users.get_credentials(user.id)
     assert credentials is not None
     assert credentials.api_key.get_secret_value() == GOOD_KEY
@@ -186,7 +186,7 @@ async def test_balance(
 
 async def test_sandbox_connects_without_a_key(harness: Harness):
     user = await harness.chose_provider("Sandbox")
-    assert "Connected to Sandbox. Balance: 100.00." in user.last().text
+    assert "Connected to Sandbox. Balance: 100.000." in user.last().text
     await user.send_expecting("/balance", "Balance on Sandbox: 100.00")
 
 

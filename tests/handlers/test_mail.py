@@ -16,6 +16,7 @@ from bot.services.mail_rules import member
 from bot.services.mails import normalize_site
 from bot.services.settlement import NOTHING_AFTER
 from bot.storage.mails import Letter, MailState
+from bot.texts import money
 from bot.views.mail import (
     MESSAGE_LIMIT,
     find_code,
@@ -90,13 +91,15 @@ async def test_site_domain_confirm_and_buy(harness: Harness):
     assert "E-mail for apple.com: choose the address." in domains.text
     labels = domains.button_texts
     gmail = harness.emulator.world.market.mail_popular["gmail.com"]
-    assert f"gmail.com · {gmail.cost:.2f} · {gmail.count}" in labels
-    assert "*.info · 0.03" in labels
+    assert f"gmail.com · {money(gmail.cost)} · {gmail.count}" in labels
+    assert "*.info · 0.030" in labels
     await user.press(domains.button_starting("gmail.com ·"))
     confirm = user.last()
     assert confirm.message_id == domains.message_id  # edited in place
     assert "An address on gmail.com for apple.com" in confirm.text
-    assert f"Balance: 50.00 → {Decimal(50) - gmail.cost:.2f} after the purchase" in confirm.text
+    assert (
+        f"Balance: 50.000 → {money(Decimal(50) - gmail.cost)} after the purchase" in confirm.text
+    )
     assert "The mailbox waits 20 minutes for a letter" in confirm.text
     await user.press(confirm.button_starting("✅ Buy for"))
 

@@ -53,7 +53,7 @@ LABELS = {
         "service": "choose the service (price · numbers)",
         "whole": "Whole number",
         "duration": "Duration: 1 day",
-        "balance": "Balance: 50.00 →",
+        "balance": "Balance: 50.000 →",
         "rent": "✅ Rent for",
         "card_wait": "No SMS yet.",
         "card_left": "23 h 59 min left",
@@ -65,7 +65,7 @@ LABELS = {
         "service": "выберите сервис (цена · номеров)",
         "whole": "Весь номер",
         "duration": "Срок: 1 день",
-        "balance": "Баланс: 50.00 →",
+        "balance": "Баланс: 50.000 →",
         "rent": "✅ Арендовать за",
         "card_wait": "SMS пока нет.",
         "card_left": "осталось 23 ч 59 мин",
@@ -163,7 +163,7 @@ async def test_typed_country_and_operator_choice(harness: Harness):
     await user.send("russ")
     services = user.last()
     assert "Russia · 1 day: choose the service" in services.text
-    await user.send_expecting("zzz", "Use the buttons above")
+    await user.send_expecting("zzz", "No rent service here matches “zzz”")
     await user.press(services.button_starting("Telegram"), services)
     assert "Operator: any" in user.message(services.message_id).text
     await user.press("Operator: any", services)
@@ -179,7 +179,7 @@ async def test_typed_country_and_operator_choice(harness: Harness):
 async def test_typed_country_that_matches_nothing(harness: Harness):
     user = await connected(harness)
     await user.send("/rent 24")
-    await user.send_expecting("Atlantis", "No single rent country matches “Atlantis”")
+    await user.send_expecting("Atlantis", "No rent country matches “Atlantis”")
 
 
 RENT_ERRORS = {

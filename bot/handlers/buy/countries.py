@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.catalogue import country as country_info
+from bot.catalogue import search_countries
 from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.buy.options import offer_of, show_options
 from bot.handlers.routes import Routes
@@ -91,15 +91,11 @@ async def country_chosen(
 async def country_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
     assert buy.draft.service is not None
-    query = message.text.strip().lower()
-    found = []
-    for offer in await buy.catalogue.offers(buy.account, buy.draft.service):
-        info = country_info(offer.country)
-        if info is None:
-            continue
-        names = (info.en.lower(), info.ru.lower(), info.iso.lower())
-        if any(name.startswith(query) or (len(query) > 2 and query in name) for name in names):
-            found.append(offer)
+    if not message.text.strip():
+        await show_countries(message, buy)  # nothing typed: the list again
+        return
+    offers = {o.country: o for o in await buy.catalogue.offers(buy.account, buy.draft.service)}
+    found = [offers[c] for c in search_countries(message.text, offers)]
     if not found:
         await message.answer(
             _("No country with numbers matches “{query}”.").format(query=escape(message.text[:50]))

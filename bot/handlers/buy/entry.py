@@ -14,10 +14,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.catalogue import search_services
-from bot.catalogue.countries import COUNTRIES
+from bot.catalogue import pick_countries, search_services
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyContext, BuyDraft
+from bot.handlers.buy.draft import BuyContext, BuyDraft, load_draft
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.cancelled import new_dialog
@@ -57,7 +56,7 @@ async def buy_command(
     users: UserRepo,
     locale: str,
 ) -> None:
-    """``/buy``, ``/buy <service>`` or ``/buy <service> <country number>``."""
+    """``/buy``, ``/buy <service>`` or ``/buy <service> <country>`` (its number or name)."""
     await new_dialog(state, activation_service, account.user_id)
     buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
     args = (command.args or "").split()
@@ -79,16 +78,23 @@ async def buy_command(
     if len(args) < 2:
         await show_countries(message, buy)
         return
-    try:
-        country_id = int(args[1])
-    except ValueError:
-        await message.answer(_("The country is a number, for example /buy tg 6 (6 is Indonesia)."))
+    where = " ".join(args[1:])
+    found = pick_countries(where)
+    if not found:
+        # Quoted as typed and cut short: it may be thousands of characters long.
+        await message.answer(
+            _(
+                "I do not know the country {country}. Name it or give its number, for example "
+                "/buy tg indonesia or /buy tg 6."
+            ).format(country=f"<code>{escape(where[:30])}</code>")
+        )
         return
-    if country_id not in COUNTRIES:
-        # Quoted as typed and cut short: the number may be thousands of digits long.
-        await message.answer(_("There is no country number {id}.").format(id=escape(args[1][:12])))
+    if len(found) > 1:
+        # Several countries by that name: the list of those selling, to pick from.
+        offers = [o for o in await catalogue.offers(account, code) if o.country in found]
+        await show_countries(message, buy, only=offers or None)
         return
-    buy.draft.choose_country(country_id)
+    buy.draft.choose_country(found[0])
     await show_options(message, buy)
 
 
@@ -172,8 +178,12 @@ async def show_purchase(
     message = query.message if isinstance(query.message, Message) else None
     if purchase.error is not None or purchase.item is None:
         error = purchase.error or pe.MalformedResponse("no activation", "")
+        draft = await load_draft(state)
+        forward = draft is not None and draft.forward
         if message is not None:
-            await edit_text(message, *purchase_failed_view(error, account.preset.title))
+            await edit_text(
+                message, *purchase_failed_view(error, account.preset.title, forward=forward)
+            )
         return
     activation = purchase.item
     await state.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -15,7 +14,8 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
-from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
+from bot.catalogue import country as country_info
+from bot.handlers.buy.draft import BuyContext, BuyDraft, BuyFlow, Needs, step
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -27,6 +27,7 @@ from bot.keyboards.callbacks import (
 )
 from bot.provider.presets import Feature
 from bot.services.activation_purchases import list_price, price_of
+from bot.services.activation_rules import read_prefixes
 from bot.services.catalogue import CatalogueService, Offer
 from bot.storage.activations import BuyOptions
 from bot.telegram import show
@@ -41,8 +42,6 @@ from bot.views.buy import (
 )
 
 router = Routes(name=__name__)
-
-_PREFIX = re.compile(r"^\d{4,10}$")
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -189,10 +188,16 @@ async def forwarding_toggled(query: CallbackQuery, buy: BuyContext) -> None:
     await show_options(query, buy)
 
 
+def _dial(draft: BuyDraft) -> str:
+    """The calling code of the draft's country, which every excluded prefix starts with."""
+    info = country_info(draft.country) if draft.country is not None else None
+    return info.dial if info is not None else ""
+
+
 @_on_button(BuyAction.EXCLUDE)
-async def exclusions_asked(query: CallbackQuery, state: FSMContext) -> None:
+async def exclusions_asked(query: CallbackQuery, state: FSMContext, buy: BuyContext) -> None:
     await state.set_state(BuyFlow.exclude)
-    await show(query, *exclusions_prompt())
+    await show(query, *exclusions_prompt(_dial(buy.draft)))
 
 
 @_on_button(BuyAction.EXCLUDE_CLEAR)
@@ -223,11 +228,11 @@ async def max_price_typed(message: Message, buy: BuyContext) -> None:
 @router.message(BuyFlow.exclude, F.text, ~F.text.startswith("/"), flags=step(Needs.COUNTRY))
 async def exclusions_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
-    prefixes = [p.strip().lstrip("+") for p in re.split(r"[,\s;]+", message.text) if p.strip()]
-    if not prefixes or len(prefixes) > 20 or not all(_PREFIX.match(p) for p in prefixes):
-        await show(message, *exclusions_prompt(retry=True))
+    prefixes = read_prefixes(message.text, _dial(buy.draft))
+    if prefixes is None:
+        await show(message, *exclusions_prompt(_dial(buy.draft), retry=True))
         return
-    buy.draft.phone_exception = list(dict.fromkeys(prefixes))
+    buy.draft.phone_exception = prefixes
     await show_options(message, buy)
 
 

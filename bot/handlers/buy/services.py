@@ -107,6 +107,9 @@ async def service_chosen(
 @router.message(BuyFlow.service, F.text, ~F.text.startswith("/"), flags=step(Needs.NOTHING))
 async def service_typed(message: Message, buy: BuyContext) -> None:
     assert message.text is not None
+    if not message.text.strip():
+        await show_services(message, buy, buy.draft.page)  # nothing typed: the list again
+        return
     offered = set(await buy.catalogue.service_codes(buy.account))
     matches = [s for s in search_services(message.text, buy.locale) if s.code in offered]
     if len(matches) == 1:

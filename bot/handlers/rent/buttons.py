@@ -19,6 +19,7 @@ from bot.handlers.rent.dialog import update_draft
 from bot.handlers.rent.order import (
     choose_country,
     choose_duration,
+    choose_service,
     show_confirm,
     show_countries,
     show_durations,
@@ -118,10 +119,7 @@ async def service_chosen(
     if menu.choice(callback_data.service) is None:
         alert(callback_answer, _("This service is not offered here."))
         return
-    draft = await update_draft(wizard.state, lambda old: old.with_service(callback_data.service))
-    chosen = draft.chosen()
-    assert chosen is not None
-    await show_confirm(wizard, query, chosen)
+    await choose_service(wizard, query, callback_data.service)
 
 
 @router.callback_query(_on(RentBuyAction.OPERATORS), flags=step(Needs.CHOICE))

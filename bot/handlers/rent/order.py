@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.catalogue import country as country_info
+from bot.catalogue import search_countries, search_services
 from bot.handlers.cancelled import new_dialog
 from bot.handlers.rent.card import show_card
 from bot.handlers.rent.context import Needs, Wizard, step
@@ -82,9 +82,12 @@ async def choose_duration(wizard: Wizard, target: Target, hours: int) -> str | N
     return None
 
 
-async def show_countries(wizard: Wizard, target: Target, hours: int, page: int = 0) -> None:
+async def show_countries(
+    wizard: Wizard, target: Target, hours: int, page: int = 0, only: list[int] | None = None
+) -> None:
+    """The rent countries; ``only``: those a typed name matched."""
     menu = await wizard.service.menu(wizard.account, hours)
-    shown = paginate(menu.countries, page, COUNTRIES_PER_PAGE)
+    shown = paginate(only or menu.countries, page, COUNTRIES_PER_PAGE)
     chunk, page, pages = shown.items, shown.page, shown.pages
     items = [(c, country_label(c, wizard.locale)) for c in chunk]
     await wizard.state.set_state(RentFlow.country)
@@ -101,10 +104,17 @@ async def choose_country(wizard: Wizard, target: Target, hours: int, country: in
 
 
 async def show_services(
-    wizard: Wizard, target: Target, hours: int, country: int, page: int = 0
+    wizard: Wizard,
+    target: Target,
+    hours: int,
+    country: int,
+    page: int = 0,
+    only: list[str] | None = None,
 ) -> None:
+    """The services of a rent country; ``only``: those a typed name matched."""
     menu = await wizard.service.menu(wizard.account, hours, country)
-    if not menu.choices:
+    choices = [c for c in menu.choices if only is None or c.service in only]
+    if not choices:
         await wizard.state.set_state(RentFlow.country)
         await show(
             target,
@@ -112,7 +122,7 @@ async def show_services(
             retry_keyboard(_("Countries"), _("Cancel")),
         )
         return
-    shown = paginate(menu.choices, page, SERVICES_PER_PAGE)
+    shown = paginate(choices, page, SERVICES_PER_PAGE)
     chunk, page, pages = shown.items, shown.page, shown.pages
     items = [(choice.service, choice_label(choice, wizard.locale)) for choice in chunk]
     await wizard.state.set_state(RentFlow.service)
@@ -121,6 +131,13 @@ async def show_services(
         services_text(country, hours, wizard.locale),
         services_keyboard(items, page, pages, _("Countries"), _("Cancel")),
     )
+
+
+async def choose_service(wizard: Wizard, target: Target, service: str) -> None:
+    draft = await update_draft(wizard.state, lambda old: old.with_service(service))
+    chosen = draft.chosen()
+    assert chosen is not None
+    await show_confirm(wizard, target, chosen)
 
 
 async def show_confirm(
@@ -221,29 +238,47 @@ async def duration_typed(message: Message, wizard: Wizard) -> None:
         await message.answer(refusal)
 
 
-def _matches(country_id: int, query: str) -> bool:
-    info = country_info(country_id)
-    names = (info.en.lower(), info.ru.lower(), info.iso.lower()) if info else ()
-    return any(name.startswith(query) or (len(query) > 2 and query in name) for name in names)
-
-
 @router.message(RentFlow.country, F.text, ~F.text.startswith("/"), flags=step(Needs.HOURS))
 async def country_typed(message: Message, wizard: Wizard, hours: int) -> None:
     assert message.text is not None
-    query = message.text.strip().lower()
+    if not message.text.strip():
+        await show_countries(wizard, message, hours)  # nothing typed: the list again
+        return
     menu = await wizard.service.menu(wizard.account, hours)
-    found = [country_id for country_id in menu.countries if _matches(country_id, query)]
-    if len(found) != 1:
+    found = search_countries(message.text, menu.countries)
+    if not found:
         await message.answer(
-            _("No single rent country matches “{query}”. Pick one from the list.").format(
+            _("No rent country matches “{query}”. Pick one from the list.").format(
                 query=escape(message.text[:50])
             )
         )
+    elif len(found) == 1:
+        await choose_country(wizard, message, hours, found[0])
+    else:
+        await show_countries(wizard, message, hours, only=found)
+
+
+@router.message(RentFlow.service, F.text, ~F.text.startswith("/"), flags=step(Needs.COUNTRY))
+async def service_typed(message: Message, wizard: Wizard, hours: int, country: int) -> None:
+    assert message.text is not None
+    if not message.text.strip():
+        await show_services(wizard, message, hours, country)  # nothing typed: the list again
         return
-    await choose_country(wizard, message, hours, found[0])
+    menu = await wizard.service.menu(wizard.account, hours, country)
+    offered = {choice.service for choice in menu.choices}
+    found = [s.code for s in search_services(message.text, wizard.locale) if s.code in offered]
+    if not found:
+        await message.answer(
+            _("No rent service here matches “{query}”. Pick one from the list.").format(
+                query=escape(message.text[:50])
+            )
+        )
+    elif len(found) == 1:
+        await choose_service(wizard, message, found[0])
+    else:
+        await show_services(wizard, message, hours, country, only=found)
 
 
-@router.message(RentFlow.service, F.text, ~F.text.startswith("/"))
 @router.message(RentFlow.confirm, F.text, ~F.text.startswith("/"))
 async def buttons_expected(message: Message) -> None:
     await message.answer(_("Use the buttons above, or /cancel."))
