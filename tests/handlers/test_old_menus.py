@@ -12,7 +12,7 @@ OUT_OF_DATE = {
     "en": "This menu is out of date. Start again with {command}.",
     "ru": "Это меню устарело. Начните заново: {command}.",
 }
-BALANCE = {"en": "Balance: 50.00 →", "ru": "Баланс: 50.00 →"}
+BALANCE = {"en": "Balance: 50.000 →", "ru": "Баланс: 50.000 →"}
 EXTEND_OUT_OF_DATE = {
     "en": "This menu is out of date. Press Extend on the rent's card again.",
     "ru": "Это меню устарело. Нажмите «Продлить» на карточке аренды ещё раз.",
@@ -62,7 +62,7 @@ async def test_typed_input_moves_the_dialog_to_its_reply(harness: Harness):
     stale = OUT_OF_DATE["en"].format(command="/buy")
     await refused(user, services, data_starting(services, "bs:"), stale)
     await user.press_data(countries.message_id, data_starting(countries, "bc:"))
-    assert "Balance: 50.00 →" in user.message(countries.message_id).text
+    assert "Balance: 50.000 →" in user.message(countries.message_id).text
 
 
 async def test_a_menu_of_an_ended_dialog_acts_on_its_own(harness: Harness):

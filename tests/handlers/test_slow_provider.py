@@ -37,7 +37,7 @@ async def test_a_key_is_checked_with_one_call_while_the_chat_shows_typing(harnes
     user = await harness.chose_provider()
     slow(harness, *BALANCE_ACTIONS)
     before = balance_calls(harness)
-    await user.send_expecting(GOOD_KEY, "Connected to HeroSMS. Balance: 50.00.")
+    await user.send_expecting(GOOD_KEY, "Connected to HeroSMS. Balance: 50.000.")
     assert balance_calls(harness) - before == 1
     assert "typing" in user.side.chat_actions
 
