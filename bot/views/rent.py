@@ -32,7 +32,7 @@ from bot.services.rent_rules import (
 from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
-from bot.views.common import format_code, where_line
+from bot.views.common import countdown, format_code, until, where_line
 
 #: The card shows the latest SMS only (Telegram caps a message at 4096 characters).
 CARD_SMS = 5
@@ -62,19 +62,6 @@ def duration_label(hours: int) -> str:
     if hours % 24 == 0:
         return _("{days} d").format(days=hours // 24)
     return _("{hours} h").format(hours=hours)
-
-
-def countdown(seconds: float) -> str:
-    minutes = math.ceil(seconds / 60)
-    if minutes >= 24 * 60:
-        days, rest = divmod(minutes, 24 * 60)
-        return _("{days} d {hours} h left").format(days=days, hours=rest // 60)
-    if minutes >= 60:
-        hours, rest = divmod(minutes, 60)
-        return _("{hours} h {minutes} min left").format(hours=hours, minutes=rest)
-    if minutes > 1:
-        return _("{minutes} min left").format(minutes=minutes)
-    return _("less than a minute left")
 
 
 def highlight(text: str, limit: int, service: str | None = None) -> str:
@@ -120,12 +107,7 @@ def _time_lines(rent: Rent, now: float) -> list[str]:
         return [_("Ended {time}").format(time=utc_time(min(known)))] if known else []
     if rent.ends_at is None:
         return [_("End time unknown: rented outside the bot. Extending sets it.")]
-    lines = [
-        "⏳ "
-        + _("Until {time} · {left}").format(
-            time=utc_time(rent.ends_at), left=countdown(rent.ends_at - now)
-        )
-    ]
+    lines = ["⏳ " + until(rent.ends_at, now, utc_time(rent.ends_at))]
     if can_cancel(rent, now):
         deadline = utc_time(rent.created_at + CANCEL_WINDOW)
         lines.append(_("Cancel with a refund until {time}.").format(time=deadline))
