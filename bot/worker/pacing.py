@@ -9,7 +9,7 @@ from bot.storage.activations import Activation, State
 
 #: Card countdown refreshes (minutes left): the card is edited when one is crossed. The card
 #: also shows the end as a clock time, which stays true between them; a tap redraws it too.
-MILESTONES = (15, 10, 5, 3, 2, 1)
+MILESTONES = (15, 10, 5, 4, 3, 2, 1)
 
 
 def milestone(activation: Activation, now: float) -> int | None:
