@@ -164,21 +164,24 @@ def card_markup(rent: Rent, now: float | None = None) -> InlineKeyboardMarkup | 
     return card_keyboard(rent.id, labels)
 
 
-def _countdown_step(seconds: float) -> int:
-    """The card's countdown is redrawn when this changes (not every minute)."""
+def _countdown_step(seconds: float) -> str:
+    """The card's countdown is redrawn when this changes (not every minute: the card also
+    shows the end time; in the last five minutes, every minute)."""
     if seconds > 2 * 86400:
         step = 6 * 3600
     elif seconds > 2 * 3600:
         step = 3600
-    else:
+    elif seconds > 5 * 60:
         step = 600
-    return math.ceil(seconds / step)
+    else:
+        step = 60
+    return f"{step}/{math.ceil(seconds / step)}"
 
 
 def card_signature(rent: Rent, now: float) -> str:
     """What the card shows, in short: the worker redraws the card when it changes."""
     left = rent.seconds_left(now)
-    step = _countdown_step(left) if left is not None and rent.is_open else -1
+    step = _countdown_step(left) if left is not None and rent.is_open else "-"
     return (
         f"{rent.id}:{rent.state.value}:{len(rent.sms)}:{rent.ends_at}:"
         f"{int(can_cancel(rent, now))}:{step}"

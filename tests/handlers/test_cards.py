@@ -144,6 +144,16 @@ async def test_the_last_minutes_are_counted_within_a_minute(harness: Harness, la
     assert words["until"] + words["last"] in countdown_line(user, card)
 
 
+@RENT
+async def test_a_rents_last_minutes_are_counted_minute_by_minute(harness: Harness):
+    user = await harness.connected("ru", provider="SMS-Activate")
+    card = (await rent(user)).message_id
+    await harness.advance(24 * 3600 - 4 * 60 - 30)
+    assert WORDS["ru"]["left"].format(5) in countdown_line(user, card)
+    await harness.advance(60)
+    assert WORDS["ru"]["left"].format(4) in countdown_line(user, card)
+
+
 # --- 6. every copy in step ---
 
 
