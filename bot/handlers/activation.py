@@ -100,6 +100,7 @@ async def status_changed(
             else describe_error(error, account.preset.title)
         )
         alert(callback_answer, text)
+        await card.redraw(query, activation)
         return
     except (pe.BadStatus, pe.AlreadyClosed, pe.NoActivation) as error:
         # The provider sees another state than we do: show the alert, then its real state.
@@ -107,7 +108,7 @@ async def status_changed(
         try:
             refreshed = await service.refresh(account, activation)
         except pe.ProviderError:
-            return
+            refreshed = activation
         await card.redraw(query, refreshed)
         return
     answers = {
@@ -143,6 +144,7 @@ async def card_shown(query: CallbackQuery, card: PressedCard) -> None:
 async def extra_offered(
     query: CallbackQuery, card: PressedCard, callback_answer: CallbackAnswer
 ) -> None:
+    await card.redraw(query, card.activation)
     if not card.account.supports(Feature.EXTRA_ACTIVATION):
         alert(callback_answer, _("This provider cannot reuse numbers."))
         return
@@ -224,6 +226,7 @@ async def additional_offered(
     callback_answer: CallbackAnswer,
 ) -> None:
     activation, account = card.activation, card.account
+    await card.redraw(query, activation)
     if not activation.forward or not account.supports(Feature.ADDITIONAL_SERVICE):
         alert(callback_answer, _("This number has no call forwarding."))
         return

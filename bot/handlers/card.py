@@ -14,9 +14,10 @@ from typing import Any, Final
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.accounts import Accounts, UserAccount
+from bot.handlers.copies import Copies
 from bot.handlers.owned import owned_activation
 from bot.keyboards.callbacks import (
     ActCallback,
@@ -28,7 +29,6 @@ from bot.middlewares.base import Handler
 from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
 from bot.storage.activations import Activation
-from bot.telegram import show
 from bot.views.activation import render_card
 
 CARD_FLAG: Final = "activation_card"
@@ -57,14 +57,18 @@ class PressedCard:
     account: UserAccount
     service: ActivationService
     locale: str
+    copies: Copies
 
     async def render(self, activation: Activation) -> tuple[str, InlineKeyboardMarkup | None]:
         """``activation`` (this one as it is now, or one bought from it) as a card."""
         return await render(activation, self.account, self.service, self.locale)
 
     async def redraw(self, query: CallbackQuery, activation: Activation) -> None:
-        """Redraw the card whose button was pressed, showing ``activation``."""
-        await show(query, *await self.render(activation))
+        """Redraw the card whose button was pressed, showing ``activation`` (with the countdown
+        as of now, in the presser's language), and every other copy of its card."""
+        tapped = query.message if isinstance(query.message, Message) else None
+        text, markup = await self.render(activation)
+        await self.copies.draw(tapped, activation, self.service.activations, text, markup)
 
 
 class CardMiddleware(BaseMiddleware):
@@ -79,5 +83,5 @@ class CardMiddleware(BaseMiddleware):
         activation, account = await owned_activation(
             service.activations, accounts, event.from_user.id, callback_data.id
         )
-        data["card"] = PressedCard(activation, account, service, data["locale"])
+        data["card"] = PressedCard(activation, account, service, data["locale"], Copies.of(data))
         return await handler(event, data)

@@ -240,7 +240,7 @@ class ActivationService(Shop[BuyOptions]):
     async def set_card(self, ref: str, message_id: int) -> None:
         """The message that shows the card (shared by the services on one number)."""
 
-        after = await self.activations.assign(ref, card_message_id=message_id)
+        after = await self.activations.remember_card(ref, message_id)
         for other in after.group:
             if other != ref:
-                await self.activations.assign(other, card_message_id=message_id)
+                await self.activations.remember_card(other, message_id)

@@ -263,4 +263,4 @@ class MailService(Shop[MailOptions]):
         await self.mails.update(ref, change)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        await self.mails.assign(ref, card_message_id=message_id)
+        await self.mails.remember_card(ref, message_id)

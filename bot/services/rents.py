@@ -278,7 +278,7 @@ class RentService(Shop[RentOptions]):
         await self.rents.assign(ref, shown=shown)
 
     async def set_card(self, ref: str, message_id: int) -> None:
-        await self.rents.assign(ref, card_message_id=message_id)
+        await self.rents.remember_card(ref, message_id)
 
     async def close_unknown(self, ref: str) -> Rent:
         """The provider no longer knows the rent: it ended."""

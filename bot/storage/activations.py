@@ -65,7 +65,6 @@ class Activation(records.UserRecord, records.Expiring):
     can_retry: bool = True
     verification: bool = False
     options: BuyOptions | None = None
-    card_message_id: int | None = None
     external: bool = False  # bought outside the bot; found in getActiveActivations
     call_from: str | None = None
     milestone: int | None = None  # last countdown milestone shown on the card (minutes)

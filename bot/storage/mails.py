@@ -57,7 +57,6 @@ class Mailbox(records.UserRecord, records.Expiring):
     state: MailState = MailState.WAITING
     letters: list[Letter] = Field(default_factory=list)
     previous_ids: list[int] = Field(default_factory=list)  # ids before each reorder
-    card_message_id: int | None = None
     milestone: int | None = None  # last countdown milestone shown on the card (minutes)
     reorder_unsure: bool = False  # an "Another letter" got no answer: look before asking again
 

@@ -7,12 +7,13 @@ is lost and no lock is held across a network call.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from abc import abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
@@ -21,6 +22,8 @@ from bot.storage import keys
 R = TypeVar("R", bound=BaseModel)
 
 MAX_ATTEMPTS = 50
+#: Copies of one card the bot keeps editing; an older one keeps what it showed last.
+CARD_COPIES = 5
 
 
 class RecordMissing(LookupError):
@@ -74,6 +77,12 @@ class UserRecord(BaseModel):
     created_at: float
     closed_at: float | None = None
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
+    #: The newest message showing the record's card: pushes reply to it.
+    card_message_id: int | None = None
+    #: Every message the card was drawn in that the bot knows of, newest last (at most
+    #: CARD_COPIES): a change is shown in all of them (a card reopened from a list and the
+    #: original stay in step).
+    card_copies: list[int] = Field(default_factory=list)
 
     def close(self, now: float) -> None:
         """Closed by the bot at ``now`` (the state is the caller's): a poll already under way
@@ -84,6 +93,31 @@ class UserRecord(BaseModel):
     @property
     def ref(self) -> str:
         return make_ref(self.provider, self.id)
+
+    @property
+    def cards(self) -> list[int]:
+        """The messages showing this record's card, oldest first (records kept before copies
+        were counted know only their newest)."""
+        known = list(self.card_copies)
+        if self.card_message_id is not None and self.card_message_id not in known:
+            known.append(self.card_message_id)
+        return known
+
+    def remember_card(self, message_id: int, *, newest: bool) -> None:
+        """``message_id`` shows the card too; ``newest``: it is the one pushes reply to."""
+        copies = [known for known in self.cards if known != message_id] + [message_id]
+        if newest or self.card_message_id is None:
+            self.card_message_id = message_id
+        while len(copies) > CARD_COPIES:
+            oldest = next(known for known in copies if known != self.card_message_id)
+            copies.remove(oldest)
+        self.card_copies = copies
+
+    def forget_cards(self, gone: Collection[int]) -> None:
+        """Telegram no longer lets these messages be edited (deleted, too old)."""
+        self.card_copies = [known for known in self.cards if known not in gone]
+        if self.card_message_id in gone:
+            self.card_message_id = self.card_copies[-1] if self.card_copies else None
 
     def ids(self) -> set[int]:
         """Every provider id this record has had (re-orders give some kinds new ones)."""
@@ -217,6 +251,26 @@ class UserRecords(Generic[U]):
 
         _, after = await self.update(ref, change)
         return after
+
+    async def remember_card(self, ref: str, message_id: int, *, newest: bool = True) -> U:
+        """``message_id`` shows the record's card (see ``UserRecord.remember_card``)."""
+
+        def change(record: U) -> U:
+            record.remember_card(message_id, newest=newest)
+            return record
+
+        _, after = await self.update(ref, change)
+        return after
+
+    async def forget_cards(self, ref: str, gone: Collection[int]) -> None:
+        """Stop editing these copies of the record's card (Telegram lost them)."""
+
+        def change(record: U) -> U:
+            record.forget_cards(gone)
+            return record
+
+        with contextlib.suppress(RecordMissing):
+            await self.update(ref, change)
 
     async def prune(self, user_id: int, now: float | None = None) -> int:
         """Forget the user's closed records bought more than RETENTION before ``now``."""

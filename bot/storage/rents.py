@@ -68,7 +68,6 @@ class Rent(records.UserRecord):
     utc_offset: float = 0.0  # the provider's clock minus UTC, in seconds
     state: RentState = RentState.ACTIVE
     sms: list[RentSms] = Field(default_factory=list)
-    card_message_id: int | None = None
     external: bool = False  # rented outside the bot; found in getRentList
     cancel_refused: bool = False  # the provider said CANT_CANCEL: hide the button
     reminded_for: float | None = None  # the end time the last reminder was about

@@ -5,7 +5,6 @@ Handlers and the worker render with this, inside the user's locale.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -39,6 +38,7 @@ from bot.views.common import (
     format_code,
     other_accounts_note,
     price_sum,
+    until,
     where_line,
     with_account,
 )
@@ -71,8 +71,12 @@ def where(activation: Activation, locale: str) -> str:
     return where_line(label, activation.country, activation.operator, activation.cost, locale)
 
 
-def minutes_left(activation: Activation, now: float) -> int:
-    return math.ceil(activation.seconds_left(now) / 60)
+def deadline_line(open_ones: Sequence[Activation], now: float) -> str | None:
+    """When the first of ``open_ones`` ends: its clock time and the minutes left."""
+    if not open_ones:
+        return None
+    ends_at = min(activation.expires_at for activation in open_ones)
+    return "⏳ " + until(ends_at, now) if ends_at > now else None
 
 
 def _state_texts(state: State) -> tuple[str, str]:
@@ -114,13 +118,9 @@ def group_card_text(group: Sequence[Activation], locale: str, now: float | None 
     info = country(first.country) if first.country is not None else None
     if info is not None:
         lines.append(f"{info.flag} {escape(info.name(locale))}")
-    open_ones = [a for a in group if a.is_open]
-    if open_ones:
-        left = min(minutes_left(a, moment) for a in open_ones)
-        if left > 1:
-            lines.append("⏳ " + _("{minutes} min left").format(minutes=left))
-        elif left == 1:
-            lines.append("⏳ " + _("less than a minute left"))
+    deadline = deadline_line([a for a in group if a.is_open], moment)
+    if deadline:
+        lines.append(deadline)
     lines.append("")
     for activation in group:
         codes = ", ".join(
@@ -203,12 +203,9 @@ def render_card(
 def card_text(activation: Activation, locale: str, now: float | None = None) -> str:
     moment = time.time() if now is None else now
     lines = [*phone_lines(activation.phone, activation.country), where(activation, locale)]
-    if activation.is_open:
-        left = minutes_left(activation, moment)
-        if left > 1:
-            lines.append("⏳ " + _("{minutes} min left").format(minutes=left))
-        elif left == 1:
-            lines.append("⏳ " + _("less than a minute left"))
+    deadline = deadline_line([activation] if activation.is_open else [], moment)
+    if deadline:
+        lines.append(deadline)
     lines.append(state_line(activation, moment))
     if activation.verification:
         if activation.call_from:

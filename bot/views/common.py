@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
@@ -19,6 +21,36 @@ def format_code(service: str | None, code: str) -> str:
     if service in SPACED_SERVICES:
         return " ".join(code.replace(" ", ""))
     return code
+
+
+def clock_time(at: float) -> str:
+    """``14:32 UTC``: the bot does not know the user's time zone. Seconds are cut, so the end
+    shown is never later than the real one."""
+    return datetime.fromtimestamp(at, UTC).strftime("%H:%M") + " UTC"
+
+
+def countdown(seconds: float) -> str:
+    """``15 min left``, ``2 h 5 min left``: whole minutes, rounded up."""
+    minutes = math.ceil(seconds / 60)
+    if minutes >= 24 * 60:
+        days, rest = divmod(minutes, 24 * 60)
+        return _("{days} d {hours} h left").format(days=days, hours=rest // 60)
+    if minutes >= 60:
+        hours, rest = divmod(minutes, 60)
+        return _("{hours} h {minutes} min left").format(hours=hours, minutes=rest)
+    if minutes > 1:
+        return _("{minutes} min left").format(minutes=minutes)
+    return _("less than a minute left")
+
+
+def until(ends_at: float, now: float, shown: str | None = None) -> str:
+    """``Until 14:32 UTC · 15 min left``. The end time stays true however long the card goes
+    unedited; the minutes are as of drawing, and cards are redrawn at the countdown's
+    milestones (worker/pacing.py) and on every tap, not every minute. ``shown``: the end as
+    the caller writes it (a rent's has the date)."""
+    return _("Until {time} · {left}").format(
+        time=shown or clock_time(ends_at), left=countdown(ends_at - now)
+    )
 
 
 def where_line(

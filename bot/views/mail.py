@@ -11,7 +11,6 @@ never falls inside a tag or an entity.
 from __future__ import annotations
 
 import html
-import math
 import re
 import time
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard, lette
 from bot.provider import errors as pe
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.texts import describe_error, escape, money, site_name
+from bot.views.common import until
 
 #: Telegram's limit on a message's text after entities are parsed.
 MESSAGE_LIMIT = 4096
@@ -212,14 +212,10 @@ def _state_line(mailbox: Mailbox, provider: str) -> str:
 
 
 def _countdown(mailbox: Mailbox, now: float) -> str | None:
-    left = math.ceil(mailbox.seconds_left(now) / 60)
-    if left < 1:
+    if mailbox.expires_at <= now:
         return None
-    shown = (
-        _("{minutes} min left").format(minutes=left) if left > 1 else _("less than a minute left")
-    )
     note = _("{left}. No letter by then: the mailbox closes, the money is refunded.")
-    return "⏳ " + note.format(left=shown)
+    return "⏳ " + note.format(left=until(mailbox.expires_at, now))
 
 
 def card_text(mailbox: Mailbox, provider: str, now: float | None = None) -> str:

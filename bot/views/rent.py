@@ -34,8 +34,10 @@ from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
 from bot.views.common import (
     account_label,
+    countdown,
     format_code,
     other_accounts_note,
+    until,
     where_line,
     with_account,
 )
@@ -68,19 +70,6 @@ def duration_label(hours: int) -> str:
     if hours % 24 == 0:
         return _("{days} d").format(days=hours // 24)
     return _("{hours} h").format(hours=hours)
-
-
-def countdown(seconds: float) -> str:
-    minutes = math.ceil(seconds / 60)
-    if minutes >= 24 * 60:
-        days, rest = divmod(minutes, 24 * 60)
-        return _("{days} d {hours} h left").format(days=days, hours=rest // 60)
-    if minutes >= 60:
-        hours, rest = divmod(minutes, 60)
-        return _("{hours} h {minutes} min left").format(hours=hours, minutes=rest)
-    if minutes > 1:
-        return _("{minutes} min left").format(minutes=minutes)
-    return _("less than a minute left")
 
 
 def highlight(text: str, limit: int, service: str | None = None) -> str:
@@ -126,12 +115,7 @@ def _time_lines(rent: Rent, now: float) -> list[str]:
         return [_("Ended {time}").format(time=utc_time(min(known)))] if known else []
     if rent.ends_at is None:
         return [_("End time unknown: rented outside the bot. Extending sets it.")]
-    lines = [
-        "⏳ "
-        + _("Until {time} · {left}").format(
-            time=utc_time(rent.ends_at), left=countdown(rent.ends_at - now)
-        )
-    ]
+    lines = ["⏳ " + until(rent.ends_at, now, utc_time(rent.ends_at))]
     if can_cancel(rent, now):
         deadline = utc_time(rent.created_at + CANCEL_WINDOW)
         lines.append(_("Cancel with a refund until {time}.").format(time=deadline))
@@ -188,21 +172,24 @@ def card_markup(rent: Rent, now: float | None = None) -> InlineKeyboardMarkup | 
     return card_keyboard(rent.id, labels)
 
 
-def _countdown_step(seconds: float) -> int:
-    """The card's countdown is redrawn when this changes (not every minute)."""
+def _countdown_step(seconds: float) -> str:
+    """The card's countdown is redrawn when this changes (not every minute: the card also
+    shows the end time; in the last five minutes, every minute)."""
     if seconds > 2 * 86400:
         step = 6 * 3600
     elif seconds > 2 * 3600:
         step = 3600
-    else:
+    elif seconds > 5 * 60:
         step = 600
-    return math.ceil(seconds / step)
+    else:
+        step = 60
+    return f"{step}/{math.ceil(seconds / step)}"
 
 
 def card_signature(rent: Rent, now: float) -> str:
     """What the card shows, in short: the worker redraws the card when it changes."""
     left = rent.seconds_left(now)
-    step = _countdown_step(left) if left is not None and rent.is_open else -1
+    step = _countdown_step(left) if left is not None and rent.is_open else "-"
     return (
         f"{rent.id}:{rent.state.value}:{len(rent.sms)}:{rent.ends_at}:"
         f"{int(can_cancel(rent, now))}:{step}"

@@ -18,13 +18,7 @@ from bot.worker.settle import SettlePoller, Settles
 
 def build_context(resources: Resources, bot: Bot) -> WorkerContext:
     settings = resources.settings
-    notifier = Notifier(
-        bot,
-        resources.redis,
-        resources.users,
-        global_rate=settings.telegram_rate,
-        chat_interval=settings.telegram_chat_interval,
-    )
+    notifier = Notifier.paced(bot, resources.redis, resources.users, settings)
     return WorkerContext(
         settings=settings,
         redis=resources.redis,

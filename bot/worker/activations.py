@@ -386,10 +386,11 @@ class ActivationPoller(Poller[ActivationService]):
         return activation
 
     async def render_card(self, activation: Activation) -> None:
-        if activation.card_message_id is None:
+        """Redraw every copy of the activation's card."""
+        if not activation.cards:
             return
         text, markup = await self._card(activation)
-        await self.ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
+        await self.ctx.notifier.edit_cards(activation, self.service.activations, text, markup)
 
     async def present(self, activation: Activation) -> None:
         """A card for an activation the user has none for yet (found after a lost answer)."""

@@ -162,10 +162,10 @@ class MailPoller(Poller[MailService]):
 
     async def render_card(self, ref: str) -> None:
         mailbox = await self.service.mails.get(ref)
-        if mailbox is None or mailbox.card_message_id is None:
+        if mailbox is None or not mailbox.cards:
             return
         text, markup = await self._card(mailbox)
-        await self.ctx.notifier.edit(mailbox.user_id, mailbox.card_message_id, text, markup)
+        await self.ctx.notifier.edit_cards(mailbox, self.service.mails, text, markup)
 
     async def present(self, mailbox: Mailbox) -> None:
         """A card for a mailbox the user has none for yet (found after a lost answer)."""

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -27,8 +29,10 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from redis.asyncio import Redis
 
+from bot.config import Settings
 from bot.storage import keys
 from bot.storage.rate import wait_for_slot
+from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.telegram import is_harmless
 
@@ -69,6 +73,17 @@ class Notifier:
         self._users = users
         self._global_rate = global_rate
         self._chat_interval_ms = int(chat_interval * 1000)
+
+    @classmethod
+    def paced(cls, bot: Bot, redis: Redis, users: UserRepo, settings: Settings) -> Notifier:
+        """A notifier sharing the configured limits with every other (the worker's, handlers')."""
+        return cls(
+            bot,
+            redis,
+            users,
+            global_rate=settings.telegram_rate,
+            chat_interval=settings.telegram_chat_interval,
+        )
 
     async def _wait_turn(self, chat_id: int) -> None:
         await wait_for_slot(self._redis, keys.TELEGRAM_RATE, self._global_rate)
@@ -154,6 +169,32 @@ class Notifier:
             except (TelegramNetworkError, TelegramServerError):
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
         raise DeliveryFailed("Telegram kept refusing")
+
+    async def edit_cards(
+        self,
+        record: UserRecord,
+        store: CardStore,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None,
+        *,
+        drawn: int | None = None,
+    ) -> None:
+        """Show the card in every copy of it the record knows of, each edit paced like any
+        other (``drawn``: one already showing it); the copies Telegram lost are forgotten."""
+        gone = [
+            message_id
+            for message_id in record.cards
+            if message_id != drawn
+            and not await self.edit(record.user_id, message_id, text, reply_markup)
+        ]
+        if gone:
+            await store.forget_cards(record.ref, gone)
+
+
+class CardStore(Protocol):
+    """Where a record's card copies are kept (``UserRecords``)."""
+
+    async def forget_cards(self, ref: str, gone: Collection[int]) -> None: ...
 
 
 def _reply(message_id: int | None) -> ReplyParameters | None:

@@ -134,7 +134,7 @@ class RentPoller(Poller[RentService]):
 
     async def redraw(self, rent: Rent) -> None:
         """Edit the card when what it shows changed (state, SMS, end, countdown, Cancel)."""
-        if rent.card_message_id is None:
+        if not rent.cards:
             return
         ctx = self.ctx
         now = ctx.now_for(rent.created_at)
@@ -142,7 +142,7 @@ class RentPoller(Poller[RentService]):
         if signature == rent.shown:
             return
         text, markup = await self._card(rent, now)
-        await ctx.notifier.edit(rent.user_id, rent.card_message_id, text, markup)
+        await ctx.notifier.edit_cards(rent, self.service.rents, text, markup)
         await self.service.mark_shown(rent.ref, signature)
 
     async def present(self, rent: Rent) -> None:

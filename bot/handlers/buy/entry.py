@@ -108,6 +108,7 @@ async def buy_again(
     callback_answer: CallbackAnswer,
 ) -> None:
     """The confirmation of a card's purchase, every option as it was, under the card."""
+    await card.redraw(query, card.activation)
     if card.activation.options is None:
         alert(callback_answer, _("Nothing to repeat for this number."))
         return

@@ -19,6 +19,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
+from bot.handlers.copies import Copies
 from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, read_outcome
 from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
@@ -32,10 +33,10 @@ from bot.services.mail_purchases import address_price
 from bot.services.mail_rules import forgotten_state, member
 from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
-from bot.telegram import set_keyboard
+from bot.telegram import edit_text
 from bot.texts import describe_error, requote_notice
 from bot.views.mail import card as card_content
-from bot.views.mail import letter_offer, letter_parts, mail_error, reorder_unknown_text
+from bot.views.mail import card_text, letter_offer, letter_parts, mail_error, reorder_unknown_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class _Check(BaseMiddleware):
         mailbox, account = await owned_mailbox(
             service.mails, data["accounts"], event.from_user.id, pressed_id
         )
-        card = Card(pressed_message(event), account, service)
+        card = Card(pressed_message(event), account, service, Copies.of(data))
         data["pressed"] = Pressed(pressed_id, mailbox, card)
         return await handler(event, data)
 
@@ -134,7 +135,9 @@ async def _offer_letter(card: Card, mailbox: Mailbox) -> str:
     token = await card.service.draft_letter(card.account, mailbox, price)
     text, markup = letter_offer(mailbox, price, token)
     if card.message is not None:
-        await set_keyboard(card.message, markup)
+        # The card as of now (countdown, language), with the offer's buttons in place of its own.
+        drawn = card_text(mailbox, card.provider, card.service.clock())
+        await edit_text(card.message, drawn, markup)
     return text
 
 

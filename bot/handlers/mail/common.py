@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiogram.types import CallbackQuery, Message
 
 from bot.accounts import UserAccount
+from bot.handlers.copies import Copies
 from bot.provider import errors as pe
 from bot.services.checkout import Outcome, Status
 from bot.services.mails import MailService
@@ -27,14 +28,20 @@ class Card:
     message: Message | None
     account: UserAccount
     service: MailService
+    #: Where the other copies of the card are redrawn; None for a card just bought (it has none).
+    copies: Copies | None = None
 
     @property
     def provider(self) -> str:
         return self.account.preset.title
 
     async def show(self, mailbox: Mailbox) -> None:
-        if self.message is not None:
-            await edit_text(self.message, *card(mailbox, self.provider, self.service.clock()))
+        """The card as of now in the tapped message, and in every other copy of it."""
+        text, markup = card(mailbox, self.provider, self.service.clock())
+        if self.copies is not None:
+            await self.copies.draw(self.message, mailbox, self.service.mails, text, markup)
+        elif self.message is not None:
+            await edit_text(self.message, text, markup)
 
     async def adopt(self, mailbox: Mailbox) -> None:
         """Show ``mailbox`` here and make this message its card: the worker edits it from now."""

@@ -6,8 +6,7 @@ it is found among the presser's own rents, and a ``wizard`` on the account it wa
 
 from __future__ import annotations
 
-from aiogram import Bot, F
-from aiogram.exceptions import TelegramBadRequest
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -26,7 +25,6 @@ from bot.provider.hub import ProviderHub
 from bot.provider.presets import Feature
 from bot.services.rents import RentService
 from bot.storage.rents import Rent
-from bot.telegram import edit_text, is_harmless
 from bot.texts import describe_error
 from bot.views.rent import card_markup, card_text, rent_button_label, rents_text
 
@@ -35,26 +33,12 @@ router = Routes(name=__name__)
 LIST_LIMIT = 30
 
 
-async def show_card(message: Message, rent: Rent, wizard: Wizard) -> None:
+async def show_card(message: Message | None, rent: Rent, wizard: Wizard) -> None:
+    """The rent's card as of now, in ``message`` (the one tapped; None: only where the card
+    already is, as after the extension dialog) and in every other copy of it."""
     now = wizard.service.clock()
-    await edit_text(message, card_text(rent, wizard.locale, now), card_markup(rent, now))
-
-
-async def redraw_card(bot: Bot, rent: Rent, service: RentService, locale: str) -> None:
-    """Edit the rent's card wherever it is (the extension dialog is another message)."""
-    if rent.card_message_id is None:
-        return
-    now = service.clock()
-    try:
-        await bot.edit_message_text(
-            text=card_text(rent, locale, now),
-            chat_id=rent.user_id,
-            message_id=rent.card_message_id,
-            reply_markup=card_markup(rent, now),
-        )
-    except TelegramBadRequest as error:
-        if not is_harmless(error):
-            raise
+    text, markup = card_text(rent, wizard.locale, now), card_markup(rent, now)
+    await wizard.copies.draw(message, rent, wizard.service.rents, text, markup)
 
 
 @router.callback_query(
@@ -70,8 +54,7 @@ async def close(
     message = query.message if isinstance(query.message, Message) else None
     if not rent.is_open:
         alert(callback_answer, _("This rent is already over."))
-        if message is not None:
-            await show_card(message, rent, wizard)
+        await show_card(message, rent, wizard)
         return
     finish = callback_data.action is RentCardAction.FINISH
     service, account = wizard.service, wizard.account
@@ -85,8 +68,7 @@ async def close(
         updated = await _reread(account, rent, service)
     else:
         callback_answer.text = _("Finished.") if finish else _("Cancelled, the money is refunded.")
-    if message is not None:
-        await show_card(message, updated, wizard)
+    await show_card(message, updated, wizard)
 
 
 async def _reread(account: UserAccount, rent: Rent, service: RentService) -> Rent:
@@ -104,8 +86,7 @@ async def refresh(
 ) -> None:
     updated = await wizard.service.refresh(wizard.account, rent)
     callback_answer.text = _("Updated.")
-    if isinstance(query.message, Message):
-        await show_card(query.message, updated, wizard)
+    await show_card(query.message if isinstance(query.message, Message) else None, updated, wizard)
 
 
 @router.callback_query(RentCallback.filter(F.action == RentCardAction.SHOW), flags=OWNED)

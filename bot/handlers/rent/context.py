@@ -20,6 +20,7 @@ from aiogram.types import Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.accounts import UserAccount
+from bot.handlers.copies import Copies
 from bot.handlers.owned import owned_rent
 from bot.handlers.rent.dialog import RentDraft, load_draft, stale_menu, stale_text
 from bot.middlewares.account import NEEDS_ACCOUNT
@@ -42,6 +43,7 @@ class Wizard:
     account: UserAccount
     service: RentService
     locale: str
+    copies: Copies
 
     @property
     def provider(self) -> str:
@@ -98,7 +100,7 @@ class WizardMiddleware(BaseMiddleware):
                 return None
             data.update(reached)
         account: UserAccount = data["account"]
-        data["wizard"] = Wizard(state, account, rent_service, data["locale"])
+        data["wizard"] = Wizard(state, account, rent_service, data["locale"], Copies.of(data))
         return await handler(event, data)
 
 

@@ -15,7 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
-from bot.handlers.rent.card import redraw_card
+from bot.handlers.rent.card import show_card
 from bot.handlers.rent.context import OWNED, Wizard, step
 from bot.handlers.rent.dialog import RentFlow, load_draft, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
@@ -79,6 +79,9 @@ async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboard
 async def offer_extension(
     query: CallbackQuery, rent: Rent, wizard: Wizard, callback_answer: CallbackAnswer
 ) -> None:
+    # Extend is also under the reminder, which stays a reminder: only cards are redrawn.
+    tapped = query.message if isinstance(query.message, Message) else None
+    await show_card(tapped if tapped and tapped.message_id in rent.cards else None, rent, wizard)
     if not can_extend(rent):
         alert(callback_answer, _("This rent cannot be extended: it was cancelled or taken back."))
         return
@@ -221,5 +224,4 @@ async def show_extended(
         return
     if message is not None:
         await edit_text(message, extended_text(outcome))
-    if query.bot is not None:
-        await redraw_card(query.bot, outcome, wizard.service, wizard.locale)
+    await show_card(None, outcome, wizard)
