@@ -16,7 +16,7 @@ from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.provider.client import ProviderClient
 from bot.provider.hub import ProviderHub
 from bot.provider.presets import SANDBOX_NAME, Feature, ProviderPreset
-from bot.storage.users import UserRepo
+from bot.storage.users import UserGlance, UserRepo
 
 
 class SandboxBackend(Protocol):
@@ -67,9 +67,10 @@ class Accounts:
             sandbox_balance=self._sandbox_balance,
         )
 
-    async def get(self, user_id: int) -> UserAccount:
-        """The user's account; NoKeyConnected / ProviderUnavailable explain what is missing."""
-        credentials = await self.users.get_credentials(user_id)
+    async def get(self, user_id: int, glance: UserGlance | None = None) -> UserAccount:
+        """The user's account; NoKeyConnected / ProviderUnavailable explain what is missing.
+        ``glance``: the user as read at the start of this update (saves a read)."""
+        credentials = await self.users.get_credentials(user_id, glance)
         if credentials is None:
             raise NoKeyConnected
         preset = self.hub.preset(credentials.provider)

@@ -91,7 +91,7 @@ class BotDispatcher(Dispatcher):
         if isinstance(users, UserRepo):
             # A turned-away update is answered even when Redis is not there to say more.
             with contextlib.suppress(RedisError):
-                chosen, _remembered = await users.locales(user.id)
+                chosen = await users.get_locale(user.id)
                 if chosen in SUPPORTED_LOCALES:
                     return chosen
         return pick_locale(user.language_code, i18n.default_locale)

@@ -29,5 +29,5 @@ class AccountMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is not None and get_flag(data, ACCOUNT_FLAG):
-            data["account"] = await self._accounts.get(user.id)
+            data["account"] = await self._accounts.get(user.id, data.get("glance"))
         return await handler(event, data)

@@ -22,17 +22,18 @@ class UserLocaleMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         # Handlers take ``locale: str`` instead of reaching into the I18n object.
-        data["locale"] = locale = await self._pick(data.get("event_from_user"))
+        data["locale"] = locale = await self._pick(data.get("event_from_user"), data)
         return locale
 
-    async def _pick(self, user: User | None) -> str:
+    async def _pick(self, user: User | None, data: dict[str, Any]) -> str:
         if user is None:
             return self.i18n.default_locale
-        chosen, remembered = await self._users.locales(user.id)
-        if chosen in SUPPORTED_LOCALES:
-            return chosen
+        # Read once for the update: the account middleware takes the key from it.
+        data["glance"] = glance = await self._users.glance(user.id)
+        if glance.chosen_locale in SUPPORTED_LOCALES:
+            return glance.chosen_locale
         locale = pick_locale(user.language_code, self.i18n.default_locale)
-        if locale != remembered:
+        if locale != glance.seen_locale:
             # The worker writes to users outside any update: it needs to know their language.
             await self._users.remember_telegram_locale(user.id, locale)
         return locale

@@ -34,6 +34,18 @@ class Credentials:
         return f"Credentials(provider={self.provider!r}, api_key=SecretStr('**********'))"
 
 
+@dataclass(frozen=True, slots=True)
+class UserGlance:
+    """What every update needs of its user (language, and the key for handlers that call the
+    provider), read in one round trip of two commands; the key is decrypted only if asked."""
+
+    user_id: int
+    chosen_locale: str | None
+    seen_locale: str | None
+    provider: str | None
+    sealed_key: str | None
+
+
 class UserRepo:
     def __init__(self, redis: Redis, cipher: KeyCipher) -> None:
         self._redis = redis
@@ -68,10 +80,16 @@ class UserRepo:
         )
         await self._redis.delete(keys.user(user_id, "paused"))
 
-    async def get_credentials(self, user_id: int) -> Credentials | None:
-        """The provider and key, or None when no usable key is stored."""
-        provider, sealed = await self._redis.hmget(keys.user(user_id), ["provider", "key"])
-        provider_name, token = _text(provider), _text(sealed)
+    async def get_credentials(
+        self, user_id: int, glance: UserGlance | None = None
+    ) -> Credentials | None:
+        """The provider and key, or None when no usable key is stored. ``glance``, read at the
+        start of this update, saves reading them again."""
+        if glance is None or glance.user_id != user_id:
+            provider, sealed = await self._redis.hmget(keys.user(user_id), ["provider", "key"])
+            provider_name, token = _text(provider), _text(sealed)
+        else:
+            provider_name, token = glance.provider, glance.sealed_key
         if not provider_name or not token:
             return None
         try:
@@ -140,13 +158,13 @@ class UserRepo:
 
     # --- the locale for messages the bot sends on its own ---
 
-    async def locales(self, user_id: int) -> tuple[str | None, str | None]:
-        """The chosen language and the one Telegram reported last, in one round trip."""
+    async def glance(self, user_id: int) -> UserGlance:
+        """The chosen language, the one Telegram reported last, and the stored key."""
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(keys.user(user_id, "locale"))
-            pipe.hget(keys.user(user_id), "tg_locale")
-            chosen, seen = await pipe.execute()
-        return _text(chosen), _text(seen)
+            pipe.hmget(keys.user(user_id), ["tg_locale", "provider", "key"])
+            chosen, (seen, provider, sealed) = await pipe.execute()
+        return UserGlance(user_id, _text(chosen), _text(seen), _text(provider), _text(sealed))
 
     async def remember_telegram_locale(self, user_id: int, locale: str) -> None:
         await self._redis.hset(keys.user(user_id), "tg_locale", locale)
