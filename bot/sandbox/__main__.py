@@ -57,6 +57,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dialect", choices=("sms-activate", "herosms"), default="sms-activate")
     parser.add_argument("--json-style", choices=("classic", "modern"), default="classic")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="ACTION",
+        help="answer BAD_ACTION to this action, as a provider without it (repeatable)",
+    )
     parser.add_argument("--state", type=Path, metavar="FILE", help="load and keep saving state")
     args = parser.parse_args(argv)
     if len(args.balance) > len(args.key):
@@ -71,6 +78,7 @@ def build(args: argparse.Namespace) -> Emulator:
         json_style=args.json_style,
         auto_sms_delay=args.auto_sms,
         auto_rent_sms_interval=args.auto_rent_sms,
+        disabled_actions=frozenset(args.without),
     )
     state: Path | None = args.state
     if state is not None and state.exists():
