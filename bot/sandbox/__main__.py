@@ -64,6 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="ACTION",
         help="answer BAD_ACTION to this action, as a provider without it (repeatable)",
     )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request")
     parser.add_argument("--state", type=Path, metavar="FILE", help="load and keep saving state")
     args = parser.parse_args(argv)
     if len(args.balance) > len(args.key):
@@ -95,7 +96,10 @@ def build(args: argparse.Namespace) -> Emulator:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
     emulator = build(args)
     if not emulator.accounts:
         print("warning: no accounts; pass --key KEY [--balance AMOUNT]", file=sys.stderr)
