@@ -56,8 +56,9 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "batching": ("bench", ()),
     "getstatus": ("smshub", ("getActiveActivations", "getHistory")),
 }
-# A code as either design writes it: six digits, perhaps split 3 + 3; never part of a phone.
-_CODE = re.compile(r"(?<![\d+])(\d{3})[ -]?(\d{3})(?!\d)")
+# A code as either design writes it: six digits, perhaps spaced ("123 456", "1 2 3 4 5 6"
+# for some services); never a piece of a longer number such as the phone.
+_CODE = re.compile(r"(?<![\d+])\d(?:[ -]?\d){5}(?![ -]?\d)")
 
 
 @dataclass(frozen=True)
@@ -356,7 +357,7 @@ def telegram_tally(
             continue
         expected = by_chat.get(int(call.params.get("chat_id", 0)), {})
         for match in _CODE.finditer(str(call.params.get("text", ""))):
-            found = expected.get(match.group(1) + match.group(2))
+            found = expected.get(re.sub(r"\D", "", match.group(0)))
             if found is not None:
                 sent[found] += 1
                 first.setdefault(found, call.at + clock_offset)
