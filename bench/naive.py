@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace, items: list[dict[str, int | str]]) -> No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     send_url = f"{args.telegram}/bot{args.token}/sendMessage"
-    gate = asyncio.Semaphore(CONCURRENCY)
+    gate = asyncio.Semaphore(args.concurrency)
     async with httpx.AsyncClient(timeout=httpx.Timeout(30.0)) as client:
         tasks = [  # kept: the loop holds tasks only weakly
             asyncio.create_task(
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--activations", required=True, help="JSON file of activations")
     parser.add_argument("--ready", help="a file to create once every task runs")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="requests at once")
     args = parser.parse_args()
     asyncio.run(run(args, json.loads(Path(args.activations).read_text())))
 

@@ -108,6 +108,8 @@ class Result:
     redis_bytes_per_activation: float | None
     #: Seconds from the first purchase to the window's start: the oldest activation's age.
     bought_before: float
+    #: The machine's 1-minute load average at the window's end (2 cores: above 2 is queueing).
+    load: float = 0.0
     delays: list[float] = field(repr=False, default_factory=list)
 
     @property
@@ -141,6 +143,7 @@ class Result:
             "peak_redis_mib": round(self.peak_redis_mib, 1),
             "redis_bytes_per_activation": self.redis_bytes_per_activation,
             "bought_before": round(self.bought_before, 1),
+            "load": round(self.load, 1),
         }
 
 
@@ -409,6 +412,7 @@ async def measure(
         peak_redis_mib=peaks[1] if len(peaks) > 1 else 0.0,
         redis_bytes_per_activation=running.redis_bytes_per_activation,
         bought_before=bought_before,
+        load=os.getloadavg()[0],
         delays=delays,
     )
 
