@@ -38,7 +38,16 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
-from bench.scaling import Process, cpu_seconds, free_port, peak_mib, spawn, stop, wait_http
+from bench.scaling import (
+    Process,
+    best_stocked,
+    cpu_seconds,
+    free_port,
+    peak_mib,
+    spawn,
+    stop,
+    wait_http,
+)
 from bot.config import Settings
 from bot.resources import close_resources, open_resources
 from bot.storage.activations import BuyOptions
@@ -210,16 +219,7 @@ class Stage:
                 )
                 await self.telegram.user(user).send("/start")  # the bot may write to them
         self.telegram.take_updates()
-        # Spread the purchases over the best-stocked offers, so that none runs out.
-        ranked = sorted(
-            (
-                (int(info["count"]), int(country), service)
-                for country, services in prices.items()
-                for service, info in services.items()
-            ),
-            reverse=True,
-        )[:200]
-        self.offers = [(country, service) for _count, country, service in ranked]
+        self.offers = [(country, service) for _count, country, service in best_stocked(prices)]
 
     def offer(self, user_index: int) -> tuple[int, str]:
         return self.offers[user_index % len(self.offers)]
