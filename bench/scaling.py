@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -86,6 +87,19 @@ async def wait_http(url: str, timeout: float = 30.0) -> None:
                 await asyncio.sleep(0.1)
 
 
+def best_stocked(prices: dict[str, Any], count: int = 200) -> list[tuple[int, int, str]]:
+    """(stock, country, service) of the best-stocked offers in a getPrices answer: purchases
+    spread over them, so that none runs out."""
+    return sorted(
+        (
+            (int(info["count"]), int(country), service)
+            for country, services in prices.items()
+            for service, info in services.items()
+        ),
+        reverse=True,
+    )[:count]
+
+
 async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> tuple[int, int]:
     """Accounts in the emulator, users and their activations in Redis, all due now."""
     cipher = KeyCipher(SECRET)
@@ -99,15 +113,7 @@ async def populate(redis: Redis, sandbox: str, activations: int, users: int) -> 
         prices = (
             await client.get(endpoint, params={"api_key": "stock", "action": "getPrices"})
         ).json()
-        # Spread the purchases over the best-stocked offers, so none runs out.
-        offers = sorted(
-            (
-                (int(info["count"]), int(country), service)
-                for country, services in prices.items()
-                for service, info in services.items()
-            ),
-            reverse=True,
-        )[:200]
+        offers = best_stocked(prices)
         for index in range(users):
             user_id = 20_000_000 + index
             key = f"scaling-key-{user_id}"

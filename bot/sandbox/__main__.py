@@ -57,6 +57,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dialect", choices=("sms-activate", "herosms"), default="sms-activate")
     parser.add_argument("--json-style", choices=("classic", "modern"), default="classic")
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="ACTION",
+        help="answer BAD_ACTION to this action, as a provider without it (repeatable)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request")
     parser.add_argument("--state", type=Path, metavar="FILE", help="load and keep saving state")
     args = parser.parse_args(argv)
     if len(args.balance) > len(args.key):
@@ -71,6 +79,7 @@ def build(args: argparse.Namespace) -> Emulator:
         json_style=args.json_style,
         auto_sms_delay=args.auto_sms,
         auto_rent_sms_interval=args.auto_rent_sms,
+        disabled_actions=frozenset(args.without),
     )
     state: Path | None = args.state
     if state is not None and state.exists():
@@ -87,7 +96,10 @@ def build(args: argparse.Namespace) -> Emulator:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
     emulator = build(args)
     if not emulator.accounts:
         print("warning: no accounts; pass --key KEY [--balance AMOUNT]", file=sys.stderr)

@@ -89,6 +89,9 @@ class EmulatorConfig:
     # On the HTTP server a timeout fault holds the answer this long instead of raising.
     server_timeout_hold: float = 30.0
     max_recorded_calls: int = 10_000
+    # Actions this provider lacks (answered BAD_ACTION), e.g. getActiveActivations for a
+    # getStatus-only provider like SMSHub (protocol.md §12.2).
+    disabled_actions: frozenset[str] = frozenset()
 
     def lifetime(self, service: str) -> float:
         return self.service_lifetimes.get(service, self.activation_lifetime)

@@ -9,6 +9,7 @@ server call. Timers are evaluated lazily against the clock on every request and 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -111,6 +112,8 @@ class Emulator:
         self.world.webhooks.client = webhook_client
         self.faults = Faults(self.config.seed)
         self.calls: list[CallRecord] = []
+        # Requests served, by action: every one, unlike ``calls`` (load tests read it).
+        self.served: Counter[str] = Counter()
         self._ticked_at: float | None = None
 
     # -- state, readable by tests ----------------------------------------------------------------
@@ -299,7 +302,7 @@ class Emulator:
         if account is None or account.revoked:
             return action, self._error(ApiError("BAD_KEY"), action)
         handler = ACTIONS.get(action)
-        if handler is None:
+        if handler is None or action in self.config.disabled_actions:
             return action, self._error(ApiError("BAD_ACTION"), action)
         try:
             answer = handler(self.world, account, p)
@@ -358,6 +361,7 @@ class Emulator:
         *,
         performed: bool,
     ) -> None:
+        self.served[action] += 1
         self.calls.append(
             CallRecord(
                 at=self.clock.now(),

@@ -144,7 +144,7 @@ async def _sms(request: web.Request) -> web.Response:
         _field(data, "text", str),
         _field(data, "code", str, required=False),
     )
-    return web.json_response({"ok": True, "code": sms.code})
+    return web.json_response({"ok": True, "code": sms.code, "at": sms.at})
 
 
 async def _call(request: web.Request) -> web.Response:
@@ -206,6 +206,10 @@ async def _faults(request: web.Request) -> web.Response:
 
 async def _calls(request: web.Request) -> web.Response:
     return web.json_response([call.as_dict() for call in request.app[EMULATOR].calls])
+
+
+async def _served(request: web.Request) -> web.Response:
+    return web.json_response(dict(request.app[EMULATOR].served))
 
 
 async def _accounts(request: web.Request) -> web.Response:
@@ -303,6 +307,7 @@ def create_app(
     app.router.add_post("/sandbox/clock", _clock)
     app.router.add_post("/sandbox/faults", _faults)
     app.router.add_get("/sandbox/calls", _calls)
+    app.router.add_get("/sandbox/served", _served)
     app.router.add_post("/sandbox/accounts", _accounts)
     app.router.add_post("/sandbox/buy", _buy)
     app.router.add_post("/sandbox/webhooks", _webhooks)

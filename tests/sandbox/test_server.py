@@ -7,6 +7,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.sandbox import Clock, Emulator, EmulatorConfig, create_app
+from bot.sandbox.__main__ import build, parse_args
 from tests.sandbox.helpers import KEY, T0
 
 HANDLER = "/stubs/handler_api.php"
@@ -42,7 +43,7 @@ async def test_protocol_over_http(server_emu: tuple[httpx.AsyncClient, Emulator]
     assert token == "ACCESS_NUMBER"
 
     sms = await client.post("/sandbox/sms", json={"id": activation_id, "text": "Code 98765"})
-    assert sms.json() == {"ok": True, "code": "98765"}
+    assert sms.json() == {"ok": True, "code": "98765", "at": T0}
     status = await client.get(
         HANDLER, params={"api_key": KEY, "action": "getStatus", "id": activation_id}
     )
@@ -174,3 +175,48 @@ async def test_bulk_buy_goes_through_get_number(
     )
     assert poor.status_code == 409
     assert poor.json()["error"] == "NO_BALANCE"
+
+
+async def test_served_counts_every_request_by_action(
+    server_emu: tuple[httpx.AsyncClient, Emulator],
+) -> None:
+    client, emu = server_emu
+    emu.config.max_recorded_calls = 1  # the call log forgets; the counts do not
+    for _ in range(3):
+        await client.get(HANDLER, params={"api_key": KEY, "action": "getBalance"})
+    await client.get(HANDLER, params={"api_key": KEY, "action": "getStatus", "id": "1"})
+    served = (await client.get("/sandbox/served")).json()
+    assert served == {"getBalance": 3, "getStatus": 1}
+    assert len(emu.calls) == 1
+
+
+async def test_a_disabled_action_is_bad_action_over_http() -> None:
+    config = EmulatorConfig(seed=11, disabled_actions=frozenset({"getActiveActivations"}))
+    emu = Emulator(config, Clock(frozen_at=T0))
+    emu.add_account(KEY, 100)
+    server = TestServer(create_app(emu), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with httpx.AsyncClient(base_url=str(server.make_url("")), timeout=5) as client:
+            bought = await client.get(
+                HANDLER, params={"api_key": KEY, "action": "getNumber", "service": "tg"}
+            )
+            activation_id = bought.text.split(":")[1]
+            listed = await client.get(
+                HANDLER, params={"api_key": KEY, "action": "getActiveActivations"}
+            )
+            status = await client.get(
+                HANDLER, params={"api_key": KEY, "action": "getStatus", "id": activation_id}
+            )
+    finally:
+        await server.close()
+    assert listed.text == "BAD_ACTION"
+    assert status.text == "STATUS_WAIT_CODE"
+
+
+def test_the_without_flag_disables_an_action() -> None:
+    emu = build(parse_args(["--key", KEY, "--without", "getActiveActivations"]))
+    listed = emu.handle({"api_key": KEY, "action": "getActiveActivations"})
+    assert listed.body == "BAD_ACTION"
+    balance = emu.handle({"api_key": KEY, "action": "getBalance"})
+    assert balance.body == "ACCESS_BALANCE:100.00"
