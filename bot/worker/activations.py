@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -43,7 +41,7 @@ from bot.storage import keys
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
-from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
+from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
 from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
@@ -53,7 +51,6 @@ BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 30
 
 
-USER_VIEW_SECONDS = 1.0
 CACHE_BOUND = 1_000
 #: At most this many auto-cancels per BURST_WINDOW seconds (steady clock) in one process.
 #: More numbers reaching their last minute together is what a clock jump nobody saw looks
@@ -71,13 +68,6 @@ class _FetchedElsewhere(Exception):
 Snapshot = tuple[float, dict[int, ActiveActivation]]
 
 
-@dataclass(frozen=True, slots=True)
-class _UserView:
-    read_at: float  # monotonic: wall time, whatever the bot's clock says
-    paused: bool
-    account: UserAccount | None  # None: no usable key
-
-
 class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
         super().__init__(ctx, service, accounts)
@@ -85,10 +75,9 @@ class ActivationPoller(Poller[ActivationService]):
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
-        self._views: dict[int, _UserView] = {}
-        # Both caches are useful for seconds only; past these sizes, stale entries are dropped
+        # Useful for seconds only; past this size, stale entries are dropped
         # (and the bound doubles when most entries are still fresh, so dropping stays cheap).
-        self._parsed_bound = self._views_bound = CACHE_BOUND
+        self._parsed_bound = CACHE_BOUND
         self._fresh_reads: set[int] = set()  # being polled for a webhook: no snapshot
 
     @property
@@ -96,27 +85,8 @@ class ActivationPoller(Poller[ActivationService]):
         settings = self.ctx.settings
         return settings.auto_cancel_before if settings.auto_cancel else None
 
-    async def _user(self, user_id: int) -> _UserView:
-        """What every poll of this user's items needs, read at most once a second.
-
-        A user's items tend to come due together; one read serves them all. A second of
-        staleness is harmless: a refused key is checked again before anything is paused.
-        """
-        cached = self._views.get(user_id)
-        if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
-            return cached
-        paused = await self.ctx.users.is_paused(user_id)
-        account = await connected(self.accounts, user_id)
-        view = _UserView(time.monotonic(), paused, account)
-        if len(self._views) >= self._views_bound:
-            horizon = time.monotonic() - USER_VIEW_SECONDS
-            self._views = {u: v for u, v in self._views.items() if v.read_at > horizon}
-            self._views_bound = max(CACHE_BOUND, 2 * len(self._views))
-        self._views[user_id] = view
-        return view
-
     async def _key_refused(self, account: UserAccount, user_id: int) -> None:
-        self._views.pop(user_id, None)
+        self.ctx.views.forget(user_id)
         credentials = await self.ctx.users.get_credentials(user_id)
         if credentials is not None and (
             fingerprint(credentials.api_key.get_secret_value()) != account.client.key_fingerprint
@@ -140,7 +110,7 @@ class ActivationPoller(Poller[ActivationService]):
         if not activation.is_open:
             await self.deliver(activation)
             return None
-        view = await self._user(activation.user_id)
+        view = await ctx.views.get(activation.user_id, self.accounts)
         if view.paused:
             return now + PAUSED_RETRY
         account = view.account
