@@ -206,7 +206,9 @@ class ActivationPoller(Poller[ActivationService]):
         return keys.snapshot(account.provider, account.user_id)
 
     def _fresh_for(self) -> float:
-        return max(0.2, self.ctx.settings.poll_interval * 0.7)
+        # A user's items come due together (pacing.py): a snapshot serves the polls of one
+        # moment, not the next round's, which must see what arrived since.
+        return max(0.2, min(1.0, self.ctx.settings.poll_interval * 0.2))
 
     def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
         """The user's snapshot if this process parsed it recently: no Redis needed."""
@@ -217,7 +219,7 @@ class ActivationPoller(Poller[ActivationService]):
         return None
 
     async def _snapshot(self, account: UserAccount) -> Snapshot:
-        """The user's active list, fetched at most once per ~0.7 poll intervals.
+        """The user's active list, fetched at most once per moment their items are due.
 
         Sibling polls in this process wait for the fetch in flight; when another process is
         fetching it, _FetchedElsewhere tells the poll to come back in a moment.
@@ -359,7 +361,8 @@ class ActivationPoller(Poller[ActivationService]):
         if activation.card_message_id is None:
             return
         text, markup = await self._card(activation)
-        await self.ctx.notifier.edit(activation.user_id, activation.card_message_id, text, markup)
+        # Sent beside the poll: the code went first, the card follows within the chat's rate.
+        self.ctx.cards.submit(activation.user_id, activation.card_message_id, text, markup)
 
     async def present(self, activation: Activation) -> None:
         """A card for an activation the user has none for yet (found after a lost answer)."""

@@ -22,6 +22,7 @@ from bot.storage import keys
 from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.texts import escape
+from bot.worker.cards import CardEdits
 from bot.worker.clockguard import ClockGuard
 from bot.worker.notifier import Notifier
 from bot.worker.views import UserViews
@@ -48,10 +49,13 @@ class WorkerContext:
     guard: ClockGuard = field(init=False)
     #: Users' pause and account, kept while they hold (see views.py).
     views: UserViews = field(init=False)
+    #: Card edits, sent beside the polls (see cards.py).
+    cards: CardEdits = field(init=False)
 
     def __post_init__(self) -> None:
         self.guard = ClockGuard(self.clock, self.steady)
         self.views = UserViews(self.users)
+        self.cards = CardEdits(self.notifier)
 
     def now_for(self, since: float) -> float:
         """Now, on the clock of a record made at ``since``: what its deadlines are judged by

@@ -165,7 +165,7 @@ class MailPoller(Poller[MailService]):
         if mailbox is None or mailbox.card_message_id is None:
             return
         text, markup = await self._card(mailbox)
-        await self.ctx.notifier.edit(mailbox.user_id, mailbox.card_message_id, text, markup)
+        self.ctx.cards.submit(mailbox.user_id, mailbox.card_message_id, text, markup)
 
     async def present(self, mailbox: Mailbox) -> None:
         """A card for a mailbox the user has none for yet (found after a lost answer)."""
