@@ -32,6 +32,7 @@ from bot.provider.presets import Feature
 from bot.services.activation_rules import (
     apply_status,
     close_as_ended,
+    member,
     overdue,
     status_from_listing,
     wants_auto_cancel,
@@ -39,6 +40,7 @@ from bot.services.activation_rules import (
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
+from bot.storage.records import make_ref
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
@@ -260,9 +262,26 @@ class ActivationPoller(Poller[ActivationService]):
                     "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
                 }
                 await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
-            else:
-                raise _FetchedElsewhere  # another process is fetching it right now
+                before = self._parsed.get(key)
+                parsed = self._parse(key, data)
+                await self._wake_changed(account, before, parsed)
+                return parsed
+            raise _FetchedElsewhere  # another process is fetching it right now
         return self._parse(key, data)
+
+    async def _wake_changed(
+        self, account: UserAccount, before: Snapshot | None, after: Snapshot
+    ) -> None:
+        """Items whose entry changed since the user's last snapshot are polled now, answered
+        by this one: an item polled less often than its siblings (waiting long, or a code
+        already in) learns of a new SMS as soon as they do, at no request of its own."""
+        if before is None:
+            return
+        for activation_id, item in after[1].items():
+            known = before[1].get(activation_id)
+            if known is not None and (known.status, known.codes) != (item.status, item.codes):
+                ref = make_ref(account.provider, activation_id)
+                await self.service.schedule.due_now(member(ref))
 
     async def _stored_snapshot(self, key: str, fresh_for: float) -> dict[str, Any] | None:
         raw = await self.ctx.redis.get(key)
