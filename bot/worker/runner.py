@@ -7,6 +7,7 @@ processes may share one Redis). It sends through the Bot API but never reads upd
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -86,13 +87,19 @@ class Worker:
                     # Redis is restarting or unreachable: nothing is lost (leases run out and
                     # items come back), so wait and try again rather than die.
                     log.warning("worker cannot reach Redis (%s); retrying", type(error).__name__)
-                    wait = pause
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), pause)
                     pause = min(pause * 2, 5.0)
+                    continue
                 if wait > 0:
                     await self._sleep(wait)
         finally:
             await self._drain()
-            await self._flush()
+            try:
+                await self._flush()
+            except (RedisError, OSError):
+                # Redis is away: the leases run out and another worker picks the items up.
+                log.warning("worker %s could not give its last items back", self.name)
             log.info("worker %s stopped", self.name)
 
     async def _sleep(self, seconds: float) -> None:
