@@ -138,8 +138,10 @@ end
 local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
 local since = tonumber(ARGV[5])
 local out = {tostring(jump), next_in, tostring(seq)}
-if since >= seq then
+if since == seq then
   table.insert(out, '0')
+elseif since > seq then
+  table.insert(out, '-1')  -- the log went back (Redis lost data): trust nothing cached
 else
   local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   if since < 0 or #oldest == 0 or tonumber(oldest[2]) > since + 1 then

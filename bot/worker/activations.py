@@ -182,7 +182,9 @@ class ActivationPoller(Poller[ActivationService]):
             return await client.get_status(activation.id)
         snapshot = self._fresh_snapshot(account)
         if snapshot is None:
-            if await self.service.activations.open_count(activation.user_id) < BATCH_FROM:
+            if not self._lists_many(account) and (
+                await self.service.activations.open_count(activation.user_id) < BATCH_FROM
+            ):
                 return await client.get_status(activation.id)
             snapshot = await self._snapshot(account)
         # A snapshot from before the user's last action may show what that action replaced.
@@ -211,6 +213,13 @@ class ActivationPoller(Poller[ActivationService]):
         # A user's items come due together (pacing.py): a snapshot serves the polls of one
         # moment, not the next round's, which must see what arrived since.
         return max(0.2, min(1.0, self.ctx.settings.poll_interval * 0.2))
+
+    def _lists_many(self, account: UserAccount) -> bool:
+        """A snapshot is being fetched for the user, or their last one listed several items:
+        no need to count their open items (a snapshot costs one request, as getStatus does)."""
+        key = self._snapshot_key(account)
+        known = self._parsed.get(key)
+        return key in self._inflight or (known is not None and len(known[1]) >= BATCH_FROM)
 
     def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
         """The user's snapshot if this process parsed it recently: no Redis needed."""
