@@ -15,8 +15,7 @@ from bot.provider import errors as pe
 from bot.services.activation_rules import member
 from bot.services.activations import ActivationService
 from bot.storage import keys
-from bot.worker.context import WorkerContext
-from bot.worker.views import connected
+from bot.worker.context import WorkerContext, connected
 
 log = logging.getLogger(__name__)
 
