@@ -130,7 +130,7 @@ class SideServices:
             hints=ProviderHints(
                 build_activation_poller(resources, ctx),
                 resources.rent_service,
-                resources.accounts,
+                resources.worker_accounts,
                 urls,
             )
             if urls is not None
