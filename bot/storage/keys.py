@@ -32,6 +32,10 @@ SCHEDULE_DUE: Final = f"{PREFIX}:sched:due"
 SCHEDULE_LEASES: Final = f"{PREFIX}:sched:leases"
 #: The schedule's own clock: the last Redis TIME any schedule call saw (jump detection).
 SCHEDULE_CLOCK: Final = f"{PREFIX}:sched:clock"
+#: Users whose key or pause changed: member user id, score = USER_CHANGES_SEQ at the change
+#: (the last few thousand kept). Workers cache each user's key and read this with every claim.
+USER_CHANGES: Final = f"{PREFIX}:user:changes"
+USER_CHANGES_SEQ: Final = f"{PREFIX}:user:changes:seq"
 #: Wall-clock jumps the workers detected: member "<size>", score = when it landed.
 CLOCK_JUMPS: Final = f"{PREFIX}:clock:jumps"
 FSM_PREFIX: Final = f"{PREFIX}:fsm"

@@ -6,8 +6,11 @@
 
 ``claim`` moves due members to ``leases`` atomically (a Lua script), so several worker
 processes share the work and never poll one item at once; a member whose worker died comes
-back when its lease runs out. A handler that wants an item polled now (after "Another code")
-calls ``due_now``; if a worker holds the item, its ``release`` keeps the earlier time.
+back when its lease runs out. A worker's ``turn`` gives back what it polled and claims what is
+due in one script call (a few commands per batch, not per item), and learns when the next item
+is due (to sleep until then) and which users' keys changed (to drop what it cached of them).
+A handler that wants an item polled now (after "Another code") calls ``due_now``; if a worker
+holds the item, its ``release`` keeps the earlier time.
 
 Time. The schedule keeps its own: Redis ``TIME``, read inside each script, one clock for every
 worker whatever each worker host's clock says. Callers speak in their own clock and the
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from time import time
 
 from redis.asyncio import Redis
@@ -75,26 +79,85 @@ end
 local now, jump = schedule_now()
 """
 
-# ARGV[3]: lease seconds, ARGV[4]: limit. Returns the jump, then the members claimed.
-_CLAIM = (
+# Releases given back items, then claims what is due, all in one call (a worker's turn).
+# KEYS[4], KEYS[5]: the user-change log and its sequence. ARGV[3]: lease seconds, ARGV[4]:
+# limit, ARGV[5]: the change sequence the caller saw last (-1: none), ARGV[6]: how many
+# releases follow, then that many (member, due in seconds or '') pairs.
+# Returns the jump, the seconds until the next due item ('' when none), the change sequence,
+# how many changed users follow (-1: too many to list, drop everything), those users, then
+# the members claimed.
+_TURN = (
     _NOW
     + """
+local releases = tonumber(ARGV[6])
+if releases > 0 then
+  local gone, back = {}, {}
+  for i = 7, 6 + 2 * releases, 2 do
+    table.insert(gone, ARGV[i])
+    if ARGV[i + 1] ~= '' then
+      table.insert(back, now + tonumber(ARGV[i + 1]))
+      table.insert(back, ARGV[i])
+    end
+  end
+  redis.call('ZREM', KEYS[2], unpack(gone))
+  if #back > 0 then
+    redis.call('ZADD', KEYS[1], 'LT', unpack(back))
+  end
+end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, member in ipairs(expired) do
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZADD', KEYS[1], 'LT', now, member)
 end
-local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[4])
-local claimed = {tostring(jump)}
-local until_ = now + tonumber(ARGV[3])
-for _, member in ipairs(candidates) do
-  if not redis.call('ZSCORE', KEYS[2], member) then
-    redis.call('ZREM', KEYS[1], member)
-    redis.call('ZADD', KEYS[2], until_, member)
-    table.insert(claimed, member)
+local claimed = {}
+local limit = tonumber(ARGV[4])
+if limit > 0 then
+  local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+  if #candidates > 0 then
+    local held = redis.call('ZMSCORE', KEYS[2], unpack(candidates))
+    local leased = {}
+    local until_ = now + tonumber(ARGV[3])
+    for i, member in ipairs(candidates) do
+      if not held[i] then
+        table.insert(claimed, member)
+        table.insert(leased, until_)
+        table.insert(leased, member)
+      end
+    end
+    if #claimed > 0 then
+      redis.call('ZREM', KEYS[1], unpack(claimed))
+      redis.call('ZADD', KEYS[2], unpack(leased))
+    end
   end
 end
-return claimed
+local next_in = ''
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first > 0 then
+  next_in = tostring(math.max(0, tonumber(first[2]) - now))
+end
+local seq = tonumber(redis.call('GET', KEYS[5]) or '0')
+local since = tonumber(ARGV[5])
+local out = {tostring(jump), next_in, tostring(seq)}
+if since == seq then
+  table.insert(out, '0')
+elseif since > seq then
+  table.insert(out, '-1')  -- the log went back (Redis lost data): trust nothing cached
+else
+  local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+  if since < 0 or #oldest == 0 or tonumber(oldest[2]) > since + 1 then
+    table.insert(out, '-1')
+  else
+    local changed = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. since, '+inf')
+    table.insert(out, tostring(#changed))
+    for _, user in ipairs(changed) do
+      table.insert(out, user)
+    end
+  end
+end
+for _, member in ipairs(claimed) do
+  table.insert(out, member)
+end
+return out
 """
 )
 
@@ -105,18 +168,6 @@ _ADD = (
     _NOW
     + """
 redis.call('ZADD', KEYS[1], 'LT', now + tonumber(ARGV[4]), ARGV[3])
-return {tostring(jump)}
-"""
-)
-
-# ARGV[3]: member, ARGV[4]: in how many seconds it is due again ('' to stop following it).
-_RELEASE = (
-    _NOW
-    + """
-redis.call('ZREM', KEYS[2], ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('ZADD', KEYS[1], 'LT', now + tonumber(ARGV[4]), ARGV[3])
-end
 return {tostring(jump)}
 """
 )
@@ -146,6 +197,23 @@ return {tostring(jump), tostring(math.max(0, now - tonumber(oldest[2])))}
 )
 
 
+#: At most this many items given back in one script call (Lua's stack bounds unpack).
+RELEASE_CHUNK = 1_000
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """What one worker turn got from the schedule."""
+
+    claimed: list[str]
+    #: Seconds until the next item is due, on the schedule's clock (None: nothing waits).
+    next_in: float | None
+    #: The user-change sequence now, and the users changed since the caller's (None: too
+    #: many to list, or the caller saw none yet: forget every user).
+    changes_seq: int
+    changed_users: list[int] | None
+
+
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -168,9 +236,10 @@ class Schedule:
         self._clock = callers or clock or time
         self._now = "" if clock is None else None
         self.max_step = max_step if clock is not None else max_step or MAX_STEP
-        self._claim = redis.register_script(_CLAIM)
+        #: Set whenever an item is added here (a worker in this process wakes for it).
+        self.added = asyncio.Event()
+        self._turn = redis.register_script(_TURN)
         self._add = redis.register_script(_ADD)
-        self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
         self._lag = redis.register_script(_LAG)
 
@@ -201,27 +270,55 @@ class Schedule:
     async def add(self, member: str, at: float | None = None) -> None:
         """Follow ``member`` from ``at`` (now by default); an earlier due time is kept."""
         await self._run(self._add, member, "0" if at is None else self._in(at))
+        self.added.set()
 
     async def due_now(self, member: str) -> None:
         await self.add(member)
 
     async def claim(self, limit: int, lease: float) -> list[str]:
-        return await self._run(self._claim, lease, limit)
+        return (await self.turn(limit, lease)).claimed
 
-    async def release(self, member: str, next_at: float | None) -> None:
-        """Give the item back, due again at ``next_at``, or no longer followed (None).
+    async def turn(
+        self,
+        limit: int,
+        lease: float,
+        releases: Sequence[tuple[str, float | None]] = (),
+        since: int = -1,
+    ) -> Turn:
+        """Give back ``releases`` (member, due again at, or None to stop following it), then
+        claim up to ``limit`` due members, in one script call; see :class:`Turn`.
 
-        Retried on a dropped connection: an item not given back waits out its lease.
+        Retried on a dropped connection when it gives items back: an item not given back
+        waits out its lease.
         """
-        delay = "" if next_at is None else self._in(next_at)
+        releases = list(releases)
+        while len(releases) > RELEASE_CHUNK:
+            await self.turn(0, lease, releases[:RELEASE_CHUNK], since)
+            releases = releases[RELEASE_CHUNK:]
+        pairs: list[str] = []
+        for member, next_at in releases:
+            pairs += [member, "" if next_at is None else self._in(next_at)]
         for attempt in range(3):
             try:
-                await self._run(self._release, member, delay)
-                return
+                result = await self._turn(
+                    keys=[DUE, LEASES, CLOCK, keys.USER_CHANGES, keys.USER_CHANGES_SEQ],
+                    args=self._args(lease, limit, since, len(releases), *pairs),
+                )
+                break
             except (RedisConnectionError, RedisTimeoutError):
-                if attempt == 2:
+                if attempt == 2 or not releases:
                     raise
                 await asyncio.sleep(0.05 * (attempt + 1))
+        self._noticed(result[0])
+        values = [_text(value) for value in result[1:]]
+        next_in = float(values[0]) if values[0] else None
+        count = int(values[2])
+        changed = None if count < 0 else [int(user) for user in values[3 : 3 + count]]
+        return Turn(values[3 + max(count, 0) :], next_in, int(values[1]), changed)
+
+    async def release(self, member: str, next_at: float | None) -> None:
+        """Give the item back, due again at ``next_at``, or no longer followed (None)."""
+        await self.turn(0, 0, [(member, next_at)])
 
     async def renew(self, members: Iterable[str], lease: float) -> None:
         """Extend the leases of items still being polled (only leases that still exist)."""

@@ -23,6 +23,16 @@ from bot.storage import keys
 from bot.storage.secrets import KeyCipher, KeyDecryptionError, SecretKeyMismatch
 
 RECENT_LIMIT = 6
+#: How many recent user changes the change log keeps (a worker further behind forgets all).
+CHANGES_KEPT = 5_000
+
+# KEYS: the change log, its sequence; ARGV[1]: the user. Returns the change's sequence number.
+_CHANGED = f"""
+local seq = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], seq, ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -{CHANGES_KEPT + 1})
+return seq
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +60,12 @@ class UserRepo:
     def __init__(self, redis: Redis, cipher: KeyCipher) -> None:
         self._redis = redis
         self._cipher = cipher
+        self._changed_script = redis.register_script(_CHANGED)
+
+    async def _changed(self, user_id: int) -> None:
+        """Tell the workers, which cache each user's key and pause, that this user's changed
+        (they read the log with every claim: no round trip of their own)."""
+        await self._changed_script(keys=[keys.USER_CHANGES, keys.USER_CHANGES_SEQ], args=[user_id])
 
     async def register(self, user_id: int) -> None:
         await self._redis.sadd(keys.USERS, user_id)
@@ -79,6 +95,7 @@ class UserRepo:
             mapping={"provider": provider, "key": sealed, "key_set_at": int(time.time())},
         )
         await self._redis.delete(keys.user(user_id, "paused"))
+        await self._changed(user_id)
 
     async def get_credentials(
         self, user_id: int, glance: UserGlance | None = None
@@ -133,13 +150,17 @@ class UserRepo:
 
     async def delete_credentials(self, user_id: int) -> bool:
         removed = await self._redis.hdel(keys.user(user_id), "key", "key_set_at")
+        await self._changed(user_id)
         return bool(removed)
 
     # --- polling pause (the provider said BAD_KEY) ---
 
     async def pause(self, user_id: int, reason: str) -> bool:
         """Mark the user's polling paused; True only the first time (to tell them once)."""
-        return bool(await self._redis.set(keys.user(user_id, "paused"), reason, nx=True))
+        paused = bool(await self._redis.set(keys.user(user_id, "paused"), reason, nx=True))
+        if paused:
+            await self._changed(user_id)
+        return paused
 
     async def is_paused(self, user_id: int) -> bool:
         return bool(await self._redis.exists(keys.user(user_id, "paused")))

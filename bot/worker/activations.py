@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -34,6 +32,7 @@ from bot.provider.presets import Feature
 from bot.services.activation_rules import (
     apply_status,
     close_as_ended,
+    member,
     overdue,
     status_from_listing,
     wants_auto_cancel,
@@ -41,9 +40,10 @@ from bot.services.activation_rules import (
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
+from bot.storage.records import make_ref
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
-from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
+from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
 from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ BATCH_FROM = 3
 DELIVERY_CLAIM_SECONDS = 30
 
 
-USER_VIEW_SECONDS = 1.0
 CACHE_BOUND = 1_000
 #: At most this many auto-cancels per BURST_WINDOW seconds (steady clock) in one process.
 #: More numbers reaching their last minute together is what a clock jump nobody saw looks
@@ -71,13 +70,6 @@ class _FetchedElsewhere(Exception):
 Snapshot = tuple[float, dict[int, ActiveActivation]]
 
 
-@dataclass(frozen=True, slots=True)
-class _UserView:
-    read_at: float  # monotonic: wall time, whatever the bot's clock says
-    paused: bool
-    account: UserAccount | None  # None: no usable key
-
-
 class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
         super().__init__(ctx, service, accounts)
@@ -85,10 +77,9 @@ class ActivationPoller(Poller[ActivationService]):
         # Parsed snapshots by Redis key: every sibling poll reuses one parse.
         self._parsed: dict[str, Snapshot] = {}
         self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
-        self._views: dict[int, _UserView] = {}
-        # Both caches are useful for seconds only; past these sizes, stale entries are dropped
+        # Useful for seconds only; past this size, stale entries are dropped
         # (and the bound doubles when most entries are still fresh, so dropping stays cheap).
-        self._parsed_bound = self._views_bound = CACHE_BOUND
+        self._parsed_bound = CACHE_BOUND
         self._fresh_reads: set[int] = set()  # being polled for a webhook: no snapshot
 
     @property
@@ -96,27 +87,8 @@ class ActivationPoller(Poller[ActivationService]):
         settings = self.ctx.settings
         return settings.auto_cancel_before if settings.auto_cancel else None
 
-    async def _user(self, user_id: int) -> _UserView:
-        """What every poll of this user's items needs, read at most once a second.
-
-        A user's items tend to come due together; one read serves them all. A second of
-        staleness is harmless: a refused key is checked again before anything is paused.
-        """
-        cached = self._views.get(user_id)
-        if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
-            return cached
-        paused = await self.ctx.users.is_paused(user_id)
-        account = await connected(self.accounts, user_id)
-        view = _UserView(time.monotonic(), paused, account)
-        if len(self._views) >= self._views_bound:
-            horizon = time.monotonic() - USER_VIEW_SECONDS
-            self._views = {u: v for u, v in self._views.items() if v.read_at > horizon}
-            self._views_bound = max(CACHE_BOUND, 2 * len(self._views))
-        self._views[user_id] = view
-        return view
-
     async def _key_refused(self, account: UserAccount, user_id: int) -> None:
-        self._views.pop(user_id, None)
+        self.ctx.views.forget(user_id)
         credentials = await self.ctx.users.get_credentials(user_id)
         if credentials is not None and (
             fingerprint(credentials.api_key.get_secret_value()) != account.client.key_fingerprint
@@ -140,7 +112,7 @@ class ActivationPoller(Poller[ActivationService]):
         if not activation.is_open:
             await self.deliver(activation)
             return None
-        view = await self._user(activation.user_id)
+        view = await ctx.views.get(activation.user_id, self.accounts)
         if view.paused:
             return now + PAUSED_RETRY
         account = view.account
@@ -210,7 +182,9 @@ class ActivationPoller(Poller[ActivationService]):
             return await client.get_status(activation.id)
         snapshot = self._fresh_snapshot(account)
         if snapshot is None:
-            if await self.service.activations.open_count(activation.user_id) < BATCH_FROM:
+            if not self._lists_many(account) and (
+                await self.service.activations.open_count(activation.user_id) < BATCH_FROM
+            ):
                 return await client.get_status(activation.id)
             snapshot = await self._snapshot(account)
         # A snapshot from before the user's last action may show what that action replaced.
@@ -236,7 +210,16 @@ class ActivationPoller(Poller[ActivationService]):
         return keys.snapshot(account.provider, account.user_id)
 
     def _fresh_for(self) -> float:
-        return max(0.2, self.ctx.settings.poll_interval * 0.7)
+        # A user's items come due together (pacing.py): a snapshot serves the polls of one
+        # moment, not the next round's, which must see what arrived since.
+        return max(0.2, min(1.0, self.ctx.settings.poll_interval * 0.2))
+
+    def _lists_many(self, account: UserAccount) -> bool:
+        """A snapshot is being fetched for the user, or their last one listed several items:
+        no need to count their open items (a snapshot costs one request, as getStatus does)."""
+        key = self._snapshot_key(account)
+        known = self._parsed.get(key)
+        return key in self._inflight or (known is not None and len(known[1]) >= BATCH_FROM)
 
     def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
         """The user's snapshot if this process parsed it recently: no Redis needed."""
@@ -247,7 +230,7 @@ class ActivationPoller(Poller[ActivationService]):
         return None
 
     async def _snapshot(self, account: UserAccount) -> Snapshot:
-        """The user's active list, fetched at most once per ~0.7 poll intervals.
+        """The user's active list, fetched at most once per moment their items are due.
 
         Sibling polls in this process wait for the fetch in flight; when another process is
         fetching it, _FetchedElsewhere tells the poll to come back in a moment.
@@ -288,9 +271,26 @@ class ActivationPoller(Poller[ActivationService]):
                     "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
                 }
                 await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
-            else:
-                raise _FetchedElsewhere  # another process is fetching it right now
+                before = self._parsed.get(key)
+                parsed = self._parse(key, data)
+                await self._wake_changed(account, before, parsed)
+                return parsed
+            raise _FetchedElsewhere  # another process is fetching it right now
         return self._parse(key, data)
+
+    async def _wake_changed(
+        self, account: UserAccount, before: Snapshot | None, after: Snapshot
+    ) -> None:
+        """Items whose entry changed since the user's last snapshot are polled now, answered
+        by this one: an item polled less often than its siblings (waiting long, or a code
+        already in) learns of a new SMS as soon as they do, at no request of its own."""
+        if before is None:
+            return
+        for activation_id, item in after[1].items():
+            known = before[1].get(activation_id)
+            if known is not None and (known.status, known.codes) != (item.status, item.codes):
+                ref = make_ref(account.provider, activation_id)
+                await self.service.schedule.due_now(member(ref))
 
     async def _stored_snapshot(self, key: str, fresh_for: float) -> dict[str, Any] | None:
         raw = await self.ctx.redis.get(key)
@@ -390,7 +390,8 @@ class ActivationPoller(Poller[ActivationService]):
         if not activation.cards:
             return
         text, markup = await self._card(activation)
-        await self.ctx.notifier.edit_cards(activation, self.service.activations, text, markup)
+        # Sent beside the poll: the code went first, the card follows within the chat's rate.
+        self.ctx.cards.submit_copies(activation, self.service.activations, text, markup)
 
     async def present(self, activation: Activation) -> None:
         """A card for an activation the user has none for yet (found after a lost answer)."""

@@ -16,29 +16,22 @@ from redis.asyncio import Redis
 
 from bot.accounts import Accounts, UserAccount
 from bot.config import Settings
-from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.events import NoEvents, WorkerEvents
 from bot.keyboards.common import connect_keyboard
 from bot.storage import keys
 from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.texts import escape
+from bot.worker.cards import CardEdits
 from bot.worker.clockguard import ClockGuard
 from bot.worker.notifier import Notifier
+from bot.worker.views import UserViews
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
 #: How soon an item of a paused user (or one whose key was just refused) is looked at again.
 PAUSED_RETRY = 600.0
-
-
-async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
-    """The user's account; None when the key is gone (nothing left to ask the provider with)."""
-    try:
-        return await accounts.get(user_id)
-    except (NoKeyConnected, ProviderUnavailable):
-        return None
 
 
 @dataclass
@@ -54,9 +47,15 @@ class WorkerContext:
     events: WorkerEvents = field(default_factory=NoEvents)
     _failing: set[str] = field(default_factory=set)
     guard: ClockGuard = field(init=False)
+    #: Users' pause and account, kept while they hold (see views.py).
+    views: UserViews = field(init=False)
+    #: Card edits, sent beside the polls (see cards.py).
+    cards: CardEdits = field(init=False)
 
     def __post_init__(self) -> None:
         self.guard = ClockGuard(self.clock, self.steady)
+        self.views = UserViews(self.users)
+        self.cards = CardEdits(self.notifier)
 
     def now_for(self, since: float) -> float:
         """Now, on the clock of a record made at ``since``: what its deadlines are judged by
@@ -136,9 +135,10 @@ class Poller(Generic[S]):
         A paused user's item is looked at again later; one whose key is gone, or whose owner
         has since connected another provider, is no longer followed (None).
         """
-        if await self.ctx.users.is_paused(record.user_id):
+        view = await self.ctx.views.get(record.user_id, self.accounts)
+        if view.paused:
             return now + PAUSED_RETRY
-        account = await connected(self.accounts, record.user_id)
+        account = view.account
         if account is None or account.provider != record.provider:
             return None
         return account

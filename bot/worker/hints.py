@@ -23,7 +23,7 @@ from bot.services.rents import RentService
 from bot.storage.records import make_ref
 from bot.webhook_urls import HookClaim, WebhookUrls
 from bot.worker.activations import ActivationPoller
-from bot.worker.context import connected
+from bot.worker.views import connected
 
 log = logging.getLogger(__name__)
 

@@ -165,7 +165,7 @@ class MailPoller(Poller[MailService]):
         if mailbox is None or not mailbox.cards:
             return
         text, markup = await self._card(mailbox)
-        await self.ctx.notifier.edit_cards(mailbox, self.service.mails, text, markup)
+        self.ctx.cards.submit_copies(mailbox, self.service.mails, text, markup)
 
     async def present(self, mailbox: Mailbox) -> None:
         """A card for a mailbox the user has none for yet (found after a lost answer)."""

@@ -1,9 +1,16 @@
-"""When an activation is polled next, and which countdown milestone its card shows."""
+"""When an activation is polled next, and which countdown milestone its card shows.
+
+Every poll of one user's activations falls on that user's own grid: the moments ``phase + k *
+base``, where the phase spreads users evenly over the interval. A user's items then come due
+together and are answered by one fresh getActiveActivations (fetched when they are due, not
+one left from an earlier poll), and the provider sees an even stream of requests rather than
+bursts (no random jitter is needed to break them up). A new item joins the grid within a few
+polls, each at most 15% off its interval.
+"""
 
 from __future__ import annotations
 
 import math
-import random
 
 from bot.storage.activations import Activation, State
 
@@ -24,6 +31,20 @@ def _next_milestone(activation: Activation, now: float) -> float:
     return min([at + 0.5 for at in ahead if at >= now] or [math.inf])
 
 
+#: How far one poll may move from its interval to reach the user's grid.
+STEP = 0.15
+#: The golden ratio's fraction: consecutive user ids land far apart on the interval.
+_SPREAD = (math.sqrt(5) - 1) / 2
+
+
+def on_grid(user_id: int, at: float, base: float) -> float:
+    """The moment on the user's grid nearest ``at``."""
+    if base <= 0:
+        return at
+    phase = (user_id * _SPREAD) % 1.0 * base
+    return phase + round((at - phase) / base) * base
+
+
 def next_poll(
     activation: Activation, now: float, base: float, cancel_before: float | None = None
 ) -> float | None:
@@ -39,7 +60,10 @@ def next_poll(
     else:
         # A code is in: a second SMS without "Another code" is rare, and expiry is known.
         interval = max(base * 12, 60.0)
-    at = now + interval * random.uniform(0.85, 1.15)
+    # Toward the user's grid by at most STEP of the interval each time (a poll is never
+    # further off its interval than that): an item is on the grid after a few polls.
+    target = on_grid(activation.user_id, now + interval, base)
+    at = min(max(target, now + interval * (1 - STEP)), now + interval * (1 + STEP))
     if now >= activation.expires_at:
         return now + max(interval, 30.0)
     at = min(at, activation.expires_at + 2, _next_milestone(activation, now))

@@ -15,7 +15,8 @@ from bot.provider import errors as pe
 from bot.services.activation_rules import member
 from bot.services.activations import ActivationService
 from bot.storage import keys
-from bot.worker.context import WorkerContext, connected
+from bot.worker.context import WorkerContext
+from bot.worker.views import connected
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,19 @@ log = logging.getLogger(__name__)
 Poll = Callable[[str], Awaitable[float | None]]
 HEARTBEAT_TTL = 30
 HEARTBEAT_EVERY = 5.0
+#: How long a woken loop lets other polls end before it gives them back together.
+GATHER = 0.01
 
 
 class Worker:
+    """Claims due items, polls each in its own task, and gives them back in batches.
+
+    One script call per turn gives back every item polled since the last turn and claims what
+    is due (see Schedule.turn). Between turns the loop sleeps until the next item is due (at
+    most ``idle``: items another process adds are seen that soon), and wakes early when an
+    item is added in this process, when a poll ends (its item goes back at once), or on stop.
+    """
+
     def __init__(
         self,
         ctx: WorkerContext,
@@ -57,6 +67,9 @@ class Worker:
         # What this worker is polling now: its leases are renewed while it does, so a lease
         # can be short and an item whose worker died comes back soon.
         self._polling: set[str] = set()
+        # Polled items waiting to go back (member, next due time), with the next turn.
+        self._released: list[tuple[str, float | None]] = []
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
         log.info("worker %s started", self.name)
@@ -68,23 +81,48 @@ class Worker:
             while not self._stopping.is_set():
                 self._last_loop = time.monotonic()
                 try:
-                    claimed = await self._turn()
+                    wait = await self._turn()
                     pause = self.idle
                 except (RedisError, OSError) as error:
                     # Redis is restarting or unreachable: nothing is lost (leases run out and
                     # items come back), so wait and try again rather than die.
                     log.warning("worker cannot reach Redis (%s); retrying", type(error).__name__)
-                    claimed = []
-                    pause = min(pause * 2, 5.0)
-                if not claimed:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), pause)
+                    pause = min(pause * 2, 5.0)
+                    continue
+                if wait > 0:
+                    await self._sleep(wait)
         finally:
             await self._drain()
+            try:
+                await self._flush()
+            except (RedisError, OSError):
+                # Redis is away: the leases run out and another worker picks the items up.
+                log.warning("worker %s could not give its last items back", self.name)
             log.info("worker %s stopped", self.name)
 
-    async def _turn(self) -> list[str]:
-        """One round: claim what is due (while there is room); [] when nothing was."""
+    async def _sleep(self, seconds: float) -> None:
+        """Until ``seconds`` pass, or something wakes the loop (an item added or polled)."""
+        if not self._released:
+            self._wake.clear()
+            self.schedule.added.clear()
+            waits = [
+                asyncio.ensure_future(event.wait())
+                for event in (self._stopping, self._wake, self.schedule.added)
+            ]
+            try:
+                await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+        if not self._stopping.is_set():
+            # Polls of one user end together: gather them, to give them back in one call.
+            await asyncio.sleep(min(seconds, GATHER))
+
+    async def _turn(self) -> float:
+        """One round: give back what was polled, claim what is due (while there is room);
+        how long to sleep before the next round."""
         # Every round reads the wall clock against the steady one: a jump is noticed (and
         # shared) before anything due because of it is polled.
         await self.ctx.guard.sync(self.ctx.redis)
@@ -95,20 +133,44 @@ class Worker:
             await self.schedule.renew(self._polling, self.lease)
             self._last_renewal = self._last_loop
         free = self.batch - len(self._tasks)
+        if free <= 0 and not self._released:
+            # Full: go on as soon as one item is done.
+            return self.idle
+        claimed, next_in = await self._claim(max(free, 0))
+        if free > 0 and len(claimed) == free:
+            return 0.0  # more may be due
         if free <= 0:
-            # Full: go on as soon as one item is done, not after an idle pause.
-            await asyncio.wait(self._tasks, timeout=self.idle, return_when=asyncio.FIRST_COMPLETED)
-            return ["busy"]
-        claimed = await self.schedule.claim(free, self.lease)
-        for member in claimed:
+            return self.idle
+        return self.idle if next_in is None else min(self.idle, next_in)
+
+    async def _claim(self, limit: int) -> tuple[list[str], float | None]:
+        """Give back the polled items and claim up to ``limit``, in one schedule call."""
+        released, self._released = self._released, []
+        views = self.ctx.views
+        try:
+            turn = await self.schedule.turn(limit, self.lease, released, since=views.seq)
+        except BaseException:
+            self._released[:0] = released  # given back with the next turn
+            raise
+        views.synced(turn.changes_seq, turn.changed_users)
+        for member in turn.claimed:
             self._track(asyncio.create_task(self._process(member)))
-        return claimed
+        return turn.claimed, turn.next_in
+
+    async def _flush(self) -> None:
+        """Give back what was polled (stopping: nothing more is claimed)."""
+        if self._released:
+            released, self._released = self._released, []
+            await self.schedule.turn(0, self.lease, released)
 
     async def run_once(self) -> int:
         """Claim and process what is due now, and wait for it (tests and benchmarks)."""
         await self.ctx.guard.sync(self.ctx.redis)
-        claimed = await self.schedule.claim(self.batch, self.lease)
-        await asyncio.gather(*(self._process(member) for member in claimed))
+        before = set(self._tasks)
+        claimed, _next_in = await self._claim(self.batch)
+        await asyncio.gather(*(self._tasks - before))
+        await self._flush()
+        await self.ctx.cards.drain()
         return len(claimed)
 
     def stop(self) -> None:
@@ -133,6 +195,7 @@ class Worker:
         # Items being polled finish (they are short); their leases would also expire.
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=20)
+        await self.ctx.cards.drain(timeout=10)
 
     async def heartbeat(self) -> None:
         await self.ctx.redis.set(
@@ -141,23 +204,25 @@ class Worker:
 
     async def _process(self, member: str) -> None:
         self._polling.add(member)
+        # Whatever goes wrong, the item comes back: at once when the poll was cancelled.
+        next_at: float | None = self.ctx.clock()
         try:
-            await self._poll_member(member)
+            next_at = await self._poll_member(member)
         finally:
             self._polling.discard(member)
+            self._released.append((member, next_at))
+            self._wake.set()
 
-    async def _poll_member(self, member: str) -> None:
+    async def _poll_member(self, member: str) -> float | None:
         kind, _, ref = member.partition(":")
         poll = self.pollers.get(kind)
         if poll is None:
             log.error("no poller for %s; dropping it", member)
-            await self.schedule.release(member, None)
-            return
+            return None
         async with self._semaphore:
             try:
                 next_at = await poll(ref)
             except asyncio.CancelledError:
-                await self.schedule.release(member, self.ctx.clock())
                 raise
             except (RedisError, OSError) as error:
                 log.warning("polling %s met a Redis failure: %s", kind, type(error).__name__)
@@ -169,8 +234,4 @@ class Worker:
                 except (RedisError, OSError):
                     next_at = self.ctx.clock() + self.ctx.settings.poll_interval
         self.ctx.events.polled(kind)
-        try:
-            await self.schedule.release(member, next_at)
-        except Exception:
-            # Redis is away: the lease runs out and another pass picks the item up again.
-            log.exception("could not give %s back to the schedule", kind)
+        return next_at

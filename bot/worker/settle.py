@@ -19,7 +19,8 @@ from bot.services.checkout import Purchase
 from bot.services.settlement import Verdict, follow_up
 from bot.storage.orders import Order, OrderRepo
 from bot.views.settlement import settled_text
-from bot.worker.context import WorkerContext, connected
+from bot.worker.context import WorkerContext
+from bot.worker.views import connected
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,157 @@
+"""What keeps a poll cheap: one schedule call per batch, user views kept until the user
+changes, a user's polls on one grid, and card edits that never hold a poll."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+from fakeredis import FakeAsyncRedis
+
+from bot.storage.schedule import Schedule
+from bot.storage.secrets import KeyCipher
+from bot.storage.users import UserRepo
+from bot.worker.cards import CardEdits
+from bot.worker.pacing import next_poll
+from bot.worker.views import UserViews
+from tests.records import NOW, activation_record
+
+KEY = "A1b2C3d4E5f6G7h8I9j0-very-secret"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_turn_gives_back_and_claims_in_one_call_and_says_when_next_is_due() -> None:
+    redis = FakeAsyncRedis()
+    clock = Clock()
+    schedule = Schedule(redis, clock)
+    for n in range(5):
+        await schedule.add(f"act:p:{n}", clock.now + n)
+    first = await schedule.turn(10, lease=30)
+    assert first.claimed == ["act:p:0"]
+    assert first.next_in == 1.0
+    clock.now += 2
+    second = await schedule.turn(10, lease=30, releases=[("act:p:0", clock.now + 10)])
+    assert sorted(second.claimed) == ["act:p:1", "act:p:2"]
+    assert second.next_in == 1.0  # act:p:3; act:p:0 is due again in 10 s
+    third = await schedule.turn(
+        10, lease=30, releases=[("act:p:1", None), ("act:p:2", clock.now + 1)]
+    )
+    assert third.claimed == []
+    assert not await schedule.is_followed("act:p:1")
+    assert await schedule.is_followed("act:p:2")
+
+
+async def test_a_turn_tells_which_users_changed_since_the_last() -> None:
+    redis = FakeAsyncRedis()
+    schedule = Schedule(redis, Clock())
+    users = UserRepo(redis, KeyCipher("a-test-secret-of-enough-length"))
+    first = await schedule.turn(0, lease=30)
+    assert first.changed_users is None  # nothing seen yet: forget everything
+    await users.set_credentials(7, "sandbox", KEY)
+    await users.pause(8, "BAD_KEY")
+    second = await schedule.turn(0, lease=30, since=first.changes_seq)
+    assert sorted(second.changed_users or []) == [7, 8]
+    await users.delete_credentials(7)
+    third = await schedule.turn(0, lease=30, since=second.changes_seq)
+    assert third.changed_users == [7]
+    fourth = await schedule.turn(0, lease=30, since=third.changes_seq)
+    assert fourth.changed_users == []
+
+
+class CountingAccounts:
+    """Stands in for Accounts: counts how often a user's key is read (and decrypted)."""
+
+    def __init__(self, users: UserRepo) -> None:
+        self.users = users
+        self.reads = 0
+
+    async def get(self, user_id: int) -> Any:
+        self.reads += 1
+        return await self.users.get_credentials(user_id)
+
+
+async def test_a_view_is_kept_until_the_change_log_names_its_user() -> None:
+    redis = FakeAsyncRedis()
+    schedule = Schedule(redis, Clock())
+    users = UserRepo(redis, KeyCipher("a-test-secret-of-enough-length"))
+    await users.set_credentials(7, "sandbox", KEY)
+    views = UserViews(users)
+    accounts = CountingAccounts(users)
+    turn = await schedule.turn(0, lease=30, since=views.seq)
+    views.synced(turn.changes_seq, turn.changed_users)
+    for _ in range(5):
+        view = await views.get(7, accounts)  # type: ignore[arg-type]
+    assert accounts.reads == 1
+    assert view.account is not None
+    await users.set_credentials(7, "sandbox", KEY + "-new")
+    turn = await schedule.turn(0, lease=30, since=views.seq)
+    views.synced(turn.changes_seq, turn.changed_users)
+    view = await views.get(7, accounts)  # type: ignore[arg-type]
+    assert accounts.reads == 2
+    credentials: Any = view.account  # what CountingAccounts handed out
+    assert credentials.api_key.get_secret_value() == KEY + "-new"
+    await users.pause(7, "BAD_KEY")
+    turn = await schedule.turn(0, lease=30, since=views.seq)
+    views.synced(turn.changes_seq, turn.changed_users)
+    assert (await views.get(7, accounts)).paused  # type: ignore[arg-type]
+
+
+async def test_a_users_items_come_due_together_and_users_spread_over_the_interval() -> None:
+    base = 5.0
+    items = [activation_record(n, user_id=42, at=NOW + n * 0.7) for n in range(4)]
+    at = {item.id: NOW + item.id * 0.7 for item in items}
+    for _ in range(6):
+        for item in items:
+            next_at = next_poll(item, at[item.id], base)
+            assert next_at is not None
+            assert abs(next_at - at[item.id] - base) <= 0.15 * base + 1e-6
+            at[item.id] = next_at
+    assert max(at.values()) - min(at.values()) < 1e-6  # on the user's grid, together
+    phases = []
+    for user in range(1, 11):
+        item, when = activation_record(1, user_id=user), NOW
+        for _ in range(6):
+            when = next_poll(item, when, base) or 0.0
+        phases.append(when % base)
+    phases.sort()
+    gaps = [b - a for a, b in itertools.pairwise([*phases, phases[0] + base])]
+    assert max(gaps) < 0.3 * base  # ten users spread over the interval, not bunched
+
+
+class SlowChatNotifier:
+    """Edits wait a while for one chat (its slot is busy); records what was sent."""
+
+    def __init__(self, slow_chat: int) -> None:
+        self.slow_chat = slow_chat
+        self.release = asyncio.Event()
+        self.edits: list[tuple[int, int, str]] = []
+
+    async def edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
+        if chat_id == self.slow_chat:
+            await self.release.wait()
+        self.edits.append((chat_id, message_id, text))
+        return True
+
+
+async def test_card_edits_merge_per_card_and_a_slow_chat_holds_no_other() -> None:
+    notifier = SlowChatNotifier(slow_chat=1)
+    cards = CardEdits(notifier)  # type: ignore[arg-type]
+    cards.submit(1, 10, "first", None)  # waits for chat 1's slot
+    await asyncio.sleep(0)
+    cards.submit(1, 10, "second", None)
+    cards.submit(1, 10, "third", None)  # merged with "second": only the newest is sent
+    cards.submit(2, 20, "other chat", None)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert notifier.edits == [(2, 20, "other chat")]  # not held up by chat 1
+    notifier.release.set()
+    await cards.drain()
+    assert notifier.edits[1:] == [(1, 10, "first"), (1, 10, "third")]
