@@ -350,6 +350,8 @@ class TappedPush:
     chat_id: int
     code: str
     at: float  # monotonic time the answer passed the tap
+    #: Monotonic time the tap began reading the request: the process sent it before then.
+    sent: float
 
 
 class TelegramTap:
@@ -384,6 +386,7 @@ class TelegramTap:
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._session is not None
         life = self.member.lives
+        sent = time.monotonic()
         body = await request.read()
         headers = {"Content-Type": request.headers.get("Content-Type", "")}
         async with self._session.request(
@@ -398,7 +401,7 @@ class TelegramTap:
             if found is not None:
                 code = found.group(1).replace(" ", "")
                 chat = result["chat"]["id"]
-                push = TappedPush(self.member.name, life, chat, code, time.monotonic())
+                push = TappedPush(self.member.name, life, chat, code, time.monotonic(), sent)
                 self.pushes.append(push)
         return web.Response(body=payload, status=status, headers={"Content-Type": content_type})
 

@@ -60,7 +60,15 @@ class Duplicate:
     code: str
     first: TappedPush
     again: TappedPush
-    window: float | None  # from Telegram's acceptance to the first pusher's death, if it died
+    #: From the first push reaching the tap to its sender's death, if it died (negative: the
+    #: kill was logged while the push was on its way, see IN_FLIGHT).
+    window: float | None
+
+
+#: The test's own event loop logs each kill and also runs the taps: a push the process wrote
+#: just before SIGKILL can be read by its tap a moment after the kill was logged. A life that
+#: died longer than this before its push reached the tap could not have sent it.
+IN_FLIGHT = 1.0
 
 
 def explain_duplicates(fleet: Fleet) -> list[Duplicate]:
@@ -74,8 +82,8 @@ def explain_duplicates(fleet: Fleet) -> list[Duplicate]:
         for before, again in itertools.pairwise(pushes):
             died = deaths.get((before.process, before.life))
             window = None
-            if died is not None and before.at <= died <= again.at:
-                window = died - before.at
+            if died is not None and before.sent - IN_FLIGHT <= died <= again.sent:
+                window = died - before.sent
             found.append(Duplicate(code, before, again, window))
     return found
 
