@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -331,6 +332,14 @@ class BotProcess:
             raise RuntimeError(f"the {config['kind']} bot did not start ({line!r})")
         return cls(process)
 
+    async def sent(self) -> Sent:
+        """What the bot's Redis client has sent so far (see ``count_sent``)."""
+        assert self.process.stdout is not None
+        self.process.send_signal(signal.SIGUSR1)
+        line = await asyncio.wait_for(self.process.stdout.readline(), START_TIMEOUT)
+        commands, round_trips = json.loads(line)["sent"]
+        return Sent(commands, round_trips)
+
     async def stop(self) -> None:
         assert self.process.stdin is not None
         self.process.stdin.close()
@@ -353,6 +362,50 @@ def echo_bot(config: dict[str, Any]) -> tuple[Bot, Dispatcher]:
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     return bot, dispatcher
+
+
+@dataclass
+class Sent:
+    """What the bot's Redis client sent: commands (a script call is one), in round trips."""
+
+    commands: int = 0
+    round_trips: int = 0
+
+
+def count_sent(redis: Redis) -> Sent:
+    """Count every command ``redis`` sends, alone or in a pipeline (commandstats cannot tell
+    them apart: it also counts what each script runs inside Redis)."""
+    sent = Sent()
+    execute = redis.execute_command
+    pipeline = redis.pipeline
+
+    async def one(*args: Any, **options: Any) -> Any:
+        sent.commands += 1
+        sent.round_trips += 1
+        return await execute(*args, **options)  # type: ignore[no-untyped-call]
+
+    def counted_pipeline(transaction: bool = True, shard_hint: Any = None) -> Any:
+        pipe = pipeline(transaction, shard_hint)
+        run, immediate = pipe.execute, pipe.immediate_execute_command
+
+        async def batch(raise_on_error: bool = True) -> Any:
+            if pipe.command_stack:
+                sent.commands += len(pipe.command_stack) + (2 if pipe.is_transaction else 0)
+                sent.round_trips += 1
+            return await run(raise_on_error)
+
+        async def watched(*args: Any, **options: Any) -> Any:  # WATCH and the reads after it
+            sent.commands += 1
+            sent.round_trips += 1
+            return await immediate(*args, **options)  # type: ignore[no-untyped-call]
+
+        pipe.execute = batch  # type: ignore[method-assign]
+        pipe.immediate_execute_command = watched  # type: ignore[method-assign]
+        return pipe
+
+    redis.execute_command = one  # type: ignore[method-assign]
+    redis.pipeline = counted_pipeline  # type: ignore[method-assign]
+    return sent
 
 
 async def real_bot(
@@ -384,6 +437,12 @@ async def real_bot(
         await resources.users.register(user_id)
         await resources.users.set_credentials(user_id, PROVIDER, key)
     dispatcher = build_dispatcher(resources)
+    sent = count_sent(resources.redis)
+    # SIGUSR1: print what was sent so far, for the measuring process to read between rounds.
+    asyncio.get_running_loop().add_signal_handler(
+        signal.SIGUSR1,
+        lambda: print(json.dumps({"sent": [sent.commands, sent.round_trips]}), flush=True),
+    )
 
     async def cleanup() -> None:
         await close_resources(resources)
@@ -469,6 +528,7 @@ class Totals:
     redis_cpu: float = 0.0
     here_cpu: float = 0.0
     commands: Counter[str] = field(default_factory=Counter)
+    sent: Sent = field(default_factory=Sent)
     mix: Counter[str] = field(default_factory=Counter)
     record: Record = field(default_factory=Record)
 
@@ -528,6 +588,8 @@ async def measure_round(
     cpu_bot, cpu_redis = cpu_seconds(contender.child.pid), cpu_seconds(redis_pid)
     cpu_here = time.process_time()
     commands = await redis_commands(redis)
+    real = contender.kind == "bot"
+    sent = await contender.child.sent() if real else Sent()
     started = time.perf_counter()
     await play_all(contender.players, scripts, totals.record)
     totals.wall += time.perf_counter() - started
@@ -536,6 +598,10 @@ async def measure_round(
     totals.here_cpu += time.process_time() - cpu_here
     totals.commands += await redis_commands(redis) - commands
     totals.commands["info"] -= 1  # our own reading
+    if real:
+        after = await contender.child.sent()
+        totals.sent.commands += after.commands - sent.commands
+        totals.sent.round_trips += after.round_trips - sent.round_trips
     steps = [step for sessions in scripts for steps in sessions for step in steps]
     totals.updates += len(steps)
     totals.mix.update(step.label for step in steps)
@@ -591,8 +657,10 @@ def report(results: list[Totals], args: argparse.Namespace) -> str:
         f"{name} {calls / real.updates:.2f}" for name, calls in real.commands.most_common(8)
     )
     lines.append(
-        f"the bot's Redis: {commands / real.updates:.1f} commands per update ({top}); "
-        f"redis-server CPU {real.per_1000(real.redis_cpu):.2f} s per 1,000 updates"
+        f"the bot's Redis: the bot sent {real.sent.commands / real.updates:.1f} commands per "
+        f"update in {real.sent.round_trips / real.updates:.1f} round trips; Redis ran "
+        f"{commands / real.updates:.1f} commands per update, counting those inside scripts "
+        f"({top}); redis-server CPU {real.per_1000(real.redis_cpu):.2f} s per 1,000 updates"
     )
     cpu_ratio = real.cpu / real.updates / (echo.cpu / echo.updates)
     with_redis = (real.cpu + real.redis_cpu) / real.updates / (echo.cpu / echo.updates)
