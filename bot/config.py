@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     run_worker: bool = Field(default=True, alias="RUN_WORKER")
     provider_rps: int = Field(default=40, ge=0, alias="PROVIDER_RPS")
     provider_timeout: float = Field(default=15.0, gt=0, le=300, alias="PROVIDER_TIMEOUT")
+    # Seconds one account may take to price an offer when /buy compares the user's accounts.
+    offer_timeout: float = Field(default=4.0, gt=0, le=60, alias="OFFER_TIMEOUT")
     auto_cancel: bool = Field(default=True, alias="AUTO_CANCEL")
     auto_cancel_before: float = Field(default=60.0, ge=10, alias="AUTO_CANCEL_BEFORE")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")

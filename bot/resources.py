@@ -39,6 +39,7 @@ from bot.services.activations import ActivationService
 from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
 from bot.services.mails import MailService
+from bot.services.offers import OfferService
 from bot.services.rents import RentService
 from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
@@ -76,6 +77,8 @@ class Resources:
     schedule: Schedule
     activation_service: ActivationService
     catalogue: CatalogueService
+    #: Every account's offer for a service and country, side by side (bot/services/offers.py).
+    offer_service: OfferService
     mails: MailRepo
     mail_service: MailService
     rents: RentRepo
@@ -101,6 +104,7 @@ class Resources:
             "activations": self.activations,
             "activation_service": self.activation_service,
             "catalogue": self.catalogue,
+            "offer_service": self.offer_service,
             "mail_service": self.mail_service,
             "rent_service": self.rent_service,
             "schedule": self.schedule,
@@ -241,6 +245,7 @@ async def open_resources(
     mails = MailRepo(redis)
     rents = RentRepo(redis)
     urls = webhook_urls(settings)
+    catalogue = CatalogueService(redis)
     return Resources(
         settings=settings,
         redis=redis,
@@ -253,7 +258,8 @@ async def open_resources(
         orders=orders,
         schedule=schedule,
         activation_service=ActivationService(activations, orders, schedule, users, clock=clock),
-        catalogue=CatalogueService(redis),
+        catalogue=catalogue,
+        offer_service=OfferService(catalogue, settings.offer_timeout),
         mails=mails,
         mail_service=MailService(mails, orders, schedule, clock=clock),
         rents=rents,
