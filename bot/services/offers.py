@@ -55,6 +55,8 @@ class Silence(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SilentAccount:
+    """An account that did not answer in time, or not usefully: the screen says which."""
+
     account_id: str
     label: str
     reason: Silence
