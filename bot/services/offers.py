@@ -54,20 +54,23 @@ class Silence(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class SilentAccount:
-    """An account that did not answer in time, or not usefully: the screen says which."""
+class AccountName:
+    """An account as the screen names it, off the list of offers."""
 
     account_id: str
     label: str
-    reason: Silence
 
 
 @dataclass(frozen=True, slots=True)
-class SoldOut:
+class SoldOut(AccountName):
     """An account that answered, with no numbers of the service in the country."""
 
-    account_id: str
-    label: str
+
+@dataclass(frozen=True, slots=True)
+class SilentAccount(AccountName):
+    """An account that did not answer in time, or not usefully: ``reason`` says which."""
+
+    reason: Silence
 
 
 @dataclass(frozen=True, slots=True)
