@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.provider.presets import SANDBOX_PRESET, ProviderPreset, parse_providers
+from bot.provider.presets import SANDBOX_PRESETS, ProviderPreset, parse_providers
 
 SUPPORTED_LOCALES = ("en", "ru")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -174,10 +174,10 @@ class Settings(BaseSettings):
 
     @property
     def providers(self) -> list[ProviderPreset]:
-        """The providers users may choose, the sandbox last when it is on."""
+        """The providers users may choose, the demo ones last when the sandbox is on."""
         providers = parse_providers(self.sms_providers)
         if self.sandbox:
-            providers.append(SANDBOX_PRESET)
+            providers.extend(SANDBOX_PRESETS)
         return providers
 
     def provider(self, name: str) -> ProviderPreset | None:
