@@ -3,51 +3,31 @@ comparing offers across accounts can be tried without money."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from bot.provider.client import ProviderClient
 from bot.provider.presets import (
     SANDBOX2_NAME,
     SANDBOX_NAME,
     SANDBOX_NAMES,
-    Feature,
-    ProviderPreset,
     is_sandbox,
     parse_providers,
 )
 from bot.resources import DEMO_PROVIDERS, SANDBOX_BALANCE, Resources
 from bot.services.offers import OfferService
+from tests.accounts_stub import LabelledAccount
 from tests.harness import Harness, make_settings, running_harness
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    """What h7's UserAccount will be on the offers screen: an id, a label and a client."""
-
-    account_id: str
-    label: str
-    preset: ProviderPreset
-    client: ProviderClient
-
-    @property
-    def provider(self) -> str:
-        return self.preset.name
-
-    def supports(self, feature: Feature) -> bool:
-        return self.preset.supports(feature)
-
-
-def demo_account(resources: Resources, provider: str, key: str) -> DemoAccount:
+def demo_account(resources: Resources, provider: str, key: str) -> LabelledAccount:
     """A demo key connected the way ``Accounts.connect_sandbox`` is to do it for each one."""
     resources.sandboxes[provider].ensure_account(key, SANDBOX_BALANCE)
     preset = resources.hub.preset(provider)
     assert preset is not None
     client = resources.hub.client(provider, SecretStr(key))
-    return DemoAccount(f"id-{provider}", preset.title, preset, client)
+    return LabelledAccount(f"id-{provider}", preset.title, provider, client, preset.features)
 
 
 def test_the_sandbox_offers_both_demo_providers_last(tmp_path: Path) -> None:

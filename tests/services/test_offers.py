@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import cast
 
@@ -24,6 +23,7 @@ from bot.services.offers import (
     SoldOut,
     sort_offers,
 )
+from tests.accounts_stub import LabelledAccount
 
 TG, INDONESIA = "tg", 6
 
@@ -74,31 +74,22 @@ class FakeClient:
         return {TG: self.operator_stock.get(operator or "", 0)}
 
 
-@dataclass
-class FakeAccount:
-    account_id: str
-    label: str
-    fake: FakeClient
-    features: frozenset[Feature] = field(default=CLASSIC)
-
-    @property
-    def provider(self) -> str:
-        return f"prov-{self.account_id}"  # the catalogue caches per provider
-
-    @property
-    def client(self) -> ProviderClient:
-        return cast(ProviderClient, self.fake)
-
-    def supports(self, feature: Feature) -> bool:
-        return feature in self.features
-
-
 def service(timeout: float = 4.0) -> OfferService:
     return OfferService(CatalogueService(FakeAsyncRedis()), timeout)
 
 
-def account(account_id: str, fake: FakeClient, **kwargs: frozenset[Feature]) -> FakeAccount:
-    return FakeAccount(account_id, f"Account {account_id.upper()}", fake, **kwargs)
+def account(
+    account_id: str, fake: FakeClient, features: frozenset[Feature] = CLASSIC
+) -> LabelledAccount:
+    """An account named after its id, at a provider of its own (the catalogue caches per
+    provider)."""
+    label = f"Account {account_id.upper()}"
+    client = cast(ProviderClient, fake)
+    return LabelledAccount(account_id, label, f"prov-{account_id}", client, features)
+
+
+def calls(account: LabelledAccount) -> list[str]:
+    return cast(FakeClient, account.client).calls
 
 
 async def test_offers_come_cheapest_first_with_label_price_and_stock() -> None:
@@ -178,7 +169,7 @@ async def test_errors_name_the_account_and_why() -> None:
         ("nosuch", Silence.UNSUPPORTED),
         ("mail-only", Silence.UNSUPPORTED),
     ]
-    assert accounts[4].fake.calls == []  # a provider without activations is not even asked
+    assert calls(accounts[4]) == []  # a provider without activations is not even asked
 
 
 async def test_an_account_without_numbers_there_is_sold_out_not_silent() -> None:
@@ -211,7 +202,7 @@ async def test_the_success_rate_comes_where_the_provider_publishes_it() -> None:
     plain = board.offer_of("plain")
     assert plain is not None
     assert plain.rate is None
-    assert "getListOfTopCountriesByService" not in accounts[1].fake.calls
+    assert "getListOfTopCountriesByService" not in calls(accounts[1])
 
 
 async def test_an_operator_counts_that_operators_stock() -> None:
