@@ -316,6 +316,7 @@ def webhook_urls(settings: Settings) -> WebhookUrls | None:
 
 
 async def close_resources(resources: Resources) -> None:
+    await resources.offer_service.aclose()
     for runtime in resources.sandboxes.values():
         await runtime.stop()
     await resources.hub.aclose()

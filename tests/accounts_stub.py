@@ -16,6 +16,12 @@ class LabelledAccount:
     provider: str
     client: ProviderClient
     features: frozenset[Feature]
+    #: Names the account's key; empty: a key of its own (the id stands for it).
+    key: str = ""
+
+    @property
+    def identity(self) -> str:
+        return f"{self.provider}:{self.key or self.account_id}"
 
     def supports(self, feature: Feature) -> bool:
         return feature in self.features

@@ -24,10 +24,14 @@ DEFAULT_OFFER_TIMEOUT = 4.0
 
 
 class OfferAccount(ProviderAccount, Protocol):
-    """An account as the offers screen names it: its id (in buttons) and its label (in text)."""
+    """An account as the offers screen names it: its id (in buttons) and its label (in text);
+    ``identity`` names its provider and key (accounts of one identity ask once)."""
 
     @property
     def account_id(self) -> str: ...
+
+    @property
+    def identity(self) -> str: ...
 
     @property
     def label(self) -> str: ...
@@ -118,14 +122,25 @@ def sort_offers(offers: Iterable[AccountOffer], order: Sequence[str]) -> list[Ac
 Answer = AccountOffer | SoldOut | SilentAccount
 
 
+#: What one identity's provider said: the price, the stock and the success rate, or no stock.
+Quote = tuple[Decimal, int, Decimal | None] | None
+_Asking = tuple[str, str, int, str | None]
+
+
 class OfferService:
-    """Asks every account at once; ``timeout``: seconds each one may take (OFFER_TIMEOUT)."""
+    """Asks every account at once; ``timeout``: seconds each one may take (OFFER_TIMEOUT).
+
+    A question that times out is not dropped: it runs on (within the provider's own timeout)
+    and fills the catalogue's cache, and the next screen that asks the same joins it instead
+    of asking again, so a refresh a moment later shows the slow account's offer.
+    """
 
     def __init__(
         self, catalogue: CatalogueService, timeout: float = DEFAULT_OFFER_TIMEOUT
     ) -> None:
         self.catalogue = catalogue
         self.timeout = timeout
+        self._asking: dict[_Asking, asyncio.Task[Quote]] = {}
 
     async def board(
         self,
@@ -157,6 +172,22 @@ class OfferService:
         board = await self.board(accounts, service, country)
         return board.cheapest(), board
 
+    async def fallover(
+        self, accounts: Sequence[OfferAccount], service: str, country: int, *failed: str
+    ) -> tuple[AccountOffer | None, OfferBoard]:
+        """After ``NO_NUMBERS`` on the accounts ``failed``: the board read again with them
+        sold out (the catalogue's cache may still list their stock), and the offer to try
+        next, if any account is left with stock."""
+        board = (await self.board(accounts, service, country)).without(*failed)
+        return board.cheapest(), board
+
+    async def aclose(self) -> None:
+        """Stop the questions still running (at shutdown)."""
+        pending = list(self._asking.values())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
     async def _answer(
         self, account: OfferAccount, service: str, country: int, operator: str | None
     ) -> Answer:
@@ -166,8 +197,9 @@ class OfferService:
         if not account.supports(Feature.ACTIVATIONS):
             return silent(Silence.UNSUPPORTED)
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self._ask(account, service, country, operator)
+            quote = await asyncio.wait_for(
+                asyncio.shield(self._asked(account, service, country, operator)), self.timeout
+            )
         except TimeoutError:
             return silent(Silence.TIMEOUT)
         except pe.BadService:
@@ -176,10 +208,34 @@ class OfferService:
             return silent(Silence.TIMEOUT)
         except pe.ProviderError:
             return silent(Silence.ERROR)
+        if quote is None:
+            return SoldOut(account.account_id, account.label)
+        price, count, rate = quote
+        return AccountOffer(
+            account.account_id, account.label, account.provider, price, count, rate
+        )
+
+    def _asked(
+        self, account: OfferAccount, service: str, country: int, operator: str | None
+    ) -> asyncio.Task[Quote]:
+        """The question running for this identity, or a new one."""
+        key = (account.identity, service, country, operator)
+        task = self._asking.get(key)
+        if task is None:
+            task = asyncio.create_task(self._ask(account, service, country, operator))
+            self._asking[key] = task
+            task.add_done_callback(lambda done: self._done(key, done))
+        return task
+
+    def _done(self, key: _Asking, task: asyncio.Task[Quote]) -> None:
+        if self._asking.get(key) is task:
+            del self._asking[key]
+        if not task.cancelled():
+            task.exception()  # seen here: an answer nobody waited for is not an error to log
 
     async def _ask(
         self, account: OfferAccount, service: str, country: int, operator: str | None
-    ) -> AccountOffer | SoldOut:
+    ) -> Quote:
         offer = await self.catalogue.offer(account, service, country)
         count = offer.count if offer is not None else 0
         if offer is not None and operator:
@@ -187,13 +243,6 @@ class OfferService:
             stock = await account.client.get_numbers_status(country, operator)
             count = stock.get(service, 0)
         if offer is None or count <= 0:
-            return SoldOut(account.account_id, account.label)
+            return None
         rates = await self.catalogue.rates(account, service)
-        return AccountOffer(
-            account_id=account.account_id,
-            label=account.label,
-            provider=account.provider,
-            price=offer.price,
-            count=count,
-            rate=rates.get(country),
-        )
+        return offer.price, count, rates.get(country)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import cast
 
+import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.provider import errors as pe
@@ -74,8 +76,21 @@ class FakeClient:
         return {TG: self.operator_stock.get(operator or "", 0)}
 
 
+_made: list[OfferService] = []
+
+
 def service(timeout: float = 4.0) -> OfferService:
-    return OfferService(CatalogueService(FakeAsyncRedis()), timeout)
+    made = OfferService(CatalogueService(FakeAsyncRedis()), timeout)
+    _made.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+async def _closed() -> AsyncIterator[None]:
+    """A hung question runs on after its board: each test stops those it left."""
+    yield
+    while _made:
+        await _made.pop().aclose()
 
 
 def account(
@@ -260,3 +275,60 @@ def test_sort_puts_unknown_accounts_last_at_a_tie() -> None:
         AccountOffer("a", "A", "p", Decimal("1"), 1),
     ]
     assert [o.account_id for o in sort_offers(offers, ["a"])] == ["a", "x"]
+
+
+class Slow(FakeClient):
+    """Answers, but only after ``delay`` seconds."""
+
+    def __init__(self, delay: float, prices: dict[int, tuple[str, int]]) -> None:
+        super().__init__(prices)
+        self.delay = delay
+
+    async def get_prices(
+        self, service: str | None = None, country: int | None = None
+    ) -> dict[int, dict[str, PriceInfo]]:
+        await asyncio.sleep(self.delay)
+        return await super().get_prices(service, country)
+
+
+async def test_a_late_answer_is_kept_for_the_next_screen() -> None:
+    slow = Slow(0.3, {INDONESIA: ("0.05", 3)})
+    accounts = [account("slow", slow), account("fast", FakeClient({INDONESIA: ("0.5", 1)}))]
+    offers = service(timeout=0.1)
+    first = await offers.board(accounts, TG, INDONESIA)
+    assert [s.account_id for s in first.silent] == ["slow"]
+    # Asked again before the answer came: the running question is joined, not asked twice.
+    second = await offers.board(accounts, TG, INDONESIA)
+    assert [s.account_id for s in second.silent] == ["slow"]
+    await asyncio.sleep(0.3)
+    third = await offers.board(accounts, TG, INDONESIA)
+    assert [o.account_id for o in third.offers] == ["slow", "fast"]
+    assert third.silent == ()
+    assert slow.calls.count("getPrices") == 1
+
+
+async def test_accounts_of_one_key_ask_once_and_keep_their_own_names() -> None:
+    shared = Slow(0.05, {INDONESIA: ("0.2", 4)})
+    first = account("a", shared)
+    same = LabelledAccount("b", "Same key", first.provider, first.client, first.features, key="a")
+    assert same.identity == first.identity
+    board = await service().board([first, same], TG, INDONESIA)
+    # Accounts of one identity share the question, each under its own id and label.
+    assert [(o.account_id, o.label) for o in board.offers] == [
+        ("a", "Account A"),
+        ("b", "Same key"),
+    ]
+    assert shared.calls.count("getPrices") == 1
+
+
+async def test_fallover_reads_again_and_skips_the_accounts_that_failed() -> None:
+    accounts = [
+        account("a", FakeClient({INDONESIA: ("0.1", 5)})),
+        account("b", FakeClient({INDONESIA: ("0.2", 5)})),
+    ]
+    following, board = await service().fallover(accounts, TG, INDONESIA, "a")
+    assert following is not None
+    assert following.account_id == "b"
+    assert board.sold_out == (SoldOut("a", "Account A"),)
+    nothing, _board = await service().fallover(accounts, TG, INDONESIA, "a", "b")
+    assert nothing is None
