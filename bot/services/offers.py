@@ -9,15 +9,15 @@ views in bot/views/offers.py draw what this returns.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.provider import errors as pe
 from bot.provider.presets import Feature
-from bot.services.catalogue import CatalogueService, ProviderAccount
+from bot.services.catalogue import CatalogueService, Offer, ProviderAccount
 
 #: Seconds one account's offer may take before the board is drawn without it (OFFER_TIMEOUT).
 DEFAULT_OFFER_TIMEOUT = 4.0
@@ -124,7 +124,17 @@ Answer = AccountOffer | SoldOut | SilentAccount
 
 #: What one identity's provider said: the price, the stock and the success rate, or no stock.
 Quote = tuple[Decimal, int, Decimal | None] | None
-_Asking = tuple[str, str, int, str | None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class CountryChoice:
+    """A country of the merged list: the cheapest price among the accounts that sell there,
+    and how many numbers they have between them."""
+
+    country: int
+    price: Decimal
+    count: int
 
 
 class OfferService:
@@ -140,7 +150,7 @@ class OfferService:
     ) -> None:
         self.catalogue = catalogue
         self.timeout = timeout
-        self._asking: dict[_Asking, asyncio.Task[Quote]] = {}
+        self._asking: dict[tuple[object, ...], asyncio.Task[Any]] = {}
 
     async def board(
         self,
@@ -181,6 +191,34 @@ class OfferService:
         board = (await self.board(accounts, service, country)).without(*failed)
         return board.cheapest(), board
 
+    async def countries(
+        self, accounts: Sequence[OfferAccount], service: str
+    ) -> tuple[list[CountryChoice], tuple[SilentAccount, ...]]:
+        """The countries /buy lists for ``service`` across ``accounts``: each at the cheapest
+        price any account asks there (cheapest first, then most numbers), and the accounts
+        that did not answer."""
+
+        async def ask(account: OfferAccount) -> list[Offer] | SilentAccount:
+            if not account.supports(Feature.ACTIVATIONS):
+                return SilentAccount(account.account_id, account.label, Silence.UNSUPPORTED)
+            key = (account.identity, service)
+            return await self._within(
+                account, key, lambda: self.catalogue.offers(account, service)
+            )
+
+        answers = await asyncio.gather(*(ask(account) for account in accounts))
+        merged: dict[int, CountryChoice] = {}
+        for answer in answers:
+            if isinstance(answer, SilentAccount):
+                continue
+            for offer in answer:
+                seen = merged.get(offer.country)
+                price = offer.price if seen is None else min(seen.price, offer.price)
+                count = offer.count + (seen.count if seen is not None else 0)
+                merged[offer.country] = CountryChoice(offer.country, price, count)
+        choices = sorted(merged.values(), key=lambda c: (c.price, -c.count, c.country))
+        return choices, tuple(a for a in answers if isinstance(a, SilentAccount))
+
     async def aclose(self) -> None:
         """Stop the questions still running (at shutdown)."""
         pending = list(self._asking.values())
@@ -191,23 +229,14 @@ class OfferService:
     async def _answer(
         self, account: OfferAccount, service: str, country: int, operator: str | None
     ) -> Answer:
-        def silent(reason: Silence) -> SilentAccount:
-            return SilentAccount(account.account_id, account.label, reason)
-
         if not account.supports(Feature.ACTIVATIONS):
-            return silent(Silence.UNSUPPORTED)
-        try:
-            quote = await asyncio.wait_for(
-                asyncio.shield(self._asked(account, service, country, operator)), self.timeout
-            )
-        except TimeoutError:
-            return silent(Silence.TIMEOUT)
-        except pe.BadService:
-            return silent(Silence.UNSUPPORTED)
-        except pe.ProviderTimeout:
-            return silent(Silence.TIMEOUT)
-        except pe.ProviderError:
-            return silent(Silence.ERROR)
+            return SilentAccount(account.account_id, account.label, Silence.UNSUPPORTED)
+        key = (account.identity, service, country, operator)
+        quote = await self._within(
+            account, key, lambda: self._ask(account, service, country, operator)
+        )
+        if isinstance(quote, SilentAccount):
+            return quote
         if quote is None:
             return SoldOut(account.account_id, account.label)
         price, count, rate = quote
@@ -215,19 +244,32 @@ class OfferService:
             account.account_id, account.label, account.provider, price, count, rate
         )
 
-    def _asked(
-        self, account: OfferAccount, service: str, country: int, operator: str | None
-    ) -> asyncio.Task[Quote]:
-        """The question running for this identity, or a new one."""
-        key = (account.identity, service, country, operator)
+    async def _within(
+        self,
+        account: OfferAccount,
+        key: tuple[object, ...],
+        ask: Callable[[], Coroutine[Any, Any, T]],
+    ) -> T | SilentAccount:
+        """``ask``'s answer within the timeout, or why there is none. The question asked for
+        ``key`` (an identity's) is joined while it runs, and runs on past the timeout."""
         task = self._asking.get(key)
         if task is None:
-            task = asyncio.create_task(self._ask(account, service, country, operator))
+            task = asyncio.create_task(ask())
             self._asking[key] = task
             task.add_done_callback(lambda done: self._done(key, done))
-        return task
+        try:
+            answer: T = await asyncio.wait_for(asyncio.shield(task), self.timeout)
+        except (TimeoutError, pe.ProviderTimeout):
+            reason = Silence.TIMEOUT
+        except pe.BadService:
+            reason = Silence.UNSUPPORTED
+        except pe.ProviderError:
+            reason = Silence.ERROR
+        else:
+            return answer
+        return SilentAccount(account.account_id, account.label, reason)
 
-    def _done(self, key: _Asking, task: asyncio.Task[Quote]) -> None:
+    def _done(self, key: tuple[object, ...], task: asyncio.Task[Any]) -> None:
         if self._asking.get(key) is task:
             del self._asking[key]
         if not task.cancelled():

@@ -18,6 +18,7 @@ from bot.provider.presets import CLASSIC, Feature
 from bot.services.catalogue import CatalogueService
 from bot.services.offers import (
     AccountOffer,
+    CountryChoice,
     OfferBoard,
     OfferService,
     Silence,
@@ -332,3 +333,22 @@ async def test_fallover_reads_again_and_skips_the_accounts_that_failed() -> None
     assert board.sold_out == (SoldOut("a", "Account A"),)
     nothing, _board = await service().fallover(accounts, TG, INDONESIA, "a", "b")
     assert nothing is None
+
+
+async def test_the_country_list_merges_every_account_at_its_cheapest() -> None:
+    accounts = [
+        account("a", FakeClient({INDONESIA: ("0.3", 4), 0: ("0.5", 1)})),
+        account("b", FakeClient({INDONESIA: ("0.2", 6), 22: ("0.1", 2), 12: ("0.5", 0)})),
+        account("down", FakeClient(error=pe.ServerError("ERROR_SQL"))),
+        account("slow", FakeClient({187: ("0.01", 9)}, hang=True)),
+    ]
+    choices, silent = await service(timeout=0.2).countries(accounts, TG)
+    assert choices == [
+        CountryChoice(22, Decimal("0.1"), 2),
+        CountryChoice(INDONESIA, Decimal("0.2"), 10),  # b's price, both accounts' numbers
+        CountryChoice(0, Decimal("0.5"), 1),
+    ]
+    assert [(s.account_id, s.reason) for s in silent] == [
+        ("down", Silence.ERROR),
+        ("slow", Silence.TIMEOUT),
+    ]
