@@ -127,16 +127,6 @@ Quote = tuple[Decimal, int, Decimal | None] | None
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class CountryChoice:
-    """A country of the merged list: the cheapest price among the accounts that sell there,
-    and how many numbers they have between them."""
-
-    country: int
-    price: Decimal
-    count: int
-
-
 class OfferService:
     """Asks every account at once; ``timeout``: seconds each one may take (OFFER_TIMEOUT).
 
@@ -193,10 +183,11 @@ class OfferService:
 
     async def countries(
         self, accounts: Sequence[OfferAccount], service: str
-    ) -> tuple[list[CountryChoice], tuple[SilentAccount, ...]]:
-        """The countries /buy lists for ``service`` across ``accounts``: each at the cheapest
-        price any account asks there (cheapest first, then most numbers), and the accounts
-        that did not answer."""
+    ) -> tuple[list[Offer], tuple[SilentAccount, ...]]:
+        """The countries /buy lists for ``service`` across ``accounts``, as the catalogue's
+        offers (so the country list draws them as it is): each at the cheapest price any
+        account asks there with the numbers of all of them, cheapest first, then most numbers;
+        and the accounts that did not answer."""
 
         async def ask(account: OfferAccount) -> list[Offer] | SilentAccount:
             if not account.supports(Feature.ACTIVATIONS):
@@ -207,7 +198,7 @@ class OfferService:
             )
 
         answers = await asyncio.gather(*(ask(account) for account in accounts))
-        merged: dict[int, CountryChoice] = {}
+        merged: dict[int, Offer] = {}
         for answer in answers:
             if isinstance(answer, SilentAccount):
                 continue
@@ -215,7 +206,7 @@ class OfferService:
                 seen = merged.get(offer.country)
                 price = offer.price if seen is None else min(seen.price, offer.price)
                 count = offer.count + (seen.count if seen is not None else 0)
-                merged[offer.country] = CountryChoice(offer.country, price, count)
+                merged[offer.country] = Offer(offer.country, price, count)
         choices = sorted(merged.values(), key=lambda c: (c.price, -c.count, c.country))
         return choices, tuple(a for a in answers if isinstance(a, SilentAccount))
 

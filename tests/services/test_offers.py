@@ -15,10 +15,9 @@ from bot.provider import errors as pe
 from bot.provider.client import ProviderClient
 from bot.provider.models import CountryShare, PriceInfo
 from bot.provider.presets import CLASSIC, Feature
-from bot.services.catalogue import CatalogueService
+from bot.services.catalogue import CatalogueService, Offer
 from bot.services.offers import (
     AccountOffer,
-    CountryChoice,
     OfferBoard,
     OfferService,
     Silence,
@@ -344,9 +343,9 @@ async def test_the_country_list_merges_every_account_at_its_cheapest() -> None:
     ]
     choices, silent = await service(timeout=0.2).countries(accounts, TG)
     assert choices == [
-        CountryChoice(22, Decimal("0.1"), 2),
-        CountryChoice(INDONESIA, Decimal("0.2"), 10),  # b's price, both accounts' numbers
-        CountryChoice(0, Decimal("0.5"), 1),
+        Offer(22, Decimal("0.1"), 2),
+        Offer(INDONESIA, Decimal("0.2"), 10),  # b's price, both accounts' numbers
+        Offer(0, Decimal("0.5"), 1),
     ]
     assert [(s.account_id, s.reason) for s in silent] == [
         ("down", Silence.ERROR),
