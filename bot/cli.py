@@ -31,7 +31,7 @@ Settings come from the environment and from .env in the current directory. Every
 is listed with its default in README.md ("Settings") and in .env.example. The first ones:
 
   BOT_TOKEN          the bot's token from @BotFather (required)
-  SMS_PROVIDERS      the providers users may choose (SANDBOX=1 adds a demo one)
+  SMS_PROVIDERS      the providers users may choose (SANDBOX=1 adds two demo ones)
   REDIS_URL          the Redis to use; unset: an embedded Redis under DATA_DIR/redis,
                      shared by the bot and the workers of this host that use the same DATA_DIR
   DATA_DIR           generated secret key, embedded Redis, sandbox state (default ./data)

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.provider.presets import SANDBOX_PRESET, ProviderPreset, parse_providers
+from bot.provider.presets import SANDBOX_PRESETS, ProviderPreset, parse_providers
 
 SUPPORTED_LOCALES = ("en", "ru")
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     run_worker: bool = Field(default=True, alias="RUN_WORKER")
     provider_rps: int = Field(default=40, ge=0, alias="PROVIDER_RPS")
     provider_timeout: float = Field(default=15.0, gt=0, le=300, alias="PROVIDER_TIMEOUT")
+    # Seconds one account may take to price an offer when /buy compares the user's accounts.
+    offer_timeout: float = Field(default=4.0, gt=0, le=60, alias="OFFER_TIMEOUT")
     auto_cancel: bool = Field(default=True, alias="AUTO_CANCEL")
     auto_cancel_before: float = Field(default=60.0, ge=10, alias="AUTO_CANCEL_BEFORE")
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
@@ -172,10 +174,10 @@ class Settings(BaseSettings):
 
     @property
     def providers(self) -> list[ProviderPreset]:
-        """The providers users may choose, the sandbox last when it is on."""
+        """The providers users may choose, the demo ones last when the sandbox is on."""
         providers = parse_providers(self.sms_providers)
         if self.sandbox:
-            providers.append(SANDBOX_PRESET)
+            providers.extend(SANDBOX_PRESETS)
         return providers
 
     def provider(self, name: str) -> ProviderPreset | None:

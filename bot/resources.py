@@ -32,13 +32,14 @@ from bot.i18n import build_i18n
 from bot.metrics import Metrics
 from bot.provider.client import build_http_client
 from bot.provider.hub import ProviderHub
-from bot.provider.presets import SANDBOX_NAME
+from bot.provider.presets import SANDBOX2_PRESET, SANDBOX_PRESET, ProviderPreset
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.sandbox.server import keep_saving, save_state
 from bot.services.activations import ActivationService
 from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
 from bot.services.mails import MailService
+from bot.services.offers import OfferService
 from bot.services.rents import RentService
 from bot.storage.activations import ActivationRepo
 from bot.storage.embedded import EmbeddedRedis
@@ -59,6 +60,23 @@ SANDBOX_STATE = "sandbox.json"
 SANDBOX_BALANCE = Decimal("100")
 
 
+@dataclass(frozen=True, slots=True)
+class DemoProvider:
+    """One demo provider of SANDBOX=1: its preset, the seed of its market (another seed,
+    other prices and stock) and the file under DATA_DIR that keeps its state."""
+
+    preset: ProviderPreset
+    seed: int
+    state_file: str
+
+
+#: The demo providers, "Sandbox" first (its state file is the one a single sandbox kept).
+DEMO_PROVIDERS: tuple[DemoProvider, ...] = (
+    DemoProvider(SANDBOX_PRESET, seed=1, state_file=SANDBOX_STATE),
+    DemoProvider(SANDBOX2_PRESET, seed=2, state_file="sandbox2.json"),
+)
+
+
 @dataclass(frozen=True)
 class Resources:
     """Opened once by ``open_resources``, shared read-only, closed by ``close_resources``."""
@@ -76,12 +94,17 @@ class Resources:
     schedule: Schedule
     activation_service: ActivationService
     catalogue: CatalogueService
+    #: Every account's offer for a service and country, side by side (bot/services/offers.py).
+    offer_service: OfferService
     mails: MailRepo
     mail_service: MailService
     rents: RentRepo
     rent_service: RentService
     embedded: EmbeddedRedis | None = None
+    #: The first demo provider ("Sandbox"), the one ``Accounts`` connects today.
     sandbox: SandboxRuntime | None = None
+    #: Every demo provider's runtime by provider name (empty without SANDBOX=1).
+    sandboxes: dict[str, SandboxRuntime] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     #: The worker's steady clock: tells a wall-clock jump from time passing (clockguard.py).
     steady: Callable[[], float] = time.monotonic
@@ -101,6 +124,7 @@ class Resources:
             "activations": self.activations,
             "activation_service": self.activation_service,
             "catalogue": self.catalogue,
+            "offer_service": self.offer_service,
             "mail_service": self.mail_service,
             "rent_service": self.rent_service,
             "schedule": self.schedule,
@@ -109,12 +133,15 @@ class Resources:
 
 
 class SandboxRuntime:
-    """The in-process emulator behind "Sandbox": demo accounts, kept under DATA_DIR."""
+    """The in-process emulator behind one demo provider: demo accounts, kept under DATA_DIR."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.path = data_dir / SANDBOX_STATE
+    def __init__(self, data_dir: Path, demo: DemoProvider = DEMO_PROVIDERS[0]) -> None:
+        self.demo = demo
+        self.path = data_dir / demo.state_file
         config = EmulatorConfig(
-            auto_sms_delay=SANDBOX_SMS_DELAY, auto_rent_sms_interval=SANDBOX_RENT_SMS_INTERVAL
+            seed=demo.seed,
+            auto_sms_delay=SANDBOX_SMS_DELAY,
+            auto_rent_sms_interval=SANDBOX_RENT_SMS_INTERVAL,
         )
         self.emulator = self._load(config) or Emulator(config)
         self.http = build_http_client(transport=EmulatorTransport(self.emulator))
@@ -143,6 +170,16 @@ class SandboxRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._saver
         save_state(self.emulator, self.path)
+
+
+def open_sandboxes(settings: Settings) -> dict[str, SandboxRuntime]:
+    """Every demo provider's emulator, started (each saves its own state under DATA_DIR)."""
+    runtimes = {
+        demo.preset.name: SandboxRuntime(settings.data_dir, demo) for demo in DEMO_PROVIDERS
+    }
+    for runtime in runtimes.values():
+        runtime.start()
+    return runtimes
 
 
 async def open_users(settings: Settings, redis: Redis) -> UserRepo:
@@ -213,11 +250,9 @@ async def open_resources(
         raise
     i18n = build_i18n(settings.default_locale)
     special: dict[str, httpx.AsyncClient] = {}
-    sandbox = None
-    if settings.sandbox:
-        sandbox = SandboxRuntime(settings.data_dir)
-        sandbox.start()
-        special[SANDBOX_NAME] = sandbox.http
+    sandboxes = open_sandboxes(settings) if settings.sandbox else {}
+    sandbox = sandboxes.get(SANDBOX_PRESET.name)
+    special.update({name: runtime.http for name, runtime in sandboxes.items()})
     budget = ProviderBudget(redis, settings.provider_rps)
     metrics = Metrics()
     if http is None:
@@ -241,6 +276,7 @@ async def open_resources(
     mails = MailRepo(redis)
     rents = RentRepo(redis)
     urls = webhook_urls(settings)
+    catalogue = CatalogueService(redis)
     return Resources(
         settings=settings,
         redis=redis,
@@ -253,7 +289,8 @@ async def open_resources(
         orders=orders,
         schedule=schedule,
         activation_service=ActivationService(activations, orders, schedule, users, clock=clock),
-        catalogue=CatalogueService(redis),
+        catalogue=catalogue,
+        offer_service=OfferService(catalogue, settings.offer_timeout),
         mails=mails,
         mail_service=MailService(mails, orders, schedule, clock=clock),
         rents=rents,
@@ -262,6 +299,7 @@ async def open_resources(
         ),
         embedded=embedded,
         sandbox=sandbox,
+        sandboxes=sandboxes,
         clock=clock,
         steady=steady,
         metrics=metrics,
@@ -278,7 +316,8 @@ def webhook_urls(settings: Settings) -> WebhookUrls | None:
 
 
 async def close_resources(resources: Resources) -> None:
-    if resources.sandbox is not None:
-        await resources.sandbox.stop()
+    await resources.offer_service.aclose()
+    for runtime in resources.sandboxes.values():
+        await runtime.stop()
     await resources.hub.aclose()
     await close_redis(resources.redis, resources.embedded)

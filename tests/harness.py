@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.factory import build_dispatcher
 from bot.provider.client import build_http_client
 from bot.provider.transport import Transport
-from bot.resources import Resources, SandboxRuntime, close_resources, open_resources
+from bot.resources import DemoProvider, Resources, SandboxRuntime, close_resources, open_resources
 from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
@@ -55,16 +55,19 @@ class LazySandbox(SandboxRuntime):
     The real runtime does all the work once built; until then nothing exists to save.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(
+        self, data_dir: Path, demo: DemoProvider = resources_module.DEMO_PROVIDERS[0]
+    ) -> None:
         self.data_dir = data_dir
-        self.path = data_dir / resources_module.SANDBOX_STATE
+        self.demo = demo
+        self.path = data_dir / demo.state_file
         self._runtime: SandboxRuntime | None = None
         self._started = False
         self.http = build_http_client(transport=_DeferredTransport(self))
 
     def runtime(self) -> SandboxRuntime:
         if self._runtime is None:
-            self._runtime = SandboxRuntime(self.data_dir)
+            self._runtime = SandboxRuntime(self.data_dir, self.demo)
             if self._started:
                 self._runtime.start()
         return self._runtime

@@ -18,6 +18,7 @@ from bot.keyboards.callbacks import (
     BuyCountriesCallback,
     BuyCountryCallback,
     BuyMaxPriceCallback,
+    BuyOfferCallback,
     BuyOperatorCallback,
     BuyServiceCallback,
     BuyServicesCallback,
@@ -193,3 +194,16 @@ def failure_keyboard(
         builder.row(_button(forward_off, BuyCallback(action=BuyAction.FORWARD)))
     builder.row(_to_countries(other_country), _cancel(cancel))
     return builder.as_markup()
+
+
+def offers_keyboard(
+    items: Sequence[tuple[str, str]], service: str, country: int, back: str, cancel: str
+) -> InlineKeyboardMarkup:
+    """``items``: (account id, label) of each offer, cheapest first; one row each, so the
+    account's name and price fit. Then back to the countries, and cancel."""
+    rows = [
+        [_button(label, BuyOfferCallback(account=account, service=service, country=country))]
+        for account, label in items
+    ]
+    rows.append([_to_countries(back), _cancel(cancel)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -144,6 +144,16 @@ class BuyCountryCallback(CallbackData, prefix="bc"):
     country: int
 
 
+class BuyOfferCallback(CallbackData, prefix="bof"):
+    """One account's offer on the offers screen (also the next account's after a NO_NUMBERS):
+    ``account`` is checked against the presser's own accounts, and the offer is read afresh
+    for ``service`` in ``country`` before a confirmation names that account as the payer."""
+
+    account: str
+    service: str
+    country: int
+
+
 class BuyOperatorCallback(CallbackData, prefix="bop"):
     """An operator picked; empty for any operator. Checked against the country's operators."""
 
@@ -302,6 +312,7 @@ _DIALOG_STEPS: Final[dict[type[CallbackData], Dialog]] = {
     BuyCountriesCallback: Dialog.BUY,
     BuySortCallback: Dialog.BUY,
     BuyCountryCallback: Dialog.BUY,
+    BuyOfferCallback: Dialog.BUY,
     BuyOperatorCallback: Dialog.BUY,
     BuyMaxPriceCallback: Dialog.BUY,
     RentBuyCallback: Dialog.RENT,

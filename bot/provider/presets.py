@@ -104,6 +104,20 @@ PRESETS: dict[str, ProviderPreset] = {
 SANDBOX_NAME = "sandbox"
 SANDBOX_URL = "http://sandbox.invalid/stubs/handler_api.php"
 SANDBOX_PRESET = ProviderPreset(name=SANDBOX_NAME, title="Sandbox", url=SANDBOX_URL)
+#: The second demo provider: another in-process emulator with its own prices and stock, so
+#: comparing offers across accounts can be tried without money.
+SANDBOX2_NAME = "sandbox2"
+SANDBOX2_PRESET = ProviderPreset(
+    name=SANDBOX2_NAME, title="Sandbox B", url="http://sandbox2.invalid/stubs/handler_api.php"
+)
+#: The demo providers SANDBOX=1 offers, in the order they are listed.
+SANDBOX_PRESETS: tuple[ProviderPreset, ...] = (SANDBOX_PRESET, SANDBOX2_PRESET)
+SANDBOX_NAMES = frozenset(preset.name for preset in SANDBOX_PRESETS)
+
+
+def is_sandbox(provider: str) -> bool:
+    """The provider is one of the demo ones: its key is made by the bot, never typed."""
+    return provider in SANDBOX_NAMES
 
 
 #: A provider's title goes into buttons and sentences: short, one line.
@@ -131,8 +145,8 @@ def parse_providers(spec: str | None) -> list[ProviderPreset]:
         name, title, url = written.strip().lower(), title.strip(), url.strip()
         if not name:
             raise ValueError(f"SMS_PROVIDERS entry without a name: {entry!r}")
-        if name == SANDBOX_NAME:
-            raise ValueError("'sandbox' is reserved: set SANDBOX=1 to offer the sandbox")
+        if is_sandbox(name):
+            raise ValueError(f"{name!r} is reserved: set SANDBOX=1 to offer the sandbox")
         preset = PRESETS.get(name)
         if not sep:
             if preset is None:

@@ -9,13 +9,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
-from bot.accounts import UserAccount
 from bot.catalogue import POPULAR_SERVICES, SERVICES, service_name
 from bot.provider import errors as pe
+from bot.provider.client import ProviderClient
 from bot.provider.presets import Feature
 from bot.storage.cache import JsonCache
 
@@ -27,6 +27,19 @@ OPERATORS_TTL = 3600
 #: the same lists again, and each read is a Redis round trip plus a JSON parse.
 LOCAL_TTL = 5.0
 LOCAL_BOUND = 1_000
+
+
+class ProviderAccount(Protocol):
+    """What the catalogue reads of an account: the provider its cache is kept under, the client
+    that asks, and the features that say which calls to make (``UserAccount`` is one)."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def client(self) -> ProviderClient: ...
+
+    def supports(self, feature: Feature) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +71,7 @@ class CatalogueService:
         self._local[key] = (self._clock() + min(ttl, LOCAL_TTL), value)
         return value
 
-    async def service_codes(self, account: UserAccount) -> list[str]:
+    async def service_codes(self, account: ProviderAccount) -> list[str]:
         """Codes the provider sells, most popular first; the bundled table when it cannot say."""
 
         async def fetch() -> list[str]:
@@ -76,13 +89,13 @@ class CatalogueService:
         popularity = {code: rank for rank, code in enumerate(POPULAR_SERVICES)}
         return sorted(codes, key=lambda c: (popularity.get(c, len(popularity)), c))
 
-    async def is_service(self, account: UserAccount, code: str) -> bool:
+    async def is_service(self, account: ProviderAccount, code: str) -> bool:
         return code in SERVICES or code in await self.service_codes(account)
 
     def name(self, code: str, locale: str) -> str:
         return service_name(code, locale)
 
-    async def offers(self, account: UserAccount, service: str) -> list[Offer]:
+    async def offers(self, account: ProviderAccount, service: str) -> list[Offer]:
         """Countries with stock for the service, cheapest first."""
 
         async def fetch() -> list[dict[str, Any]]:
@@ -115,13 +128,13 @@ class CatalogueService:
         ]
         return sorted(offers, key=lambda o: (o.price, -o.count))
 
-    async def offer(self, account: UserAccount, service: str, country: int) -> Offer | None:
+    async def offer(self, account: ProviderAccount, service: str, country: int) -> Offer | None:
         for offer in await self.offers(account, service):
             if offer.country == country:
                 return offer
         return None
 
-    async def rates(self, account: UserAccount, service: str) -> dict[int, Decimal]:
+    async def rates(self, account: ProviderAccount, service: str) -> dict[int, Decimal]:
         """Success rate per country, where the provider publishes it."""
         if not account.supports(Feature.COUNTRY_RATES):
             return {}
@@ -136,7 +149,7 @@ class CatalogueService:
         raw = await self._cached(f"{account.provider}:rates:{service}", RATES_TTL, fetch)
         return {int(country): Decimal(rate) for country, rate in raw.items()}
 
-    async def multi_countries(self, account: UserAccount) -> set[int]:
+    async def multi_countries(self, account: ProviderAccount) -> set[int]:
         """Countries where one number can serve several services (getCountries' flag)."""
         if not account.supports(Feature.MULTI_SERVICE):
             return set()
@@ -150,7 +163,7 @@ class CatalogueService:
         )
         return set(found)
 
-    async def multi_offers(self, account: UserAccount, services: list[str]) -> list[Offer]:
+    async def multi_offers(self, account: ProviderAccount, services: list[str]) -> list[Offer]:
         """Countries selling every one of ``services`` on one number: summed price, least stock."""
         allowed = await self.multi_countries(account)
         combined: dict[int, Offer] | None = None
@@ -166,7 +179,7 @@ class CatalogueService:
             }
         return sorted((combined or {}).values(), key=lambda o: (o.price, -o.count))
 
-    async def operators(self, account: UserAccount, country: int) -> list[str]:
+    async def operators(self, account: ProviderAccount, country: int) -> list[str]:
         if not account.supports(Feature.OPERATORS):
             return []
 

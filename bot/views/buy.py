@@ -30,6 +30,7 @@ from bot.services.catalogue import Offer
 from bot.storage.activations import BuyOptions
 from bot.texts import describe_error, escape, money, offer_line
 from bot.views.common import price_sum
+from bot.views.offers import payer_line
 
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -177,10 +178,12 @@ def options_view(
     operators: bool,
     verification: bool,
     forward: bool,
+    payer: str | None = None,
 ) -> View:
     """The confirmation: price, balance after, the options chosen and the buttons to change
     them. ``parts``: each service's price on a several-services number; ``operators``,
-    ``verification``, ``forward``: what can be chosen here."""
+    ``verification``, ``forward``: what can be chosen here; ``payer``: the label of the account
+    that pays, when the user has several."""
     assert options.country is not None
     title = services_title(options.services or [options.service], locale)
     price = options.max_price if options.max_price is not None else offer.price
@@ -189,6 +192,8 @@ def options_view(
         f"<b>{title}</b> · {place(options.country, locale)}",
         offer_line(shown, offer.count),
     ]
+    if payer is not None:
+        lines.append(payer_line(payer))
     if options.max_price is not None:
         lines.append(_("You pay at most {price}.").format(price=money(options.max_price)))
     lines.append(

@@ -4,7 +4,7 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -42,18 +42,69 @@ class Provider:
     url: str
 
 
+@contextlib.asynccontextmanager
+async def served_emulator(seed: int, key: str, balance: Decimal) -> AsyncIterator[Provider]:
+    """An emulator with one account (``key``, ``balance``) served over HTTP on a free
+    loopback port, as a real provider would be; ``seed`` sets its prices and stock."""
+    emulator = Emulator(EmulatorConfig(seed=seed), Clock())
+    emulator.add_account(key, balance=balance)
+    runner = web.AppRunner(create_app(emulator), access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        yield Provider(emulator, f"http://127.0.0.1:{port}/stubs/handler_api.php")
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def provider() -> AsyncIterator[Provider]:
     """The emulator served over HTTP on loopback, as a real provider would be."""
-    emulator = Emulator(EmulatorConfig(seed=3), Clock())
-    emulator.add_account(KEY, balance=Decimal("20"))
-    runner = web.AppRunner(create_app(emulator), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield Provider(emulator, f"http://127.0.0.1:{port}/stubs/handler_api.php")
-    await runner.cleanup()
+    async with served_emulator(3, KEY, Decimal("20")) as served:
+        yield served
+
+
+#: The second provider's key: another account, at another provider.
+KEY_B = "E2eSecondProviderKey9876"
+
+
+@dataclass
+class TwoProviders:
+    """Two emulators on two loopback ports, as two providers with their own prices and stock:
+    ``first`` knows KEY (balance 20), ``second`` KEY_B (balance 35)."""
+
+    first: Provider
+    second: Provider
+    titles: tuple[str, str] = ("Alpha SMS", "Beta SMS")
+
+    @property
+    def spec(self) -> str:
+        """SMS_PROVIDERS naming both (``name:Title=url``): generic providers, every feature."""
+        first, second = self.titles
+        return f"alpha:{first}={self.first.url},beta:{second}={self.second.url}"
+
+
+@pytest.fixture
+async def two_providers() -> AsyncIterator[TwoProviders]:
+    async with (
+        served_emulator(3, KEY, Decimal("20")) as first,
+        served_emulator(4, KEY_B, Decimal("35")) as second,
+    ):
+        yield TwoProviders(first, second)
+
+
+@pytest.fixture
+def make_two_provider_bot(
+    make_bot: Callable[..., BotProcess], two_providers: TwoProviders
+) -> Callable[..., BotProcess]:
+    """``make_bot`` with both of ``two_providers`` as the providers users may choose."""
+
+    def make(module: str = "bot", **extra: str) -> BotProcess:
+        return make_bot(module, **{"SMS_PROVIDERS": two_providers.spec, **extra})
+
+    return make
 
 
 def bot_env(tmp_path: Path, telegram: FakeTelegram, provider: Provider) -> dict[str, str]:

@@ -32,7 +32,7 @@ async def test_start_and_sandbox_key_flow_then_clean_shutdown(
     try:
         user = fake_telegram.user(first_name="Eve")
         greeting = await user.send_and_wait("/start", "Hi, Eve!", timeout=30)
-        assert greeting.button_texts == ["HeroSMS", "Sandbox"]
+        assert greeting.button_texts == ["HeroSMS", "Sandbox", "Sandbox B"]
         connected = await user.press_and_wait("Sandbox", "Connected to Sandbox", timeout=10)
         assert "Balance: 100.00" in connected.text
         await user.send_and_wait("/balance", "Balance on Sandbox: 100.00")

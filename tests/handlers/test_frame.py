@@ -17,7 +17,7 @@ async def test_start_offers_providers(harness: Harness):
     await user.send("/start")
     reply = user.last()
     assert "Hi, Alice!" in reply.text
-    assert reply.button_texts == ["HeroSMS", "SMSHub", "Sandbox"]
+    assert reply.button_texts == ["HeroSMS", "SMSHub", "Sandbox", "Sandbox B"]
 
 
 async def test_start_in_russian(harness: Harness):
