@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
+from bot.accounts import Accounts, UserAccount
 from bot.catalogue import pick_countries, search_services, service_name
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
-from bot.handlers.owned import other_accounts
+from bot.handlers.owned import each_account, item_labels
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -31,7 +31,6 @@ from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
-from bot.provider.hub import ProviderHub
 from bot.provider.models import ActivationAction
 from bot.provider.presets import Feature
 from bot.services.activation_purchases import AdditionalOrder
@@ -282,13 +281,13 @@ async def show_bought(
 
 
 async def _active_page(
-    account: UserAccount, service: ActivationService, hub: ProviderHub, locale: str, page: int
+    account: UserAccount, service: ActivationService, accounts: Accounts, locale: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     open_ones = await service.activations.open_of_user(account.user_id)
     if not open_ones:
         return _("You have no open activations. /buy a number?"), None
-    others = other_accounts(hub, account, open_ones)
-    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale, others)
+    labels = await item_labels(accounts, account.user_id, open_ones)
+    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale, labels)
 
 
 @router.message(Command("active"), flags=NEEDS_ACCOUNT)
@@ -296,12 +295,12 @@ async def active_command(
     message: Message,
     account: UserAccount,
     activation_service: ActivationService,
-    hub: ProviderHub,
+    accounts: Accounts,
     locale: str,
 ) -> None:
-    # Numbers bought on the provider's site show up here too.
-    await activation_service.reconcile(account)
-    await show(message, *await _active_page(account, activation_service, hub, locale, 0))
+    # Numbers bought on the providers' sites show up here too (every account at once).
+    await each_account(accounts, account.user_id, activation_service.reconcile)
+    await show(message, *await _active_page(account, activation_service, accounts, locale, 0))
 
 
 async def _history_page(
@@ -335,12 +334,12 @@ async def active_page_turned(
     callback_data: ActivePageCallback,
     account: UserAccount,
     activation_service: ActivationService,
-    hub: ProviderHub,
+    accounts: Accounts,
     locale: str,
 ) -> None:
     """◀ ▶ under /active: the same list, another page."""
     page = callback_data.page
-    await show(query, *await _active_page(account, activation_service, hub, locale, page))
+    await show(query, *await _active_page(account, activation_service, accounts, locale, page))
 
 
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)

@@ -109,7 +109,7 @@ async def _receive_key(
         )
         return
     try:
-        balance = await accounts.connect(user_id, provider, key)
+        balance = (await accounts.connect(user_id, provider, key))[1]
     except pe.AuthError:
         await message.answer(
             note
@@ -260,7 +260,11 @@ async def key_menu(
                 confirm_remove_keyboard(_("Yes, remove"), _("No")),
             )
         case KeyAction.REMOVE_CONFIRM:
-            removed = await accounts.users.delete_credentials(user_id)
+            book = await accounts.users.account_book(user_id)
+            default = book.default_account
+            removed = default is not None
+            if default is not None:
+                await accounts.users.forget_accounts(user_id, [default.id])
             await state.clear()
             await edit_text(
                 query.message,

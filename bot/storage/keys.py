@@ -12,7 +12,8 @@ All keys live under ``PREFIX``, so one Redis can be shared with other applicatio
 * ``sched:due`` / ``sched:leases`` — the worker's schedule (sorted sets)
 * ``fsm:...`` — aiogram's FSM storage and the per-chat update lock
 * ``cache:<provider>:...`` — what providers sell (short TTLs)
-* ``snap:<provider>:<uid>`` — a user's getActiveActivations snapshot, shared by workers
+* ``snap:<provider>:<uid>:<account>`` — an account's getActiveActivations snapshot, shared
+  by workers
 * ``deliver:...`` — one claim per code or letter pushed, so it is pushed once
 * ``fail:<ref>`` — consecutive failures of one item's polls
 * ``budget:<digest>``, ``tg:rate``, ``tg:chat:<id>`` — rate limits
@@ -70,8 +71,10 @@ def cache(name: str) -> str:
     return f"{PREFIX}:cache:{name}"
 
 
-def snapshot(provider: str, user_id: int) -> str:
-    return f"{PREFIX}:snap:{provider}:{user_id}"
+def snapshot(provider: str, user_id: int, account_id: str = "") -> str:
+    """One account's getActiveActivations snapshot (``account_id``: see storage/accounts)."""
+    tail = f":{account_id}" if account_id else ""
+    return f"{PREFIX}:snap:{provider}:{user_id}{tail}"
 
 
 def code_claim(ref: str, index: int) -> str:

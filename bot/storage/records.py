@@ -75,6 +75,9 @@ class UserRecord(BaseModel):
     user_id: int
     provider: str
     created_at: float
+    #: The user's provider account it was bought with (see ``bot.storage.accounts``); None
+    #: on records from before several accounts, which go by ``provider`` alone.
+    account_id: str | None = None
     closed_at: float | None = None
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
     #: The newest message showing the record's card: pushes reply to it.
@@ -118,6 +121,12 @@ class UserRecord(BaseModel):
         self.card_copies = [known for known in self.cards if known not in gone]
         if self.card_message_id in gone:
             self.card_message_id = self.card_copies[-1] if self.card_copies else None
+
+    def bought_with(self, account_id: str, provider: str) -> bool:
+        """Whether this record belongs to that account (an old record: to its provider)."""
+        if self.account_id:
+            return self.account_id == account_id
+        return self.provider == provider
 
     def ids(self) -> set[int]:
         """Every provider id this record has had (re-orders give some kinds new ones)."""

@@ -34,7 +34,7 @@ from bot.storage.activations import Activation, State
 from bot.texts import escape, money
 from bot.views.common import (
     SPACED_SERVICES,
-    account_label,
+    ItemLabels,
     format_code,
     other_accounts_note,
     price_sum,
@@ -353,20 +353,19 @@ def additional_view(activation: Activation, codes: Sequence[str], locale: str) -
 # --- lists ---
 
 
-def active_view(page: Page[Activation], locale: str, others: Mapping[str, str]) -> View:
-    """``others``: the provider accounts (name -> title) of items bought with an account other
-    than the connected one; those items are labelled with theirs."""
+def active_view(page: Page[Activation], locale: str, labels: ItemLabels) -> View:
+    """``labels``: the account each item was bought with, where worth saying."""
     lines = [_("Your open activations:")]
     items = []
     for activation in page.items:
         name = service_name(activation.service, locale)
         last = activation.last_code
         code = f" · {format_code(activation.service, last)}" if last else ""
-        other = others.get(activation.provider)
-        mark = f" · {escape(account_label(other))}" if other else ""
+        other = labels.of(activation)
+        mark = f" · {escape(other)}" if other else ""
         lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}{mark}")
         items.append((activation.id, with_account(f"+{activation.phone} · {name}", other)))
-    text = "\n".join(lines) + other_accounts_note(others)
+    text = "\n".join(lines) + other_accounts_note(labels)
     return text, active_keyboard(items, page.page, page.pages)
 
 

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -24,7 +24,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
-from bot.provider.client import fingerprint
 from bot.provider.models import (
     ActivationState,
     ActivationStatus,
@@ -40,10 +39,11 @@ from bot.services.activation_rules import (
 )
 from bot.services.activations import ActivationService
 from bot.storage import keys
+from bot.storage.accounts import AccountBook
 from bot.storage.activations import Activation, State
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
-from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext, connected
+from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
 from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,13 @@ class _FetchedElsewhere(Exception):
 Snapshot = tuple[float, dict[int, ActiveActivation]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _UserView:
     read_at: float  # monotonic: wall time, whatever the bot's clock says
     paused: bool
-    account: UserAccount | None  # None: no usable key
+    book: AccountBook
+    #: Accounts opened from ``book`` (by account id and provider; None: no usable key).
+    opened: dict[tuple[str | None, str], UserAccount | None] = field(default_factory=dict)
 
 
 class ActivationPoller(Poller[ActivationService]):
@@ -106,8 +108,7 @@ class ActivationPoller(Poller[ActivationService]):
         if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
             return cached
         paused = await self.ctx.users.is_paused(user_id)
-        account = await connected(self.accounts, user_id)
-        view = _UserView(time.monotonic(), paused, account)
+        view = _UserView(time.monotonic(), paused, await self.ctx.users.account_book(user_id))
         if len(self._views) >= self._views_bound:
             horizon = time.monotonic() - USER_VIEW_SECONDS
             self._views = {u: v for u, v in self._views.items() if v.read_at > horizon}
@@ -115,12 +116,20 @@ class ActivationPoller(Poller[ActivationService]):
         self._views[user_id] = view
         return view
 
-    async def _key_refused(self, account: UserAccount, user_id: int) -> None:
+    def _account(self, view: _UserView, activation: Activation) -> UserAccount | None:
+        """The activation's own account (see ``Accounts.of_item``), opened once per view."""
+        which = (activation.account_id, activation.provider)
+        if which not in view.opened:
+            view.opened[which] = self.accounts.of_item_in(
+                view.book, activation.user_id, activation.account_id, activation.provider
+            )
+        return view.opened[which]
+
+    async def _key_refused(self, account: UserAccount, activation: Activation) -> None:
+        user_id = activation.user_id
         self._views.pop(user_id, None)
-        credentials = await self.ctx.users.get_credentials(user_id)
-        if credentials is not None and (
-            fingerprint(credentials.api_key.get_secret_value()) != account.client.key_fingerprint
-        ):
+        now = await self.accounts.of_item(user_id, activation.account_id, activation.provider)
+        if now is not None and now.client.key_fingerprint != account.client.key_fingerprint:
             return  # the user has just replaced the key: the new one gets its chance
         await self.ctx.key_refused(user_id, account.preset.title)
 
@@ -143,11 +152,9 @@ class ActivationPoller(Poller[ActivationService]):
         view = await self._user(activation.user_id)
         if view.paused:
             return now + PAUSED_RETRY
-        account = view.account
+        account = self._account(view, activation)
         if account is None:
             return None  # the key is gone: nothing left to ask the provider with
-        if account.provider != activation.provider:
-            return None
         seen_version = activation.version
         try:
             status = await self._status(account, activation)
@@ -155,7 +162,7 @@ class ActivationPoller(Poller[ActivationService]):
             # Its answer will be in Redis in a moment: come back then, at no cost.
             return now + min(1.0, self._fresh_for() / 2)
         except pe.AuthError:
-            await self._key_refused(account, activation.user_id)
+            await self._key_refused(account, activation)
             return now + PAUSED_RETRY
         except pe.NoActivation:
             return await self._close_unknown(activation)
@@ -233,7 +240,7 @@ class ActivationPoller(Poller[ActivationService]):
         return call.phone
 
     def _snapshot_key(self, account: UserAccount) -> str:
-        return keys.snapshot(account.provider, account.user_id)
+        return keys.snapshot(account.provider, account.user_id, account.account_id)
 
     def _fresh_for(self) -> float:
         return max(0.2, self.ctx.settings.poll_interval * 0.7)

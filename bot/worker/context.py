@@ -34,11 +34,17 @@ PAUSED_RETRY = 600.0
 
 
 async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
-    """The user's account; None when the key is gone (nothing left to ask the provider with)."""
+    """The user's default account; None when no key is left to ask the provider with."""
     try:
         return await accounts.get(user_id)
     except (NoKeyConnected, ProviderUnavailable):
         return None
+
+
+async def following(accounts: Accounts, record: UserRecord) -> UserAccount | None:
+    """The account ``record`` was bought with, whatever the default is now (a removed one
+    too: its open items are followed until they close); None when its key is gone."""
+    return await accounts.of_item(record.user_id, record.account_id, record.provider)
 
 
 @dataclass
@@ -133,12 +139,9 @@ class Poller(Generic[S]):
     async def poll_account(self, record: UserRecord, now: float) -> UserAccount | float | None:
         """The owner's account to poll ``record`` with, or what the poll returns instead.
 
-        A paused user's item is looked at again later; one whose key is gone, or whose owner
-        has since connected another provider, is no longer followed (None).
+        A paused user's item is looked at again later; one whose account (and key) is gone is
+        no longer followed (None).
         """
         if await self.ctx.users.is_paused(record.user_id):
             return now + PAUSED_RETRY
-        account = await connected(self.accounts, record.user_id)
-        if account is None or account.provider != record.provider:
-            return None
-        return account
+        return await following(self.accounts, record)

@@ -15,7 +15,7 @@ from bot.provider import errors as pe
 from bot.services.activation_rules import member
 from bot.services.activations import ActivationService
 from bot.storage import keys
-from bot.worker.context import WorkerContext, connected
+from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ class Reconciler:
             await self.service.schedule.add(member(activation.ref), now)
         if await self.ctx.users.is_paused(user_id):
             return 0
-        account = await connected(self.accounts, user_id)
-        if account is None:
-            return 0
-        try:
-            return len(await self.service.reconcile(account))
-        except pe.ProviderError:
-            return 0
+        adopted = 0
+        for account in await self.accounts.all(user_id):
+            try:
+                adopted += len(await self.service.reconcile(account))
+            except pe.ProviderError:
+                continue
+        return adopted
