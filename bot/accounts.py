@@ -131,15 +131,8 @@ class Accounts:
         self, book: AccountBook, user_id: int, account_id: str | None, provider: str
     ) -> UserAccount | None:
         """``of_item`` on a book already read (a list resolves many items with one read)."""
-        if account_id:
-            stored = book.find(account_id)
-        else:
-            default = book.default_account
-            same = [known for known in book.active if known.provider == provider]
-            stored = default if default is not None and default in same else next(iter(same), None)
-        if stored is None or stored.provider != provider:
-            return None
-        return self._open(user_id, stored)
+        stored = book.owner_of(account_id, provider)
+        return None if stored is None else self._open(user_id, stored)
 
     def _open(self, user_id: int, stored: StoredAccount) -> UserAccount | None:
         preset = self.hub.preset(stored.provider)

@@ -35,6 +35,7 @@ from bot.provider.hub import ProviderHub
 from bot.provider.presets import SANDBOX_NAME
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.sandbox.server import keep_saving, save_state
+from bot.services.account_items import AccountItems
 from bot.services.activations import ActivationService
 from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
@@ -105,6 +106,7 @@ class Resources:
             "rent_service": self.rent_service,
             "schedule": self.schedule,
             "orders": self.orders,
+            "account_items": AccountItems(self.accounts, self.activations, self.rents, self.mails),
         }
 
 

@@ -104,6 +104,18 @@ class AccountBook:
     def find(self, account_id: str | None) -> StoredAccount | None:
         return next((account for account in self.accounts if account.id == account_id), None)
 
+    def owner_of(self, account_id: str | None, provider: str) -> StoredAccount | None:
+        """The account an item was bought with (a removed one too): by ``account_id``; an item
+        from before several accounts names only its ``provider`` and goes to the user's
+        account of that provider (the default if it is one). None when it is gone."""
+        if account_id:
+            stored = self.find(account_id)
+        else:
+            default = self.default_account
+            same = [known for known in self.active if known.provider == provider]
+            stored = default if default is not None and default in same else next(iter(same), None)
+        return stored if stored is not None and stored.provider == provider else None
+
     def new_id(self) -> str:
         taken = {account.id for account in self.accounts}
         while (candidate := secrets.token_hex(4)) in taken:
