@@ -7,6 +7,7 @@ by buttons, each id checked against the presser's own accounts (``Accounts.by_id
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -48,9 +49,19 @@ class AccountForm(StatesGroup):
 def account_rows(
     connected: Sequence[UserAccount], amounts: Sequence[Decimal | None]
 ) -> list[AccountRow]:
-    """The rows of a screen listing ``connected`` (the default first) with their balances."""
+    """The rows of a screen listing ``connected`` (the default first) with their balances;
+    accounts that would read the same (two keys of one provider, no titles) are told apart by
+    the start of their ids."""
+    same = Counter(account.label for account in connected)
     return [
-        AccountRow(account.label, account.preset.title, amount, index == 0)
+        AccountRow(
+            account.label
+            if same[account.label] == 1
+            else f"{account.label} · {account.account_id[:4]}",
+            account.preset.title,
+            amount,
+            index == 0,
+        )
         for index, (account, amount) in enumerate(zip(connected, amounts, strict=True))
     ]
 

@@ -26,7 +26,7 @@ class AccountRow:
     @property
     def name(self) -> str:
         """The account's label, with the provider's title when the user named it."""
-        if self.label == self.provider:
+        if self.label.startswith(self.provider):
             return self.label
         return f"{self.label} ({self.provider})"
 

@@ -84,7 +84,7 @@ async def test_the_sandbox_has_no_profile_to_paste_into(harness: Harness) -> Non
     user = await harness.chose_provider("Sandbox")
     assert "sandbox" in user.last().text
     await user.send("/key")
-    assert "key is connected" in user.last().text
+    assert "Your provider accounts:" in user.last().text
     assert "webhook" not in user.last().text
 
 

@@ -23,10 +23,12 @@ async def users():
 async def test_accounts_get_short_unique_ids_and_the_newest_is_default(users):
     first = await users.add_account(1, "herosms", KEY_A, "Main")
     second = await users.add_account(1, "smshub", KEY_B, make_default=False)
-    assert len(first.id) == 8 and first.id != second.id
+    assert len(first.id) == 8
+    assert first.id != second.id
     book = await users.account_book(1)
     assert [a.id for a in book.active] == [first.id, second.id]
-    assert book.default == first.id and book.find(first.id).title == "Main"
+    assert book.default == first.id
+    assert book.find(first.id).title == "Main"
     assert await users.set_default(1, second.id)
     assert (await users.account_book(1)).active[0].id == second.id
     credentials = await users.get_credentials(1)
@@ -39,15 +41,18 @@ async def test_the_same_provider_and_key_again_updates_rather_than_duplicates(us
     again = await users.add_account(1, "herosms", KEY_A, "Renamed")
     other_key = await users.add_account(1, "herosms", KEY_B)
     book = await users.account_book(1)
-    assert again.id == first.id and other_key.id != first.id
-    assert len(book.accounts) == 2 and book.find(first.id).title == "Renamed"
+    assert again.id == first.id
+    assert other_key.id != first.id
+    assert len(book.accounts) == 2
+    assert book.find(first.id).title == "Renamed"
 
 
 async def test_rename_clean_and_bounded_and_unknown_ids_change_nothing(users):
     account = await users.add_account(2, "herosms", KEY_A)
     assert await users.rename_account(2, account.id, "  My   <b>card</b>  " + "x" * 50)
     title = (await users.account_book(2)).find(account.id).title
-    assert title.startswith("My <b>card</b>") and len(title) == 32
+    assert title.startswith("My <b>card</b>")
+    assert len(title) == 32
     assert not await users.rename_account(2, "deadbeef", "x")
     assert not await users.set_default(2, "deadbeef")
     assert (await users.account_book(2)).default == account.id
@@ -59,14 +64,17 @@ async def test_retired_account_is_kept_apart_until_forgotten(users):
     await users.retire_account(3, spare.id)
     book = await users.account_book(3)
     assert [a.id for a in book.active] == [main.id]
-    assert book.default == main.id and book.find(spare.id).retired
+    assert book.default == main.id
+    assert book.find(spare.id).retired
     assert not await users.set_default(3, spare.id)
     # Connecting the same key again brings it back.
     back = await users.add_account(3, "smshub", KEY_B, make_default=False)
-    assert back.id == spare.id and not (await users.account_book(3)).find(spare.id).retired
+    assert back.id == spare.id
+    assert not (await users.account_book(3)).find(spare.id).retired
     await users.forget_accounts(3, [main.id])
     book = await users.account_book(3)
-    assert [a.id for a in book.accounts] == [spare.id] and book.default == spare.id
+    assert [a.id for a in book.accounts] == [spare.id]
+    assert book.default == spare.id
 
 
 async def test_an_old_single_key_hash_reads_as_one_default_account(users):
@@ -75,7 +83,8 @@ async def test_an_old_single_key_hash_reads_as_one_default_account(users):
     await redis.hset("sab:user:4", mapping={"provider": "herosms", "key": sealed})
     book = await users.account_book(4)
     (account,) = book.active
-    assert book.legacy and account.id == legacy_id("herosms", sealed)
+    assert book.legacy
+    assert account.id == legacy_id("herosms", sealed)
     assert book.default == account.id
     assert (await users.account_book(4)).default == account.id  # stable across reads
     glance = await users.glance(4)
@@ -95,4 +104,5 @@ async def test_the_first_change_migrates_the_old_hash_keeping_its_id(users):
     assert await redis.hget("sab:user:5", "created") == b"1"
     book = await users.account_book(5)
     assert not book.legacy
-    assert [a.id for a in book.active] == [old_id, added.id] and book.default == old_id
+    assert [a.id for a in book.active] == [old_id, added.id]
+    assert book.default == old_id
