@@ -88,6 +88,7 @@ class Resources:
     steady: Callable[[], float] = time.monotonic
     metrics: Metrics = field(default_factory=Metrics)
     webhook_urls: WebhookUrls | None = None
+    account_items: AccountItems | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers may ask for by parameter name."""
@@ -106,7 +107,8 @@ class Resources:
             "rent_service": self.rent_service,
             "schedule": self.schedule,
             "orders": self.orders,
-            "account_items": AccountItems(self.accounts, self.activations, self.rents, self.mails),
+            "account_items": self.account_items
+            or AccountItems(self.accounts, self.activations, self.rents, self.mails),
         }
 
 
@@ -242,6 +244,10 @@ async def open_resources(
     clock = clock or time.time
     mails = MailRepo(redis)
     rents = RentRepo(redis)
+    items = AccountItems(accounts, activations, rents, mails)
+    for repo in (activations, rents, mails):
+        # The last open item of a removed account closing lets its key go.
+        repo.on_close = items.closed
     urls = webhook_urls(settings)
     return Resources(
         settings=settings,
@@ -268,6 +274,7 @@ async def open_resources(
         steady=steady,
         metrics=metrics,
         webhook_urls=urls,
+        account_items=items,
     )
 
 

@@ -1,8 +1,8 @@
 """What hangs on a provider account: its open items, its balance, and removing it.
 
 An account the user removes while items bought with it are open is retired, not forgotten:
-the worker keeps following those items with its key. Once none is open, the next look at
-the user's accounts (``/key``, a connection, a worker start) forgets it, key and all.
+the worker keeps following those items with its key. When the last of them closes (the record
+stores call ``closed``), or at the user's next /key, it is forgotten, key and all.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ class AccountItems:
         else:
             await self.accounts.users.forget_accounts(user_id, [account_id])
         return open_now
+
+    async def closed(self, record: UserRecord) -> None:
+        """A record closed: if its account was removed, that account may be done with."""
+        book = await self.accounts.users.account_book(record.user_id)
+        owner = book.owner_of(record.account_id, record.provider)
+        if owner is not None and owner.retired:
+            await self.forget_finished(record.user_id)
 
     async def forget_finished(self, user_id: int) -> None:
         """Forget the retired accounts none of whose items is open any more."""

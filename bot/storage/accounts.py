@@ -110,11 +110,14 @@ class AccountBook:
         account of that provider (the default if it is one). None when it is gone."""
         if account_id:
             stored = self.find(account_id)
-        else:
-            default = self.default_account
-            same = [known for known in self.active if known.provider == provider]
-            stored = default if default is not None and default in same else next(iter(same), None)
-        return stored if stored is not None and stored.provider == provider else None
+            return stored if stored is not None and stored.provider == provider else None
+        default = self.default_account
+        if default is not None and default.provider == provider:
+            return default
+        # A connected account of that provider, else a removed one still kept for its items.
+        same = [known for known in self.active if known.provider == provider]
+        same += [known for known in self.accounts if known.retired and known.provider == provider]
+        return same[0] if same else None
 
     def new_id(self) -> str:
         taken = {account.id for account in self.accounts}

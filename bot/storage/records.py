@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -193,6 +193,8 @@ class UserRecords(Generic[U]):
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._add = redis.register_script(_ADD)
+        #: Told of every record that closes (after it is stored closed).
+        self.on_close: Callable[[UserRecord], Awaitable[None]] | None = None
 
     def key(self, ref: str) -> str:
         return keys.record(self.kind, ref)
@@ -243,8 +245,11 @@ class UserRecords(Generic[U]):
     async def update(self, ref: str, change: Callable[[U], U | None]) -> tuple[U, U]:
         """See :func:`update`; a record that closes leaves its owner's open set."""
         before, after = await update(self._redis, self.key(ref), self.model, change)
-        if self.open_index and before.is_open and not after.is_open:
-            await self._redis.srem(self.open_set(after.user_id), ref)
+        if before.is_open and not after.is_open:
+            if self.open_index:
+                await self._redis.srem(self.open_set(after.user_id), ref)
+            if self.on_close is not None:
+                await self.on_close(after)
         return before, after
 
     async def assign(self, ref: str, **values: object) -> U:

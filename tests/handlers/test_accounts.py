@@ -164,7 +164,6 @@ async def test_removing_an_account_with_open_items_asks_and_keeps_following(
     assert "1 2 3 4 5" in user.last().text
     assert len(await account_ids(harness, user)) == 2  # kept while the number is open
     await harness.advance(25 * 60)  # the number's time runs out: nothing is open any more
-    await user.send("/key")
     assert len(await account_ids(harness, user)) == 1  # forgotten, key and all
 
 

@@ -106,3 +106,20 @@ async def test_the_first_change_migrates_the_old_hash_keeping_its_id(users):
     assert not book.legacy
     assert [a.id for a in book.active] == [old_id, added.id]
     assert book.default == old_id
+
+
+async def test_items_from_before_several_accounts_go_by_provider(users):
+    hero = await users.add_account(6, "herosms", KEY_A)
+    hub = await users.add_account(6, "smshub", KEY_B)  # the default now
+    book = await users.account_book(6)
+    assert book.owner_of(None, "herosms").id == hero.id
+    assert book.owner_of(None, "smshub").id == hub.id
+    assert book.owner_of(None, "grizzly") is None
+    assert book.owner_of(hero.id, "smshub") is None  # an id must match its provider
+    # Removed with items open: still their account, until it is forgotten.
+    await users.retire_account(6, hero.id)
+    book = await users.account_book(6)
+    assert book.owner_of(None, "herosms").id == hero.id
+    assert book.owner_of(hero.id, "herosms").retired
+    await users.forget_accounts(6, [hero.id])
+    assert (await users.account_book(6)).owner_of(None, "herosms") is None
