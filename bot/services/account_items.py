@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from bot.accounts import Accounts, UserAccount
 from bot.provider import errors as pe
@@ -20,6 +21,8 @@ from bot.storage.activations import ActivationRepo
 from bot.storage.mails import MailRepo
 from bot.storage.records import UserRecord
 from bot.storage.rents import RentRepo
+
+T = TypeVar("T")
 
 #: How long a screen listing several accounts waits for each one's balance.
 BALANCE_TIMEOUT = 5.0
@@ -80,16 +83,23 @@ class AccountItems:
         )
 
 
-async def balances(
-    accounts: Sequence[UserAccount], timeout: float = BALANCE_TIMEOUT
-) -> list[Decimal | None]:
-    """Every account's balance, asked at once; None for one that failed or was too slow (the
-    others are not held up by it)."""
+async def ask_each(
+    accounts: Sequence[UserAccount],
+    ask: Callable[[UserAccount], Awaitable[T]],
+    timeout: float = BALANCE_TIMEOUT,
+) -> list[T | None]:
+    """``ask`` every account at once; None for one that failed or was too slow (the others
+    are not held up by it)."""
 
-    async def one(account: UserAccount) -> Decimal | None:
+    async def one(account: UserAccount) -> T | None:
         try:
-            return await asyncio.wait_for(account.client.get_balance(), timeout)
+            return await asyncio.wait_for(ask(account), timeout)
         except (pe.ProviderError, TimeoutError):
             return None
 
     return list(await asyncio.gather(*(one(account) for account in accounts)))
+
+
+async def balances(accounts: Sequence[UserAccount]) -> list[Decimal | None]:
+    """Every account's balance, asked at once (see ``ask_each``)."""
+    return await ask_each(accounts, lambda account: account.client.get_balance())

@@ -206,3 +206,35 @@ async def test_forged_account_ids_change_nothing(harness: Harness, language: str
     data = ActCallback(action=ActAction.CANCEL, id=activation_id).pack()
     query = await intruder.press_data(intruder.last().message_id, data)
     assert intruder.answer(query) != T[language]["cancelled"]
+
+
+HISTORY = {
+    "en": ("Your activations, page 1 of 1:", "No answer from: Spare."),
+    "ru": ("Ваши активации, страница 1 из 1:", "Не ответили: Spare."),
+}
+
+
+@LANGUAGES
+async def test_history_merges_every_account_with_a_label(harness: Harness, language: str):
+    head, silent = HISTORY[language]
+    user = await harness.connected(language)
+    await buy(user)  # with the first HeroSMS key
+    harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
+    await user.send("/key")
+    await user.press(T[language]["add"])
+    await user.press("HeroSMS")
+    await user.send(SECOND_KEY)
+    await user.send("/key")
+    await user.press(user.last().button_starting("⭐ HeroSMS"))
+    await user.press(T[language]["rename"])
+    await user.send("Spare")
+    await buy(user)  # with the second key, the default now
+    listing = await user.send_expecting("/history", head)
+    lines = [line for line in listing.text.splitlines() if "+" in line]
+    assert len(lines) == 2
+    assert lines[0].endswith("· Spare")
+    assert lines[1].endswith("· HeroSMS")
+    # An account that does not answer is named; the other's entries still show.
+    del harness.emulator.accounts[SECOND_KEY]
+    listing = await user.send_expecting("/history", head, silent)
+    assert [line for line in listing.text.splitlines() if "+" in line] == [lines[1]]
