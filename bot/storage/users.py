@@ -9,6 +9,8 @@ Layout (key names in ``bot.storage.keys``):
 * ``user:<id>:locale`` — the chosen language, apart from FSM data so ``/cancel`` keeps it
 * ``user:<id>:recent`` — list of recently bought service codes, newest first
 * ``user:<id>:paused`` — set while polling is paused because the provider refused the key
+  (from before several accounts); ``user:<id>:paused_accounts`` — hash: the accounts whose
+  key a provider refused, by id
 * ``user:<id>:blocked`` — set while the user has blocked the bot
 * ``users`` — set of every user id (for the operator's statistics)
 """
@@ -37,6 +39,21 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(provider={self.provider!r}, api_key=SecretStr('**********'))"
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """Polling paused because a provider refused a key: for every account of the user (a
+    pause from before several accounts), or for some of them."""
+
+    everything: bool = False
+    accounts: frozenset[str] = frozenset()
+
+    def covers(self, account_id: str = "") -> bool:
+        """Paused for that account ("": for any account)."""
+        if self.everything:
+            return True
+        return account_id in self.accounts if account_id else bool(self.accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,7 @@ class UserRepo:
 
         await self.change_accounts(user_id, change)
         await self._redis.delete(keys.user(user_id, "paused"))
+        await self._redis.hdel(keys.user(user_id, "paused_accounts"), added[0].id)
         return added[0]
 
     async def set_credentials(self, user_id: int, provider: str, api_key: str) -> None:
@@ -193,6 +211,7 @@ class UserRepo:
         """Drop these accounts and their keys for good."""
         if account_ids:
             await self.change_accounts(user_id, lambda book: book.without(account_ids))
+            await self._redis.hdel(keys.user(user_id, "paused_accounts"), *account_ids)
 
     async def get_credentials(
         self, user_id: int, glance: UserGlance | None = None
@@ -240,12 +259,25 @@ class UserRepo:
 
     # --- polling pause (the provider said BAD_KEY) ---
 
-    async def pause(self, user_id: int, reason: str) -> bool:
-        """Mark the user's polling paused; True only the first time (to tell them once)."""
+    async def pause(self, user_id: int, reason: str, account_id: str = "") -> bool:
+        """Pause polling with one account (``account_id``; "" for all the user's accounts);
+        True only the first time (to tell them once)."""
+        if account_id:
+            key = keys.user(user_id, "paused_accounts")
+            return bool(await self._redis.hsetnx(key, account_id, reason))
         return bool(await self._redis.set(keys.user(user_id, "paused"), reason, nx=True))
 
-    async def is_paused(self, user_id: int) -> bool:
-        return bool(await self._redis.exists(keys.user(user_id, "paused")))
+    async def pauses(self, user_id: int) -> Pauses:
+        """Which of the user's accounts are paused, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(keys.user(user_id, "paused"))
+            pipe.hkeys(keys.user(user_id, "paused_accounts"))
+            everything, some = await pipe.execute()
+        return Pauses(bool(everything), frozenset(_text(a) or "" for a in some))
+
+    async def is_paused(self, user_id: int, account_id: str = "") -> bool:
+        """Whether polling with that account is paused ("": with any of them)."""
+        return (await self.pauses(user_id)).covers(account_id)
 
     # --- the user blocked the bot: pushes wait until they write again ---
 

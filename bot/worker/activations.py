@@ -41,6 +41,7 @@ from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.accounts import AccountBook
 from bot.storage.activations import Activation, State
+from bot.storage.users import Pauses
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
@@ -74,7 +75,7 @@ Snapshot = tuple[float, dict[int, ActiveActivation]]
 @dataclass(slots=True)
 class _UserView:
     read_at: float  # monotonic: wall time, whatever the bot's clock says
-    paused: bool
+    paused: Pauses
     book: AccountBook
     #: Accounts opened from ``book`` (by account id and provider; None: no usable key).
     opened: dict[tuple[str | None, str], UserAccount | None] = field(default_factory=dict)
@@ -107,7 +108,7 @@ class ActivationPoller(Poller[ActivationService]):
         cached = self._views.get(user_id)
         if cached is not None and time.monotonic() - cached.read_at < USER_VIEW_SECONDS:
             return cached
-        paused = await self.ctx.users.is_paused(user_id)
+        paused = await self.ctx.users.pauses(user_id)
         view = _UserView(time.monotonic(), paused, await self.ctx.users.account_book(user_id))
         if len(self._views) >= self._views_bound:
             horizon = time.monotonic() - USER_VIEW_SECONDS
@@ -131,7 +132,7 @@ class ActivationPoller(Poller[ActivationService]):
         now = await self.accounts.of_item(user_id, activation.account_id, activation.provider)
         if now is not None and now.client.key_fingerprint != account.client.key_fingerprint:
             return  # the user has just replaced the key: the new one gets its chance
-        await self.ctx.key_refused(user_id, account.preset.title)
+        await self.ctx.key_refused(account)
 
     async def poll(self, ref: str) -> float | None:
         activation = await self.service.activations.get(ref)
@@ -150,11 +151,11 @@ class ActivationPoller(Poller[ActivationService]):
             await self.deliver(activation)
             return None
         view = await self._user(activation.user_id)
-        if view.paused:
-            return now + PAUSED_RETRY
         account = self._account(view, activation)
         if account is None:
             return None  # the key is gone: nothing left to ask the provider with
+        if view.paused.covers(account.account_id):
+            return now + PAUSED_RETRY
         seen_version = activation.version
         try:
             status = await self._status(account, activation)

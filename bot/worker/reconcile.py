@@ -54,10 +54,11 @@ class Reconciler:
         now = self.ctx.clock()
         for activation in await self.service.activations.open_of_user(user_id):
             await self.service.schedule.add(member(activation.ref), now)
-        if await self.ctx.users.is_paused(user_id):
-            return 0
+        pauses = await self.ctx.users.pauses(user_id)
         adopted = 0
         for account in await self.accounts.all(user_id):
+            if pauses.covers(account.account_id):
+                continue
             try:
                 adopted += len(await self.service.reconcile(account))
             except pe.ProviderError:

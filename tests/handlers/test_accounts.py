@@ -238,3 +238,22 @@ async def test_history_merges_every_account_with_a_label(harness: Harness, langu
     del harness.emulator.accounts[SECOND_KEY]
     listing = await user.send_expecting("/history", head, silent)
     assert [line for line in listing.text.splitlines() if "+" in line] == [lines[1]]
+
+
+async def test_a_refused_key_pauses_only_its_own_account(harness: Harness):
+    user = await harness.connected()
+    await buy(user)  # with the first key
+    await add_second(harness, user, "en")
+    await buy(user)  # with SMSHub, the default now
+    first, second = await account_ids(harness, user)
+    del harness.emulator.accounts[GOOD_KEY]  # the first key is revoked at the provider
+    await harness.advance(10)
+    assert any("no longer accepts your API key" in text for text in user.texts())
+    users = harness.resources.users
+    assert await users.is_paused(user.id, first)
+    assert not await users.is_paused(user.id, second)
+    # The other account's number is still followed.
+    newest = next(a for a in harness.emulator.activations.values() if a.key == SECOND_KEY)
+    harness.emulator.deliver_sms(newest.id, "Telegram code: 24680", code="24680")
+    await harness.advance(10)
+    assert "2 4 6 8 0" in user.last().text
