@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.keyboards.callbacks import AccountAction, AccountCallback, ActAction, ActCallback
-from tests.harness import GOOD_KEY, ChatUser, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
 
 SECOND_KEY = "ZzSecondKey0123456789ab"
 
@@ -257,3 +257,47 @@ async def test_a_refused_key_pauses_only_its_own_account(harness: Harness):
     harness.emulator.deliver_sms(newest.id, "Telegram code: 24680", code="24680")
     await harness.advance(10)
     assert "2 4 6 8 0" in user.last().text
+
+
+MAILS = {
+    "en": "Your e-mail addresses, page 1 of 1:",
+    "ru": "Ваши адреса почты, страница 1 из 1:",
+}
+
+
+def mail_bought_elsewhere(harness: Harness, key: str, site: str) -> None:
+    reply = harness.emulator.handle(
+        {
+            "api_key": key,
+            "action": "buyMailActivation",
+            "site": site,
+            "mail_type": "1",
+            "mail_domain": "xyz",
+        }
+    )
+    assert reply.status == 200
+
+
+@LANGUAGES
+@pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
+async def test_mails_merge_every_account_with_a_label(harness: Harness, language: str):
+    user = await harness.connected(language, provider="SMS-Activate")
+    harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
+    await user.send("/key")
+    await user.press(T[language]["add"])
+    await user.press("SMS-Activate")
+    await user.send(SECOND_KEY)
+    await user.send("/key")
+    await user.press(user.last().button_starting("⭐ SMS-Activate"))
+    await user.press(T[language]["rename"])
+    await user.send("Spare")
+    mail_bought_elsewhere(harness, GOOD_KEY, "discord.com")
+    harness.emulator.clock.advance(60)
+    mail_bought_elsewhere(harness, SECOND_KEY, "apple.com")
+    listing = await user.send_expecting("/mails", MAILS[language])
+    lines = [line for line in listing.text.splitlines() if "@" in line]
+    assert len(lines) == 2
+    assert "apple.com" in lines[0]
+    assert lines[0].endswith("· Spare")
+    assert "discord.com" in lines[1]
+    assert lines[1].endswith("· SMS-Activate")
