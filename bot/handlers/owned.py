@@ -19,6 +19,7 @@ from bot.storage.activations import Activation
 from bot.storage.mails import Mailbox
 from bot.storage.records import UserRecord
 from bot.storage.rents import Rent
+from bot.storage.users import UserGlance
 from bot.views.common import ItemLabels, account_label
 
 T = TypeVar("T", bound=UserRecord)
@@ -30,33 +31,50 @@ class _Finder(Protocol[T_co]):
 
 
 async def _owned(
-    finder: _Finder[T], accounts: Accounts, user_id: int, item_id: int, item: Item
+    finder: _Finder[T],
+    accounts: Accounts,
+    user_id: int,
+    item_id: int,
+    item: Item,
+    glance: UserGlance | None,
 ) -> tuple[T, UserAccount]:
     found = await finder.find(user_id, item_id)
     if found is None:
         raise NotYours(item)
-    account = await accounts.of_item(user_id, found.account_id, found.provider)
+    account = await accounts.of_item(user_id, found.account_id, found.provider, glance=glance)
     if account is None or account.retired:
         raise OtherAccount(item)
     return found, account
 
 
 async def owned_activation(
-    finder: _Finder[Activation], accounts: Accounts, user_id: int, activation_id: int
+    finder: _Finder[Activation],
+    accounts: Accounts,
+    user_id: int,
+    activation_id: int,
+    glance: UserGlance | None = None,
 ) -> tuple[Activation, UserAccount]:
-    return await _owned(finder, accounts, user_id, activation_id, Item.NUMBER)
+    return await _owned(finder, accounts, user_id, activation_id, Item.NUMBER, glance)
 
 
 async def owned_rent(
-    finder: _Finder[Rent], accounts: Accounts, user_id: int, rent_id: int
+    finder: _Finder[Rent],
+    accounts: Accounts,
+    user_id: int,
+    rent_id: int,
+    glance: UserGlance | None = None,
 ) -> tuple[Rent, UserAccount]:
-    return await _owned(finder, accounts, user_id, rent_id, Item.NUMBER)
+    return await _owned(finder, accounts, user_id, rent_id, Item.NUMBER, glance)
 
 
 async def owned_mailbox(
-    finder: _Finder[Mailbox], accounts: Accounts, user_id: int, mail_id: int
+    finder: _Finder[Mailbox],
+    accounts: Accounts,
+    user_id: int,
+    mail_id: int,
+    glance: UserGlance | None = None,
 ) -> tuple[Mailbox, UserAccount]:
-    return await _owned(finder, accounts, user_id, mail_id, Item.MAILBOX)
+    return await _owned(finder, accounts, user_id, mail_id, Item.MAILBOX, glance)
 
 
 async def each_account(
