@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.errors import UnknownAccount
 from bot.keyboards.callbacks import AccountAction, AccountCallback, ActAction, ActCallback
+from bot.storage import keys
 from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
 
 SECOND_KEY = "ZzSecondKey0123456789ab"
@@ -301,3 +303,18 @@ async def test_mails_merge_every_account_with_a_label(harness: Harness, language
     assert lines[0].endswith("· Spare")
     assert "discord.com" in lines[1]
     assert lines[1].endswith("· SMS-Activate")
+
+
+async def test_the_updates_glance_serves_every_account_without_another_read(harness: Harness):
+    user = await harness.connected()
+    await add_second(harness, user, "en")
+    glance = await harness.resources.users.glance(user.id)
+    # Gone from Redis after the glance: whatever is found below came from the glance.
+    await harness.resources.redis.delete(keys.user(user.id))
+    accounts = harness.resources.accounts
+    assert (await accounts.get(user.id, glance)).provider == "smshub"
+    assert [a.provider for a in await accounts.all(user.id, glance)] == ["smshub", "herosms"]
+    second = glance.book.active[1].id
+    assert (await accounts.by_id(user.id, second, glance)).provider == "herosms"
+    with pytest.raises(UnknownAccount):
+        await accounts.by_id(user.id, second)  # without it: read now, and gone
