@@ -81,19 +81,20 @@ class Accounts:
         )
 
     async def get(self, user_id: int, glance: UserGlance | None = None) -> UserAccount:
-        """The user's default account; NoKeyConnected / ProviderUnavailable explain what is
-        missing. ``glance``: the user as read at the start of this update (saves a read)."""
+        """The user's default account (the next one when the default's provider is no longer
+        offered or its key cannot be read); NoKeyConnected / ProviderUnavailable explain what
+        is missing. ``glance``: the user as read at the start of this update (saves a read)."""
         book = await self.users.account_book(user_id, glance)
         stored = book.default_account
         if stored is None:
             raise NoKeyConnected
-        account = self._open(user_id, stored)
-        if account is None:
-            # The key cannot be read (SECRET_KEY changed) or the provider is gone.
-            if self.hub.preset(stored.provider) is None:
-                raise ProviderUnavailable(stored.provider)
-            raise NoKeyConnected
-        return account
+        for candidate in book.active:
+            account = self._open(user_id, candidate)
+            if account is not None:
+                return account
+        if self.hub.preset(stored.provider) is None:
+            raise ProviderUnavailable(stored.provider)
+        raise NoKeyConnected  # the key cannot be read (SECRET_KEY changed)
 
     async def all(self, user_id: int, glance: UserGlance | None = None) -> list[UserAccount]:
         """Every connected account, the default first; unknown providers are skipped."""
