@@ -27,6 +27,7 @@ from bot.keyboards.accounts import (
 )
 from bot.keyboards.callbacks import AccountAction, AccountCallback
 from bot.keyboards.common import cancel_keyboard
+from bot.provider.presets import SANDBOX_NAME
 from bot.services.account_items import AccountItems, balances
 from bot.storage.accounts import TITLE_LIMIT
 from bot.telegram import edit_text
@@ -38,6 +39,8 @@ from bot.views.accounts import (
     removal_question,
     removed_note,
 )
+from bot.views.keys import webhook_text
+from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
 
@@ -85,7 +88,18 @@ async def show_accounts(
     await edit_text(message, *await accounts_screen(accounts, user_id, note))
 
 
-async def _show_account(message: Message, accounts: Accounts, account: UserAccount) -> None:
+def webhook_note(urls: WebhookUrls | None, account: UserAccount) -> str:
+    """The account's own webhook URL for its provider profile, when the operator offers
+    webhooks (each account has its own)."""
+    if urls is None or account.provider == SANDBOX_NAME:
+        return ""
+    url = urls.url(account)
+    return "" if url is None else "\n\n" + webhook_text(url, account.preset.title)
+
+
+async def _show_account(
+    message: Message, accounts: Accounts, account: UserAccount, urls: WebhookUrls | None
+) -> None:
     default = await accounts.get(account.user_id)
     is_default = default.account_id == account.account_id
     row = AccountRow(account.label, account.preset.title, None, is_default)
@@ -96,7 +110,7 @@ async def _show_account(message: Message, accounts: Accounts, account: UserAccou
         _("Remove"),
         "« " + _("Back"),
     )
-    await edit_text(message, account_text(row), markup)
+    await edit_text(message, account_text(row) + webhook_note(urls, account), markup)
 
 
 @router.callback_query(AccountCallback.filter())
@@ -107,6 +121,7 @@ async def account_pressed(
     accounts: Accounts,
     account_items: AccountItems,
     callback_answer: CallbackAnswer,
+    webhook_urls: WebhookUrls | None = None,
 ) -> None:
     if not isinstance(query.message, Message):
         return
@@ -120,7 +135,7 @@ async def account_pressed(
     match callback_data.action:
         case AccountAction.OPEN:
             await state.clear()
-            await _show_account(query.message, accounts, account)
+            await _show_account(query.message, accounts, account, webhook_urls)
         case AccountAction.DEFAULT:
             await accounts.users.set_default(user_id, account.account_id)
             callback_answer.text = _("{name} is your default account now.").format(

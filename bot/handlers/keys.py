@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
-from bot.handlers.accounts import accounts_screen, show_accounts
+from bot.handlers.accounts import accounts_screen, show_accounts, webhook_note
 from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
 from bot.handlers.unsettled import alert
@@ -37,7 +37,7 @@ from bot.provider.presets import SANDBOX_NAME, ProviderPreset
 from bot.services.account_items import AccountItems
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.keys import deletion_note, next_steps, webhook_text
+from bot.views.keys import deletion_note, next_steps
 from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
@@ -67,8 +67,7 @@ async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: i
         account = await accounts.get(user_id)
     except (NoKeyConnected, ProviderUnavailable):
         return ""
-    url = urls.url(account) if account.provider != SANDBOX_NAME else None
-    return "" if url is None else "\n\n" + webhook_text(url, account.preset.title)
+    return webhook_note(urls, account)
 
 
 async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = False) -> None:
