@@ -86,10 +86,11 @@ class AccountItems:
 async def ask_each(
     accounts: Sequence[UserAccount],
     ask: Callable[[UserAccount], Awaitable[T]],
-    timeout: float = BALANCE_TIMEOUT,
+    timeout: float | None = None,
 ) -> list[T | None]:
-    """``ask`` every account at once; None for one that failed or was too slow (the others
-    are not held up by it)."""
+    """``ask`` every account at once; None for one that failed or was slower than
+    ``timeout`` (BALANCE_TIMEOUT by default): the others are not held up by it."""
+    timeout = BALANCE_TIMEOUT if timeout is None else timeout
 
     async def one(account: UserAccount) -> T | None:
         try:

@@ -4,14 +4,19 @@ naming another user's account change nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.errors import UnknownAccount
 from bot.keyboards.callbacks import AccountAction, AccountCallback, ActAction, ActCallback
+from bot.services import account_items
 from bot.storage import keys
-from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness
+from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness, running_harness
 
 SECOND_KEY = "ZzSecondKey0123456789ab"
 
@@ -318,3 +323,37 @@ async def test_the_updates_glance_serves_every_account_without_another_read(harn
     assert (await accounts.by_id(user.id, second, glance)).provider == "herosms"
     with pytest.raises(UnknownAccount):
         await accounts.by_id(user.id, second)  # without it: read now, and gone
+
+
+class HungForKey(httpx.AsyncBaseTransport):
+    """The provider answers every key but one, whose requests hang until cancelled."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, key: str) -> None:
+        self.inner = inner
+        self.key = key
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("api_key") == self.key:
+            await asyncio.Event().wait()
+        return await self.inner.handle_async_request(request)
+
+
+@LANGUAGES
+async def test_a_hung_account_does_not_hold_up_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+):
+    monkeypatch.setattr(account_items, "BALANCE_TIMEOUT", 0.3)
+    async with running_harness(
+        tmp_path, wrap_transport=lambda inner: HungForKey(inner, SECOND_KEY)
+    ) as harness:
+        user = await harness.connected(language)
+        # The second key is connected while its provider still answers.
+        harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
+        await harness.resources.accounts.users.add_account(user.id, "smshub", SECOND_KEY)
+        started = time.monotonic()
+        balances = await user.send_expecting("/balance", T[language]["balances"])
+        assert time.monotonic() - started < 5
+        assert f"⭐ SMSHub: {T[language]['unavailable']}" in balances.text
+        assert "• HeroSMS: 50.000" in balances.text
+        listing = await user.send_expecting("/key", T[language]["list"])
+        assert "• HeroSMS: 50.000" in listing.text
