@@ -76,6 +76,19 @@ async def add_second(harness: Harness, user: ChatUser, language: str) -> None:
     assert T[language]["now_default"] in user.last().text
 
 
+async def add_spare(harness: Harness, user: ChatUser, language: str, provider: str) -> None:
+    """A second key of ``provider`` added (the default now) and named "Spare"."""
+    harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
+    await user.send("/key")
+    await user.press(T[language]["add"])
+    await user.press(provider)
+    await user.send(SECOND_KEY)
+    await user.send("/key")
+    await user.press(user.last().button_starting(f"⭐ {provider}"))
+    await user.press(T[language]["rename"])
+    await user.send("Spare")
+
+
 async def buy(user: ChatUser) -> int:
     """A number bought with the default account; returns its card's message id."""
     await user.send("/buy tg 6")
@@ -226,15 +239,7 @@ async def test_history_merges_every_account_with_a_label(harness: Harness, langu
     head, silent = HISTORY[language]
     user = await harness.connected(language)
     await buy(user)  # with the first HeroSMS key
-    harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
-    await user.send("/key")
-    await user.press(T[language]["add"])
-    await user.press("HeroSMS")
-    await user.send(SECOND_KEY)
-    await user.send("/key")
-    await user.press(user.last().button_starting("⭐ HeroSMS"))
-    await user.press(T[language]["rename"])
-    await user.send("Spare")
+    await add_spare(harness, user, language, "HeroSMS")
     await buy(user)  # with the second key, the default now
     listing = await user.send_expecting("/history", head)
     lines = [line for line in listing.text.splitlines() if "+" in line]
@@ -289,15 +294,7 @@ def mail_bought_elsewhere(harness: Harness, key: str, site: str) -> None:
 @pytest.mark.bot_settings(SMS_PROVIDERS=MAIL_PROVIDERS)
 async def test_mails_merge_every_account_with_a_label(harness: Harness, language: str):
     user = await harness.connected(language, provider="SMS-Activate")
-    harness.emulator.add_account(SECOND_KEY, balance=Decimal("20"))
-    await user.send("/key")
-    await user.press(T[language]["add"])
-    await user.press("SMS-Activate")
-    await user.send(SECOND_KEY)
-    await user.send("/key")
-    await user.press(user.last().button_starting("⭐ SMS-Activate"))
-    await user.press(T[language]["rename"])
-    await user.send("Spare")
+    await add_spare(harness, user, language, "SMS-Activate")
     mail_bought_elsewhere(harness, GOOD_KEY, "discord.com")
     harness.emulator.clock.advance(60)
     mail_bought_elsewhere(harness, SECOND_KEY, "apple.com")
