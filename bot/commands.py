@@ -17,7 +17,7 @@ COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("mail", __("Buy an e-mail address for a site")),
     ("mails", __("Your e-mail addresses")),
     ("balance", __("Your balance")),
-    ("key", __("Set, replace or remove your API key")),
+    ("key", __("Your provider accounts: add, rename, remove")),
     ("language", __("Change the language")),
     ("cancel", __("Leave the current dialog")),
     ("help", __("What I can do")),

@@ -44,8 +44,13 @@ class NotYours(StaleButton):
 
 
 class OtherAccount(StaleButton):
-    """The object was bought with a provider account other than the one connected now."""
+    """The object was bought with a provider account the user has since removed."""
 
     def __init__(self, item: Item) -> None:
         super().__init__(item)
         self.item = item
+
+
+class UnknownAccount(StaleButton):
+    """The button names a provider account that is not one of the presser's (forged, or
+    removed since)."""

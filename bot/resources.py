@@ -35,6 +35,7 @@ from bot.provider.hub import ProviderHub
 from bot.provider.presets import SANDBOX2_PRESET, SANDBOX_PRESET, ProviderPreset
 from bot.sandbox import Emulator, EmulatorConfig, EmulatorTransport
 from bot.sandbox.server import keep_saving, save_state
+from bot.services.account_items import AccountItems
 from bot.services.activations import ActivationService
 from bot.services.budget import ProviderBudget
 from bot.services.catalogue import CatalogueService
@@ -110,6 +111,7 @@ class Resources:
     steady: Callable[[], float] = time.monotonic
     metrics: Metrics = field(default_factory=Metrics)
     webhook_urls: WebhookUrls | None = None
+    account_items: AccountItems | None = None
 
     def workflow_data(self) -> dict[str, Any]:
         """What handlers may ask for by parameter name."""
@@ -129,6 +131,8 @@ class Resources:
             "rent_service": self.rent_service,
             "schedule": self.schedule,
             "orders": self.orders,
+            "account_items": self.account_items
+            or AccountItems(self.accounts, self.activations, self.rents, self.mails),
         }
 
 
@@ -275,6 +279,10 @@ async def open_resources(
     clock = clock or time.time
     mails = MailRepo(redis)
     rents = RentRepo(redis)
+    items = AccountItems(accounts, activations, rents, mails)
+    for repo in (activations, rents, mails):
+        # The last open item of a removed account closing lets its key go.
+        repo.on_close = items.closed
     urls = webhook_urls(settings)
     catalogue = CatalogueService(redis)
     return Resources(
@@ -304,6 +312,7 @@ async def open_resources(
         steady=steady,
         metrics=metrics,
         webhook_urls=urls,
+        account_items=items,
     )
 
 

@@ -18,6 +18,7 @@ from bot.errors import (
     OtherAccount,
     ProviderUnavailable,
     StaleButton,
+    UnknownAccount,
 )
 from bot.provider import errors as pe
 from bot.provider.lane import ProviderBusy
@@ -86,6 +87,8 @@ def _describe(exc: BaseException, name: str) -> str:
             return _("This address was bought with another provider account.")
         case OtherAccount():
             return _("This number was bought with another provider account.")
+        case UnknownAccount():
+            return _("This is not one of your provider accounts.")
         case StaleButton():
             return _("This button is out of date. Use the menu again.")
         case pe.AuthError():

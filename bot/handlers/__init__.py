@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from bot.handlers import (
+    accounts,
     activation,
     admin,
     balance,
@@ -34,6 +35,7 @@ def get_routers() -> list[Router]:
         admin.router.build(),
         start.router.build(),
         keys.router.build(),
+        accounts.router.build(),
         balance.router.build(),
         language.router.build(),
         buy.router.build(),

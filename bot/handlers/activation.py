@@ -12,10 +12,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
+from bot.accounts import Accounts, UserAccount
 from bot.catalogue import pick_countries, search_services, service_name
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
-from bot.handlers.owned import other_accounts
+from bot.handlers.owned import each_account, item_labels
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import (
@@ -31,9 +31,9 @@ from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
-from bot.provider.hub import ProviderHub
-from bot.provider.models import ActivationAction
+from bot.provider.models import ActivationAction, HistoryEntry
 from bot.provider.presets import Feature
+from bot.services.account_items import ask_each
 from bot.services.activation_purchases import AdditionalOrder
 from bot.services.activation_rules import cancel_wait, member
 from bot.services.activations import ActivationService
@@ -49,11 +49,10 @@ from bot.views.activation import (
     additional_confirm_view,
     additional_view,
     extra_view,
-    history_view,
-    newest_first,
     prices_text,
 )
 from bot.views.buy import number_unknown_text
+from bot.views.history import HistoryItem, history_view, newest_first
 
 router = Routes(name=__name__, answer_taps=True)
 # Inside the callback answer: a button naming someone else's activation is explained through it.
@@ -282,13 +281,13 @@ async def show_bought(
 
 
 async def _active_page(
-    account: UserAccount, service: ActivationService, hub: ProviderHub, locale: str, page: int
+    account: UserAccount, service: ActivationService, accounts: Accounts, locale: str, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     open_ones = await service.activations.open_of_user(account.user_id)
     if not open_ones:
         return _("You have no open activations. /buy a number?"), None
-    others = other_accounts(hub, account, open_ones)
-    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale, others)
+    labels = await item_labels(accounts, account.user_id, open_ones)
+    return active_view(paginate(open_ones, page, ACTIVE_PAGE), locale, labels)
 
 
 @router.message(Command("active"), flags=NEEDS_ACCOUNT)
@@ -296,37 +295,57 @@ async def active_command(
     message: Message,
     account: UserAccount,
     activation_service: ActivationService,
-    hub: ProviderHub,
+    accounts: Accounts,
     locale: str,
 ) -> None:
-    # Numbers bought on the provider's site show up here too.
-    await activation_service.reconcile(account)
-    await show(message, *await _active_page(account, activation_service, hub, locale, 0))
+    # Numbers bought on the providers' sites show up here too (every account at once).
+    await each_account(accounts, account.user_id, activation_service.reconcile)
+    await show(message, *await _active_page(account, activation_service, accounts, locale, 0))
 
 
 async def _history_page(
-    account: UserAccount, activation_service: ActivationService, locale: str, page: int
+    account: UserAccount,
+    activation_service: ActivationService,
+    accounts: Accounts,
+    locale: str,
+    page: int,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not account.supports(Feature.HISTORY):
+    sharing = [a for a in await accounts.all(account.user_id) if a.supports(Feature.HISTORY)]
+    if not sharing:
         return _("This provider does not share its history."), None
-    entries = newest_first(await account.client.get_history(limit=100))
-    if not entries:
+    if len(sharing) == 1:  # one account: its failure is the errors router's to explain
+        answers: list[list[HistoryEntry] | None] = [await sharing[0].client.get_history(limit=100)]
+    else:  # every account at once, merged; one that fails does not hide the others
+        answers = await ask_each(sharing, lambda each: each.client.get_history(limit=100))
+    items = newest_first(
+        [
+            HistoryItem(entry, each.provider, each.label if len(sharing) > 1 else None)
+            for each, answer in zip(sharing, answers, strict=True)
+            for entry in answer or []
+        ]
+    )
+    silent = [each.label for each, answer in zip(sharing, answers, strict=True) if answer is None]
+    if not items and not silent:
         return _("Your history is empty."), None
-    shown = paginate(entries, page, HISTORY_PAGE)
-    refs = [make_ref(account.provider, entry.id) for entry in shown.items]
+    shown = paginate(items, page, HISTORY_PAGE)
+    refs = [make_ref(item.provider, item.entry.id) for item in shown.items]
     known = {
-        record.id: record
+        record.ref: record
         for record in await activation_service.activations.get_many(refs)
         if record.user_id == account.user_id
     }
-    return history_view(shown, known, locale)
+    return history_view(shown, known, locale, silent)
 
 
 @router.message(Command("history"), flags=NEEDS_ACCOUNT)
 async def history_command(
-    message: Message, account: UserAccount, activation_service: ActivationService, locale: str
+    message: Message,
+    account: UserAccount,
+    activation_service: ActivationService,
+    accounts: Accounts,
+    locale: str,
 ) -> None:
-    await show(message, *await _history_page(account, activation_service, locale, 0))
+    await show(message, *await _history_page(account, activation_service, accounts, locale, 0))
 
 
 @router.callback_query(ActivePageCallback.filter(), flags=NEEDS_ACCOUNT)
@@ -335,12 +354,12 @@ async def active_page_turned(
     callback_data: ActivePageCallback,
     account: UserAccount,
     activation_service: ActivationService,
-    hub: ProviderHub,
+    accounts: Accounts,
     locale: str,
 ) -> None:
     """◀ ▶ under /active: the same list, another page."""
     page = callback_data.page
-    await show(query, *await _active_page(account, activation_service, hub, locale, page))
+    await show(query, *await _active_page(account, activation_service, accounts, locale, page))
 
 
 @router.callback_query(HistoryCallback.filter(), flags=NEEDS_ACCOUNT)
@@ -349,11 +368,12 @@ async def history_page_turned(
     callback_data: HistoryCallback,
     account: UserAccount,
     activation_service: ActivationService,
+    accounts: Accounts,
     locale: str,
 ) -> None:
     """◀ ▶ under /history: the same list, another page."""
     page = callback_data.page
-    await show(query, *await _history_page(account, activation_service, locale, page))
+    await show(query, *await _history_page(account, activation_service, accounts, locale, page))
 
 
 @router.message(Command("prices"), flags=NEEDS_ACCOUNT)

@@ -81,7 +81,7 @@ class CardMiddleware(BaseMiddleware):
         accounts: Accounts = data["accounts"]
         service: ActivationService = data["activation_service"]
         activation, account = await owned_activation(
-            service.activations, accounts, event.from_user.id, callback_data.id
+            service.activations, accounts, event.from_user.id, callback_data.id, data.get("glance")
         )
         data["card"] = PressedCard(activation, account, service, data["locale"], Copies.of(data))
         return await handler(event, data)

@@ -1,7 +1,10 @@
-"""Connecting a provider account: choose the provider, send the key, replace or remove it.
+"""The user's provider accounts (/key): connect one (choose the provider, send the key), list
+them with their balances, make one the default, rename or remove one.
 
 The message that carried a key is deleted at once, valid or not, and a key is stored only
 after the provider accepted it. Keys never go into FSM data (which Redis keeps in plain text).
+Every button names an account by id, and the id is looked up among the presser's own accounts
+(``Accounts.by_id``): a forged one meets ``UnknownAccount`` and changes nothing.
 """
 
 from __future__ import annotations
@@ -20,21 +23,21 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
+from bot.handlers.accounts import accounts_screen, show_accounts, webhook_note
 from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import KeyAction, KeyCallback, ProviderCallback
 from bot.keyboards.common import (
     cancel_keyboard,
-    confirm_remove_keyboard,
-    key_menu_keyboard,
     providers_keyboard,
 )
 from bot.provider import errors as pe
 from bot.provider.presets import SANDBOX_NAME, ProviderPreset
+from bot.services.account_items import AccountItems
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
-from bot.views.keys import deletion_note, next_steps, webhook_text
+from bot.views.keys import deletion_note, next_steps
 from bot.webhook_urls import WebhookUrls
 
 router = Routes(name=__name__, answer_taps=True)
@@ -47,10 +50,12 @@ class KeyForm(StatesGroup):
     waiting_key = State()
 
 
-def _connected_text(preset: ProviderPreset, balance: Decimal) -> str:
+def _connected_text(preset: ProviderPreset, balance: Decimal, *, several: bool = False) -> str:
     text = _("Connected to {provider}. Balance: {amount}.").format(
         provider=escape(preset.title), amount=money(balance)
     )
+    if several:
+        text += "\n" + _("It is your default account now; /key lists all your accounts.")
     return text + "\n\n" + next_steps(preset)
 
 
@@ -62,8 +67,7 @@ async def _webhook_note(accounts: Accounts, urls: WebhookUrls | None, user_id: i
         account = await accounts.get(user_id)
     except (NoKeyConnected, ProviderUnavailable):
         return ""
-    url = urls.url(account) if account.provider != SANDBOX_NAME else None
-    return "" if url is None else "\n\n" + webhook_text(url, account.preset.title)
+    return webhook_note(urls, account)
 
 
 async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = False) -> None:
@@ -109,7 +113,7 @@ async def _receive_key(
         )
         return
     try:
-        balance = await accounts.connect(user_id, provider, key)
+        balance = (await accounts.connect(user_id, provider, key))[1]
     except pe.AuthError:
         await message.answer(
             note
@@ -136,7 +140,8 @@ async def _receive_key(
         return
     await state.clear()
     hook = await _webhook_note(accounts, urls, user_id)
-    await message.answer(note + "\n" + _connected_text(preset, balance) + hook)
+    several = len((await accounts.users.account_book(user_id)).active) > 1
+    await message.answer(note + "\n" + _connected_text(preset, balance, several=several) + hook)
 
 
 @router.message(Command("key"))
@@ -145,6 +150,7 @@ async def key_command(
     command: CommandObject,
     state: FSMContext,
     accounts: Accounts,
+    account_items: AccountItems,
     key_deleted: bool | None = None,
     webhook_urls: WebhookUrls | None = None,
 ) -> None:
@@ -166,16 +172,14 @@ async def key_command(
             message, command.args, provider, state, accounts, key_deleted, webhook_urls
         )
         return
-    account_provider = await accounts.users.get_provider(user_id)
-    preset = accounts.hub.preset(account_provider) if account_provider else None
-    if preset is not None and await accounts.users.has_key(user_id):
-        await message.answer(
-            _("Your {provider} key is connected.").format(provider=escape(preset.title))
-            + await _webhook_note(accounts, webhook_urls, user_id),
-            reply_markup=key_menu_keyboard(_("Replace"), _("Remove"), _("Close")),
-        )
+    await account_items.forget_finished(user_id)
+    if not await accounts.all(user_id):
+        await _ask_provider(message, accounts)
         return
-    await _ask_provider(message, accounts)
+    text, markup = await accounts_screen(accounts, user_id)
+    await message.answer(
+        text + await _webhook_note(accounts, webhook_urls, user_id), reply_markup=markup
+    )
 
 
 @router.callback_query(ProviderCallback.filter())
@@ -249,22 +253,12 @@ async def key_menu(
 ) -> None:
     if not isinstance(query.message, Message):
         return
-    user_id = query.from_user.id
     match callback_data.action:
         case KeyAction.CONNECT | KeyAction.REPLACE:
             await _ask_provider(query.message, accounts, edit=True)
-        case KeyAction.REMOVE:
-            await edit_text(
-                query.message,
-                _("Remove your stored key? I will stop following your numbers."),
-                confirm_remove_keyboard(_("Yes, remove"), _("No")),
-            )
-        case KeyAction.REMOVE_CONFIRM:
-            removed = await accounts.users.delete_credentials(user_id)
-            await state.clear()
-            await edit_text(
-                query.message,
-                _("Your key is removed.") if removed else _("No key was stored."),
-            )
+        case KeyAction.REMOVE | KeyAction.REMOVE_CONFIRM:
+            # A button of the single-key menu of before: removing now starts from the list.
+            await show_accounts(query.message, accounts, query.from_user.id)
         case KeyAction.CLOSE:
+            await state.clear()
             await drop_keyboard(query.message)

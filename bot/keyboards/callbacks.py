@@ -35,6 +35,23 @@ class KeyCallback(CallbackData, prefix="key"):
     action: KeyAction
 
 
+class AccountAction(StrEnum):
+    OPEN = "open"
+    DEFAULT = "default"
+    RENAME = "rename"
+    REMOVE = "remove"
+    REMOVE_CONFIRM = "remove_ok"
+    LIST = "list"
+
+
+class AccountCallback(CallbackData, prefix="acct"):
+    """One of the presser's provider accounts on the /key screen (``account``: its id, checked
+    against the presser's own accounts)."""
+
+    action: AccountAction
+    account: str = ""
+
+
 class DialogCallback(CallbackData, prefix="dlg"):
     """Leave the open dialog (the inline twin of /cancel)."""
 

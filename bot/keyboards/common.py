@@ -66,22 +66,6 @@ def connect_keyboard(label: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def key_menu_keyboard(replace: str, remove: str, close: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=replace, callback_data=KeyCallback(action=KeyAction.REPLACE))
-    builder.button(text=remove, callback_data=KeyCallback(action=KeyAction.REMOVE))
-    builder.button(text=close, callback_data=KeyCallback(action=KeyAction.CLOSE))
-    builder.adjust(2, 1)
-    return builder.as_markup()
-
-
-def confirm_remove_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=yes, callback_data=KeyCallback(action=KeyAction.REMOVE_CONFIRM))
-    builder.button(text=no, callback_data=KeyCallback(action=KeyAction.CLOSE))
-    return builder.as_markup()
-
-
 def languages_keyboard(current: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for locale, name in LANGUAGE_NAMES.items():

@@ -236,6 +236,7 @@ class SameNumberPurchase(Purchase[Activation]):
             id=activation_id,
             user_id=account.user_id,
             provider=account.provider,
+            account_id=account.account_id or None,
             service=self.service,
             phone=phone or parent.phone,
             country=parent.country,

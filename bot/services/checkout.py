@@ -204,6 +204,7 @@ class Checkout:
             params.model_dump(mode="json"),
             price=price,
             account=account.identity,
+            account_id=account.account_id or None,
             now=self._clock(),
         )
 

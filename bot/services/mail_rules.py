@@ -76,6 +76,7 @@ def new_mailbox(
         id=mail_id,
         user_id=account.user_id,
         provider=account.provider,
+        account_id=account.account_id or None,
         site=options.site,
         email=email,
         domain=options.domain,

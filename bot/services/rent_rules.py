@@ -144,6 +144,7 @@ def new_rent(account: UserAccount, options: RentOptions, number: RentNumber, now
         id=number.id,
         user_id=account.user_id,
         provider=account.provider,
+        account_id=account.account_id or None,
         service=options.service,
         phone=number.number,
         country=options.country,

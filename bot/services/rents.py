@@ -169,12 +169,13 @@ class RentService(Shop[RentOptions]):
         """A record for a rent found in the provider's list (getRentList has id and phone)."""
         now = self.clock()
         latest = await self.rents.of_user(account.user_id, limit=1)
-        same = latest and latest[0].provider == account.provider
+        same = latest and latest[0].bought_with(account.account_id, account.provider)
         offset = latest[0].utc_offset if same else 0.0
         rent = Rent(
             id=entry.id,
             user_id=account.user_id,
             provider=account.provider,
+            account_id=account.account_id or None,
             service=options.service if options else "",  # getRentList does not say
             phone=entry.phone,
             country=options.country if options else None,
@@ -217,7 +218,10 @@ class RentService(Shop[RentOptions]):
                 adopted.append(rent)
         listed_ids = {entry.id for entry in listed}
         for rent in await self.rents.open_of_user(account.user_id):
-            if rent.provider == account.provider and rent.id not in listed_ids:
+            if (
+                rent.bought_with(account.account_id, account.provider)
+                and rent.id not in listed_ids
+            ):
                 # The provider no longer lists it: most likely over; the worker will see.
                 await self.schedule.due_now(member(rent.ref))
         return adopted

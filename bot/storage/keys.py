@@ -12,7 +12,8 @@ All keys live under ``PREFIX``, so one Redis can be shared with other applicatio
 * ``sched:due`` / ``sched:leases`` — the worker's schedule (sorted sets)
 * ``fsm:...`` — aiogram's FSM storage and the per-chat update lock
 * ``cache:<provider>:...`` — what providers sell (short TTLs)
-* ``snap:<provider>:<uid>`` — a user's getActiveActivations snapshot, shared by workers
+* ``snap:<provider>:<uid>:<account>`` — an account's getActiveActivations snapshot, shared
+  by workers
 * ``deliver:...`` — one claim per code or letter pushed, so it is pushed once
 * ``fail:<ref>`` — consecutive failures of one item's polls
 * ``budget:<digest>``, ``tg:rate``, ``tg:chat:<id>`` — rate limits
@@ -36,6 +37,8 @@ SCHEDULE_CLOCK: Final = f"{PREFIX}:sched:clock"
 #: (the last few thousand kept). Workers cache each user's key and read this with every claim.
 USER_CHANGES: Final = f"{PREFIX}:user:changes"
 USER_CHANGES_SEQ: Final = f"{PREFIX}:user:changes:seq"
+#: The most users USER_CHANGES holds (each once, at its last change); the oldest go first.
+USER_CHANGES_KEPT: Final = 5_000
 #: Wall-clock jumps the workers detected: member "<size>", score = when it landed.
 CLOCK_JUMPS: Final = f"{PREFIX}:clock:jumps"
 FSM_PREFIX: Final = f"{PREFIX}:fsm"
@@ -74,8 +77,10 @@ def cache(name: str) -> str:
     return f"{PREFIX}:cache:{name}"
 
 
-def snapshot(provider: str, user_id: int) -> str:
-    return f"{PREFIX}:snap:{provider}:{user_id}"
+def snapshot(provider: str, user_id: int, account_id: str = "") -> str:
+    """One account's getActiveActivations snapshot (``account_id``: see storage/accounts)."""
+    tail = f":{account_id}" if account_id else ""
+    return f"{PREFIX}:snap:{provider}:{user_id}{tail}"
 
 
 def code_claim(ref: str, index: int) -> str:

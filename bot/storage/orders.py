@@ -42,6 +42,8 @@ class Order(BaseModel):
     # The quote: the price shown (None where none was), the account it was shown for, and when.
     price: Decimal | None = None
     account: str | None = None
+    #: The id of the user's account that pays (see storage/accounts.py); None on old orders.
+    account_id: str | None = None
     quoted_at: float | None = None
 
 
@@ -73,11 +75,19 @@ class OrderRepo:
         *,
         price: Decimal | None = None,
         account: str | None = None,
+        account_id: str | None = None,
         now: float | None = None,
     ) -> str:
         """A new confirmation of ``kind``; the user's earlier one of that kind dies."""
         token = secrets.token_urlsafe(9)
-        order = Order(kind=kind, params=params, price=price, account=account, quoted_at=now)
+        order = Order(
+            kind=kind,
+            params=params,
+            price=price,
+            account=account,
+            account_id=account_id,
+            quoted_at=now,
+        )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(_order_key(user_id, token), order.model_dump_json(), ex=ORDER_TTL)
             pipe.set(keys.live_quote(user_id, kind), token, ex=ORDER_TTL)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -75,6 +75,9 @@ class UserRecord(BaseModel):
     user_id: int
     provider: str
     created_at: float
+    #: The user's provider account it was bought with (see ``bot.storage.accounts``); None
+    #: on records from before several accounts, which go by ``provider`` alone.
+    account_id: str | None = None
     closed_at: float | None = None
     version: int = 0  # bumped on every change: a poll answer older than a change is dropped
     #: The newest message showing the record's card: pushes reply to it.
@@ -118,6 +121,12 @@ class UserRecord(BaseModel):
         self.card_copies = [known for known in self.cards if known not in gone]
         if self.card_message_id in gone:
             self.card_message_id = self.card_copies[-1] if self.card_copies else None
+
+    def bought_with(self, account_id: str, provider: str) -> bool:
+        """Whether this record belongs to that account (an old record: to its provider)."""
+        if self.account_id:
+            return self.account_id == account_id
+        return self.provider == provider
 
     def ids(self) -> set[int]:
         """Every provider id this record has had (re-orders give some kinds new ones)."""
@@ -184,6 +193,8 @@ class UserRecords(Generic[U]):
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._add = redis.register_script(_ADD)
+        #: Told of every record that closes (after it is stored closed).
+        self.on_close: Callable[[UserRecord], Awaitable[None]] | None = None
 
     def key(self, ref: str) -> str:
         return keys.record(self.kind, ref)
@@ -234,8 +245,11 @@ class UserRecords(Generic[U]):
     async def update(self, ref: str, change: Callable[[U], U | None]) -> tuple[U, U]:
         """See :func:`update`; a record that closes leaves its owner's open set."""
         before, after = await update(self._redis, self.key(ref), self.model, change)
-        if self.open_index and before.is_open and not after.is_open:
-            await self._redis.srem(self.open_set(after.user_id), ref)
+        if before.is_open and not after.is_open:
+            if self.open_index:
+                await self._redis.srem(self.open_set(after.user_id), ref)
+            if self.on_close is not None:
+                await self.on_close(after)
         return before, after
 
     async def assign(self, ref: str, **values: object) -> U:

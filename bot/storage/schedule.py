@@ -88,6 +88,7 @@ local now, jump = schedule_now()
 # the members claimed.
 _TURN = (
     _NOW
+    + f"local KEPT = {keys.USER_CHANGES_KEPT}\n"
     + """
 local releases = tonumber(ARGV[6])
 if releases > 0 then
@@ -143,8 +144,11 @@ if since == seq then
 elseif since > seq then
   table.insert(out, '-1')  -- the log went back (Redis lost data): trust nothing cached
 else
+  -- A user is kept once, at its last change, so a gap before the oldest entry is only a
+  -- loss when the log is full (older users were dropped to keep it at its size).
   local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-  if since < 0 or #oldest == 0 or tonumber(oldest[2]) > since + 1 then
+  local full = redis.call('ZCARD', KEYS[4]) >= KEPT
+  if since < 0 or #oldest == 0 or (full and tonumber(oldest[2]) > since + 1) then
     table.insert(out, '-1')
   else
     local changed = redis.call('ZRANGEBYSCORE', KEYS[4], '(' .. since, '+inf')

@@ -6,8 +6,7 @@ Handlers and the worker render with this, inside the user's locale.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,7 +17,6 @@ from bot.catalogue import country, service_name
 from bot.keyboards.activation import (
     active_keyboard,
     additional_keyboard,
-    history_keyboard,
     quote_keyboard,
 )
 from bot.keyboards.callbacks import (
@@ -28,13 +26,13 @@ from bot.keyboards.callbacks import (
     ExtraCallback,
 )
 from bot.keyboards.pager import Page
-from bot.provider.models import ExtraActivationInfo, HistoryEntry
+from bot.provider.models import ExtraActivationInfo
 from bot.services.catalogue import Offer
 from bot.storage.activations import Activation, State
 from bot.texts import escape, money
 from bot.views.common import (
     SPACED_SERVICES,
-    account_label,
+    ItemLabels,
     format_code,
     other_accounts_note,
     price_sum,
@@ -353,72 +351,20 @@ def additional_view(activation: Activation, codes: Sequence[str], locale: str) -
 # --- lists ---
 
 
-def active_view(page: Page[Activation], locale: str, others: Mapping[str, str]) -> View:
-    """``others``: the provider accounts (name -> title) of items bought with an account other
-    than the connected one; those items are labelled with theirs."""
+def active_view(page: Page[Activation], locale: str, labels: ItemLabels) -> View:
+    """``labels``: the account each item was bought with, where worth saying."""
     lines = [_("Your open activations:")]
     items = []
     for activation in page.items:
         name = service_name(activation.service, locale)
         last = activation.last_code
         code = f" · {format_code(activation.service, last)}" if last else ""
-        other = others.get(activation.provider)
-        mark = f" · {escape(account_label(other))}" if other else ""
+        other = labels.of(activation)
+        mark = f" · {escape(other)}" if other else ""
         lines.append(f"• <code>+{escape(activation.phone)}</code> · {escape(name + code)}{mark}")
         items.append((activation.id, with_account(f"+{activation.phone} · {name}", other)))
-    text = "\n".join(lines) + other_accounts_note(others)
+    text = "\n".join(lines) + other_accounts_note(labels)
     return text, active_keyboard(items, page.page, page.pages)
-
-
-_HISTORY_MARKS = {"6": "✅", "8": "❌", "10": "↩", "2": "📩", "3": "⏳", "4": "⏳"}
-#: Statuses of an activation still under way: the provider's history says cost 0 for them
-#: (the charge is settled when it ends), which is not what the user paid.
-_HISTORY_OPEN = frozenset({"2", "3", "4"})
-
-
-def _history_legend(marks: set[str]) -> str:
-    meanings = {
-        "✅": _("✅ finished"),
-        "❌": _("❌ cancelled"),
-        "↩": _("↩ refunded"),
-        "📩": _("📩 code received"),
-        "⏳": _("⏳ waiting"),
-    }
-    return " · ".join(text for mark, text in meanings.items() if mark in marks)
-
-
-def history_view(
-    page: Page[HistoryEntry], known: Mapping[int, Activation], locale: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A page of the provider's history, newest first; ``known``: the bot's own records of
-    these ids, which name the service and the price where the provider's history does not."""
-    lines = [
-        _("Your activations, page {page} of {pages}:").format(page=page.page + 1, pages=page.pages)
-    ]
-    marks: set[str] = set()
-    for entry in page.items:
-        record = known.get(entry.id)
-        service = entry.service or (record.service if record is not None else None)
-        cost = entry.cost
-        if entry.status in _HISTORY_OPEN and not cost:
-            cost = record.cost if record is not None else None
-        when = entry.date.strftime("%Y-%m-%d %H:%M") if entry.date else "—"
-        codes = ", ".join(format_code(service, code) for code in entry.codes) or "—"
-        mark = _HISTORY_MARKS.get(entry.status or "", "•")
-        marks.add(mark)
-        parts = [f"{mark} {when}"]
-        if service:
-            parts.append(escape(service_name(service, locale)))
-        parts += [f"<code>+{escape(entry.phone)}</code>", money(cost), escape(codes)]
-        lines.append(" · ".join(parts))
-    legend = _history_legend(marks)
-    if legend:
-        lines += ["", legend]
-    return "\n".join(lines), history_keyboard(page.page, page.pages)
-
-
-def newest_first(entries: list[HistoryEntry]) -> list[HistoryEntry]:
-    return sorted(entries, key=lambda e: e.date or datetime.min, reverse=True)
 
 
 def prices_text(code: str, offers: Sequence[Offer], rates: dict[int, Decimal], locale: str) -> str:

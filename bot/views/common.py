@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import country, service_name
+from bot.storage.records import UserRecord
 from bot.texts import escape, money
 
 #: Telegram voids its own login codes once they appear in a chat, so they are spaced out
@@ -82,26 +84,39 @@ def price_sum(
     return f"{items} = {money(total)}" if total is not None else items
 
 
-#: Marks an item of a list bought with a provider account other than the connected one.
+#: Marks an item of a list bought with a provider account the user has since removed.
 OTHER_ACCOUNT_MARK = "🔒"
 
 
+@dataclass(frozen=True, slots=True)
+class ItemLabels:
+    """The account each item of a list was bought with, by the item's ref (only where it is
+    worth saying: the user has several accounts, or removed that one), and the titles of
+    removed accounts that items of the list belong to."""
+
+    by_ref: Mapping[str, str] = field(default_factory=dict)
+    gone: frozenset[str] = frozenset()
+
+    def of(self, record: UserRecord) -> str | None:
+        return self.by_ref.get(record.ref)
+
+
 def account_label(title: str) -> str:
-    """``🔒 SMSHub``: the account an item of a list was bought with (plain text, for buttons
-    too: escape it for a message)."""
+    """``🔒 SMSHub``: the removed account an item of a list was bought with (plain text, for
+    buttons too: escape it for a message)."""
     return f"{OTHER_ACCOUNT_MARK} {title}"
 
 
-def with_account(label: str, title: str | None) -> str:
-    """A list's button for an item, led by the other account it was bought with, if any."""
-    return label if title is None else f"{account_label(title)} · {label}"
+def with_account(label: str, account: str | None) -> str:
+    """A list's button for an item, led by the account it was bought with, if worth saying."""
+    return label if account is None else f"{account} · {label}"
 
 
-def other_accounts_note(others: Mapping[str, str]) -> str:
-    """Under a list with items of ``others`` (provider name -> title): why they do not open."""
-    if not others:
+def other_accounts_note(labels: ItemLabels) -> str:
+    """Under a list with items of removed accounts: why they do not open."""
+    if not labels.gone:
         return ""
     return "\n\n" + _(
         "{mark} Bought with another provider account ({accounts}): connect that account's key "
         "again with /key to open them."
-    ).format(mark=OTHER_ACCOUNT_MARK, accounts=escape(", ".join(sorted(others.values()))))
+    ).format(mark=OTHER_ACCOUNT_MARK, accounts=escape(", ".join(sorted(labels.gone))))

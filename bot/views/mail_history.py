@@ -48,7 +48,20 @@ def history_line(entry: MailHistoryEntry) -> str:
     return " · ".join(parts)
 
 
-def history_text(entries: Sequence[MailHistoryEntry], page: int, pages: int) -> str:
+def history_text(
+    entries: Sequence[MailHistoryEntry],
+    page: int,
+    pages: int,
+    labels: Sequence[str | None] = (),
+    silent: Sequence[str] = (),
+) -> str:
+    """``labels``: each entry's account, where the user has several; ``silent``: the accounts
+    that did not answer."""
     lines = [_("Your e-mail addresses, page {page} of {pages}:").format(page=page, pages=pages)]
-    lines.extend(history_line(entry) for entry in entries)
+    for index, entry in enumerate(entries):
+        label = labels[index] if index < len(labels) else None
+        line = history_line(entry)
+        lines.append(line if label is None else f"{line} · {escape(label)}")
+    if silent:
+        lines += ["", _("No answer from: {accounts}.").format(accounts=escape(", ".join(silent)))]
     return "\n".join(lines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -33,7 +33,7 @@ from bot.storage.rents import Rent, RentSms, RentState
 from bot.texts import escape, money, offer_line
 from bot.views.activation import phone_lines
 from bot.views.common import (
-    account_label,
+    ItemLabels,
     countdown,
     format_code,
     other_accounts_note,
@@ -416,22 +416,21 @@ _STATE_MARKS = {
 }
 
 
-def _list_line(rent: Rent, locale: str, others: Mapping[str, str]) -> str:
+def _list_line(rent: Rent, locale: str, labels: ItemLabels) -> str:
     parts = [_phone(rent), escape(service_label(rent, locale))]
     if rent.is_open and rent.ends_at is not None:
         parts.append(_("until {time}").format(time=utc_time(rent.ends_at)))
-    if rent.provider in others:
-        parts.append(escape(account_label(others[rent.provider])))
+    if (account := labels.of(rent)) is not None:
+        parts.append(escape(account))
     return f"{_STATE_MARKS[rent.state]} " + " · ".join(parts)
 
 
-def rents_text(rents: Sequence[Rent], locale: str, others: Mapping[str, str]) -> str:
-    """``others``: the provider accounts (name -> title) of rents taken with an account other
-    than the connected one; those rents are labelled with theirs."""
-    lines = [_("Your rents:"), *(_list_line(rent, locale, others) for rent in rents)]
-    return "\n".join(lines) + other_accounts_note(others)
+def rents_text(rents: Sequence[Rent], locale: str, labels: ItemLabels) -> str:
+    """``labels``: the account each rent was taken with, where worth saying."""
+    lines = [_("Your rents:"), *(_list_line(rent, locale, labels) for rent in rents)]
+    return "\n".join(lines) + other_accounts_note(labels)
 
 
-def rent_button_label(rent: Rent, locale: str, others: Mapping[str, str]) -> str:
+def rent_button_label(rent: Rent, locale: str, labels: ItemLabels) -> str:
     label = f"+{rent.phone} · {service_label(rent, locale)}"
-    return with_account(label, others.get(rent.provider))
+    return with_account(label, labels.of(rent))

@@ -22,7 +22,6 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import Accounts, UserAccount
 from bot.events import Delivery
 from bot.provider import errors as pe
-from bot.provider.client import fingerprint
 from bot.provider.models import (
     ActivationState,
     ActivationStatus,
@@ -87,14 +86,13 @@ class ActivationPoller(Poller[ActivationService]):
         settings = self.ctx.settings
         return settings.auto_cancel_before if settings.auto_cancel else None
 
-    async def _key_refused(self, account: UserAccount, user_id: int) -> None:
+    async def _key_refused(self, account: UserAccount, activation: Activation) -> None:
+        user_id = activation.user_id
         self.ctx.views.forget(user_id)
-        credentials = await self.ctx.users.get_credentials(user_id)
-        if credentials is not None and (
-            fingerprint(credentials.api_key.get_secret_value()) != account.client.key_fingerprint
-        ):
+        now = await self.accounts.of_item(user_id, activation.account_id, activation.provider)
+        if now is not None and now.client.key_fingerprint != account.client.key_fingerprint:
             return  # the user has just replaced the key: the new one gets its chance
-        await self.ctx.key_refused(user_id, account.preset.title)
+        await self.ctx.key_refused(account)
 
     async def poll(self, ref: str) -> float | None:
         activation = await self.service.activations.get(ref)
@@ -112,14 +110,12 @@ class ActivationPoller(Poller[ActivationService]):
         if not activation.is_open:
             await self.deliver(activation)
             return None
-        view = await ctx.views.get(activation.user_id, self.accounts)
-        if view.paused:
-            return now + PAUSED_RETRY
-        account = view.account
+        view = await ctx.views.get(activation.user_id)
+        account = view.account_of(self.accounts, activation)
         if account is None:
             return None  # the key is gone: nothing left to ask the provider with
-        if account.provider != activation.provider:
-            return None
+        if view.pauses.covers(account.account_id):
+            return now + PAUSED_RETRY
         seen_version = activation.version
         try:
             status = await self._status(account, activation)
@@ -127,7 +123,7 @@ class ActivationPoller(Poller[ActivationService]):
             # Its answer will be in Redis in a moment: come back then, at no cost.
             return now + min(1.0, self._fresh_for() / 2)
         except pe.AuthError:
-            await self._key_refused(account, activation.user_id)
+            await self._key_refused(account, activation)
             return now + PAUSED_RETRY
         except pe.NoActivation:
             return await self._close_unknown(activation)
@@ -207,7 +203,7 @@ class ActivationPoller(Poller[ActivationService]):
         return call.phone
 
     def _snapshot_key(self, account: UserAccount) -> str:
-        return keys.snapshot(account.provider, account.user_id)
+        return keys.snapshot(account.provider, account.user_id, account.account_id)
 
     def _fresh_for(self) -> float:
         # A user's items come due together (pacing.py): a snapshot serves the polls of one

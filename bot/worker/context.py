@@ -69,11 +69,12 @@ class WorkerContext:
     async def locale(self, user_id: int) -> str:
         return await self.users.locale_for(user_id, self.settings.default_locale)
 
-    async def key_refused(self, user_id: int, provider_title: str) -> None:
-        """The provider said BAD_KEY: pause this user's polling and tell them, once."""
-        if not await self.users.pause(user_id, "BAD_KEY"):
+    async def key_refused(self, account: UserAccount) -> None:
+        """The provider said BAD_KEY: pause polling with this account and tell them, once."""
+        user_id, provider_title = account.user_id, account.label
+        if not await self.users.pause(user_id, "BAD_KEY", account.account_id):
             return
-        log.info("provider refused the key of user %s; polling paused", user_id)
+        log.info("provider refused a key of user %s; polling with it paused", user_id)
         locale = await self.locale(user_id)
         with self.i18n.context(), self.i18n.use_locale(locale):
             text = _(
@@ -132,13 +133,11 @@ class Poller(Generic[S]):
     async def poll_account(self, record: UserRecord, now: float) -> UserAccount | float | None:
         """The owner's account to poll ``record`` with, or what the poll returns instead.
 
-        A paused user's item is looked at again later; one whose key is gone, or whose owner
-        has since connected another provider, is no longer followed (None).
+        An item of a paused account is looked at again later; one whose account (and key) is
+        gone is no longer followed (None).
         """
-        view = await self.ctx.views.get(record.user_id, self.accounts)
-        if view.paused:
+        view = await self.ctx.views.get(record.user_id)
+        account = view.account_of(self.accounts, record)
+        if account is not None and view.pauses.covers(account.account_id):
             return now + PAUSED_RETRY
-        account = view.account
-        if account is None or account.provider != record.provider:
-            return None
         return account

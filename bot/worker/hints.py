@@ -23,7 +23,6 @@ from bot.services.rents import RentService
 from bot.storage.records import make_ref
 from bot.webhook_urls import HookClaim, WebhookUrls
 from bot.worker.activations import ActivationPoller
-from bot.worker.views import connected
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,10 @@ class ProviderHints:
     urls: WebhookUrls
 
     async def _owner(self, claim: HookClaim) -> UserAccount | None:
-        """The URL's owner's account, while the URL still names it (a new key retires it)."""
-        account = await connected(self.accounts, claim.user_id)
-        if account is None or not self.urls.owns(claim, account):
-            return None
-        return account
+        """The URL owner's account the URL names, while it is connected (a removed account or
+        a new key retires the URL)."""
+        owned = await self.accounts.all(claim.user_id)
+        return next((account for account in owned if self.urls.owns(claim, account)), None)
 
     async def activation(self, claim: HookClaim, activation_id: int) -> None:
         """Read the activation's status from the provider now, if it is the URL owner's."""

@@ -75,7 +75,7 @@ class MailPoller(Poller[MailService]):
         try:
             check = await account.client.check_mail_activation(mailbox.id)
         except pe.AuthError:
-            await ctx.key_refused(mailbox.user_id, account.preset.title)
+            await ctx.key_refused(account)
             return now + PAUSED_RETRY
         except pe.NoActivation:
             await self._close(ref, forgotten_state(mailbox, now))

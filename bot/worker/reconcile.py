@@ -16,7 +16,6 @@ from bot.services.activation_rules import member
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.worker.context import WorkerContext
-from bot.worker.views import connected
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +54,13 @@ class Reconciler:
         now = self.ctx.clock()
         for activation in await self.service.activations.open_of_user(user_id):
             await self.service.schedule.add(member(activation.ref), now)
-        if await self.ctx.users.is_paused(user_id):
-            return 0
-        account = await connected(self.accounts, user_id)
-        if account is None:
-            return 0
-        try:
-            return len(await self.service.reconcile(account))
-        except pe.ProviderError:
-            return 0
+        pauses = await self.ctx.users.pauses(user_id)
+        adopted = 0
+        for account in await self.accounts.all(user_id):
+            if pauses.covers(account.account_id):
+                continue
+            try:
+                adopted += len(await self.service.reconcile(account))
+            except pe.ProviderError:
+                continue
+        return adopted

@@ -75,7 +75,7 @@ class RentPoller(Poller[RentService]):
         try:
             status = await self.service.read_status(account, rent)
         except pe.AuthError:
-            await ctx.key_refused(rent.user_id, account.preset.title)
+            await ctx.key_refused(account)
             return now + PAUSED_RETRY
         except pe.NoRent:
             after = await self.service.close_unknown(rent.ref)

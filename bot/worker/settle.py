@@ -55,7 +55,7 @@ class SettlePoller:
         if order is None or order.status != "unknown":
             return None  # settled meanwhile (a later tap found it), or forgotten
         kind = self.kinds.get(order.kind)
-        account = await connected(self.accounts, user_id)
+        account = await self._account(user_id, order)
         if kind is None or account is None or order.account not in (None, account.identity):
             # The key that bought it is gone: this bot can no longer ask about it.
             await self._end(user_id, token, order, unsure=True)
@@ -82,6 +82,14 @@ class SettlePoller:
                 user_id, account.preset.title, unsure=result.verdict is Verdict.UNSURE
             )
         return None
+
+    async def _account(self, user_id: int, order: Order) -> UserAccount | None:
+        """The account the order was placed with (an order from before several accounts:
+        the user's account of its provider)."""
+        provider = (order.account or "").partition(":")[0]
+        if not provider:
+            return await connected(self.accounts, user_id)
+        return await self.accounts.of_item(user_id, order.account_id, provider)
 
     async def _end(self, user_id: int, token: str, order: Order, *, unsure: bool) -> None:
         await self.orders.settle(user_id, token, "void")

@@ -1,9 +1,9 @@
-"""What every poll of a user's items needs (paused? the account with its decrypted key), kept
-in process for as long as it holds.
+"""What every poll of a user's items needs (which accounts are paused, the accounts with their
+decrypted keys), kept in process for as long as it holds.
 
-A user's key and pause change rarely; reading them (two commands and a key decryption) on
-every poll was most of a poll's cost. So a view lives until the user changes: every change
-(a key stored or removed, polling paused) is written to a change log in Redis
+A user's accounts and pauses change rarely; reading them (two commands and a key decryption)
+on every poll was most of a poll's cost. So a view lives until the user changes: every change
+(an account added, changed or removed, polling paused) is written to a change log in Redis
 (``UserRepo._changed``), and the worker's schedule turn reads the users changed since its
 last turn in the same script call that claims items (no round trip of its own); their views
 are dropped before anything claimed in that turn is polled.
@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.accounts import Accounts, UserAccount
 from bot.errors import NoKeyConnected, ProviderUnavailable
-from bot.storage.users import UserRepo
+from bot.storage.accounts import AccountBook
+from bot.storage.records import UserRecord
+from bot.storage.users import Pauses, UserRepo
 
 #: Without a change-log reading this recent, a view is trusted for UNSYNCED_SECONDS only.
 SYNC_SECONDS = 5.0
@@ -32,7 +34,7 @@ BOUND = 10_000
 
 
 async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
-    """The user's account; None when the key is gone (nothing left to ask the provider with)."""
+    """The user's default account; None when no key is left to ask the provider with."""
     try:
         return await accounts.get(user_id)
     except (NoKeyConnected, ProviderUnavailable):
@@ -43,8 +45,19 @@ async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
 class UserView:
     read_at: float  # steady seconds
     used_at: float
-    paused: bool
-    account: UserAccount | None  # None: no usable key
+    pauses: Pauses
+    book: AccountBook
+    #: Accounts opened from ``book`` (by account id and provider; None: no usable key).
+    opened: dict[tuple[str | None, str], UserAccount | None] = field(default_factory=dict)
+
+    def account_of(self, accounts: Accounts, record: UserRecord) -> UserAccount | None:
+        """The account ``record`` was bought with (see ``Accounts.of_item``), opened once."""
+        which = (record.account_id, record.provider)
+        if which not in self.opened:
+            self.opened[which] = accounts.of_item_in(
+                self.book, record.user_id, record.account_id, record.provider
+            )
+        return self.opened[which]
 
 
 class UserViews:
@@ -79,16 +92,15 @@ class UserViews:
             return True
         return now - view.read_at < UNSYNCED_SECONDS
 
-    async def get(self, user_id: int, accounts: Accounts) -> UserView:
+    async def get(self, user_id: int) -> UserView:
         now = self._steady()
         view = self._views.get(user_id)
         if view is not None and self._valid(view, now):
             view.used_at = now
             return view
         generation = self._generation
-        paused = await self._users.is_paused(user_id)
-        account = await connected(accounts, user_id)
-        view = UserView(now, now, paused, account)
+        pauses = await self._users.pauses(user_id)
+        view = UserView(now, now, pauses, await self._users.account_book(user_id))
         if generation != self._generation:
             return view  # a change arrived while reading: this one may predate it, not kept
         if len(self._views) >= self._bound:

@@ -1,7 +1,8 @@
 """Scenario 5: 10,000 generated updates of every kind a bot can be sent, good and bad.
 
 Random texts and commands, forged and stale callback data, buttons naming other users'
-activations (real ids, taken from their cards), messages up to Telegram's 4096 characters, and
+activations (real ids, taken from their cards) and provider accounts (real account ids, read
+from Redis), messages up to Telegram's 4096 characters, and
 update types the bot has no handler for. The bot must answer without a single unhandled
 exception, and must never ask the provider about an activation that is not the asking
 user's: every emulator request that names an object is checked against the object's owner
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 from aiogram.types import Update
 
+from bot.keyboards.callbacks import AccountAction
+from bot.storage import keys
 from tests.chaos.helpers import (
     Customer,
     Rig,
@@ -59,8 +62,10 @@ COMMANDS = [
 ]  # fmt: skip
 ACTS = ["rd", "an", "fi", "ca", "rf", "ag", "ex", "ec", "sh"]
 FORGED_PREFIXES = [
-    "a", "b", "h", "r", "rb", "rx", "m", "mf", "mh", "prov", "lang", "key", "dlg", "zz", "",
+    "a", "b", "h", "r", "rb", "rx", "m", "mf", "mh", "prov", "lang", "key", "acct", "dlg", "zz",
+    "",
 ]  # fmt: skip
+ACCOUNT_ACTIONS = [action.value for action in AccountAction]
 
 
 class Generator:
@@ -97,11 +102,13 @@ class Generator:
             )
         return rng.choice(COMMANDS)
 
-    def forged(self, victim_ids: list[int]) -> str:
+    def forged(self, victim_ids: list[int], victim_accounts: list[str]) -> str:
         rng = self.rng
         roll = rng.random()
-        if roll < 0.4 and victim_ids:
+        if roll < 0.3 and victim_ids:
             return f"a:{rng.choice(ACTS)}:{rng.choice(victim_ids)}"
+        if roll < 0.4 and victim_accounts:
+            return f"acct:{rng.choice(ACCOUNT_ACTIONS)}:{rng.choice(victim_accounts)}"
         if roll < 0.6:
             size = rng.randint(1, 64)
             return "".join(rng.choice(string.printable.strip()) for _ in range(size))
@@ -258,6 +265,17 @@ async def test_ten_thousand_bad_updates(rig: Rig):
     def victims_of(customer: Customer) -> list[int]:
         return [a for other in users if other is not customer for a in other.activations]
 
+    redis = rig.redis_server.client()
+    account_ids: dict[int, list[str]] = {}
+    for user in users:
+        listed = json.loads(await redis.hget(keys.user(user.id), "accounts") or "[]")
+        account_ids[user.id] = [account["id"] for account in listed]
+    await redis.aclose()
+    assert all(account_ids.values())
+
+    def accounts_of_others(customer: Customer) -> list[str]:
+        return [a for uid, ids in account_ids.items() if uid != customer.id for a in ids]
+
     async def one(customer: Customer) -> None:
         nonlocal foreign_sent, foreign_queued
         side = customer.side
@@ -272,7 +290,9 @@ async def test_ten_thousand_bad_updates(rig: Rig):
             kinds["forged callback"] += 1
             mine = [m.message_id for m in side.messages] or [1]
             message_id = rng.choice([*mine, rng.randint(1, 10**6), 0, -1])
-            await side.press_data(message_id, generator.forged(victims_of(customer)))
+            await side.press_data(
+                message_id, generator.forged(victims_of(customer), accounts_of_others(customer))
+            )
         elif roll < 0.95:
             with_buttons = [
                 (m, data)

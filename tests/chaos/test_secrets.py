@@ -82,8 +82,8 @@ async def test_keys_never_show_in_plaintext(rig: Rig):
 
     await onboard(replaced)
     await replaced.side.send("/key")
-    await replaced.side.wait_for("key is connected")
-    await replaced.side.press("Replace")
+    await replaced.side.wait_for("Your provider accounts:")
+    await replaced.side.press("➕ Add an account")
     await replaced.side.wait_for("Choose your provider")
     await replaced.side.press(PROVIDER_TITLE)
     await replaced.side.wait_for("API key")
@@ -94,11 +94,13 @@ async def test_keys_never_show_in_plaintext(rig: Rig):
 
     await onboard(removed)
     await removed.side.send("/key")
-    await removed.side.wait_for("key is connected")
+    await removed.side.wait_for("Your provider accounts:")
+    await removed.side.press(f"⭐ {PROVIDER_TITLE}")
+    await removed.side.wait_for("This is your default account.")
     await removed.side.press("Remove")
-    await removed.side.wait_for("Remove your stored key?")
+    await removed.side.wait_for(f"Remove the account {PROVIDER_TITLE}?")
     await removed.side.press("Yes, remove")
-    await removed.side.wait_for("Your key is removed.")
+    await removed.side.wait_for("its key forgotten.")
     key_messages.append((removed, removed.key))
 
     await onboard(pasted)

@@ -166,8 +166,8 @@ async def test_a_connected_account_is_told_what_to_do_next(harness: Harness, lan
 
 
 SANDBOX_AGAIN = {
-    "en": ("Replace", "Balance: 100.000.", "Balance: {balance}."),
-    "ru": ("Заменить", "Баланс: 100.000.", "Баланс: {balance}."),
+    "en": ("➕ Add an account", "Balance: 100.000.", "Balance: {balance}."),
+    "ru": ("➕ Добавить аккаунт", "Баланс: 100.000.", "Баланс: {balance}."),
 }
 
 

@@ -85,10 +85,11 @@ async def test_key_that_does_not_look_like_a_key(harness: Harness):
 
 async def test_remove_key(harness: Harness):
     user = await harness.connected()
-    await user.send_expecting("/key", "Your HeroSMS key is connected.")
+    await user.send_expecting("/key", "Your provider accounts:", "⭐ HeroSMS: 50.000")
+    await user.press("⭐ HeroSMS")
     await user.press("Remove")
     await user.press("Yes, remove")
-    assert "Your key is removed." in user.last().text
+    assert "The account HeroSMS is removed and its key forgotten." in user.last().text
     assert await harness.resources.users.get_credentials(user.id) is None
 
 
@@ -141,10 +142,11 @@ async def test_every_command_in_both_languages(
 async def test_key_menu_in_russian(harness: Harness):
     user = harness.user(language_code="ru")
     await harness.connect(user)
-    await user.send_expecting("/key", "Ваш ключ HeroSMS подключён.")
+    await user.send_expecting("/key", "Ваши аккаунты провайдеров:", "⭐ HeroSMS: 50.000")
+    await user.press("⭐ HeroSMS")
     await user.press("Удалить")
     await user.press("Да, удалить")
-    assert "Ключ удалён." in user.last().text
+    assert "Аккаунт HeroSMS удалён, его ключ забыт." in user.last().text
 
 
 def _cashback(emulator: Emulator) -> None:

@@ -1,5 +1,5 @@
-"""/active and /rents after the user connected another provider account: the items of the
-earlier account are labelled with it, and the list says how to open them again."""
+"""/active and /rents after the user removed the provider account items were bought with
+(while they were open): they are labelled with it, and the list says how to open them again."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ NOTE = {
     "ru": "🔒 Куплено через другой аккаунт провайдера (SMS-Activate): подключите ключ этого "
     "аккаунта снова через /key, чтобы открыть.",
 }
+ADD = {"en": "➕ Add an account", "ru": "➕ Добавить аккаунт"}
+REMOVE = {"en": ("Remove", "Yes, remove"), "ru": ("Удалить", "Да, удалить")}
 REFUSAL = {
     "en": "This number was bought with another provider account.",
     "ru": "Этот номер куплен с другим аккаунтом провайдера.",
@@ -22,7 +24,8 @@ REFUSAL = {
 
 
 async def bought_then_switched(harness: Harness, language: str) -> ChatUser:
-    """A number bought and one rented with SMS-Activate, then the Sandbox connected."""
+    """A number bought and one rented with SMS-Activate, then the Sandbox connected and the
+    SMS-Activate account removed."""
     user = await harness.connected(language, provider="SMS-Activate")
     await user.send("/buy tg 6")
     await user.press(user.last().button_starting("✅"))
@@ -31,9 +34,14 @@ async def bought_then_switched(harness: Harness, language: str) -> ChatUser:
     await user.press(user.last().buttons[0][0][0])
     await user.press(user.last().button_starting("✅"))
     await user.send("/key")
-    await user.press(user.last().buttons[0][0][0])  # Replace
+    await user.press(ADD[language])
     await user.press("Sandbox")
     assert "Sandbox" in user.last().text
+    await user.send("/key")
+    await user.press("SMS-Activate")
+    remove, yes = REMOVE[language]
+    await user.press(remove)
+    await user.press(yes)
     return user
 
 

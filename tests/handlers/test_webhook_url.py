@@ -84,7 +84,7 @@ async def test_the_sandbox_has_no_profile_to_paste_into(harness: Harness) -> Non
     user = await harness.chose_provider("Sandbox")
     assert "sandbox" in user.last().text
     await user.send("/key")
-    assert "key is connected" in user.last().text
+    assert "Your provider accounts:" in user.last().text
     assert "webhook" not in user.last().text
 
 
@@ -99,3 +99,17 @@ async def test_a_rent_passes_its_owners_url(harness: Harness) -> None:
     await user.press(user.last().button_starting("✅"))
     [call] = [c for c in harness.emulator.calls if c.action == "getRentNumber"]
     assert call.params["url"] == await expected_url(harness, user)
+
+
+@HOOKS
+async def test_each_account_shows_its_own_url(harness: Harness) -> None:
+    user = await harness.connected()
+    first = shown_url(user.last().text)
+    harness.emulator.add_account(OTHER_KEY, balance=Decimal("5"))
+    await user.send(f"/key {OTHER_KEY}")  # a second HeroSMS account, the default now
+    second = shown_url(user.last().text)
+    assert second != first
+    await user.send("/key")
+    earlier = next(t for t in user.last().button_texts if t.startswith("HeroSMS"))
+    await user.press(earlier)
+    assert shown_url(user.last().text) == first

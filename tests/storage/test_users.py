@@ -65,11 +65,11 @@ async def test_key_round_trip_and_never_plaintext(redis, cipher):
 async def test_ciphertext_is_bound_to_its_user(redis, cipher):
     users = UserRepo(redis, cipher)
     await users.set_credentials(1, "herosms", API_KEY)
-    sealed = await redis.hget("sab:user:1", "key")
-    await redis.hset("sab:user:2", mapping={"provider": "herosms", "key": sealed})
+    (account,) = (await users.account_book(1)).accounts
+    await redis.hset("sab:user:2", mapping={"provider": "herosms", "key": account.sealed_key})
     assert await users.get_credentials(2) is None
     with pytest.raises(KeyDecryptionError):
-        cipher.decrypt(2, sealed.decode())
+        cipher.decrypt(2, account.sealed_key)
 
 
 async def test_other_secret_cannot_read(redis, cipher):
@@ -78,14 +78,16 @@ async def test_other_secret_cannot_read(redis, cipher):
     assert await other.get_credentials(1) is None
 
 
-async def test_delete_credentials_and_has_key(redis, cipher):
+async def test_forget_account_and_has_key(redis, cipher):
     users = UserRepo(redis, cipher)
     assert not await users.has_key(3)
     await users.set_credentials(3, "smshub", API_KEY)
     assert await users.has_key(3)
-    assert await users.delete_credentials(3)
+    (account,) = (await users.account_book(3)).accounts
+    await users.forget_accounts(3, [account.id])
     assert await users.get_credentials(3) is None
-    assert await users.get_provider(3) == "smshub"
+    assert not await users.has_key(3)
+    assert API_KEY.encode() not in await dump(redis)
 
 
 async def test_locale_apart_from_everything_else(redis, cipher):

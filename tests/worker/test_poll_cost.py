@@ -59,49 +59,51 @@ async def test_a_turn_tells_which_users_changed_since_the_last() -> None:
     await users.pause(8, "BAD_KEY")
     second = await schedule.turn(0, lease=30, since=first.changes_seq)
     assert sorted(second.changed_users or []) == [7, 8]
-    await users.delete_credentials(7)
+    book = await users.account_book(7)
+    assert book.default is not None
+    await users.forget_accounts(7, [book.default])
     third = await schedule.turn(0, lease=30, since=second.changes_seq)
     assert third.changed_users == [7]
     fourth = await schedule.turn(0, lease=30, since=third.changes_seq)
     assert fourth.changed_users == []
 
 
-class CountingAccounts:
-    """Stands in for Accounts: counts how often a user's key is read (and decrypted)."""
+class CountingUsers(UserRepo):
+    """Counts how often a user's accounts are read."""
 
-    def __init__(self, users: UserRepo) -> None:
-        self.users = users
-        self.reads = 0
+    reads = 0
 
-    async def get(self, user_id: int) -> Any:
+    async def account_book(self, user_id: int, glance: Any = None) -> Any:
         self.reads += 1
-        return await self.users.get_credentials(user_id)
+        return await super().account_book(user_id, glance)
 
 
 async def test_a_view_is_kept_until_the_change_log_names_its_user() -> None:
     redis = FakeAsyncRedis()
     schedule = Schedule(redis, Clock())
-    users = UserRepo(redis, KeyCipher("a-test-secret-of-enough-length"))
+    users = CountingUsers(redis, KeyCipher("a-test-secret-of-enough-length"))
     await users.set_credentials(7, "sandbox", KEY)
     views = UserViews(users)
-    accounts = CountingAccounts(users)
     turn = await schedule.turn(0, lease=30, since=views.seq)
     views.synced(turn.changes_seq, turn.changed_users)
     for _ in range(5):
-        view = await views.get(7, accounts)  # type: ignore[arg-type]
-    assert accounts.reads == 1
-    assert view.account is not None
-    await users.set_credentials(7, "sandbox", KEY + "-new")
+        view = await views.get(7)
+    assert users.reads == 1
+    first = view.book.default
+    assert first is not None
+    await users.set_credentials(7, "sandbox", KEY + "-new")  # a second account, the default
     turn = await schedule.turn(0, lease=30, since=views.seq)
     views.synced(turn.changes_seq, turn.changed_users)
-    view = await views.get(7, accounts)  # type: ignore[arg-type]
-    assert accounts.reads == 2
-    credentials: Any = view.account  # what CountingAccounts handed out
-    assert credentials.api_key.get_secret_value() == KEY + "-new"
-    await users.pause(7, "BAD_KEY")
+    view = await views.get(7)
+    assert users.reads == 2
+    assert len(view.book.active) == 2
+    assert view.book.default not in (None, first)
+    await users.pause(7, "BAD_KEY", first)
     turn = await schedule.turn(0, lease=30, since=views.seq)
     views.synced(turn.changes_seq, turn.changed_users)
-    assert (await views.get(7, accounts)).paused  # type: ignore[arg-type]
+    view = await views.get(7)
+    assert view.pauses.covers(first)
+    assert not view.pauses.covers(view.book.default or "")
 
 
 async def test_a_users_items_come_due_together_and_users_spread_over_the_interval() -> None:

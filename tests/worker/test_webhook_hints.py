@@ -154,7 +154,7 @@ async def test_no_read_for_ids_the_url_owner_does_not_own(
     assert not [m for m in victim.chat if m.from_bot and "Code for" in m.text]
 
 
-async def test_a_new_key_retires_the_old_url(
+async def test_removing_the_account_retires_its_url(
     harness: Harness, hooks: TestClient[Any, Any]
 ) -> None:
     user, sold = await with_number(harness)
@@ -163,6 +163,12 @@ async def test_a_new_key_retires_the_old_url(
     await user.send(f"/key {OTHER_KEY}")
     new = await path_of(harness, user)
     assert new != old
+    # The first account is removed (its number is still followed by polling, not by hints).
+    await user.send("/key")
+    await user.press(next(t for t in user.last().button_texts if t.startswith("HeroSMS")))
+    await user.press("Remove")
+    await user.press("Yes, remove")
+    assert "is removed" in user.last().text
     before = len(harness.emulator.calls)
     await hooks.post(old, json={"activationId": sold.id})
     assert harness.emulator.calls[before:] == []

@@ -56,7 +56,7 @@ class _Check(BaseMiddleware):
         pressed_id: int = data["callback_data"].id
         service: MailService = data["mail_service"]
         mailbox, account = await owned_mailbox(
-            service.mails, data["accounts"], event.from_user.id, pressed_id
+            service.mails, data["accounts"], event.from_user.id, pressed_id, data.get("glance")
         )
         card = Card(pressed_message(event), account, service, Copies.of(data))
         data["pressed"] = Pressed(pressed_id, mailbox, card)

@@ -12,8 +12,8 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import UserAccount
-from bot.handlers.owned import other_accounts
+from bot.accounts import Accounts, UserAccount
+from bot.handlers.owned import each_account, item_labels
 from bot.handlers.rent.context import OWNED, Wizard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
@@ -21,7 +21,6 @@ from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.keyboards.rent import rents_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider import errors as pe
-from bot.provider.hub import ProviderHub
 from bot.provider.presets import Feature
 from bot.services.rents import RentService
 from bot.storage.rents import Rent
@@ -106,17 +105,16 @@ async def rents_command(
     message: Message,
     account: UserAccount,
     rent_service: RentService,
-    hub: ProviderHub,
+    accounts: Accounts,
     locale: str,
 ) -> None:
-    if account.supports(Feature.RENT):
-        await rent_service.reconcile(account)
+    await each_account(accounts, account.user_id, rent_service.reconcile, Feature.RENT)
     await rent_service.rents.prune(account.user_id, rent_service.clock())
     rents = await rent_service.rents.of_user(account.user_id, limit=LIST_LIMIT)
     if not rents:
         await message.answer(_("You have no rents. /rent a number?"))
         return
     rents.sort(key=lambda r: (not r.is_open, -r.created_at))
-    others = other_accounts(hub, account, rents)
-    items = [(rent.id, rent_button_label(rent, locale, others)) for rent in rents]
-    await message.answer(rents_text(rents, locale, others), reply_markup=rents_keyboard(items))
+    labels = await item_labels(accounts, account.user_id, rents)
+    items = [(rent.id, rent_button_label(rent, locale, labels)) for rent in rents]
+    await message.answer(rents_text(rents, locale, labels), reply_markup=rents_keyboard(items))

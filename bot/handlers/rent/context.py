@@ -91,7 +91,7 @@ class WizardMiddleware(BaseMiddleware):
             rent_id: int = data["callback_data"].id
             user_id: int = data["event_from_user"].id
             data["rent"], data["account"] = await owned_rent(
-                rent_service.rents, data["accounts"], user_id, rent_id
+                rent_service.rents, data["accounts"], user_id, rent_id, data.get("glance")
             )
         if needs:
             reached = _reached(await load_draft(state), needs)
