@@ -7,6 +7,7 @@ a double tap or a forged token buys nothing twice.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from aiogram import F
 from aiogram.filters import Command, CommandObject
@@ -15,10 +16,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.accounts import Accounts, UserAccount
+from bot.accounts import UserAccount
 from bot.catalogue import pick_countries, search_services
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyContext, BuyDraft, load_draft
+from bot.handlers.buy.draft import BuyContext, BuyDraft, buy_context, load_draft
 from bot.handlers.buy.offers import show_cheapest, show_fallover
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
@@ -37,11 +38,8 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.services.activations import ActivationService
-from bot.services.catalogue import CatalogueService
 from bot.services.checkout import OrderKind, Outcome
-from bot.services.offers import OfferService
 from bot.storage.activations import Activation, BuyOptions
-from bot.storage.users import UserGlance, UserRepo
 from bot.telegram import edit_text, show
 from bot.texts import escape
 from bot.views.buy import number_unknown_text, purchase_failed_view
@@ -55,29 +53,13 @@ async def buy_command(
     command: CommandObject,
     state: FSMContext,
     account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    users: UserRepo,
-    locale: str,
-    accounts: Accounts,
-    offer_service: OfferService,
-    glance: UserGlance | None = None,
+    **data: Any,
 ) -> None:
     """``/buy``, ``/buy <service>`` or ``/buy <service> <country>`` (its number or name);
     with several accounts, the last one buys the cheapest offer among them."""
-    await new_dialog(state, activation_service, account.user_id)
-    buy = BuyContext(
-        state,
-        BuyDraft(),
-        account,
-        catalogue,
-        activation_service,
-        users,
-        locale,
-        accounts,
-        offer_service,
-        glance,
-    )
+    buy = buy_context(data, state, BuyDraft(), account)
+    catalogue, locale = buy.catalogue, buy.locale
+    await new_dialog(state, buy.activation_service, account.user_id)
     args = (command.args or "").split()
     if not args:
         await show_services(message, buy)
@@ -126,12 +108,8 @@ async def buy_again(
     query: CallbackQuery,
     state: FSMContext,
     card: PressedCard,
-    catalogue: CatalogueService,
-    users: UserRepo,
     callback_answer: CallbackAnswer,
-    accounts: Accounts,
-    offer_service: OfferService,
-    glance: UserGlance | None = None,
+    **data: Any,
 ) -> None:
     """The confirmation of a card's purchase, every option as it was, under the card (paid
     by the card's own account)."""
@@ -141,18 +119,7 @@ async def buy_again(
         return
     await state.clear()
     draft = BuyDraft.again(card.activation.options, card.account.account_id)
-    buy = BuyContext(
-        state,
-        draft,
-        card.account,
-        catalogue,
-        card.service,
-        users,
-        card.locale,
-        accounts,
-        offer_service,
-        glance,
-    )
+    buy = buy_context(data, state, draft, card.account)
     if isinstance(query.message, Message):
         await show_options(query.message, buy)
 
@@ -176,31 +143,16 @@ async def buy_confirmed(
     callback_data: BuyConfirmCallback,
     state: FSMContext,
     account: UserAccount,
-    activation_service: ActivationService,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
     callback_answer: CallbackAnswer,
-    accounts: Accounts,
-    offer_service: OfferService,
-    glance: UserGlance | None = None,
+    **data: Any,
 ) -> None:
-    # Money moves only on what the user saw: the account the confirmation named pays.
-    account = await payer_of(account, callback_data.token, activation_service, accounts, glance)
-    purchase = await activation_service.buy(account, callback_data.token)
     draft = await load_draft(state)
-    buy = BuyContext(
-        state,
-        draft or BuyDraft(),
-        account,
-        catalogue,
-        activation_service,
-        users,
-        locale,
-        accounts,
-        offer_service,
-        glance,
-    )
+    buy = buy_context(data, state, draft or BuyDraft(), account)
+    # Money moves only on what the user saw: the account the confirmation named pays.
+    account = await payer_of(buy, callback_data.token)
+    buy = replace(buy, account=account)
+    activation_service = buy.activation_service
+    purchase = await activation_service.buy(account, callback_data.token)
     options = dead_quote(purchase, callback_answer, BuyOptions)
     if options is not None:
         # Nothing was bought: the same choices, quoted afresh, where the old quote was.
@@ -220,23 +172,19 @@ async def buy_confirmed(
             await show_fallover(query.message, buy, across, account)
             return
     await show_purchase(
-        query, state, callback_answer, purchase, account, activation_service, locale
+        query, state, callback_answer, purchase, account, activation_service, buy.locale
     )
 
 
-async def payer_of(
-    default: UserAccount,
-    token: str,
-    service: ActivationService,
-    accounts: Accounts,
-    glance: UserGlance | None,
-) -> UserAccount:
+async def payer_of(buy: BuyContext, token: str) -> UserAccount:
     """The account whose order ``token`` is: the one its confirmation named (UnknownAccount
-    when it is no longer the user's); the default for an order that names none."""
-    order = await service.checkout.orders.get(default.user_id, token)
+    when it is no longer the user's); the default (``buy.account``) for an order that names
+    none."""
+    default = buy.account
+    order = await buy.activation_service.checkout.orders.get(default.user_id, token)
     if order is None or order.account_id is None or order.account_id == default.account_id:
         return default
-    return await accounts.by_id(default.user_id, order.account_id, glance)
+    return await buy.accounts.by_id(default.user_id, order.account_id, buy.glance)
 
 
 async def show_purchase(
