@@ -182,6 +182,10 @@ async def test_a_silent_provider_is_named_while_the_other_answers(harness: Harne
     _a, b = priced(harness)
     user = await two_demo_accounts(harness, language)
     b.faults.configure(0.0, [], latency=1.0)  # every question to Sandbox B
+    # The country list across both accounts: Sandbox's countries, and who did not answer.
+    await user.send(f"/buy {SERVICE}")
+    assert T[language]["silent"] in user.last().text
+    assert CHOOSE_COUNTRY in [data for row in user.last().buttons for _, data in row]
     await user.send(f"/prices {SERVICE} {COUNTRY}")
     text = user.last().text
     assert T[language]["silent"] in text
