@@ -33,6 +33,7 @@ T = {
         "buy_at_b": "Buy at Sandbox B for",
         "silent": "Did not answer: Sandbox B (no answer in time).",
         "unknown": "This is not one of your provider accounts.",
+        "none": "None of your accounts has numbers here right now.",
     },
     "ru": {
         "add": "➕ Добавить аккаунт",
@@ -45,6 +46,7 @@ T = {
         "buy_at_b": "Купить у Sandbox B за",
         "silent": "Не ответили: Sandbox B (не ответил вовремя).",
         "unknown": "Это не ваш аккаунт провайдера.",
+        "none": "Сейчас ни у одного из ваших аккаунтов нет здесь номеров.",
     },
 }
 
@@ -134,6 +136,19 @@ async def test_buy_tg_6_buys_the_cheapest_on_its_own_account(harness: Harness, l
     assert b.accounts[key].balance == Decimal("100")  # Sandbox B's money untouched
     [record] = await harness.resources.activations.open_of_user(user.id)
     assert record.provider == SANDBOX_NAME
+
+
+@LANGUAGES
+async def test_buy_tg_6_with_no_stock_anywhere_shows_the_offers_screen(
+    harness: Harness, language: str
+):
+    a, b = priced(harness, count_a=0, count_b=0)
+    user = await two_demo_accounts(harness, language)
+    await user.send(f"/buy {SERVICE} {COUNTRY}")
+    assert T[language]["none"] in user.last().text
+    assert offer_buttons(user) == []
+    assert a.activations == {}
+    assert b.activations == {}
 
 
 @LANGUAGES
