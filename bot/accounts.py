@@ -8,6 +8,7 @@ accounts names only its provider and goes to the user's account of that provider
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -63,12 +64,13 @@ class Accounts:
         users: UserRepo,
         hub: ProviderHub,
         *,
-        sandbox: SandboxBackend | None = None,
+        sandboxes: Mapping[str, SandboxBackend] | None = None,
         sandbox_balance: Decimal = Decimal("100"),
     ) -> None:
         self.users = users
         self.hub = hub
-        self._sandbox = sandbox
+        #: The demo providers' emulators by provider name (empty without SANDBOX=1).
+        self._sandboxes: Mapping[str, SandboxBackend] = sandboxes or {}
         self._sandbox_balance = sandbox_balance
 
     def background(self) -> Accounts:
@@ -76,7 +78,7 @@ class Accounts:
         return Accounts(
             self.users,
             self.hub.background(),
-            sandbox=self._sandbox,
+            sandboxes=self._sandboxes,
             sandbox_balance=self._sandbox_balance,
         )
 
@@ -140,9 +142,10 @@ class Accounts:
         api_key = self.users.unseal(user_id, stored)
         if preset is None or api_key is None:
             return None
-        if preset.name == SANDBOX_NAME and self._sandbox is not None:
+        backend = self._sandboxes.get(preset.name)
+        if backend is not None:
             # The emulator lives in memory: after a restart the demo account comes back.
-            self._sandbox.ensure_account(api_key.get_secret_value(), self._sandbox_balance)
+            backend.ensure_account(api_key.get_secret_value(), self._sandbox_balance)
         client = self.hub.client(preset.name, api_key)
         return UserAccount(user_id, preset, client, stored.id, stored.title, stored.retired)
 
@@ -169,14 +172,17 @@ class Accounts:
         account = UserAccount(user_id, preset, client, stored.id, stored.title)
         return account, balance
 
-    async def connect_sandbox(self, user_id: int) -> Decimal:
-        if self._sandbox is None:
-            raise ProviderUnavailable(SANDBOX_NAME)
+    async def connect_sandbox(self, user_id: int, provider: str = SANDBOX_NAME) -> Decimal:
+        """Connect the user's demo key to the demo ``provider``: one key for every demo
+        provider, each its own emulator, so it is one account at each."""
+        backend = self._sandboxes.get(provider)
+        if backend is None:
+            raise ProviderUnavailable(provider)
         # The same demo account every time: its balance and its numbers stay the user's.
         key = await self.users.get_sandbox_key(user_id)
         if key is None:
             key = f"sandbox-{user_id}-{secrets.token_hex(8)}"
             await self.users.set_sandbox_key(user_id, key)
-        self._sandbox.ensure_account(key, self._sandbox_balance)
-        _, balance = await self.connect(user_id, SANDBOX_NAME, key)
+        backend.ensure_account(key, self._sandbox_balance)
+        _, balance = await self.connect(user_id, provider, key)
         return balance

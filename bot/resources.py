@@ -272,7 +272,7 @@ async def open_resources(
         gate_for=budget.gate_for,
         observer=metrics.provider_request,
     )
-    accounts = Accounts(users, hub, sandbox=sandbox, sandbox_balance=SANDBOX_BALANCE)
+    accounts = Accounts(users, hub, sandboxes=sandboxes, sandbox_balance=SANDBOX_BALANCE)
     activations = ActivationRepo(redis)
     orders = OrderRepo(redis, quote_ttl=settings.quote_ttl)
     schedule = Schedule(redis, clock)

@@ -22,6 +22,7 @@ from bot.handlers import (
     language,
     mail,
     membership,
+    prices,
     rent,
     start,
 )
@@ -42,6 +43,7 @@ def get_routers() -> list[Router]:
         mail.router.build(),
         rent.router.build(),
         activation.router.build(),
+        prices.router.build(),
         fallback.router.build(),
     )
     return [errors.router.build(), membership.router.build(), groups.router.build(), private]

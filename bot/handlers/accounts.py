@@ -27,7 +27,7 @@ from bot.keyboards.accounts import (
 )
 from bot.keyboards.callbacks import AccountAction, AccountCallback
 from bot.keyboards.common import cancel_keyboard
-from bot.provider.presets import SANDBOX_NAME
+from bot.provider.presets import is_sandbox
 from bot.services.account_items import AccountItems, balances
 from bot.storage.accounts import TITLE_LIMIT
 from bot.telegram import edit_text
@@ -91,7 +91,7 @@ async def show_accounts(
 def webhook_note(urls: WebhookUrls | None, account: UserAccount) -> str:
     """The account's own webhook URL for its provider profile, when the operator offers
     webhooks (each account has its own)."""
-    if urls is None or account.provider == SANDBOX_NAME:
+    if urls is None or is_sandbox(account.provider):
         return ""
     url = urls.url(account)
     return "" if url is None else "\n\n" + webhook_text(url, account.preset.title)

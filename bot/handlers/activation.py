@@ -1,4 +1,4 @@
-"""The activation card's buttons, and the lists: /active, /history, /prices.
+"""The activation card's buttons, and the lists: /active, /history (/prices: prices.py).
 
 A card button names an activation by id; ``CardMiddleware`` (card.py) looks it up only among the
 presser's own activations, before anything is asked of the provider. "Buy again" belongs to /buy.
@@ -7,13 +7,12 @@ presser's own activations, before anything is asked of the provider. "Buy again"
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
-from bot.catalogue import pick_countries, search_services, service_name
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
 from bot.handlers.owned import each_account, item_labels
 from bot.handlers.routes import Routes
@@ -43,13 +42,12 @@ from bot.storage.activations import Activation
 from bot.storage.orders import Order
 from bot.storage.records import make_ref
 from bot.telegram import show
-from bot.texts import describe_error, escape, requote_notice
+from bot.texts import describe_error, requote_notice
 from bot.views.activation import (
     active_view,
     additional_confirm_view,
     additional_view,
     extra_view,
-    prices_text,
 )
 from bot.views.buy import number_unknown_text
 from bot.views.history import HistoryItem, history_view, newest_first
@@ -374,56 +372,3 @@ async def history_page_turned(
     """◀ ▶ under /history: the same list, another page."""
     page = callback_data.page
     await show(query, *await _history_page(account, activation_service, accounts, locale, page))
-
-
-@router.message(Command("prices"), flags=NEEDS_ACCOUNT)
-async def prices_command(
-    message: Message,
-    command: CommandObject,
-    account: UserAccount,
-    catalogue: CatalogueService,
-    locale: str,
-) -> None:
-    """``/prices <service>``, or ``/prices <service> <country>`` (its number or name)."""
-    query = (command.args or "").strip()
-    if not query:
-        await message.answer(_("Which service? For example: /prices telegram"))
-        return
-    code, where = await _service_of(query, account, catalogue, locale)
-    if code is None:
-        await message.answer(
-            _("I do not know the service {service}.").format(service=escape(query[:50]))
-        )
-        return
-    offers = await catalogue.offers(account, code)
-    if where:
-        found = pick_countries(where)
-        if not found:
-            await message.answer(
-                _("I do not know the country {country}.").format(
-                    country=f"<code>{escape(where[:30])}</code>"
-                )
-            )
-            return
-        offers = [offer for offer in offers if offer.country in found]
-    if not offers:
-        title = escape(service_name(code, locale))
-        await message.answer(_("No numbers for {service} right now.").format(service=title))
-        return
-    rates = await catalogue.rates(account, code)
-    await message.answer(prices_text(code, offers[:15], rates, locale))
-
-
-async def _service_of(
-    query: str, account: UserAccount, catalogue: CatalogueService, locale: str
-) -> tuple[str | None, str]:
-    """The service ``query`` names and the country words after it: the whole query when it is
-    a service ("whats app"), else its first word."""
-    first, _space, rest = query.partition(" ")
-    for words, where in ((query, ""), (first, rest.strip())):
-        if await catalogue.is_service(account, words.lower()):
-            return words.lower(), where
-        matches = search_services(words, locale)
-        if matches:
-            return matches[0].code, where
-    return None, ""

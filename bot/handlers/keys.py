@@ -33,7 +33,7 @@ from bot.keyboards.common import (
     providers_keyboard,
 )
 from bot.provider import errors as pe
-from bot.provider.presets import SANDBOX_NAME, ProviderPreset
+from bot.provider.presets import ProviderPreset, is_sandbox
 from bot.services.account_items import AccountItems
 from bot.telegram import delete, drop_keyboard, edit_text
 from bot.texts import describe_error, escape, money
@@ -158,10 +158,10 @@ async def key_command(
     if command.args:
         data = await state.get_data()
         provider = data.get("provider") or await accounts.users.get_provider(user_id)
-        presets = [p for p in accounts.hub.presets if p.name != SANDBOX_NAME]
+        presets = [p for p in accounts.hub.presets if not is_sandbox(p.name)]
         if provider is None and len(presets) == 1:
             provider = presets[0].name
-        if provider is None or provider == SANDBOX_NAME:
+        if provider is None or is_sandbox(provider):
             deleted = key_deleted if key_deleted is not None else await delete(message)
             await message.answer(
                 deletion_note(deleted) + "\n" + _("Choose the provider first, then send the key.")
@@ -195,9 +195,9 @@ async def provider_chosen(
         alert(callback_answer, _("This provider is not offered."))
         return
     user_id = query.from_user.id
-    if preset.name == SANDBOX_NAME:
+    if is_sandbox(preset.name):
         try:
-            balance = await accounts.connect_sandbox(user_id)
+            balance = await accounts.connect_sandbox(user_id, preset.name)
         except pe.ProviderError as error:
             alert(callback_answer, describe_error(error, preset.title))
             return

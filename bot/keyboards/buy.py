@@ -137,6 +137,7 @@ class OptionLabels:
     buy: str
     back: str
     cancel: str
+    offers: str | None = None  # None: one account, nothing to compare
 
 
 def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
@@ -156,6 +157,8 @@ def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
         if buttons:
             builder.row(*buttons)
     builder.row(_button("✅ " + labels.buy, BuyConfirmCallback(token=token)))
+    if labels.offers is not None:
+        builder.row(_step(labels.offers, BuyAction.OFFERS))
     builder.row(_to_countries(labels.back), _cancel(labels.cancel))
     return builder.as_markup()
 

@@ -120,6 +120,7 @@ class BuyAction(StrEnum):
     EXCLUDE = "ex"
     EXCLUDE_CLEAR = "ec"
     TO_OPTIONS = "bo"
+    OFFERS = "of"  # every account's offer again, from a confirmation
     CANCEL = "x"
 
 

@@ -179,11 +179,12 @@ def options_view(
     verification: bool,
     forward: bool,
     payer: str | None = None,
+    offers: bool = False,
 ) -> View:
     """The confirmation: price, balance after, the options chosen and the buttons to change
     them. ``parts``: each service's price on a several-services number; ``operators``,
     ``verification``, ``forward``: what can be chosen here; ``payer``: the label of the account
-    that pays, when the user has several."""
+    that pays, when the user has several; ``offers``: a button back to every account's offer."""
     assert options.country is not None
     title = services_title(options.services or [options.service], locale)
     price = options.max_price if options.max_price is not None else offer.price
@@ -238,6 +239,7 @@ def options_view(
         buy=_("Buy for {price}").format(price=money(price)),
         back=_("Countries"),
         cancel=_("Cancel"),
+        offers=_("Other accounts' offers") if offers else None,
     )
     return "\n".join(lines), options_keyboard(labels, token)
 

@@ -63,7 +63,7 @@ COMMANDS = [
 ACTS = ["rd", "an", "fi", "ca", "rf", "ag", "ex", "ec", "sh"]
 FORGED_PREFIXES = [
     "a", "b", "h", "r", "rb", "rx", "m", "mf", "mh", "prov", "lang", "key", "acct", "dlg", "zz",
-    "",
+    "bof", "",
 ]  # fmt: skip
 ACCOUNT_ACTIONS = [action.value for action in AccountAction]
 
@@ -109,6 +109,9 @@ class Generator:
             return f"a:{rng.choice(ACTS)}:{rng.choice(victim_ids)}"
         if roll < 0.4 and victim_accounts:
             return f"acct:{rng.choice(ACCOUNT_ACTIONS)}:{rng.choice(victim_accounts)}"
+        if roll < 0.45 and victim_accounts:
+            # Another user's account as the payer of an offer.
+            return f"bof:{rng.choice(victim_accounts)}:tg:{rng.choice([0, 6])}"
         if roll < 0.6:
             size = rng.randint(1, 64)
             return "".join(rng.choice(string.printable.strip()) for _ in range(size))

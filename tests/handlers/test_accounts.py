@@ -13,12 +13,21 @@ import httpx
 import pytest
 
 from bot.errors import UnknownAccount
-from bot.keyboards.callbacks import AccountAction, AccountCallback, ActAction, ActCallback
+from bot.keyboards.callbacks import (
+    AccountAction,
+    AccountCallback,
+    ActAction,
+    ActCallback,
+    BuyAction,
+    BuyCallback,
+)
 from bot.services import account_items
 from bot.storage import keys
 from tests.harness import GOOD_KEY, MAIL_PROVIDERS, ChatUser, Harness, running_harness
 
 SECOND_KEY = "ZzSecondKey0123456789ab"
+#: "Other accounts' offers" under a confirmation that /buy chose among several accounts.
+OTHER_OFFERS = BuyCallback(action=BuyAction.OFFERS).pack()
 
 T = {
     "en": {
@@ -90,8 +99,18 @@ async def add_spare(harness: Harness, user: ChatUser, language: str, provider: s
 
 
 async def buy(user: ChatUser) -> int:
-    """A number bought with the default account; returns its card's message id."""
+    """A number bought with the default account (chosen among the offers when /buy proposed
+    another one's); returns its card's message id."""
     await user.send("/buy tg 6")
+    confirmation = user.last()
+    if any(data == OTHER_OFFERS for row in confirmation.buttons for _, data in row):
+        book = await user.harness.resources.users.account_book(user.id)
+        assert book.default_account is not None
+        await user.press_data(confirmation.message_id, OTHER_OFFERS)
+        offers = user.last()
+        mine = f"bof:{book.default_account.id}:"
+        data = next(d for row in offers.buttons for _, d in row if d.startswith(mine))
+        await user.press_data(offers.message_id, data)
     await user.press(user.last().button_starting("✅"))
     return user.last().message_id
 

@@ -99,12 +99,15 @@ async def test_an_old_confirmation_buys_nothing(harness: Harness) -> None:
     assert harness.emulator.activations == {}
 
 
-async def test_a_confirmation_for_another_account_buys_nothing(harness: Harness) -> None:
+async def test_a_confirmation_pays_with_the_account_it_was_shown_for(harness: Harness) -> None:
     user, old = await confirmation(harness, "en")
-    await harness.resources.accounts.connect(user.id, "smshub", GOOD_KEY)
+    shown_for = (await harness.resources.accounts.get(user.id)).account_id
+    await harness.resources.accounts.connect(user.id, "smshub", GOOD_KEY)  # the default now
     answer = await tap_old(user, old)
-    assert STALE["en"] in answer
-    assert harness.emulator.activations == {}
+    assert answer == "Bought!"
+    [record] = await harness.resources.activations.open_of_user(user.id)
+    assert record.account_id == shown_for
+    assert record.provider == "herosms"
 
 
 # --- rent, extension and mailbox confirmations: the same rules ---

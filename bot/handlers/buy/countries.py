@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import search_countries
 from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
+from bot.handlers.buy.offers import show_offers
 from bot.handlers.buy.options import offer_of, show_options
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
@@ -24,6 +25,7 @@ from bot.services.catalogue import Offer
 from bot.telegram import show
 from bot.texts import escape
 from bot.views.buy import countries_view, no_offers_view, services_title, sort_offers
+from bot.views.offers import silent_line
 
 router = Routes(name=__name__)
 
@@ -39,8 +41,14 @@ async def show_countries(
     """The countries selling the draft's services; ``only``: those a typed name matched."""
     draft, account, catalogue = buy.draft, buy.account, buy.catalogue
     assert draft.service is not None
+    across = await buy.across()
+    silent = ""
     if only is not None:
         offers = only
+    elif across is not None:
+        # Every account's countries, each at the cheapest price any of them asks.
+        offers, quiet = await buy.offer_service.countries(across, draft.service)
+        silent = silent_line(quiet)
     elif draft.is_multi:
         offers = await catalogue.multi_offers(account, draft.services)
     else:
@@ -54,9 +62,8 @@ async def show_countries(
     shown = paginate(sort_offers(offers, draft.sort, rates), page, COUNTRIES_PER_PAGE)
     await buy.save(BuyFlow.country)
     rate_sort = account.supports(Feature.COUNTRY_RATES)
-    await show(
-        target, *countries_view(title, shown, draft.sort, rates, buy.locale, rate_sort=rate_sort)
-    )
+    text, markup = countries_view(title, shown, draft.sort, rates, buy.locale, rate_sort=rate_sort)
+    await show(target, f"{text}\n\n{silent}" if silent else text, markup)
 
 
 @router.callback_query(BuyCountriesCallback.filter(), flags=step(Needs.SERVICE))
@@ -79,6 +86,11 @@ async def country_chosen(
     buy: BuyContext,
     callback_answer: CallbackAnswer,
 ) -> None:
+    across = await buy.across()
+    if across is not None:
+        buy.draft.choose_country(callback_data.country)
+        await show_offers(query, buy, across)
+        return
     options = buy.draft.options(callback_data.country)
     if await offer_of(buy.catalogue, buy.account, options) is None:
         alert(callback_answer, _("No numbers in this country right now."))
@@ -94,7 +106,12 @@ async def country_typed(message: Message, buy: BuyContext) -> None:
     if not message.text.strip():
         await show_countries(message, buy)  # nothing typed: the list again
         return
-    offers = {o.country: o for o in await buy.catalogue.offers(buy.account, buy.draft.service)}
+    across = await buy.across()
+    if across is not None:
+        listed, _quiet = await buy.offer_service.countries(across, buy.draft.service)
+    else:
+        listed = await buy.catalogue.offers(buy.account, buy.draft.service)
+    offers = {o.country: o for o in listed}
     found = [offers[c] for c in search_countries(message.text, offers)]
     if not found:
         await message.answer(
@@ -103,6 +120,9 @@ async def country_typed(message: Message, buy: BuyContext) -> None:
         return
     if len(found) == 1:
         buy.draft.choose_country(found[0].country)
+        if across is not None:
+            await show_offers(message, buy, across)
+            return
         await show_options(message, buy)
         return
     await show_countries(message, buy, only=found)

@@ -8,7 +8,7 @@ screen), or tells the user the menu is out of date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import IntEnum
 from typing import Any, Final
@@ -22,7 +22,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.accounts import UserAccount
+from bot.accounts import Accounts, UserAccount
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
@@ -30,8 +30,9 @@ from bot.middlewares.base import Handler
 from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
 from bot.services.catalogue import CatalogueService
+from bot.services.offers import OfferService
 from bot.storage.activations import BuyOptions
-from bot.storage.users import UserRepo
+from bot.storage.users import UserGlance, UserRepo
 
 _KEY: Final = "buy"
 DRAFT_FLAG: Final = "buy_draft"
@@ -58,6 +59,12 @@ class BuyDraft(BaseModel):
     verification: bool = False
     forward: bool = False
     phone_exception: list[str] = Field(default_factory=list)
+    #: The account that pays (one of the user's, checked again on every step); None: the
+    #: default account.
+    account_id: str | None = None
+    #: The accounts that answered NO_NUMBERS for this service and country (the fallover
+    #: offers the next one, skipping them all).
+    failed: list[str] = Field(default_factory=list)
 
     @property
     def is_multi(self) -> bool:
@@ -74,10 +81,14 @@ class BuyDraft(BaseModel):
         self.service = code
         self.sort = BuySort.PRICE
         self.country = None
+        self.account_id = None
+        self.failed = []
 
     def choose_country(self, country: int) -> None:
         self.country = country
         self.operator = None
+        self.account_id = None
+        self.failed = []
 
     def options(self, country: int | None = None) -> BuyOptions:
         """What to buy; ``country`` tries another one without choosing it."""
@@ -102,9 +113,11 @@ class BuyDraft(BaseModel):
         )
 
     @classmethod
-    def again(cls, options: BuyOptions) -> BuyDraft:
-        """The draft that bought ``options``, for "Buy again"."""
+    def again(cls, options: BuyOptions, account_id: str | None = None) -> BuyDraft:
+        """The draft that bought ``options`` (with the account ``account_id``), for "Buy
+        again"."""
         return cls(
+            account_id=account_id or None,
             service=options.service,
             picked=list(options.services) if options.is_multi else None,
             country=options.country,
@@ -170,9 +183,53 @@ class BuyContext:
     activation_service: ActivationService
     users: UserRepo
     locale: str
+    accounts: Accounts
+    offer_service: OfferService
+    glance: UserGlance | None = None
 
     async def save(self, step: State) -> None:
         await save_draft(self.state, self.draft, step)
+
+    async def all_accounts(self) -> list[UserAccount]:
+        """The user's accounts that sell numbers, the default first."""
+        every = await self.accounts.all(self.account.user_id, self.glance)
+        return [a for a in every if a.supports(Feature.ACTIVATIONS)]
+
+    async def across(self) -> list[UserAccount] | None:
+        """The accounts to compare offers across: None with one account, or for several
+        services on one number (bought from one account as before)."""
+        if self.draft.is_multi:
+            return None
+        every = await self.all_accounts()
+        return every if len(every) > 1 else None
+
+    async def payer(self) -> str | None:
+        """The paying account's label for the confirmation, when the user has several."""
+        every = await self.accounts.all(self.account.user_id, self.glance)
+        return self.account.label if len(every) > 1 else None
+
+    def paid_by(self, account: UserAccount) -> BuyContext:
+        """The same step with ``account`` paying (remembered in the draft)."""
+        self.draft.account_id = account.account_id or None
+        return replace(self, account=account)
+
+
+def buy_context(
+    data: dict[str, Any], state: FSMContext, draft: BuyDraft, account: UserAccount
+) -> BuyContext:
+    """A step's context from the handler data (what the dispatcher hands every handler)."""
+    return BuyContext(
+        state,
+        draft,
+        account,
+        data["catalogue"],
+        data["activation_service"],
+        data["users"],
+        data["locale"],
+        data["accounts"],
+        data["offer_service"],
+        data.get("glance"),
+    )
 
 
 class DraftMiddleware(BaseMiddleware):
@@ -185,6 +242,12 @@ class DraftMiddleware(BaseMiddleware):
         state: FSMContext = data["state"]
         draft = await load_draft(state) or BuyDraft()
         account: UserAccount = data["account"]
+        if draft.account_id is not None and draft.account_id != account.account_id:
+            # The account the user chose on the offers screen: still theirs (UnknownAccount
+            # when removed since).
+            account = await data["accounts"].by_id(
+                account.user_id, draft.account_id, data.get("glance")
+            )
         feature: Feature | None = get_flag(data, FEATURE_FLAG)
         if (needs >= Needs.SERVICE and draft.service is None) or (
             needs >= Needs.COUNTRY and draft.country is None
@@ -194,15 +257,7 @@ class DraftMiddleware(BaseMiddleware):
         if feature is not None and not account.supports(feature):
             await _refuse(event, data, _lacking(feature))
             return None
-        data["buy"] = BuyContext(
-            state,
-            draft,
-            account,
-            data["catalogue"],
-            data["activation_service"],
-            data["users"],
-            data["locale"],
-        )
+        data["buy"] = buy_context(data, state, draft, account)
         return await handler(event, data)
 
 

@@ -6,6 +6,9 @@ a double tap or a forged token buys nothing twice.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -16,7 +19,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.accounts import UserAccount
 from bot.catalogue import pick_countries, search_services
 from bot.handlers.buy.countries import show_countries
-from bot.handlers.buy.draft import BuyContext, BuyDraft, load_draft
+from bot.handlers.buy.draft import BuyContext, BuyDraft, buy_context, load_draft
+from bot.handlers.buy.offers import show_cheapest, show_fallover
 from bot.handlers.buy.options import show_options
 from bot.handlers.buy.services import show_services
 from bot.handlers.cancelled import new_dialog
@@ -34,10 +38,8 @@ from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import BUYING
 from bot.provider import errors as pe
 from bot.services.activations import ActivationService
-from bot.services.catalogue import CatalogueService
 from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation, BuyOptions
-from bot.storage.users import UserRepo
 from bot.telegram import edit_text, show
 from bot.texts import escape
 from bot.views.buy import number_unknown_text, purchase_failed_view
@@ -51,14 +53,13 @@ async def buy_command(
     command: CommandObject,
     state: FSMContext,
     account: UserAccount,
-    catalogue: CatalogueService,
-    activation_service: ActivationService,
-    users: UserRepo,
-    locale: str,
+    **data: Any,
 ) -> None:
-    """``/buy``, ``/buy <service>`` or ``/buy <service> <country>`` (its number or name)."""
-    await new_dialog(state, activation_service, account.user_id)
-    buy = BuyContext(state, BuyDraft(), account, catalogue, activation_service, users, locale)
+    """``/buy``, ``/buy <service>`` or ``/buy <service> <country>`` (its number or name);
+    with several accounts, the last one buys the cheapest offer among them."""
+    buy = buy_context(data, state, BuyDraft(), account)
+    catalogue, locale = buy.catalogue, buy.locale
+    await new_dialog(state, buy.activation_service, account.user_id)
     args = (command.args or "").split()
     if not args:
         await show_services(message, buy)
@@ -95,6 +96,10 @@ async def buy_command(
         await show_countries(message, buy, only=offers or None)
         return
     buy.draft.choose_country(found[0])
+    across = await buy.across()
+    if across is not None:
+        await show_cheapest(message, buy, across)
+        return
     await show_options(message, buy)
 
 
@@ -103,18 +108,18 @@ async def buy_again(
     query: CallbackQuery,
     state: FSMContext,
     card: PressedCard,
-    catalogue: CatalogueService,
-    users: UserRepo,
     callback_answer: CallbackAnswer,
+    **data: Any,
 ) -> None:
-    """The confirmation of a card's purchase, every option as it was, under the card."""
+    """The confirmation of a card's purchase, every option as it was, under the card (paid
+    by the card's own account)."""
     await card.redraw(query, card.activation)
     if card.activation.options is None:
         alert(callback_answer, _("Nothing to repeat for this number."))
         return
     await state.clear()
-    draft = BuyDraft.again(card.activation.options)
-    buy = BuyContext(state, draft, card.account, catalogue, card.service, users, card.locale)
+    draft = BuyDraft.again(card.activation.options, card.account.account_id)
+    buy = buy_context(data, state, draft, card.account)
     if isinstance(query.message, Message):
         await show_options(query.message, buy)
 
@@ -138,23 +143,48 @@ async def buy_confirmed(
     callback_data: BuyConfirmCallback,
     state: FSMContext,
     account: UserAccount,
-    activation_service: ActivationService,
-    catalogue: CatalogueService,
-    users: UserRepo,
-    locale: str,
     callback_answer: CallbackAnswer,
+    **data: Any,
 ) -> None:
+    draft = await load_draft(state)
+    buy = buy_context(data, state, draft or BuyDraft(), account)
+    # Money moves only on what the user saw: the account the confirmation named pays.
+    account = await payer_of(buy, callback_data.token)
+    buy = replace(buy, account=account)
+    activation_service = buy.activation_service
     purchase = await activation_service.buy(account, callback_data.token)
     options = dead_quote(purchase, callback_answer, BuyOptions)
     if options is not None:
         # Nothing was bought: the same choices, quoted afresh, where the old quote was.
-        draft = BuyDraft.again(options)
-        buy = BuyContext(state, draft, account, catalogue, activation_service, users, locale)
-        await show_options(query, buy, price=purchase.price)
+        again = BuyDraft.again(options, account.account_id)
+        await show_options(query, replace(buy, draft=again), price=purchase.price)
         return
+    if (
+        draft is not None
+        and isinstance(purchase.error, pe.OutOfStock)
+        and not draft.forward
+        and isinstance(query.message, Message)
+        and draft.country is not None
+    ):
+        across = await buy.across()
+        if across is not None:
+            # Out of numbers here: the next account's offer, in one tap.
+            await show_fallover(query.message, buy, across, account)
+            return
     await show_purchase(
-        query, state, callback_answer, purchase, account, activation_service, locale
+        query, state, callback_answer, purchase, account, activation_service, buy.locale
     )
+
+
+async def payer_of(buy: BuyContext, token: str) -> UserAccount:
+    """The account whose order ``token`` is: the one its confirmation named (UnknownAccount
+    when it is no longer the user's); the default (``buy.account``) for an order that names
+    none."""
+    default = buy.account
+    order = await buy.activation_service.checkout.orders.get(default.user_id, token)
+    if order is None or order.account_id is None or order.account_id == default.account_id:
+        return default
+    return await buy.accounts.by_id(default.user_id, order.account_id, buy.glance)
 
 
 async def show_purchase(

@@ -89,12 +89,19 @@ async def service_prices(
 
 
 async def show_options(
-    target: CallbackQuery | Message, buy: BuyContext, *, price: Decimal | None = None
+    target: CallbackQuery | Message,
+    buy: BuyContext,
+    *,
+    price: Decimal | None = None,
+    offers: bool | None = None,
 ) -> None:
-    """The confirmation; its button carries an order token for exactly these options.
+    """The confirmation; its button carries an order token for exactly these options, paid
+    by ``buy.account`` (named when the user has several).
 
     ``price``: the price just read at the provider, fresher than the catalogue's cache (a
-    quote that was refused because the price rose is shown again at the new price).
+    quote that was refused because the price rose is shown again at the new price);
+    ``offers``: a button back to every account's offer (by default, when the draft names
+    the paying account).
     """
     account, catalogue, locale = buy.account, buy.catalogue, buy.locale
     options = buy.draft.options()
@@ -118,6 +125,9 @@ async def show_options(
     quoted = offer.price if options.max_price is None else None
     token = await buy.activation_service.draft(account, options, quoted)
     await buy.save(BuyFlow.options)
+    payer = await buy.payer()
+    if offers is None:
+        offers = payer is not None and buy.draft.account_id is not None
     view = options_view(
         options,
         offer,
@@ -128,6 +138,8 @@ async def show_options(
         operators=bool(operators),
         verification=account.supports(Feature.CALL_VERIFICATION),
         forward=account.supports(Feature.ADDITIONAL_SERVICE),
+        payer=payer,
+        offers=offers and payer is not None and not options.is_multi,
     )
     await show(target, *view)
 
