@@ -210,6 +210,20 @@ class OfferService:
         choices = sorted(merged.values(), key=lambda c: (c.price, -c.count, c.country))
         return choices, tuple(a for a in answers if isinstance(a, SilentAccount))
 
+    async def service_codes(self, accounts: Sequence[OfferAccount]) -> list[str]:
+        """The services /buy lists across ``accounts``: the first account's in its order, then
+        what only the others sell; an account that does not answer in time adds nothing."""
+
+        async def ask(account: OfferAccount) -> list[str] | SilentAccount:
+            key = (account.identity, "services")
+            return await self._within(account, key, lambda: self.catalogue.service_codes(account))
+
+        codes: dict[str, None] = {}
+        for answer in await asyncio.gather(*(ask(account) for account in accounts)):
+            if not isinstance(answer, SilentAccount):
+                codes.update(dict.fromkeys(answer))
+        return list(codes)
+
     async def aclose(self) -> None:
         """Stop the questions still running (at shutdown)."""
         pending = list(self._asking.values())

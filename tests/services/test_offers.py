@@ -13,7 +13,7 @@ from fakeredis import FakeAsyncRedis
 
 from bot.provider import errors as pe
 from bot.provider.client import ProviderClient
-from bot.provider.models import CountryShare, PriceInfo
+from bot.provider.models import CountryShare, PriceInfo, ServiceName
 from bot.provider.presets import CLASSIC, Feature
 from bot.services.catalogue import CatalogueService, Offer
 from bot.services.offers import (
@@ -41,13 +41,23 @@ class FakeClient:
         hang: bool = False,
         rates: dict[int, str] | None = None,
         operator_stock: dict[str, int] | None = None,
+        services: list[str] | None = None,
     ) -> None:
         self.prices = prices or {}
         self.error = error
         self.hang = hang
         self.rates = rates or {}
         self.operator_stock = operator_stock or {}
+        self.services = services or []
         self.calls: list[str] = []
+
+    async def get_services_list(
+        self, country: int | None = None, lang: str | None = None
+    ) -> list[ServiceName]:
+        self.calls.append("getServicesList")
+        if self.hang:
+            await asyncio.Event().wait()
+        return [ServiceName.model_validate({"code": code, "name": code}) for code in self.services]
 
     async def get_prices(
         self, service: str | None = None, country: int | None = None
@@ -351,3 +361,18 @@ async def test_the_country_list_merges_every_account_at_its_cheapest() -> None:
         ("down", Silence.ERROR),
         ("slow", Silence.TIMEOUT),
     ]
+
+
+async def test_the_service_list_holds_what_any_account_sells_the_default_first() -> None:
+    features = CLASSIC | {Feature.SERVICES_LIST}
+    accounts = [
+        account("a", FakeClient(services=["wa", "tg"]), features),
+        account("b", FakeClient(services=["tg", "zz"]), features),
+        account("c", FakeClient(services=["yy"], hang=True), features),
+    ]
+    started = time.monotonic()
+    codes = await service(timeout=0.2).service_codes(accounts)
+    assert time.monotonic() - started < 2  # the hung provider adds nothing, and no wait
+    first = await service().catalogue.service_codes(accounts[0])
+    assert codes == [*first, "zz"]
+    assert "yy" not in codes

@@ -23,6 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.accounts import Accounts, UserAccount
+from bot.catalogue import SERVICES
 from bot.handlers.unsettled import alert
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
@@ -202,6 +203,17 @@ class BuyContext:
             return None
         every = await self.all_accounts()
         return every if len(every) > 1 else None
+
+    async def service_codes(self) -> list[str]:
+        """The services to list: every account's when the user has several (a service only
+        another account sells is bought there), else the paying account's."""
+        across = await self.across()
+        if across is None:
+            return await self.catalogue.service_codes(self.account)
+        return await self.offer_service.service_codes(across)
+
+    async def is_service(self, code: str) -> bool:
+        return code in SERVICES or code in await self.service_codes()
 
     async def payer(self) -> str | None:
         """The paying account's label for the confirmation, when the user has several."""

@@ -65,7 +65,7 @@ async def buy_command(
         await show_services(message, buy)
         return
     code = args[0].lower()
-    if not await catalogue.is_service(account, code):
+    if not await buy.is_service(code):
         matches = search_services(args[0], locale)
         if len(matches) != 1:
             await message.answer(

@@ -31,8 +31,8 @@ MAX_MULTI = 5
 
 
 async def show_services(target: CallbackQuery | Message, buy: BuyContext, page: int = 0) -> None:
-    account, catalogue = buy.account, buy.catalogue
-    codes = await catalogue.service_codes(account)
+    account = buy.account
+    codes = await buy.service_codes()
     offered = set(codes)
     recent = [code for code in await buy.users.recent_services(account.user_id) if code in offered]
     ordered = recent + [code for code in codes if code not in recent]
@@ -82,7 +82,7 @@ async def service_chosen(
     callback_answer: CallbackAnswer,
 ) -> None:
     code, draft = callback_data.code, buy.draft
-    if not await buy.catalogue.is_service(buy.account, code):
+    if not await buy.is_service(code):
         alert(callback_answer, _("This service is not offered."))
         return
     if draft.picked is None:
