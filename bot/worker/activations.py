@@ -127,8 +127,8 @@ class ActivationPoller(Poller[ActivationService]):
             return now + PAUSED_RETRY
         except pe.NoActivation:
             return await self._close_unknown(activation)
-        except pe.ProviderError:
-            return now + await ctx.backoff(activation.ref)
+        except pe.ProviderError as error:
+            return now + await ctx.backoff(activation.ref, error)
         await ctx.recovered(activation.ref)
         caller = await self._caller(account, activation)
         now = ctx.now_for(since)

@@ -18,6 +18,7 @@ from bot.accounts import Accounts, UserAccount
 from bot.config import Settings
 from bot.events import NoEvents, WorkerEvents
 from bot.keyboards.common import connect_keyboard
+from bot.provider.lane import ProviderBusy
 from bot.storage import keys
 from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
@@ -30,6 +31,8 @@ from bot.worker.views import UserViews
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
+#: About how soon a poll refused by this process's own lane (ProviderBusy) comes back.
+BUSY_RETRY = 1.0
 #: How soon an item of a paused user (or one whose key was just refused) is looked at again.
 PAUSED_RETRY = 600.0
 
@@ -87,8 +90,16 @@ class WorkerContext:
     def backoff_key(self, ref: str) -> str:
         return keys.failures(ref)
 
-    async def backoff(self, ref: str) -> float:
-        """Delay before polling an item again after a transient failure (grows, jittered)."""
+    async def backoff(self, ref: str, error: Exception | None = None) -> float:
+        """Delay before polling an item again after a transient failure (grows, jittered).
+
+        ``ProviderBusy`` is no failure of the provider: this process's lane to it was full
+        (a burst of users' items came due together). The poll comes back within about a
+        second, and no failure is counted: a growing backoff for it left items unpolled for
+        minutes at 10,000 open activations.
+        """
+        if isinstance(error, ProviderBusy):
+            return min(BUSY_RETRY, self.settings.poll_interval) * random.uniform(0.5, 1.5)
         self._failing.add(ref)
         key = self.backoff_key(ref)
         failures = int(await self.redis.incr(key))

@@ -85,8 +85,8 @@ class MailPoller(Poller[MailService]):
                 raise
             await self._close(ref, closed_state(mailbox, ctx.now_for(since)))
             return None
-        except pe.ProviderError:
-            return ctx.now_for(since) + await ctx.backoff(ref)
+        except pe.ProviderError as error:
+            return ctx.now_for(since) + await ctx.backoff(ref, error)
         await ctx.recovered(ref)
         if check.received:
             await self.service.record_letter(ref, check.value, check.full_message)

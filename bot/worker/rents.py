@@ -82,8 +82,8 @@ class RentPoller(Poller[RentService]):
             await self._deliver(after)
             await self.redraw(after)
             return None
-        except pe.ProviderError:
-            return now + await ctx.backoff(rent.ref)
+        except pe.ProviderError as error:
+            return now + await ctx.backoff(rent.ref, error)
         await ctx.recovered(rent.ref)
         now = ctx.now_for(rent.created_at)
         if apply_status(rent.model_copy(deep=True), status, now) == rent:

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from bot.provider import errors as pe
+from bot.provider.lane import ProviderBusy
 from bot.storage.embedded import EmbeddedRedis
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.activations import CACHE_BOUND
@@ -219,3 +221,19 @@ async def test_parsed_snapshots_are_kept_only_while_fresh(harness: Harness):
         poller._parse(f"fresh:{n}", {"at": now, "items": []})
     # Fresh ones are all kept (each still saves a fetch), the stale ones are gone.
     assert sorted(poller._parsed) == sorted(f"fresh:{n}" for n in range(3 * CACHE_BOUND))
+
+
+async def test_a_poll_refused_by_the_own_lane_comes_back_within_a_second_uncounted(
+    harness: Harness,
+):
+    """ProviderBusy is this process's lane being full, not the provider failing: no growing
+    backoff (at 10,000 open activations it left items unpolled for minutes)."""
+    ctx = harness.worker.ctx
+    ref = "herosms:1"
+    for _ in range(5):
+        delay = await ctx.backoff(ref, ProviderBusy("full", action="getStatus"))
+        assert 0 < delay <= 1.5
+    assert await ctx.redis.get(ctx.backoff_key(ref)) is None
+    for _ in range(2):  # a provider that failed: counted, each wait longer than the last
+        await ctx.backoff(ref, pe.ProviderTimeout("slow", action="getStatus"))
+    assert await ctx.redis.get(ctx.backoff_key(ref)) in (b"2", "2")
