@@ -227,9 +227,9 @@ class UserRepo:
     async def forget_accounts(self, user_id: int, account_ids: list[str]) -> None:
         """Drop these accounts and their keys for good."""
         if account_ids:
-            await self.change_accounts(user_id, lambda book: book.without(account_ids))
+            # Pauses first: the accounts' change then tells the workers about both at once.
             await self._redis.hdel(keys.user(user_id, "paused_accounts"), *account_ids)
-            await self._changed(user_id)
+            await self.change_accounts(user_id, lambda book: book.without(account_ids))
 
     async def get_credentials(
         self, user_id: int, glance: UserGlance | None = None
