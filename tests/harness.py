@@ -201,6 +201,10 @@ class Harness:
         """One pass of the worker over everything due now (as the running bot would)."""
         return await self.worker.run_once()
 
+    async def sent(self) -> None:
+        """Wait for what the worker handed to its outbox (pushes go out beside the polls)."""
+        await self.worker.ctx.outbox.drain()
+
     async def advance(self, seconds: float) -> None:
         """Move the provider's (and the bot's) clock, then let the worker catch up."""
         self.emulator.advance(seconds)

@@ -223,15 +223,14 @@ class ActivationService(Shop[BuyOptions]):
         _, after = await self.activations.update(activation.ref, change)
         return after
 
-    async def mark_delivered(self, ref: str, count: int, *, unsure: bool = False) -> Activation:
-        """The first ``count`` codes were pushed; ``unsure``: the last push may not have
-        arrived (Telegram failed twice after sending), and the card says so."""
+    async def mark_delivered(self, ref: str, index: int, *, unsure: bool = False) -> Activation:
+        """Code ``index`` was pushed; ``unsure``: the push may not have arrived (Telegram
+        failed twice after sending), and the card says so."""
 
         def change(record: Activation) -> Activation:
-            for code in record.codes[:count]:
-                code.delivered = True
-            if unsure and count:
-                record.codes[count - 1].push_unsure = True
+            code = record.codes[index]
+            code.delivered = True
+            code.push_unsure = code.push_unsure or unsure
             return record
 
         _, after = await self.activations.update(ref, change)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
@@ -43,13 +44,14 @@ from bot.storage.records import make_ref
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
+from bot.worker.notifier import Sent
+from bot.worker.outbox import Push
 from bot.worker.pacing import milestone, next_poll
 
 log = logging.getLogger(__name__)
 
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
-DELIVERY_CLAIM_SECONDS = 30
 
 
 CACHE_BOUND = 1_000
@@ -154,7 +156,7 @@ class ActivationPoller(Poller[ActivationService]):
             before, after = await self.service.activations.update(ref, change)
             if after.version != seen_version:
                 return now + 0.5
-        after = await self.deliver(after)
+        await self.deliver(after)
         if await self._auto_cancel(account, after, now):
             return None
         if _card_changed(before, after):
@@ -319,7 +321,7 @@ class ActivationPoller(Poller[ActivationService]):
         _, after = await self.service.activations.update(
             activation.ref, lambda record: close_as_ended(record, now)
         )
-        after = await self.deliver(after)
+        await self.deliver(after)
         await self.render_card(after)
         return None
 
@@ -347,39 +349,42 @@ class ActivationPoller(Poller[ActivationService]):
 
     # --- telling the user ---
 
-    async def deliver(self, activation: Activation) -> Activation:
-        """Push every code not yet delivered, in order, each once; the record as it is now."""
+    async def deliver(self, activation: Activation) -> None:
+        """Hand every code not yet delivered to the outbox, in order, each once: it pushes
+        them beside the poll and records each as delivered once Telegram took it."""
         pending = [i for i, code in enumerate(activation.codes) if not code.delivered]
         if not pending:
-            return activation
+            return
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
-            claim = keys.code_claim(activation.ref, index)
-            if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
-                return activation  # another deliverer is pushing it right now
-            code = activation.codes[index].code
+            claim = await ctx.outbox.claim(keys.code_claim(activation.ref, index))
+            if claim is None:
+                return  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
-                text = code_push(activation, code, locale)
-            try:
-                sent = await ctx.notifier.send(
-                    activation.user_id, text, reply_to=activation.card_message_id
-                )
-            except BaseException:
-                await ctx.redis.delete(claim)
-                raise
-            if not sent.done:
-                await ctx.redis.delete(claim)
-                return activation  # blocked: the code waits, undelivered, for the user
-            before = activation
-            activation = await self.service.mark_delivered(
-                activation.ref, index + 1, unsure=sent.uncertain
+                text = code_push(activation, activation.codes[index].code, locale)
+            push = Push(
+                text,
+                claim,
+                sent=partial(self._pushed, activation, index),
+                failed=partial(self._push_failed, activation.ref),
+                reply_to=activation.card_message_id,
             )
-            if sent.uncertain:
-                await self.render_card(activation)  # the card says the push may be missing
-            learned = before.codes[index].at
-            ctx.events.pushed(Delivery("activation", activation.ref, index, learned, ctx.clock()))
-        return activation
+            ctx.outbox.push(activation.user_id, push)
+
+    async def _pushed(self, activation: Activation, index: int, sent: Sent) -> None:
+        ctx = self.ctx
+        after = await self.service.mark_delivered(activation.ref, index, unsure=sent.uncertain)
+        if sent.uncertain:
+            await self.render_card(after)  # the card says the push may be missing
+        learned = activation.codes[index].at
+        ctx.events.pushed(Delivery("activation", activation.ref, index, learned, ctx.clock()))
+
+    async def _push_failed(self, ref: str) -> None:
+        """Telegram kept refusing the push: the code waits, and the item is polled again
+        (it may be closed by now, and no longer due at all)."""
+        delay = await self.ctx.backoff(ref)
+        await self.service.schedule.add(member(ref), self.ctx.clock() + delay)
 
     async def render_card(self, activation: Activation) -> None:
         """Redraw every copy of the activation's card."""
@@ -387,7 +392,7 @@ class ActivationPoller(Poller[ActivationService]):
             return
         text, markup = await self._card(activation)
         # Sent beside the poll: the code went first, the card follows within the chat's rate.
-        self.ctx.cards.submit_copies(activation, self.service.activations, text, markup)
+        self.ctx.outbox.submit_copies(activation, self.service.activations, text, markup)
 
     async def present(self, activation: Activation) -> None:
         """A card for an activation the user has none for yet (found after a lost answer)."""

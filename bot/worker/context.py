@@ -20,12 +20,13 @@ from bot.events import NoEvents, WorkerEvents
 from bot.keyboards.common import connect_keyboard
 from bot.provider.lane import ProviderBusy
 from bot.storage import keys
+from bot.storage.claims import Claims
 from bot.storage.records import UserRecord
 from bot.storage.users import UserRepo
 from bot.texts import escape
-from bot.worker.cards import CardEdits
 from bot.worker.clockguard import ClockGuard
 from bot.worker.notifier import Notifier
+from bot.worker.outbox import Outbox
 from bot.worker.views import UserViews
 
 log = logging.getLogger(__name__)
@@ -52,13 +53,13 @@ class WorkerContext:
     guard: ClockGuard = field(init=False)
     #: Users' pause and account, kept while they hold (see views.py).
     views: UserViews = field(init=False)
-    #: Card edits, sent beside the polls (see cards.py).
-    cards: CardEdits = field(init=False)
+    #: Pushes and card edits, sent beside the polls (see outbox.py).
+    outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.guard = ClockGuard(self.clock, self.steady)
         self.views = UserViews(self.users)
-        self.cards = CardEdits(self.notifier)
+        self.outbox = Outbox(self.notifier, Claims(self.redis), self.steady)
 
     def now_for(self, since: float) -> float:
         """Now, on the clock of a record made at ``since``: what its deadlines are judged by

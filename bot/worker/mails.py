@@ -22,8 +22,8 @@ from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
-from bot.worker.activations import DELIVERY_CLAIM_SECONDS
 from bot.worker.context import PAUSED_RETRY, Poller
+from bot.worker.outbox import CLAIM_SECONDS
 from bot.worker.pacing import MILESTONES
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ class MailPoller(Poller[MailService]):
         pushed = False
         for letter in pending:
             claim = keys.letter_claim(mailbox.provider, letter.mail_id)
-            if not await ctx.redis.set(claim, 1, nx=True, ex=DELIVERY_CLAIM_SECONDS):
+            if not await ctx.redis.set(claim, 1, nx=True, ex=CLAIM_SECONDS):
                 return pushed  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text, markup = letter_push(mailbox, letter)
@@ -165,7 +165,7 @@ class MailPoller(Poller[MailService]):
         if mailbox is None or not mailbox.cards:
             return
         text, markup = await self._card(mailbox)
-        self.ctx.cards.submit_copies(mailbox, self.service.mails, text, markup)
+        self.ctx.outbox.submit_copies(mailbox, self.service.mails, text, markup)
 
     async def present(self, mailbox: Mailbox) -> None:
         """A card for a mailbox the user has none for yet (found after a lost answer)."""

@@ -170,7 +170,7 @@ class Worker:
         claimed, _next_in = await self._claim(self.batch)
         await asyncio.gather(*(self._tasks - before))
         await self._flush()
-        await self.ctx.cards.drain()
+        await self.ctx.outbox.drain()
         return len(claimed)
 
     def stop(self) -> None:
@@ -195,7 +195,7 @@ class Worker:
         # Items being polled finish (they are short); their leases would also expire.
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=20)
-        await self.ctx.cards.drain(timeout=10)
+        await self.ctx.outbox.drain(timeout=10)
 
     async def heartbeat(self) -> None:
         await self.ctx.redis.set(

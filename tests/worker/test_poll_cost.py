@@ -12,7 +12,7 @@ from fakeredis import FakeAsyncRedis
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher
 from bot.storage.users import UserRepo
-from bot.worker.cards import CardEdits
+from bot.worker.outbox import Outbox
 from bot.worker.pacing import next_poll
 from bot.worker.views import UserViews
 from tests.records import NOW, activation_record
@@ -145,7 +145,7 @@ class SlowChatNotifier:
 
 async def test_card_edits_merge_per_card_and_a_slow_chat_holds_no_other() -> None:
     notifier = SlowChatNotifier(slow_chat=1)
-    cards = CardEdits(notifier)  # type: ignore[arg-type]
+    cards = Outbox(notifier, claims=None)  # type: ignore[arg-type]
     cards.submit(1, 10, "first", None)  # waits for chat 1's slot
     await asyncio.sleep(0)
     cards.submit(1, 10, "second", None)

@@ -18,7 +18,7 @@ from bot.lifespan import healthy
 from bot.sandbox.models import Activation, Rent
 from bot.web import SERVER_LOG, create_web_app
 from bot.webhook_urls import WebhookUrls
-from bot.worker import build_activation_poller, build_context
+from bot.worker import build_activation_poller
 from bot.worker.hints import ProviderHints
 from tests.harness import RENT_PROVIDERS, ChatUser, Harness
 
@@ -30,7 +30,7 @@ OTHER_KEY = "OtherKey0123456789abcdef"
 
 @pytest.fixture
 async def hooks(harness: Harness) -> AsyncIterator[TestClient[Any, Any]]:
-    ctx = build_context(harness.resources, harness.bot)
+    ctx = harness.worker.ctx  # the worker's, as in the running bot
     hints = ProviderHints(
         build_activation_poller(harness.resources, ctx),
         harness.resources.rent_service,
@@ -73,6 +73,7 @@ async def test_a_real_event_is_read_from_the_provider_and_pushed_once(
     response = await hooks.post(path, json=body)
     assert response.status == 200
     assert await response.json() == {"ok": True}
+    await harness.sent()  # the push goes out beside the read, not before the answer
     assert sum("9 7 5 3 1" in m.text for m in user.chat if "Code for" in m.text) == 1
     await hooks.post(path, json=body)
     await harness.advance(6)
