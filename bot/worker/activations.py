@@ -5,17 +5,14 @@ it, so a crash in between repeats the push rather than losing it; a short claim 
 two deliverers (a webhook and a poll, or two workers) from pushing it at the same moment.
 
 A user with several open activations is served from one getActiveActivations snapshot shared
-by all of them (cached in Redis for a fraction of the poll interval) instead of one getStatus
-each.
+by all of them instead of one getStatus each, and only one of them keeps the user's pace: the
+others are polled when the snapshot shows them changed (see snapshots.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from functools import partial
-from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -26,7 +23,6 @@ from bot.provider import errors as pe
 from bot.provider.models import (
     ActivationState,
     ActivationStatus,
-    ActiveActivation,
 )
 from bot.provider.presets import Feature
 from bot.services.activation_rules import (
@@ -40,21 +36,19 @@ from bot.services.activation_rules import (
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
-from bot.storage.records import make_ref
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
 from bot.worker.notifier import Sent
 from bot.worker.outbox import Push
 from bot.worker.pacing import milestone, next_poll
+from bot.worker.snapshots import FetchedElsewhere, Snapshots
 
 log = logging.getLogger(__name__)
 
 #: From this many open activations on, one getActiveActivations serves them all.
 BATCH_FROM = 3
 
-
-CACHE_BOUND = 1_000
 #: At most this many auto-cancels per BURST_WINDOW seconds (steady clock) in one process.
 #: More numbers reaching their last minute together is what a clock jump nobody saw looks
 #: like (one while no worker ran): cancels are irreversible, so the rest wait. A number held
@@ -63,24 +57,11 @@ BURST_CANCELS = 20
 BURST_WINDOW = 10.0
 
 
-class _FetchedElsewhere(Exception):
-    """Another worker process is fetching this user's snapshot."""
-
-
-#: When a user's active list was fetched (the bot's clock), and its entries by id.
-Snapshot = tuple[float, dict[int, ActiveActivation]]
-
-
 class ActivationPoller(Poller[ActivationService]):
     def __init__(self, ctx: WorkerContext, service: ActivationService, accounts: Accounts) -> None:
         super().__init__(ctx, service, accounts)
         self._cancel_burst = Burst(ctx.steady, BURST_CANCELS, BURST_WINDOW)
-        # Parsed snapshots by Redis key: every sibling poll reuses one parse.
-        self._parsed: dict[str, Snapshot] = {}
-        self._inflight: dict[str, asyncio.Future[Snapshot]] = {}
-        # Useful for seconds only; past this size, stale entries are dropped
-        # (and the bound doubles when most entries are still fresh, so dropping stays cheap).
-        self._parsed_bound = CACHE_BOUND
+        self.snapshots = Snapshots(ctx, service.schedule)
         self._fresh_reads: set[int] = set()  # being polled for a webhook: no snapshot
 
     @property
@@ -120,10 +101,10 @@ class ActivationPoller(Poller[ActivationService]):
             return now + PAUSED_RETRY
         seen_version = activation.version
         try:
-            status = await self._status(account, activation)
-        except _FetchedElsewhere:
+            status, follows = await self._status(account, activation)
+        except FetchedElsewhere:
             # Its answer will be in Redis in a moment: come back then, at no cost.
-            return now + min(1.0, self._fresh_for() / 2)
+            return now + min(1.0, self.snapshots.fresh_for() / 2)
         except pe.AuthError:
             await self._key_refused(account, activation)
             return now + PAUSED_RETRY
@@ -161,7 +142,9 @@ class ActivationPoller(Poller[ActivationService]):
             return None
         if _card_changed(before, after):
             await self.render_card(after)
-        return next_poll(after, now, ctx.settings.poll_interval, self._cancel_before)
+        return next_poll(
+            after, now, ctx.settings.poll_interval, self._cancel_before, follows=follows
+        )
 
     # --- reading the provider ---
 
@@ -173,26 +156,30 @@ class ActivationPoller(Poller[ActivationService]):
         finally:
             self._fresh_reads.discard(activation_id)
 
-    async def _status(self, account: UserAccount, activation: Activation) -> ActivationStatus:
-        """One getStatus, or the user's shared snapshot when they have several open."""
+    async def _status(
+        self, account: UserAccount, activation: Activation
+    ) -> tuple[ActivationStatus, bool]:
+        """One getStatus, or the user's shared snapshot when they have several open; and
+        whether the item follows another's pace (see snapshots.py)."""
         client = account.client
         if activation.id in self._fresh_reads or not account.supports(Feature.ACTIVE_LIST):
-            return await client.get_status(activation.id)
-        snapshot = self._fresh_snapshot(account)
+            return await client.get_status(activation.id), False
+        snapshots = self.snapshots
+        snapshot = snapshots.fresh(account)
         if snapshot is None:
-            if not self._lists_many(account) and (
+            if not snapshots.lists_many(account, BATCH_FROM) and (
                 await self.service.activations.open_count(activation.user_id) < BATCH_FROM
             ):
-                return await client.get_status(activation.id)
-            snapshot = await self._snapshot(account)
+                return await client.get_status(activation.id), False
+            snapshot = await snapshots.get(account, activation.id)
         # A snapshot from before the user's last action may show what that action replaced.
-        if snapshot[0] <= activation.changed_at:
-            return await client.get_status(activation.id)
-        listed = snapshot[1].get(activation.id)
+        if snapshot.at <= activation.changed_at:
+            return await client.get_status(activation.id), False
+        listed = snapshot.items.get(activation.id)
         if listed is None:
             # No longer listed: closed. getStatus tells how (and is rare).
-            return await client.get_status(activation.id)
-        return status_from_listing(listed)
+            return await client.get_status(activation.id), False
+        return status_from_listing(listed), snapshot.leader not in {None, activation.id}
 
     async def _caller(self, account: UserAccount, activation: Activation) -> str | None:
         """For a number bought for call verification: who called, once someone has."""
@@ -203,116 +190,6 @@ class ActivationPoller(Poller[ActivationService]):
         except pe.ProviderError:
             return None  # the code still comes through getStatus
         return call.phone
-
-    def _snapshot_key(self, account: UserAccount) -> str:
-        return keys.snapshot(account.provider, account.user_id, account.account_id)
-
-    def _fresh_for(self) -> float:
-        # A user's items come due together (pacing.py): a snapshot serves the polls of one
-        # moment, not the next round's, which must see what arrived since.
-        return max(0.2, min(1.0, self.ctx.settings.poll_interval * 0.2))
-
-    def _lists_many(self, account: UserAccount) -> bool:
-        """A snapshot is being fetched for the user, or their last one listed several items:
-        no need to count their open items (a snapshot costs one request, as getStatus does)."""
-        key = self._snapshot_key(account)
-        known = self._parsed.get(key)
-        return key in self._inflight or (known is not None and len(known[1]) >= BATCH_FROM)
-
-    def _fresh_snapshot(self, account: UserAccount) -> Snapshot | None:
-        """The user's snapshot if this process parsed it recently: no Redis needed."""
-        known = self._parsed.get(self._snapshot_key(account))
-        # A snapshot from the clock's future (it was stepped back) is stale, not fresh.
-        if known is not None and 0 <= self.ctx.clock() - known[0] < self._fresh_for():
-            return known
-        return None
-
-    async def _snapshot(self, account: UserAccount) -> Snapshot:
-        """The user's active list, fetched at most once per moment their items are due.
-
-        Sibling polls in this process wait for the fetch in flight; when another process is
-        fetching it, _FetchedElsewhere tells the poll to come back in a moment.
-        """
-        key = self._snapshot_key(account)
-        inflight = self._inflight.get(key)
-        if inflight is not None:
-            return await asyncio.shield(inflight)
-        future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._load_snapshot(account, key)
-        except BaseException as error:
-            future.set_exception(error)
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
-            del self._inflight[key]
-            if future.done() and not future.cancelled():
-                future.exception()  # retrieved: a failure is reported by the fetching poll
-
-    async def _load_snapshot(self, account: UserAccount, key: str) -> Snapshot:
-        ctx = self.ctx
-        redis = ctx.redis
-        fresh_for = self._fresh_for()
-        data = await self._stored_snapshot(key, fresh_for)
-        if data is None:
-            if await redis.set(f"{key}:lock", 1, nx=True, px=int(fresh_for * 1000)):
-                fetched_at = ctx.clock()
-                try:
-                    listing = await account.client.get_active_activations()
-                finally:
-                    await redis.delete(f"{key}:lock")
-                data = {
-                    "at": fetched_at,
-                    "items": [item.model_dump(mode="json", by_alias=True) for item in listing],
-                }
-                await redis.set(key, json.dumps(data), ex=max(5, int(fresh_for * 10)))
-                before = self._parsed.get(key)
-                parsed = self._parse(key, data)
-                await self._wake_changed(account, before, parsed)
-                return parsed
-            raise _FetchedElsewhere  # another process is fetching it right now
-        return self._parse(key, data)
-
-    async def _wake_changed(
-        self, account: UserAccount, before: Snapshot | None, after: Snapshot
-    ) -> None:
-        """Items whose entry changed since the user's last snapshot are polled now, answered
-        by this one: an item polled less often than its siblings (waiting long, or a code
-        already in) learns of a new SMS as soon as they do, at no request of its own."""
-        if before is None:
-            return
-        for activation_id, item in after[1].items():
-            known = before[1].get(activation_id)
-            if known is not None and (known.status, known.codes) != (item.status, item.codes):
-                ref = make_ref(account.provider, activation_id)
-                await self.service.schedule.due_now(member(ref))
-
-    async def _stored_snapshot(self, key: str, fresh_for: float) -> dict[str, Any] | None:
-        raw = await self.ctx.redis.get(key)
-        if raw is None:
-            return None
-        data: dict[str, Any] = json.loads(raw)
-        # Freshness is judged by the bot's clock; the Redis expiry only clears leftovers.
-        if not 0 <= self.ctx.clock() - float(data["at"]) < fresh_for:
-            return None
-        return data
-
-    def _parse(self, key: str, data: dict[str, Any]) -> Snapshot:
-        at = float(data["at"])
-        cached = self._parsed.get(key)
-        if cached is not None and cached[0] == at:
-            return cached
-        items = [ActiveActivation.model_validate(item) for item in data["items"]]
-        parsed = (at, {item.activation_id: item for item in items})
-        if len(self._parsed) >= self._parsed_bound:
-            horizon = self.ctx.clock() - self._fresh_for()
-            self._parsed = {k: v for k, v in self._parsed.items() if v[0] > horizon}
-            self._parsed_bound = max(CACHE_BOUND, 2 * len(self._parsed))
-        self._parsed[key] = parsed
-        return parsed
 
     async def _close_unknown(self, activation: Activation) -> float | None:
         """The provider no longer knows the activation: close it as it most likely ended."""

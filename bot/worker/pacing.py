@@ -45,8 +45,18 @@ def on_grid(user_id: int, at: float, base: float) -> float:
     return phase + round((at - phase) / base) * base
 
 
+#: A waiting item whose user's snapshot another item keeps up (snapshots.py) is polled this
+#: many times less often: the leader's polls wake it when its entry changes.
+FOLLOW = 6
+
+
 def next_poll(
-    activation: Activation, now: float, base: float, cancel_before: float | None = None
+    activation: Activation,
+    now: float,
+    base: float,
+    cancel_before: float | None = None,
+    *,
+    follows: bool = False,
 ) -> float | None:
     """Poll often while a code is likely, less often later; None once it is closed."""
     if not activation.is_open:
@@ -57,6 +67,9 @@ def next_poll(
     if activation.state in {State.WAITING, State.RETRY}:
         since = now - (activation.waiting_since or activation.created_at)
         interval = base if since < 180 else base * 2 if since < 600 else base * 3
+        cancelling = cancel_before is not None and now >= activation.expires_at - cancel_before
+        if follows and not cancelling:  # an auto-cancel held back comes back at the pace
+            interval = max(interval, base * FOLLOW)
     else:
         # A code is in: a second SMS without "Another code" is rare, and expiry is known.
         interval = max(base * 12, 60.0)

@@ -15,7 +15,7 @@ from bot.provider import errors as pe
 from bot.provider.lane import ProviderBusy
 from bot.storage.embedded import EmbeddedRedis
 from bot.worker import build_activation_poller, build_context, build_worker
-from bot.worker.activations import CACHE_BOUND
+from bot.worker.snapshots import CACHE_BOUND
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
 
 COUNTRY = 6
@@ -172,6 +172,48 @@ async def test_several_open_activations_share_one_listing(harness: Harness):
     assert actions["getStatus"] == 0
 
 
+async def test_one_item_keeps_a_users_pace_and_the_others_are_polled_when_they_change(
+    harness: Harness,
+):
+    """Of a user's numbers served by one listing, only the first waiting one is polled every
+    interval; another is polled at once when the listing shows its SMS, and when the first
+    one has its code, the next waiting one takes over the pace."""
+    user = await harness.connected()
+    harness.emulator.account(GOOD_KEY).balance = Decimal(100)
+    bought = [await buy(harness, user, service) for service in ("tg", "wa", "go", "vk", "fb")]
+    polls: Counter[str] = Counter()
+    poll = harness.worker.pollers["act"]
+
+    async def counted(ref: str) -> float | None:
+        polls[ref] += 1
+        return await poll(ref)
+
+    harness.worker.pollers["act"] = counted
+    for _ in range(8):  # the followers settle at their own, slower pace
+        await harness.advance(5)
+    polls.clear()
+    before = len(harness.emulator.calls)
+    for _ in range(6):
+        await harness.advance(5)
+    actions = Counter(call.action for call in harness.emulator.calls[before:])
+    assert actions["getStatus"] == 0
+    assert actions["getActiveActivations"] <= 7
+    # The leader six times, each follower about once: not 5 x 6 polls.
+    assert sum(polls.values()) <= 6 + 2 * 4
+    first, second, last = bought[0], bought[1], bought[-1]
+    harness.emulator.deliver_sms(last, "Facebook code 111-222", code="111-222")
+    await harness.advance(5)
+    await harness.poll()  # the worker's next turn: the leader's poll made the follower due
+    assert code_pushes(user) == Counter({"111-222": 1})
+    harness.emulator.deliver_sms(first, "Telegram code 333-444", code="333-444")
+    await harness.advance(5)
+    assert code_pushes(user)["333-444"] == 1
+    await harness.poll()  # the second one leads now
+    harness.emulator.deliver_sms(second, "WhatsApp code 555-666", code="555-666")
+    await harness.advance(5)
+    assert code_pushes(user) == Counter({"111-222": 1, "333-444": 1, "555-666": 1})
+
+
 async def test_blocked_user_keeps_state_and_gets_codes_after_unblocking(harness: Harness):
     user = await harness.connected()
     activation_id = await buy(harness, user)
@@ -214,13 +256,15 @@ async def test_parsed_snapshots_are_kept_only_while_fresh(harness: Harness):
     ctx = build_context(harness.resources, harness.bot)
     poller = build_activation_poller(harness.resources, ctx)
     now = ctx.clock()
+    snapshots = poller.snapshots
     for n in range(3 * CACHE_BOUND):
-        poller._parse(f"stale:{n}", {"at": now - 3600, "items": []})
-    assert len(poller._parsed) <= CACHE_BOUND
+        snapshots._parse(f"stale:{n}", {"at": now - 3600, "items": []})
+    assert len(snapshots._parsed.values) <= CACHE_BOUND
     for n in range(3 * CACHE_BOUND):
-        poller._parse(f"fresh:{n}", {"at": now, "items": []})
+        snapshots._parse(f"fresh:{n}", {"at": now, "items": []})
     # Fresh ones are all kept (each still saves a fetch), the stale ones are gone.
-    assert sorted(poller._parsed) == sorted(f"fresh:{n}" for n in range(3 * CACHE_BOUND))
+    expected = sorted(f"fresh:{n}" for n in range(3 * CACHE_BOUND))
+    assert sorted(snapshots._parsed.values) == expected
 
 
 async def test_a_poll_refused_by_the_own_lane_comes_back_within_a_second_uncounted(
