@@ -77,12 +77,18 @@ def to_datetime(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value)
     text = str(value).strip()
+    try:
+        # The usual shapes, read in C (strptime costs ~20x more: it showed in the worker's
+        # profile, every listing entry carries a time).
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt)
+            return datetime.strptime(text, fmt)  # e.g. unpadded: 2024-1-5 3:04:05
         except ValueError:
             continue
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    raise ValueError(f"not a date: {value!r}")
 
 
 def indexed_values(value: Any) -> list[Any]:

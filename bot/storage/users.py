@@ -76,6 +76,19 @@ class UserGlance:
     book: AccountBook
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A user's pauses, languages and accounts, and whether they blocked the bot."""
+
+    pauses: Pauses
+    glance: UserGlance
+    blocked: bool
+
+    def locale(self, default: str) -> str:
+        """The chosen language, else the one Telegram reported last, else the default."""
+        return self.glance.chosen_locale or self.glance.seen_locale or default
+
+
 _BOOK_FIELDS = ["accounts", "default", "provider", "key", "key_set_at"]
 _MAX_ATTEMPTS = 50
 
@@ -106,6 +119,7 @@ class UserRepo:
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self._redis.set(keys.user(user_id, "locale"), locale)
+        await self._changed(user_id)  # workers keep the locale their pushes are written in
 
     # --- provider accounts ---
 
@@ -309,6 +323,7 @@ class UserRepo:
             await self._redis.set(key, 1)
         else:
             await self._redis.delete(key)
+        await self._changed(user_id)  # workers keep whether to push to the user at all
 
     async def is_blocked(self, user_id: int) -> bool:
         return bool(await self._redis.exists(keys.user(user_id, "blocked")))
@@ -325,6 +340,20 @@ class UserRepo:
 
     async def remember_telegram_locale(self, user_id: int, locale: str) -> None:
         await self._redis.hset(keys.user(user_id), "tg_locale", locale)
+        await self._changed(user_id)
+
+    async def standing(self, user_id: int) -> Standing:
+        """What the worker keeps of a user (see worker/views.py), in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(keys.user(user_id, "paused"))
+            pipe.hkeys(keys.user(user_id, "paused_accounts"))
+            pipe.get(keys.user(user_id, "locale"))
+            pipe.hmget(keys.user(user_id), ["tg_locale", *_BOOK_FIELDS])
+            pipe.exists(keys.user(user_id, "blocked"))
+            everything, some, chosen, (seen, *book), blocked = await pipe.execute()
+        pauses = Pauses(bool(everything), frozenset(_text(a) or "" for a in some))
+        glance = UserGlance(user_id, _text(chosen), _text(seen), _book(book))
+        return Standing(pauses, glance, bool(blocked))
 
     async def locale_for(self, user_id: int, default: str) -> str:
         """The chosen language, else the one Telegram reported last, else the default."""

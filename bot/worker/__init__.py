@@ -14,17 +14,20 @@ from bot.worker.reconcile import Reconciler
 from bot.worker.rents import RentPoller
 from bot.worker.runner import Worker
 from bot.worker.settle import SettlePoller, Settles
+from bot.worker.views import UserViews, ViewedRecipients
 
 
 def build_context(resources: Resources, bot: Bot) -> WorkerContext:
     settings = resources.settings
-    notifier = Notifier.paced(bot, resources.redis, resources.users, settings)
+    views = UserViews(resources.users, resources.steady)
+    notifier = Notifier.paced(bot, resources.redis, ViewedRecipients(views), settings)
     return WorkerContext(
         settings=settings,
         redis=resources.redis,
         users=resources.users,
         i18n=resources.i18n,
         notifier=notifier,
+        views=views,
         clock=resources.clock,
         steady=resources.steady,
     )

@@ -45,20 +45,20 @@ class WorkerContext:
     users: UserRepo
     i18n: I18n
     notifier: Notifier
+    #: Users' pauses, accounts, language and block, kept while they hold (see views.py); the
+    #: notifier reads the block from them too.
+    views: UserViews
     clock: Callable[[], float] = time.time
     #: Counts seconds passing whatever the wall clock is set to (see clockguard.py).
     steady: Callable[[], float] = time.monotonic
     events: WorkerEvents = field(default_factory=NoEvents)
     _failing: set[str] = field(default_factory=set)
     guard: ClockGuard = field(init=False)
-    #: Users' pause and account, kept while they hold (see views.py).
-    views: UserViews = field(init=False)
     #: Pushes and card edits, sent beside the polls (see outbox.py).
     outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.guard = ClockGuard(self.clock, self.steady)
-        self.views = UserViews(self.users)
         self.outbox = Outbox(self.notifier, Claims(self.redis), self.steady)
 
     def now_for(self, since: float) -> float:
@@ -71,7 +71,7 @@ class WorkerContext:
         return None if at is None else at + self.guard.shift(since)
 
     async def locale(self, user_id: int) -> str:
-        return await self.users.locale_for(user_id, self.settings.default_locale)
+        return (await self.views.get(user_id)).locale(self.settings.default_locale)
 
     async def key_refused(self, account: UserAccount) -> None:
         """The provider said BAD_KEY: pause polling with this account and tell them, once."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,14 +32,15 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.storage import keys
-from bot.storage.rate import wait_for_slot
+from bot.storage.rate import SlicedRate
 from bot.storage.records import UserRecord
-from bot.storage.users import UserRepo
 from bot.telegram import is_harmless
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+#: Chats whose last slot this process remembers before it forgets the ones long past.
+CHATS_KEPT = 10_000
 #: Sends whose outcome Telegram left unknown, at most, for one push.
 AMBIGUOUS_SENDS = 2
 
@@ -58,12 +60,20 @@ class Sent:
         return self.message_id is not None or self.uncertain
 
 
+class Recipients(Protocol):
+    """Who blocked the bot (``UserRepo``, or the worker's kept user views)."""
+
+    async def is_blocked(self, user_id: int) -> bool: ...
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None: ...
+
+
 class Notifier:
     def __init__(
         self,
         bot: Bot,
         redis: Redis,
-        users: UserRepo,
+        users: Recipients,
         *,
         global_rate: int = 25,
         chat_interval: float = 1.0,
@@ -71,11 +81,16 @@ class Notifier:
         self.bot = bot
         self._redis = redis
         self._users = users
-        self._global_rate = global_rate
+        # Slices of each second's budget are leased from Redis and spent here: one script
+        # call per slice rather than a transaction per message.
+        self._global = SlicedRate(redis, keys.TELEGRAM_RATE, global_rate)
         self._chat_interval_ms = int(chat_interval * 1000)
+        # When this process last took each chat's slot (steady clock): the next message to
+        # the chat waits out the interval here before asking Redis for the slot.
+        self._chat_taken: dict[int, float] = {}
 
     @classmethod
-    def paced(cls, bot: Bot, redis: Redis, users: UserRepo, settings: Settings) -> Notifier:
+    def paced(cls, bot: Bot, redis: Redis, users: Recipients, settings: Settings) -> Notifier:
         """A notifier sharing the configured limits with every other (the worker's, handlers')."""
         return cls(
             bot,
@@ -86,13 +101,23 @@ class Notifier:
         )
 
     async def _wait_turn(self, chat_id: int) -> None:
-        await wait_for_slot(self._redis, keys.TELEGRAM_RATE, self._global_rate)
+        await self._global.acquire()
         if self._chat_interval_ms <= 0:
             return
+        interval = self._chat_interval_ms / 1000
+        taken = self._chat_taken.get(chat_id)
+        if taken is not None and (left := taken + interval - time.monotonic()) > 0:
+            await asyncio.sleep(left)
         chat_key = keys.telegram_chat(chat_id)
         while not await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
             wait_ms = await self._redis.pttl(chat_key)
             await asyncio.sleep(max(0.05, (wait_ms if wait_ms > 0 else 100) / 1000))
+        now = time.monotonic()
+        if len(self._chat_taken) >= CHATS_KEPT:
+            self._chat_taken = {
+                chat: at for chat, at in self._chat_taken.items() if now - at < interval
+            }
+        self._chat_taken[chat_id] = now
 
     async def send(
         self,

@@ -158,22 +158,32 @@ class Snapshots:
 
     async def _load(self, account: UserAccount, key: str, polling: int) -> Snapshot:
         ctx = self.ctx
-        redis = ctx.redis
         fresh_for = self.fresh_for()
-        stored = await self._stored(key)
+        lock = f"{key}:lock"
+        # The stored copy and the right to fetch, in one round trip: a fresh copy (another
+        # process fetched it a moment ago) leaves the lock to run out unused.
+        async with ctx.redis.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.set(lock, 1, nx=True, px=int(fresh_for * 1000))
+            raw, locked = await pipe.execute()
+        stored: dict[str, Any] | None = None if raw is None else json.loads(raw)
         if stored is not None and 0 <= ctx.clock() - float(stored["at"]) < fresh_for:
             return self._parse(key, stored)
-        if not await redis.set(f"{key}:lock", 1, nx=True, px=int(fresh_for * 1000)):
+        if not locked:
             raise FetchedElsewhere  # another process is fetching it right now
         fetched_at = ctx.clock()
         try:
             listing = await account.client.get_active_activations()
-        finally:
-            await redis.delete(f"{key}:lock")
+        except BaseException:
+            await ctx.redis.delete(lock)
+            raise
         items = [item.model_dump(mode="json", by_alias=True) for item in listing]
         # Kept a few intervals: the next fetch, in any process, compares with it.
         lasts = max(10, int(ctx.settings.poll_interval * 3))
-        await redis.set(key, json.dumps({"at": fetched_at, "items": items}), ex=lasts)
+        async with ctx.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, json.dumps({"at": fetched_at, "items": items}), ex=lasts)
+            pipe.delete(lock)
+            await pipe.execute()
         snapshot = self._parsed.put(key, Snapshot.of(fetched_at, listing))
         await self._wake_changed(account, key, stored, snapshot, polling)
         return snapshot
@@ -206,15 +216,6 @@ class Snapshots:
         woken.discard(polling)
         for activation_id in sorted(woken):
             await self.schedule.due_now(member(make_ref(account.provider, activation_id)))
-
-    async def _stored(self, key: str) -> dict[str, Any] | None:
-        """The user's snapshot in Redis, fresh or not (freshness is judged by the bot's
-        clock; the Redis expiry only clears leftovers)."""
-        raw = await self.ctx.redis.get(key)
-        if raw is None:
-            return None
-        data: dict[str, Any] = json.loads(raw)
-        return data
 
     def _parse(self, key: str, data: dict[str, Any]) -> Snapshot:
         at = float(data["at"])

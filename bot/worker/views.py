@@ -1,9 +1,11 @@
 """What every poll of a user's items needs (which accounts are paused, the accounts with their
-decrypted keys), kept in process for as long as it holds.
+decrypted keys, the language to write in, whether they blocked the bot), kept in process for
+as long as it holds.
 
 A user's accounts and pauses change rarely; reading them (two commands and a key decryption)
 on every poll was most of a poll's cost. So a view lives until the user changes: every change
-(an account added, changed or removed, polling paused) is written to a change log in Redis
+(an account added, changed or removed, polling paused, a language chosen, the bot blocked or
+unblocked) is written to a change log in Redis
 (``UserRepo._changed``), and the worker's schedule turn reads the users changed since its
 last turn in the same script call that claims items (no round trip of its own); their views
 are dropped before anything claimed in that turn is polled.
@@ -23,7 +25,7 @@ from bot.accounts import Accounts, UserAccount
 from bot.errors import NoKeyConnected, ProviderUnavailable
 from bot.storage.accounts import AccountBook
 from bot.storage.records import UserRecord
-from bot.storage.users import Pauses, UserRepo
+from bot.storage.users import Pauses, Standing, UserRepo
 
 #: Without a change-log reading this recent, a view is trusted for UNSYNCED_SECONDS only.
 SYNC_SECONDS = 5.0
@@ -45,10 +47,24 @@ async def connected(accounts: Accounts, user_id: int) -> UserAccount | None:
 class UserView:
     read_at: float  # steady seconds
     used_at: float
-    pauses: Pauses
-    book: AccountBook
+    standing: Standing
     #: Accounts opened from ``book`` (by account id and provider; None: no usable key).
     opened: dict[tuple[str | None, str], UserAccount | None] = field(default_factory=dict)
+
+    @property
+    def pauses(self) -> Pauses:
+        return self.standing.pauses
+
+    @property
+    def book(self) -> AccountBook:
+        return self.standing.glance.book
+
+    @property
+    def blocked(self) -> bool:
+        return self.standing.blocked
+
+    def locale(self, default: str) -> str:
+        return self.standing.locale(default)
 
     def account_of(self, accounts: Accounts, record: UserRecord) -> UserAccount | None:
         """The account ``record`` was bought with (see ``Accounts.of_item``), opened once."""
@@ -62,7 +78,7 @@ class UserView:
 
 class UserViews:
     def __init__(self, users: UserRepo, steady: Callable[[], float] = time.monotonic) -> None:
-        self._users = users
+        self.users = users
         self._steady = steady
         self._views: dict[int, UserView] = {}
         self._bound = BOUND
@@ -99,8 +115,7 @@ class UserViews:
             view.used_at = now
             return view
         generation = self._generation
-        pauses = await self._users.pauses(user_id)
-        view = UserView(now, now, pauses, await self._users.account_book(user_id))
+        view = UserView(now, now, await self.users.standing(user_id))
         if generation != self._generation:
             return view  # a change arrived while reading: this one may predate it, not kept
         if len(self._views) >= self._bound:
@@ -109,3 +124,18 @@ class UserViews:
             self._bound = max(BOUND, 2 * len(self._views))
         self._views[user_id] = view
         return view
+
+
+class ViewedRecipients:
+    """Whether a user blocked the bot, as the notifier asks before every push: read from the
+    user's view, not from Redis each time."""
+
+    def __init__(self, views: UserViews) -> None:
+        self._views = views
+
+    async def is_blocked(self, user_id: int) -> bool:
+        return (await self._views.get(user_id)).blocked
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        await self._views.users.set_blocked(user_id, blocked)
+        self._views.forget(user_id)

@@ -11,7 +11,7 @@ from fakeredis import FakeAsyncRedis
 
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher
-from bot.storage.users import UserRepo
+from bot.storage.users import Standing, UserRepo
 from bot.worker.outbox import Outbox
 from bot.worker.pacing import next_poll
 from bot.worker.views import UserViews
@@ -69,13 +69,13 @@ async def test_a_turn_tells_which_users_changed_since_the_last() -> None:
 
 
 class CountingUsers(UserRepo):
-    """Counts how often a user's accounts are read."""
+    """Counts how often what a worker keeps of a user is read."""
 
     reads = 0
 
-    async def account_book(self, user_id: int, glance: Any = None) -> Any:
+    async def standing(self, user_id: int) -> Standing:
         self.reads += 1
-        return await super().account_book(user_id, glance)
+        return await super().standing(user_id)
 
 
 async def test_a_view_is_kept_until_the_change_log_names_its_user() -> None:
@@ -104,6 +104,15 @@ async def test_a_view_is_kept_until_the_change_log_names_its_user() -> None:
     view = await views.get(7)
     assert view.pauses.covers(first)
     assert not view.pauses.covers(view.book.default or "")
+    assert view.locale("en") == "en"
+    assert not view.blocked
+    await users.set_locale(7, "ru")
+    await users.set_blocked(7, True)
+    turn = await schedule.turn(0, lease=30, since=views.seq)
+    views.synced(turn.changes_seq, turn.changed_users)
+    view = await views.get(7)
+    assert view.locale("en") == "ru"
+    assert view.blocked
 
 
 async def test_a_users_items_come_due_together_and_users_spread_over_the_interval() -> None:
