@@ -1,8 +1,10 @@
 """JSON records in Redis: optimistic updates, and the per-user store of purchases.
 
 Handlers (a button press) and workers (a poll) change the same record concurrently; each change
-is a read-modify-write under WATCH, retried when another writer got there first, so no update
-is lost and no lock is held across a network call.
+is a read-modify-write whose write is a compare-and-set (a script that writes only while the
+record is still what was read), retried when another writer got there first, so no update is
+lost and no lock is held across a network call. Two round trips, where WATCH/MULTI/EXEC took
+three and a connection held across them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from bot.storage import keys
 
@@ -48,24 +49,28 @@ async def update(
     ``change`` gets a copy and returns the new record, or None to leave it as it is. It may run
     more than once (when another writer intervenes), so it must not have side effects.
     """
+    swap = redis.register_script(_SWAP)
     for _ in range(MAX_ATTEMPTS):
-        async with redis.pipeline(transaction=True) as pipe:
-            try:
-                await pipe.watch(key)
-                raw = await pipe.get(key)
-                if raw is None:
-                    raise RecordMissing(key)
-                before = model.model_validate_json(raw)
-                after = change(before.model_copy(deep=True))
-                if after is None or after == before:
-                    return before, before  # leaving the block resets (unwatches) the pipeline
-                pipe.multi()  # type: ignore[no-untyped-call]
-                pipe.set(key, after.model_dump_json())
-                await pipe.execute()
-                return before, after
-            except WatchError:
-                continue
+        raw = await redis.get(key)
+        if raw is None:
+            raise RecordMissing(key)
+        before = model.model_validate_json(raw)
+        after = change(before.model_copy(deep=True))
+        if after is None or after == before:
+            return before, before
+        if await swap(keys=[key], args=[raw, after.model_dump_json()]):
+            return before, after
     raise RuntimeError(f"too much contention on {key}")
+
+
+# KEYS[1]: the record; ARGV[1]: what it was when read, ARGV[2]: what it becomes.
+_SWAP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
 
 
 class UserRecord(BaseModel):

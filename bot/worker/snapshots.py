@@ -57,6 +57,17 @@ class Snapshot:
         return {activation_id: _signature(item) for activation_id, item in self.items.items()}
 
 
+def _entry(stored: Any) -> ActiveActivation:
+    """A stored entry: written by this code from parsed entries, so not validated again (a
+    whole entry, as versions before kept them, is)."""
+    if isinstance(stored, dict):
+        return ActiveActivation.model_validate(stored)
+    activation_id, status, codes = stored
+    return ActiveActivation.model_construct(
+        activation_id=activation_id, status=status, codes=codes
+    )
+
+
 def _waiting(item: ActiveActivation) -> bool:
     return not item.codes or item.status == 3
 
@@ -177,7 +188,8 @@ class Snapshots:
         except BaseException:
             await ctx.redis.delete(lock)
             raise
-        items = [item.model_dump(mode="json", by_alias=True) for item in listing]
+        # Only what a poll reads of an entry (status_from_listing) and what tells a change.
+        items = [[item.activation_id, item.status, item.codes] for item in listing]
         # Kept a few intervals: the next fetch, in any process, compares with it.
         lasts = max(10, int(ctx.settings.poll_interval * 3))
         async with ctx.redis.pipeline(transaction=False) as pipe:
@@ -226,8 +238,7 @@ class Snapshots:
 
     @staticmethod
     def _parse_stored(data: dict[str, Any]) -> Snapshot:
-        items = [ActiveActivation.model_validate(item) for item in data["items"]]
-        return Snapshot.of(float(data["at"]), items)
+        return Snapshot.of(float(data["at"]), [_entry(item) for item in data["items"]])
 
     def _seen_for(self) -> float:
         return max(30.0, self.ctx.settings.poll_interval * 12)
