@@ -137,13 +137,13 @@ class ActivationPoller(Poller[ActivationService]):
             before, after = await self.service.activations.update(ref, change)
             if after.version != seen_version:
                 return now + 0.5
-        await self.deliver(after)
+        owed = not await self.deliver(after)
         if await self._auto_cancel(account, after, now):
             return None
         if _card_changed(before, after):
             await self.render_card(after)
         return next_poll(
-            after, now, ctx.settings.poll_interval, self._cancel_before, follows=follows
+            after, now, ctx.settings.poll_interval, self._cancel_before, follows=follows, owed=owed
         )
 
     # --- reading the provider ---
@@ -226,18 +226,19 @@ class ActivationPoller(Poller[ActivationService]):
 
     # --- telling the user ---
 
-    async def deliver(self, activation: Activation) -> None:
+    async def deliver(self, activation: Activation) -> bool:
         """Hand every code not yet delivered to the outbox, in order, each once: it pushes
-        them beside the poll and records each as delivered once Telegram took it."""
+        them beside the poll and records each as delivered once Telegram took it. False when
+        one was left (another deliverer holds it)."""
         pending = [i for i, code in enumerate(activation.codes) if not code.delivered]
         if not pending:
-            return
+            return True
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         for index in pending:
             claim = await ctx.outbox.claim(keys.code_claim(activation.ref, index))
             if claim is None:
-                return  # another deliverer is pushing it right now
+                return False  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text = code_push(activation, activation.codes[index].code, locale)
             push = Push(
@@ -248,6 +249,7 @@ class ActivationPoller(Poller[ActivationService]):
                 reply_to=activation.card_message_id,
             )
             ctx.outbox.push(activation.user_id, push)
+        return True
 
     async def _pushed(self, activation: Activation, index: int, sent: Sent) -> None:
         ctx = self.ctx

@@ -45,9 +45,12 @@ def on_grid(user_id: int, at: float, base: float) -> float:
     return phase + round((at - phase) / base) * base
 
 
-#: A waiting item whose user's snapshot another item keeps up (snapshots.py) is polled this
-#: many times less often: the leader's polls wake it when its entry changes.
-FOLLOW = 6
+#: An item whose user's snapshot another item keeps up (snapshots.py) is polled this many
+#: times less often (and at least this many seconds apart): the leader's polls wake it when
+#: its entry changes, so its own polls are for a wake that went missing, besides its card's
+#: milestones and its deadlines, which come on time anyway.
+FOLLOW = 24
+FOLLOW_AT_LEAST = 120.0
 
 
 def next_poll(
@@ -57,22 +60,28 @@ def next_poll(
     cancel_before: float | None = None,
     *,
     follows: bool = False,
+    owed: bool | None = None,
 ) -> float | None:
-    """Poll often while a code is likely, less often later; None once it is closed."""
+    """Poll often while a code is likely, less often later; None once it is closed.
+
+    ``owed``: whether a push is still owed (by default: any code not yet delivered; a poll
+    that has just handed every push to the outbox owes none).
+    """
     if not activation.is_open:
         return None
-    if any(not code.delivered for code in activation.codes):
+    if owed if owed is not None else any(not code.delivered for code in activation.codes):
         # A push is still owed (the user blocked the bot, or a deliverer died mid-push).
         return now + max(base, 5.0)
     if activation.state in {State.WAITING, State.RETRY}:
         since = now - (activation.waiting_since or activation.created_at)
         interval = base if since < 180 else base * 2 if since < 600 else base * 3
         cancelling = cancel_before is not None and now >= activation.expires_at - cancel_before
-        if follows and not cancelling:  # an auto-cancel held back comes back at the pace
-            interval = max(interval, base * FOLLOW)
+        follows = follows and not cancelling  # an auto-cancel held back comes back at the pace
     else:
         # A code is in: a second SMS without "Another code" is rare, and expiry is known.
         interval = max(base * 12, 60.0)
+    if follows:
+        interval = max(interval, base * FOLLOW, FOLLOW_AT_LEAST)
     # Toward the user's grid by at most STEP of the interval each time (a poll is never
     # further off its interval than that): an item is on the grid after a few polls.
     target = on_grid(activation.user_id, now + interval, base)
