@@ -114,7 +114,7 @@ class MailRepo(records.UserRecords[Mailbox]):
                     before = Mailbox.model_validate_json(raw)
                     after = change(before.model_copy(deep=True))
                     pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(self.key(after.ref), after.model_dump_json())
+                    pipe.set(self.key(after.ref), records.dump(after))
                     pipe.zadd(self.user_index(after.user_id), {after.ref: after.created_at})
                     if after.ref != ref:
                         pipe.zrem(self.user_index(before.user_id), ref)

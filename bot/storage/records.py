@@ -31,6 +31,12 @@ class RecordMissing(LookupError):
     pass
 
 
+def dump(record: BaseModel) -> str:
+    """A record as stored: fields left at their defaults are not written (they come back as
+    defaults), which keeps an open activation's record at about a third of its full size."""
+    return record.model_dump_json(exclude_defaults=True)
+
+
 async def load(redis: Redis, key: str, model: type[R]) -> R | None:
     raw = await redis.get(key)
     if raw is None:
@@ -58,7 +64,7 @@ async def update(
         after = change(before.model_copy(deep=True))
         if after is None or after == before:
             return before, before
-        if await swap(keys=[key], args=[raw, after.model_dump_json()]):
+        if await swap(keys=[key], args=[raw, dump(after)]):
             return before, after
     raise RuntimeError(f"too much contention on {key}")
 
@@ -220,7 +226,7 @@ class UserRecords(Generic[U]):
         owner = record.user_id
         created = await self._add(
             keys=[self.key(record.ref), self.user_index(owner), self.open_set(owner)],
-            args=[record.model_dump_json(), record.ref, record.created_at, int(record.is_open)],
+            args=[dump(record), record.ref, record.created_at, int(record.is_open)],
         )
         if not created:
             return False

@@ -113,7 +113,7 @@ class RentRepo(records.UserRecords[Rent]):
         """Store ``rent`` under its (new) ref in place of ``old_ref``, in one transaction."""
         index = self.user_index(rent.user_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.key(rent.ref), rent.model_dump_json())
+            pipe.set(self.key(rent.ref), records.dump(rent))
             pipe.zadd(index, {rent.ref: rent.created_at})
             pipe.zrem(index, old_ref)
             pipe.delete(self.key(old_ref))
