@@ -77,20 +77,25 @@ class Notifier:
         *,
         global_rate: int = 25,
         chat_interval: float = 1.0,
+        rate_slice: int = 1,
     ) -> None:
         self.bot = bot
         self._redis = redis
         self._users = users
         # Slices of each second's budget are leased from Redis and spent here: one script
-        # call per slice rather than a transaction per message.
-        self._global = SlicedRate(redis, keys.TELEGRAM_RATE, global_rate)
+        # call per slice rather than a transaction per message. What a slice leaves unspent
+        # is lost for that second, so only a long-lived sender (the worker's) leases more
+        # than one message at a time; a handler's notifier lives for one update.
+        self._global = SlicedRate(redis, keys.TELEGRAM_RATE, global_rate, slice_size=rate_slice)
         self._chat_interval_ms = int(chat_interval * 1000)
         # When this process last took each chat's slot (steady clock): the next message to
         # the chat waits out the interval here before asking Redis for the slot.
         self._chat_taken: dict[int, float] = {}
 
     @classmethod
-    def paced(cls, bot: Bot, redis: Redis, users: Recipients, settings: Settings) -> Notifier:
+    def paced(
+        cls, bot: Bot, redis: Redis, users: Recipients, settings: Settings, *, rate_slice: int = 1
+    ) -> Notifier:
         """A notifier sharing the configured limits with every other (the worker's, handlers')."""
         return cls(
             bot,
@@ -98,6 +103,7 @@ class Notifier:
             users,
             global_rate=settings.telegram_rate,
             chat_interval=settings.telegram_chat_interval,
+            rate_slice=rate_slice,
         )
 
     async def _wait_turn(self, chat_id: int) -> None:
