@@ -41,7 +41,7 @@ from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
 from bot.worker.notifier import Sent
 from bot.worker.outbox import Push
-from bot.worker.pacing import milestone, next_poll
+from bot.worker.pacing import Pace, milestone, next_poll
 from bot.worker.snapshots import FetchedElsewhere, Snapshots
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ class ActivationPoller(Poller[ActivationService]):
             return now + PAUSED_RETRY
         seen_version = activation.version
         try:
-            status, follows = await self._status(account, activation)
+            status, pace = await self._status(account, activation)
         except FetchedElsewhere:
             # Its answer will be in Redis in a moment: come back then, at no cost.
             return now + min(1.0, self.snapshots.fresh_for() / 2)
@@ -143,7 +143,7 @@ class ActivationPoller(Poller[ActivationService]):
         if _card_changed(before, after):
             await self.render_card(after)
         return next_poll(
-            after, now, ctx.settings.poll_interval, self._cancel_before, follows=follows, owed=owed
+            after, now, ctx.settings.poll_interval, self._cancel_before, pace=pace, owed=owed
         )
 
     # --- reading the provider ---
@@ -158,28 +158,29 @@ class ActivationPoller(Poller[ActivationService]):
 
     async def _status(
         self, account: UserAccount, activation: Activation
-    ) -> tuple[ActivationStatus, bool]:
+    ) -> tuple[ActivationStatus, Pace]:
         """One getStatus, or the user's shared snapshot when they have several open; and
-        whether the item follows another's pace (see snapshots.py)."""
+        the pace that sets (see pacing.py, snapshots.py)."""
         client = account.client
         if activation.id in self._fresh_reads or not account.supports(Feature.ACTIVE_LIST):
-            return await client.get_status(activation.id), False
+            return await client.get_status(activation.id), Pace.OWN
         snapshots = self.snapshots
         snapshot = snapshots.fresh(account)
         if snapshot is None:
             if not snapshots.lists_many(account, BATCH_FROM) and (
                 await self.service.activations.open_count(activation.user_id) < BATCH_FROM
             ):
-                return await client.get_status(activation.id), False
+                return await client.get_status(activation.id), Pace.OWN
             snapshot = await snapshots.get(account, activation.id)
         # A snapshot from before the user's last action may show what that action replaced.
         if snapshot.at <= activation.changed_at:
-            return await client.get_status(activation.id), False
+            return await client.get_status(activation.id), Pace.OWN
         listed = snapshot.items.get(activation.id)
         if listed is None:
             # No longer listed: closed. getStatus tells how (and is rare).
-            return await client.get_status(activation.id), False
-        return status_from_listing(listed), snapshot.leader not in {None, activation.id}
+            return await client.get_status(activation.id), Pace.OWN
+        follows = snapshot.leader not in {None, activation.id}
+        return status_from_listing(listed), Pace.FOLLOW if follows else Pace.LEAD
 
     async def _caller(self, account: UserAccount, activation: Activation) -> str | None:
         """For a number bought for call verification: who called, once someone has."""

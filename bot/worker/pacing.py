@@ -11,6 +11,7 @@ polls, each at most 15% off its interval.
 from __future__ import annotations
 
 import math
+from enum import Enum
 
 from bot.storage.activations import Activation, State
 
@@ -45,6 +46,14 @@ def on_grid(user_id: int, at: float, base: float) -> float:
     return phase + round((at - phase) / base) * base
 
 
+class Pace(Enum):
+    """How an item's status was read, which sets when it is polled next."""
+
+    OWN = "own"  # its own getStatus: polled at its interval, nothing to share a moment with
+    LEAD = "lead"  # keeps its user's snapshot fresh: on the user's grid
+    FOLLOW = "follow"  # woken by the leader's snapshots: seldom polled on its own
+
+
 #: An item whose user's snapshot another item keeps up (snapshots.py) is polled this many
 #: times less often (and at least this many seconds apart): the leader's polls wake it when
 #: its entry changes, so its own polls are for a wake that went missing, besides its card's
@@ -59,7 +68,7 @@ def next_poll(
     base: float,
     cancel_before: float | None = None,
     *,
-    follows: bool = False,
+    pace: Pace = Pace.LEAD,
     owed: bool | None = None,
 ) -> float | None:
     """Poll often while a code is likely, less often later; None once it is closed.
@@ -76,15 +85,21 @@ def next_poll(
         since = now - (activation.waiting_since or activation.created_at)
         interval = base if since < 180 else base * 2 if since < 600 else base * 3
         cancelling = cancel_before is not None and now >= activation.expires_at - cancel_before
-        follows = follows and not cancelling  # an auto-cancel held back comes back at the pace
+        # An auto-cancel held back comes back at the pace.
+        follows = pace is Pace.FOLLOW and not cancelling
     else:
         # A code is in: a second SMS without "Another code" is rare, and expiry is known.
         interval = max(base * 12, 60.0)
+        follows = pace is Pace.FOLLOW
     if follows:
         interval = max(interval, base * FOLLOW, FOLLOW_AT_LEAST)
     # Toward the user's grid by at most STEP of the interval each time (a poll is never
     # further off its interval than that): an item is on the grid after a few polls.
-    target = on_grid(activation.user_id, now + interval, base)
+    # An item asked on its own has no moment to share: moving it early would only cost
+    # requests (a getStatus-only provider asked more often than the naive poller).
+    target = (
+        now + interval if pace is Pace.OWN else on_grid(activation.user_id, now + interval, base)
+    )
     at = min(max(target, now + interval * (1 - STEP)), now + interval * (1 + STEP))
     if now >= activation.expires_at:
         return now + max(interval, 30.0)

@@ -7,13 +7,14 @@ import asyncio
 import itertools
 from typing import Any
 
+import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher
 from bot.storage.users import Standing, UserRepo
 from bot.worker.outbox import Outbox
-from bot.worker.pacing import next_poll
+from bot.worker.pacing import FOLLOW_AT_LEAST, Pace, next_poll
 from bot.worker.views import UserViews
 from tests.records import NOW, activation_record
 
@@ -135,6 +136,19 @@ async def test_a_users_items_come_due_together_and_users_spread_over_the_interva
     phases.sort()
     gaps = [b - a for a, b in itertools.pairwise([*phases, phases[0] + base])]
     assert max(gaps) < 0.3 * base  # ten users spread over the interval, not bunched
+
+
+def test_an_item_asked_on_its_own_keeps_its_interval_and_a_follower_is_seldom_polled() -> None:
+    base = 5.0
+    item = activation_record(7, user_id=42, at=NOW)
+    when = NOW + 0.3
+    for _ in range(6):  # no grid to reach: never early, so never an extra getStatus
+        next_at = next_poll(item, when, base, pace=Pace.OWN)
+        assert next_at == pytest.approx(when + base)
+        when = next_at or 0.0
+    follower = next_poll(item, when, base, pace=Pace.FOLLOW)
+    assert follower is not None
+    assert follower - when >= FOLLOW_AT_LEAST * (1 - 0.15)
 
 
 class SlowChatNotifier:
