@@ -216,7 +216,6 @@ class Snapshots:
             last = self._parse_stored(stored)
             seen = _Seen(last.at, last.signatures(), last.leader)
         now = _Seen(after.at, after.signatures(), after.leader)
-        self._seen.put(key, now)
         if seen is None or seen.at >= after.at:
             woken = set(now.signatures)  # nothing (sound) to compare with
         else:
@@ -228,6 +227,8 @@ class Snapshots:
         woken.discard(polling)
         for activation_id in sorted(woken):
             await self.schedule.due_now(member(make_ref(account.provider, activation_id)))
+        # Kept once every wake went out: a wake lost to a failure is sent with the next one.
+        self._seen.put(key, now)
 
     def _parse(self, key: str, data: dict[str, Any]) -> Snapshot:
         at = float(data["at"])
