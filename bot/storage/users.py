@@ -309,7 +309,7 @@ class UserRepo:
             pipe.exists(keys.user(user_id, "paused"))
             pipe.hkeys(keys.user(user_id, "paused_accounts"))
             everything, some = await pipe.execute()
-        return Pauses(bool(everything), frozenset(_text(a) or "" for a in some))
+        return _pauses(everything, some)
 
     async def is_paused(self, user_id: int, account_id: str = "") -> bool:
         """Whether polling with that account is paused ("": with any of them)."""
@@ -351,9 +351,8 @@ class UserRepo:
             pipe.hmget(keys.user(user_id), ["tg_locale", *_BOOK_FIELDS])
             pipe.exists(keys.user(user_id, "blocked"))
             everything, some, chosen, (seen, *book), blocked = await pipe.execute()
-        pauses = Pauses(bool(everything), frozenset(_text(a) or "" for a in some))
         glance = UserGlance(user_id, _text(chosen), _text(seen), _book(book))
-        return Standing(pauses, glance, bool(blocked))
+        return Standing(_pauses(everything, some), glance, bool(blocked))
 
     async def locale_for(self, user_id: int, default: str) -> str:
         """The chosen language, else the one Telegram reported last, else the default."""
@@ -382,6 +381,11 @@ def _text(value: bytes | str | None) -> str | None:
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else value
+
+
+def _pauses(everything: object, some: list[bytes | str]) -> Pauses:
+    """The pause of every account (``everything``) and of the accounts named in ``some``."""
+    return Pauses(bool(everything), frozenset(_text(a) or "" for a in some))
 
 
 def _book(fields: list[bytes | str | None]) -> AccountBook:

@@ -23,7 +23,6 @@ from bot.storage.mails import Mailbox, MailState
 from bot.storage.records import RecordMissing
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.context import PAUSED_RETRY, Poller
-from bot.worker.outbox import CLAIM_SECONDS
 from bot.worker.pacing import MILESTONES
 
 log = logging.getLogger(__name__)
@@ -139,8 +138,8 @@ class MailPoller(Poller[MailService]):
         locale = await ctx.locale(mailbox.user_id)
         pushed = False
         for letter in pending:
-            claim = keys.letter_claim(mailbox.provider, letter.mail_id)
-            if not await ctx.redis.set(claim, 1, nx=True, ex=CLAIM_SECONDS):
+            claim = await ctx.outbox.claim(keys.letter_claim(mailbox.provider, letter.mail_id))
+            if claim is None:
                 return pushed  # another deliverer is pushing it right now
             with ctx.i18n.context(), ctx.i18n.use_locale(locale):
                 text, markup = letter_push(mailbox, letter)
@@ -149,10 +148,10 @@ class MailPoller(Poller[MailService]):
                     mailbox.user_id, text, reply_markup=markup, reply_to=mailbox.card_message_id
                 )
             except BaseException:
-                await ctx.redis.delete(claim)
+                await ctx.outbox.give_back(claim)
                 raise
             if not sent.done:
-                await ctx.redis.delete(claim)
+                await ctx.outbox.give_back(claim)
                 return pushed  # blocked: the letter waits, undelivered, for the user to return
             await self.service.mark_delivered(mailbox.ref, letter.mail_id)
             index = mailbox.letters.index(letter)

@@ -81,6 +81,10 @@ class Outbox:
         token = await self._claims.take(key, CLAIM_SECONDS)
         return None if token is None else HeldClaim(key, token, self._steady())
 
+    async def give_back(self, claim: HeldClaim) -> None:
+        """Let the next deliverer push it (only while this claim is still the one held)."""
+        await self._claims.give_back(claim.key, claim.token)
+
     def push(self, chat_id: int, push: Push) -> None:
         self._pushes.setdefault(chat_id, deque()).append(push)
         self._start(chat_id)
@@ -143,18 +147,18 @@ class Outbox:
                 sent = await self._notifier.send(
                     chat_id, push.text, reply_markup=push.markup, reply_to=push.reply_to
                 )
-            except DeliveryFailed as error:
-                log.warning("a push to %s failed (%s); its item is polled again", chat_id, error)
-                await self._claims.give_back(claim.key, claim.token)
-                await push.failed()
-                return
-            except Exception:
-                log.exception("a push to %s failed; its item is polled again", chat_id)
-                await self._claims.give_back(claim.key, claim.token)
+            except Exception as error:
+                if isinstance(error, DeliveryFailed):
+                    log.warning(
+                        "a push to %s failed (%s); its item is polled again", chat_id, error
+                    )
+                else:
+                    log.exception("a push to %s failed; polled again later", chat_id)
+                await self.give_back(claim)
                 await push.failed()
                 return
             if not sent.done:
-                await self._claims.give_back(claim.key, claim.token)  # blocked: it waits
+                await self.give_back(claim)  # blocked: it waits for the user
                 return
             await push.sent(sent)
         except Exception:
