@@ -67,3 +67,87 @@ class SlicedRate:
                 continue
             # The second's budget is leased out: the next second, jittered against stampedes.
             await self._sleep(max(0.0, second + 1 - self._clock()) + random.uniform(0, 0.05))
+
+
+# KEYS[1]: the chat's theoretical arrival time (ms): when its bucket is full again.
+# ARGV: now (ms), the interval (ms), the tolerance (ms: how far ahead of now that time may
+# be). Returns {1, the new time} when a message may go now, else {0, ms to wait}.
+_CHAT_TURN = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0') or 0, now)
+local wait = tat - tonumber(ARGV[3]) - now
+if wait > 0 then
+  return {0, wait}
+end
+tat = tat + interval
+redis.call('SET', KEYS[1], tat, 'PX', tat - now)
+return {1, tat}
+"""
+
+
+class ChatPace:
+    """One message per ``interval`` to a chat on average, across processes, in bursts of up
+    to ``burst`` (a generic cell rate: each chat's key holds when its bucket is full again).
+
+    Telegram asks for about one message a second per chat and allows short bursts. The burst
+    is what lets a code push follow a card edit at once: a message that may wait (a card
+    edit) asks to leave ``spare`` messages of the burst for the next one, so the chat always
+    keeps one for a code that arrives meanwhile.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        interval: float,
+        burst: int,
+        *,
+        key: Callable[[int], str],
+        kept: int = 10_000,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._interval_ms = int(interval * 1000)
+        self._burst = burst
+        self._key = key
+        self._kept = kept
+        self._clock = clock
+        self._sleep = sleep
+        self._turn = redis.register_script(_CHAT_TURN)
+        # Each chat's full-again time as this process last learned it (ms): a message waits
+        # out what it knows here before it asks Redis.
+        self._full_at: dict[int, int] = {}
+
+    def _tolerance_ms(self, spare: int) -> int:
+        return max(0, self._burst - 1 - spare) * self._interval_ms
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def ready_in(self, chat_id: int, spare: int = 0) -> float:
+        """Seconds until the chat has a message to send (leaving ``spare``), as far as this
+        process knows (another process may have sent to it meanwhile)."""
+        full_at = self._full_at.get(chat_id)
+        if full_at is None:
+            return 0.0
+        return max(0, full_at - self._tolerance_ms(spare) - self._now_ms()) / 1000
+
+    async def take(self, chat_id: int, spare: int = 0) -> None:
+        """Wait for the chat's turn and take it."""
+        if self._interval_ms <= 0:
+            return
+        tolerance = self._tolerance_ms(spare)
+        while True:
+            if (wait := self.ready_in(chat_id, spare)) > 0:
+                await self._sleep(wait)
+            now = self._now_ms()
+            allowed, value = await self._turn(
+                keys=[self._key(chat_id)], args=[now, self._interval_ms, tolerance]
+            )
+            if len(self._full_at) >= self._kept:
+                self._full_at = {chat: at for chat, at in self._full_at.items() if at > now}
+            if int(allowed):
+                self._full_at[chat_id] = int(value)
+                return
+            # Another process sent to the chat: wait out what Redis says.
+            self._full_at[chat_id] = now + max(int(value), 50) + tolerance

@@ -1,8 +1,10 @@
 """Messages the bot sends on its own (codes, card updates), within Telegram's limits.
 
 Limits are counted in Redis so several worker processes share them: about 25 messages a
-second overall and one a second per chat. ``RetryAfter`` waits and retries; a user who blocked
-the bot is marked and skipped (their state is kept, undelivered codes wait for them).
+second overall and one a second per chat, in bursts of two (a code push need not wait for the
+card edit just before it; a card edit waits until it leaves one message for a push).
+``RetryAfter`` waits and retries; a user who blocked the bot is marked and skipped (their
+state is kept, undelivered codes wait for them).
 
 A push that failed after its request left (a 5xx, a dropped connection) may still have reached
 the chat: Telegram performs a sendMessage and then answers 502 often enough. So such a push
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
@@ -32,15 +33,18 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.storage import keys
-from bot.storage.rate import SlicedRate
+from bot.storage.rate import ChatPace, SlicedRate
 from bot.storage.records import UserRecord
 from bot.telegram import is_harmless
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-#: Chats whose last slot this process remembers before it forgets the ones long past.
+#: Chats whose turn this process remembers before it forgets the ones long past.
 CHATS_KEPT = 10_000
+#: How many messages one chat may get at once (then one per TELEGRAM_CHAT_INTERVAL): a code
+#: push may follow a card edit without waiting, and a card edit leaves the last one to a push.
+CHAT_BURST = 2
 #: Sends whose outcome Telegram left unknown, at most, for one push.
 AMBIGUOUS_SENDS = 2
 
@@ -80,17 +84,15 @@ class Notifier:
         rate_slice: int = 1,
     ) -> None:
         self.bot = bot
-        self._redis = redis
         self._users = users
         # Slices of each second's budget are leased from Redis and spent here: one script
         # call per slice rather than a transaction per message. What a slice leaves unspent
         # is lost for that second, so only a long-lived sender (the worker's) leases more
         # than one message at a time; a handler's notifier lives for one update.
         self._global = SlicedRate(redis, keys.TELEGRAM_RATE, global_rate, slice_size=rate_slice)
-        self._chat_interval_ms = int(chat_interval * 1000)
-        # When this process last took each chat's slot (steady clock): the next message to
-        # the chat waits out the interval here before asking Redis for the slot.
-        self._chat_taken: dict[int, float] = {}
+        self._chats = ChatPace(
+            redis, chat_interval, CHAT_BURST, key=keys.telegram_chat, kept=CHATS_KEPT
+        )
 
     @classmethod
     def paced(
@@ -106,24 +108,14 @@ class Notifier:
             rate_slice=rate_slice,
         )
 
-    async def _wait_turn(self, chat_id: int) -> None:
+    def edit_ready_in(self, chat_id: int) -> float:
+        """Seconds until a card edit may go to the chat and still leave a message of its
+        burst for a code push (as far as this process knows)."""
+        return self._chats.ready_in(chat_id, spare=1)
+
+    async def _wait_turn(self, chat_id: int, *, spare: int = 0) -> None:
         await self._global.acquire()
-        if self._chat_interval_ms <= 0:
-            return
-        interval = self._chat_interval_ms / 1000
-        taken = self._chat_taken.get(chat_id)
-        if taken is not None and (left := taken + interval - time.monotonic()) > 0:
-            await asyncio.sleep(left)
-        chat_key = keys.telegram_chat(chat_id)
-        while not await self._redis.set(chat_key, 1, nx=True, px=self._chat_interval_ms):
-            wait_ms = await self._redis.pttl(chat_key)
-            await asyncio.sleep(max(0.05, (wait_ms if wait_ms > 0 else 100) / 1000))
-        now = time.monotonic()
-        if len(self._chat_taken) >= CHATS_KEPT:
-            self._chat_taken = {
-                chat: at for chat, at in self._chat_taken.items() if now - at < interval
-            }
-        self._chat_taken[chat_id] = now
+        await self._chats.take(chat_id, spare)
 
     async def send(
         self,
@@ -179,7 +171,7 @@ class Notifier:
         if await self._users.is_blocked(chat_id):
             return True
         for attempt in range(MAX_ATTEMPTS):
-            await self._wait_turn(chat_id)
+            await self._wait_turn(chat_id, spare=1)
             try:
                 await self.bot.edit_message_text(
                     text=text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup

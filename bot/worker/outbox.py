@@ -1,14 +1,17 @@
 """What the worker sends to a chat, sent beside the polls rather than inside them.
 
 A poll that learns of a code hands the push over here and goes on: each chat with messages
-waiting gets a task of its own that sends them within the chat's rate (one message a second),
+waiting gets a task of its own that sends them within the chat's rate (one message a second,
+in bursts of two: see notifier.py),
 so a poll never keeps one of the worker's concurrency slots asleep on a chat's slot, and a
 chat's wait never holds up another chat. Measured at 10,000 open activations, polls waiting
 in the push for their chat's slot held every slot, and most codes were lost to the wait.
 
 In a chat, pushes go first (FIFO), then card edits; edits of one card are merged, only the
-newest text is sent. Every copy of a card the record knows of is edited (a card reopened
-from /active is a copy); a copy Telegram no longer has is forgotten in the record.
+newest text is sent. A card edit waits until it leaves the chat a message for a push, so a
+code that arrives right after it is not held up by it. Every copy of a card the record
+knows of is edited (a card reopened from /active is a copy); a copy Telegram no longer has
+is forgotten in the record.
 
 A push carries the claim its deliverer took (see claims.py): while it is held nobody else
 pushes the code, and the record says "delivered" only once Telegram took it, so a crash in
@@ -24,6 +27,7 @@ leaves the card a step behind until its next change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -75,6 +79,7 @@ class Outbox:
         self._pushes: dict[int, deque[Push]] = {}
         self._edits: dict[int, dict[int, Edit]] = {}  # chat -> card message -> newest edit
         self._senders: dict[int, asyncio.Task[None]] = {}
+        self._woken: dict[int, asyncio.Event] = {}  # chats whose card edit waits for its turn
 
     async def claim(self, key: str) -> HeldClaim | None:
         """Claim the right to push one code or letter; None while another deliverer has it."""
@@ -87,6 +92,8 @@ class Outbox:
 
     def push(self, chat_id: int, push: Push) -> None:
         self._pushes.setdefault(chat_id, deque()).append(push)
+        if woken := self._woken.get(chat_id):
+            woken.set()
         self._start(chat_id)
 
     def submit_copies(
@@ -125,6 +132,9 @@ class Outbox:
                 if pushes := self._pushes.get(chat_id):
                     await self._push(chat_id, pushes.popleft())
                 elif edits := self._edits.get(chat_id):
+                    if (wait := self._notifier.edit_ready_in(chat_id)) > 0:
+                        await self._nap(chat_id, wait)  # a push coming meanwhile goes first
+                        continue
                     message_id = next(iter(edits))
                     await self._edit(chat_id, message_id, *edits.pop(message_id))
                 else:
@@ -134,6 +144,14 @@ class Outbox:
             self._pushes.pop(chat_id, None)
             self._edits.pop(chat_id, None)
             self._senders.pop(chat_id, None)
+            self._woken.pop(chat_id, None)
+
+    async def _nap(self, chat_id: int, seconds: float) -> None:
+        """Sleep until a card edit may go, or until a push for the chat comes."""
+        woken = self._woken[chat_id] = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(woken.wait(), seconds)
+        self._woken.pop(chat_id, None)
 
     async def _push(self, chat_id: int, push: Push) -> None:
         claim = push.claim

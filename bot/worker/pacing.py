@@ -60,6 +60,8 @@ class Pace(Enum):
 #: milestones and its deadlines, which come on time anyway.
 FOLLOW = 24
 FOLLOW_AT_LEAST = 120.0
+#: How seldom an item whose code is in is asked with a getStatus of its own (see next_poll).
+CODE_IN_ALONE = 300.0
 
 
 def next_poll(
@@ -88,8 +90,11 @@ def next_poll(
         # An auto-cancel held back comes back at the pace.
         follows = pace is Pace.FOLLOW and not cancelling
     else:
-        # A code is in: a second SMS without "Another code" is rare, and expiry is known.
-        interval = max(base * 12, 60.0)
+        # A code is in. No new SMS comes before "Another code" (which makes it RETRY, protocol
+        # §9.1) and expiry is known, so a poll only notices a close made elsewhere (on the
+        # provider's site). A listing tells that nearly for free; a getStatus of its own is a
+        # request that mostly finds nothing, so it is asked far less often.
+        interval = max(base * FOLLOW, CODE_IN_ALONE) if pace is Pace.OWN else max(base * 12, 60.0)
         follows = pace is Pace.FOLLOW
     if follows:
         interval = max(interval, base * FOLLOW, FOLLOW_AT_LEAST)

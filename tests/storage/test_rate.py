@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fakeredis import FakeAsyncRedis
 
-from bot.storage.rate import SlicedRate
+from bot.storage.rate import ChatPace, SlicedRate
 
 
 class FrozenClock:
@@ -60,3 +60,41 @@ async def test_a_full_second_waits_for_the_next() -> None:
     per_second = {s: seconds.count(s) for s in set(seconds)}
     assert max(per_second.values()) <= 4
     assert sum(per_second.values()) == 12
+
+
+def chat_pace(redis: FakeAsyncRedis, clock: FrozenClock) -> ChatPace:
+    return ChatPace(redis, 1.0, 2, key=lambda chat: f"chat:{chat}", clock=clock, sleep=clock.sleep)
+
+
+async def test_a_chat_takes_a_burst_then_one_message_a_second_across_processes() -> None:
+    redis = FakeAsyncRedis()
+    clock = FrozenClock(1_000.0)
+    first, second = chat_pace(redis, clock), chat_pace(redis, clock)
+    await first.take(7)
+    await second.take(7)  # the burst of two: no wait, whichever process sends
+    assert clock.now == 1_000.0
+    await first.take(7)
+    assert clock.now == 1_001.0  # then one a second
+    await second.take(7)
+    assert clock.now == 1_002.0
+    await first.take(8)  # another chat is not held by chat 7
+    assert clock.now == 1_002.0
+    clock.now += 10  # a quiet chat fills its burst again, and no further
+    for _ in range(3):
+        await first.take(7)
+    assert clock.now == 1_013.0
+
+
+async def test_a_message_that_may_wait_leaves_one_of_the_burst_for_a_push() -> None:
+    redis = FakeAsyncRedis()
+    clock = FrozenClock(1_000.0)
+    pace = chat_pace(redis, clock)
+    await pace.take(7)  # a push
+    assert pace.ready_in(7, spare=1) == 1.0  # the card edit waits for the burst to refill
+    await pace.take(7, spare=1)
+    assert clock.now == 1_001.0
+    assert pace.ready_in(7) == 0.0  # and a code arriving right after it goes at once
+    await pace.take(7)
+    assert clock.now == 1_001.0
+    assert pace.ready_in(7) == 1.0
+    assert pace.ready_in(7, spare=1) == 2.0

@@ -31,6 +31,7 @@ class ChatNotifier:
         self.held: dict[int, asyncio.Event] = {}
         self.log: list[tuple[str, int, str]] = []
         self.answer: Sent | Exception = Sent(1)
+        self.edit_waits: list[float] = []  # what edit_ready_in answers next, in turn
 
     def hold(self, chat_id: int) -> asyncio.Event:
         return self.held.setdefault(chat_id, asyncio.Event())
@@ -42,6 +43,9 @@ class ChatNotifier:
             raise self.answer
         self.log.append(("send", chat_id, text))
         return self.answer
+
+    def edit_ready_in(self, chat_id: int) -> float:
+        return self.edit_waits.pop(0) if self.edit_waits else 0.0
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
         if chat_id in self.held:
@@ -163,3 +167,19 @@ async def test_a_code_telegram_refused_is_pushed_once_it_accepts(harness: Harnes
     for _ in range(4):
         await harness.advance(harness.resources.settings.poll_interval * 3)
     assert sum("8 6 4 2 0" in m.text for m in user.chat if "Code for" in m.text) == 1
+
+
+async def test_a_card_edit_waiting_for_its_turn_lets_a_push_go_first() -> None:
+    outbox, notifier, _ = await make()
+    outcome = Outcome()
+    notifier.edit_waits = [30.0, 0.05]  # the chat just had a push: the edit waits its turn
+    outbox.submit(1, 10, "card", None)
+    await settle()
+    assert notifier.log == []
+    claim = await outbox.claim("claim:a")
+    assert claim is not None
+    outbox.push(1, outcome.push("code", claim))  # a code arrives meanwhile: it goes now
+    await settle()
+    assert notifier.log == [("send", 1, "code")]
+    await asyncio.wait_for(outbox.drain(), 1.0)  # then the edit, in its turn
+    assert notifier.log == [("send", 1, "code"), ("edit", 1, "card")]

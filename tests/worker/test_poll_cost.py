@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from fakeredis import FakeAsyncRedis
 
+from bot.storage.activations import Code, State
 from bot.storage.schedule import Schedule
 from bot.storage.secrets import KeyCipher
 from bot.storage.users import Standing, UserRepo
 from bot.worker.outbox import Outbox
-from bot.worker.pacing import FOLLOW_AT_LEAST, Pace, next_poll
+from bot.worker.pacing import CODE_IN_ALONE, FOLLOW_AT_LEAST, Pace, next_poll
 from bot.worker.views import UserViews
 from tests.records import NOW, activation_record
 
@@ -151,6 +152,27 @@ def test_an_item_asked_on_its_own_keeps_its_interval_and_a_follower_is_seldom_po
     assert follower - when >= FOLLOW_AT_LEAST * (1 - 0.15)
 
 
+def test_an_item_with_its_code_in_is_seldom_asked_on_its_own() -> None:
+    """No SMS comes before "Another code": a getStatus of its own only looks for a close made
+    on the provider's site, so it costs far fewer requests than the naive poller saves by
+    stopping; from a listing (nearly free) it is read every minute."""
+    base = 5.0
+    item = activation_record(7, user_id=42, at=NOW)
+    code_in = item.model_copy(
+        update={"state": State.CODE, "codes": [Code(code="1234", at=NOW + 20, delivered=True)]}
+    )
+    when = NOW + 30
+    alone = next_poll(code_in, when, base, pace=Pace.OWN)
+    assert alone == pytest.approx(when + CODE_IN_ALONE)
+    listed = next_poll(code_in, when, base, pace=Pace.LEAD)
+    assert listed is not None
+    assert listed - when == pytest.approx(60.0, rel=0.15)
+    asked_again = next_poll(
+        code_in.model_copy(update={"state": State.RETRY}), when, base, pace=Pace.OWN
+    )
+    assert asked_again == pytest.approx(when + base)
+
+
 class SlowChatNotifier:
     """Edits wait a while for one chat (its slot is busy); records what was sent."""
 
@@ -158,6 +180,9 @@ class SlowChatNotifier:
         self.slow_chat = slow_chat
         self.release = asyncio.Event()
         self.edits: list[tuple[int, int, str]] = []
+
+    def edit_ready_in(self, chat_id: int) -> float:
+        return 0.0
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: Any) -> bool:
         if chat_id == self.slow_chat:
