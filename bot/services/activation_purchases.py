@@ -244,7 +244,6 @@ class SameNumberPurchase(Purchase[Activation]):
             created_at=now,
             expires_at=now + lifetime_for(self.service),
             options=parent.options if self.service == parent.service else None,
-            waiting_since=now,
             cost=self._cost_of(cost),
         )
         await self._ledger.follow(activation)

@@ -124,7 +124,6 @@ def new_activation(
         verification=options.verification,
         forward=options.forward,
         options=options,
-        waiting_since=now,
     )
 
 
@@ -154,7 +153,6 @@ def adopted(
         can_retry=item.can_get_another_sms,
         options=options,
         external=options is None,
-        waiting_since=now,
     )
     if item.codes:
         activation.codes = [Code(code=code, at=now) for code in item.codes]

@@ -69,7 +69,8 @@ class Activation(records.UserRecord, records.Expiring):
     call_from: str | None = None
     milestone: int | None = None  # last countdown milestone shown on the card (minutes)
     ready_sent: bool = False  # the user said the SMS was sent (status 1)
-    waiting_since: float | None = None  # purchase or the last "Another code": a code is likely
+    # When the user last asked for another code (None: the wait began at the purchase).
+    waiting_since: float | None = None
     extra_ref: str | None = None  # the reuse of this number bought with "Use again"
     group: list[str] = Field(default_factory=list)  # refs sharing this number (multi-service)
     forward: bool = False  # bought with call forwarding: additional services can be added

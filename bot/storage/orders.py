@@ -89,7 +89,7 @@ class OrderRepo:
             quoted_at=now,
         )
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(_order_key(user_id, token), order.model_dump_json(), ex=ORDER_TTL)
+            pipe.set(_order_key(user_id, token), records.dump(order), ex=ORDER_TTL)
             pipe.set(keys.live_quote(user_id, kind), token, ex=ORDER_TTL)
             await pipe.execute()
         return token
@@ -132,6 +132,10 @@ class OrderRepo:
         def finish(order: Order) -> Order:
             order.status = status
             order.result = result
+            if status == "done":
+                # A later tap of the same button reads only what was bought and who paid;
+                # the options are the largest part of a day's worth of orders in Redis.
+                order.params = {}
             return order
 
         try:

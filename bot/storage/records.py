@@ -69,10 +69,11 @@ async def update(
     raise RuntimeError(f"too much contention on {key}")
 
 
-# KEYS[1]: the record; ARGV[1]: what it was when read, ARGV[2]: what it becomes.
+# KEYS[1]: the record; ARGV[1]: what it was when read, ARGV[2]: what it becomes. KEEPTTL:
+# a record that runs out (an order) keeps its deadline through every change.
 _SWAP = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
   return 1
 end
 return 0
