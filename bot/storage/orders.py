@@ -133,9 +133,10 @@ class OrderRepo:
             order.status = status
             order.result = result
             if status == "done":
-                # A later tap of the same button reads only what was bought and who paid;
-                # the options are the largest part of a day's worth of orders in Redis.
+                # A later tap of the same button reads only what was bought and who paid:
+                # the quote (options, price, times) would only fill Redis for the day.
                 order.params = {}
+                order.price = order.started_at = order.quoted_at = None
             return order
 
         try:

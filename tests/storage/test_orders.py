@@ -43,7 +43,7 @@ async def test_a_bought_order_keeps_what_a_second_tap_reads_and_drops_the_option
     assert done is not None
     assert (done.kind, done.status, done.result) == ("activation", "done", "sandbox:7")
     assert (done.account, done.account_id) == ("sandbox:k", "a1")  # the payer, for the tap
-    assert done.params == {}
+    assert (done.params, done.price, done.quoted_at, done.started_at) == ({}, None, None, None)
     stored = await redis.get(keys.order(1, token))
     assert stored is not None
     assert b"service" not in stored
