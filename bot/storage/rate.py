@@ -130,7 +130,11 @@ class ChatPace:
         full_at = self._full_at.get(chat_id)
         if full_at is None:
             return 0.0
-        return max(0, full_at - self._tolerance_ms(spare) - self._now_ms()) / 1000
+        wait = full_at - self._tolerance_ms(spare) - self._now_ms()
+        # Never more than a full burst's worth: after the wall clock was set back, a time
+        # learned before would otherwise hold the chat for as long as the jump (Redis's copy
+        # runs out on its own clock, in milliseconds from when it was written).
+        return max(0, min(wait, self._burst * self._interval_ms)) / 1000
 
     async def take(self, chat_id: int, spare: int = 0) -> None:
         """Wait for the chat's turn and take it."""

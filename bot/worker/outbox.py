@@ -2,10 +2,10 @@
 
 A poll that learns of a code hands the push over here and goes on: each chat with messages
 waiting gets a task of its own that sends them within the chat's rate (one message a second,
-in bursts of two: see notifier.py),
-so a poll never keeps one of the worker's concurrency slots asleep on a chat's slot, and a
-chat's wait never holds up another chat. Measured at 10,000 open activations, polls waiting
-in the push for their chat's slot held every slot, and most codes were lost to the wait.
+in bursts of two: see notifier.py), so a poll never keeps one of the worker's concurrency
+slots asleep on a chat's turn, and a chat's wait never holds up another chat. Measured at
+10,000 open activations, polls waiting in the push for their chat's slot held every slot, and
+most codes were lost to the wait.
 
 In a chat, pushes go first (FIFO), then card edits; edits of one card are merged, only the
 newest text is sent. A card edit waits until it leaves the chat a message for a push, so a

@@ -98,3 +98,14 @@ async def test_a_message_that_may_wait_leaves_one_of_the_burst_for_a_push() -> N
     assert clock.now == 1_001.0
     assert pace.ready_in(7) == 1.0
     assert pace.ready_in(7, spare=1) == 2.0
+
+
+async def test_a_wall_clock_set_back_holds_a_chat_no_longer_than_a_burst() -> None:
+    redis = FakeAsyncRedis()
+    clock = FrozenClock(10_000.0)
+    pace = chat_pace(redis, clock)
+    await pace.take(7)
+    await pace.take(7)
+    clock.now -= 3_600  # the clock is set back an hour: what was learned lies an hour ahead
+    assert pace.ready_in(7) <= 2.0
+    assert pace.ready_in(7, spare=1) <= 2.0
