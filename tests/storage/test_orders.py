@@ -31,7 +31,7 @@ async def test_an_order_runs_out_after_a_day_once_begun_and_settled() -> None:
     assert 0 < await redis.ttl(key) <= ORDER_TTL
 
 
-async def test_a_bought_order_keeps_what_a_second_tap_reads_and_drops_the_options() -> None:
+async def test_a_bought_order_keeps_what_a_second_tap_reads_and_drops_the_quote() -> None:
     redis = FakeAsyncRedis()
     orders = OrderRepo(redis)
     token = await orders.draft(

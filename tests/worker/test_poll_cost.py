@@ -154,8 +154,8 @@ def test_an_item_asked_on_its_own_keeps_its_interval_and_a_follower_is_seldom_po
 
 def test_an_item_with_its_code_in_is_seldom_asked_on_its_own() -> None:
     """No SMS comes before "Another code": a getStatus of its own only looks for a close made
-    on the provider's site, so it costs far fewer requests than the naive poller saves by
-    stopping; from a listing (nearly free) it is read every minute."""
+    on the provider's site, so it is asked every five minutes; from a listing (nearly free)
+    every minute, and at the interval again once "Another code" makes it RETRY."""
     base = 5.0
     item = activation_record(7, user_id=42, at=NOW)
     code_in = item.model_copy(
