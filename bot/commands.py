@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from aiogram.types import BotCommand
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import lazy_gettext as __
 from babel.support import LazyProxy
+
+from bot.i18n import I18n
+from bot.i18n import lazy_gettext as __
 
 COMMANDS: tuple[tuple[str, LazyProxy], ...] = (
     ("buy", __("Buy a number for a service")),

@@ -19,13 +19,12 @@ from aiogram import Bot, Dispatcher
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Message, Update, User
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from redis.exceptions import RedisError
 
 from bot.config import SUPPORTED_LOCALES
 from bot.door import Door
-from bot.i18n import pick_locale
+from bot.i18n import I18n, pick_locale
+from bot.i18n import gettext as _
 from bot.middlewares.key_guard import carries_key
 from bot.storage.users import UserRepo
 from bot.telegram import delete

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiogram.utils.i18n import I18n
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -28,7 +27,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.accounts import Accounts
 from bot.config import Settings
-from bot.i18n import build_i18n
+from bot.i18n import I18n, build_i18n
 from bot.metrics import Metrics
 from bot.provider.client import build_http_client
 from bot.provider.hub import ProviderHub

@@ -27,6 +27,8 @@ from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
+from bot.botapi import is_harmless as harmless_message
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -37,17 +39,9 @@ log = logging.getLogger(__name__)
 #: Telegram's flood control: how long a reply may wait for its turn before it gives up.
 MAX_RETRY_WAIT = 30.0
 
-_HARMLESS = (
-    "message is not modified",
-    "message to edit not found",
-    "message to delete not found",
-    "message can't be edited",
-    "message can't be deleted",
-)
-
 
 def is_harmless(error: TelegramBadRequest) -> bool:
-    return any(phrase in error.message for phrase in _HARMLESS)
+    return harmless_message(error.message)
 
 
 async def edit_text(

@@ -8,9 +8,6 @@ from __future__ import annotations
 import html
 from decimal import Decimal
 
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-
 from bot.errors import (
     Item,
     NoKeyConnected,
@@ -20,6 +17,8 @@ from bot.errors import (
     StaleButton,
     UnknownAccount,
 )
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.provider import errors as pe
 from bot.provider.lane import ProviderBusy
 

@@ -9,12 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from aiogram.utils.i18n import I18n
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot import i18n as i18n_module
-from bot.i18n import build_i18n
+from bot.i18n import I18n, build_i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "__": None, "ngettext": (1, 2), "lazy_ngettext": (1, 2)}

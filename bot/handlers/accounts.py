@@ -16,10 +16,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.keyboards.accounts import (
     account_keyboard,
     accounts_keyboard,

@@ -10,13 +10,13 @@ from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.card import CARD, CardMiddleware, PressedCard
 from bot.handlers.owned import each_account, item_labels
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,

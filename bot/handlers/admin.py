@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.metrics import count_followed, daily_totals
 from bot.storage.schedule import Schedule
 from bot.storage.users import UserRepo

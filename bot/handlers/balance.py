@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from aiogram.filters import Command
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.handlers.accounts import account_rows
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.provider.presets import Feature
 from bot.services.account_items import balances
 from bot.texts import escape, money

@@ -8,8 +8,8 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import gettext as _
 from bot.services.checkout import OrderKind, Shop
 from bot.storage.orders import OrderRepo
 from bot.telegram import show

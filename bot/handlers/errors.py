@@ -11,11 +11,11 @@ import logging
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.errors import BotError, NoKeyConnected, ProviderUnavailable
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.keyboards.common import connect_keyboard
 from bot.provider.errors import ProviderAPIError, ProviderError
 from bot.texts import describe_error

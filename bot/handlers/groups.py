@@ -11,10 +11,10 @@ from aiogram import Bot, F
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import lazy_gettext as __
 
 router = Routes(name=__name__, answer_taps=True)
 router.message.filter(F.chat.type != ChatType.PRIVATE)

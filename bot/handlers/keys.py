@@ -19,7 +19,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.errors import NoKeyConnected, ProviderUnavailable
@@ -27,6 +26,7 @@ from bot.handlers.accounts import accounts_screen, show_accounts, webhook_note
 from bot.handlers.routes import Routes
 from bot.handlers.start import provider_choices
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import KeyAction, KeyCallback, ProviderCallback
 from bot.keyboards.common import (
     cancel_keyboard,

@@ -7,14 +7,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.commands import bot_commands
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import I18n
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import LanguageCallback
 from bot.keyboards.common import languages_keyboard
 from bot.telegram import edit_text

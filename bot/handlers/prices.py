@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.catalogue import pick_countries, search_services, service_name
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider.presets import Feature
 from bot.services.catalogue import CatalogueService

@@ -5,11 +5,11 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
 from bot.commands import COMMANDS
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
 from bot.services.checkout import OrderKind

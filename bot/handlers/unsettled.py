@@ -7,9 +7,9 @@ from typing import TypeVar
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 
+from bot.i18n import gettext as _
 from bot.services.checkout import Outcome
 from bot.storage.records import UserRecord
 from bot.telegram import show

@@ -20,9 +20,9 @@ from typing import Any, Final
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts
+from bot.i18n import gettext as _
 from bot.middlewares.base import Handler
 from bot.middlewares.slow import SlowWatch, chat_of, slow_after
 

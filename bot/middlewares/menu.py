@@ -16,8 +16,8 @@ from typing import Any, Final
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, TelegramObject
-from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import Dialog, dialog_of
 from bot.middlewares.base import Handler
 from bot.telegram import drawing

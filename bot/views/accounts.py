@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.texts import escape, money
 
 DEFAULT_MARK = "⭐"

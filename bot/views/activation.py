@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.catalogue import country, service_name
+from bot.i18n import gettext as _
 from bot.keyboards.activation import (
     active_keyboard,
     additional_keyboard,

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import country as country_info
 from bot.catalogue import service_name
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.keyboards.buy import (
     OptionLabels,
     SortLabels,

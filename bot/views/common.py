@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from aiogram.utils.i18n import gettext as _
-
 from bot.catalogue import country, service_name
+from bot.i18n import gettext as _
 from bot.storage.records import UserRecord
 from bot.texts import escape, money
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import service_name
+from bot.i18n import gettext as _
 from bot.keyboards.activation import history_keyboard
 from bot.keyboards.pager import Page
 from bot.provider.models import HistoryEntry

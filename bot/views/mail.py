@@ -19,8 +19,8 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import gettext as _
 from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard, letter_offer_keyboard
 from bot.provider import errors as pe
 from bot.storage.mails import Letter, Mailbox, MailState

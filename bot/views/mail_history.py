@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.utils.i18n import gettext as _
-
+from bot.i18n import gettext as _
 from bot.provider.models import MailHistoryEntry
 from bot.texts import escape, money, site_name
 from bot.views.mail import find_code, find_links, shorten, url_host

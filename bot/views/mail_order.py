@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.provider.models import MailType
 from bot.services.mail_rules import MAIL_LIFETIME
 from bot.services.mails import MailOffer

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.keyboards.buy import failure_keyboard, offers_keyboard
 from bot.services.offers import AccountOffer, OfferBoard, Silence, SilentAccount, SoldOut
 from bot.texts import escape, money

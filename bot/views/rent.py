@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import country, service_name
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.keyboards.rent import CardLabels, ConfirmLabels, card_keyboard, extend_button
 from bot.services.rent_rules import (
     CANCEL_WINDOW,

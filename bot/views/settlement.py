@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.utils.i18n import gettext as _
-
+from bot.i18n import gettext as _
 from bot.texts import escape
 
 

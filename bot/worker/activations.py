@@ -15,10 +15,10 @@ import logging
 from functools import partial
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.events import Delivery
+from bot.i18n import gettext as _
 from bot.provider import errors as pe
 from bot.provider.models import (
     ActivationState,

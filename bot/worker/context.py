@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from redis.asyncio import Redis
 
 from bot.accounts import Accounts, UserAccount
 from bot.config import Settings
 from bot.events import NoEvents, WorkerEvents
+from bot.i18n import I18n
+from bot.i18n import gettext as _
 from bot.keyboards.common import connect_keyboard
 from bot.provider.lane import ProviderBusy
 from bot.storage import keys

@@ -58,7 +58,7 @@ BOOL_FIELDS: Final = frozenset(
 )
 
 
-def _as_arg(value: Any) -> str | None:
+def as_arg(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
@@ -143,7 +143,7 @@ async def read_query(request: web.Request) -> Query:
                 raise bad_request("Can't parse JSON object") from None
             if isinstance(body, dict):
                 for name, value in body.items():
-                    arg = _as_arg(value)
+                    arg = as_arg(value)
                     if arg is not None:
                         args[name] = arg
         elif content_type == "multipart/form-data":

@@ -5,7 +5,6 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import search_countries
 from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
@@ -13,6 +12,7 @@ from bot.handlers.buy.offers import show_offers
 from bot.handlers.buy.options import offer_of, show_options
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     BuyCountriesCallback,
     BuyCountryCallback,

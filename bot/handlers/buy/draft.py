@@ -19,12 +19,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.accounts import Accounts, UserAccount
 from bot.catalogue import SERVICES
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import BuySort
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.base import Handler

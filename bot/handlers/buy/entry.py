@@ -14,7 +14,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.catalogue import pick_countries, search_services
@@ -27,6 +26,7 @@ from bot.handlers.cancelled import new_dialog
 from bot.handlers.card import CARD, PressedCard, render
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, answer_unsettled, dead_quote
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,

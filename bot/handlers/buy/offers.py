@@ -11,13 +11,13 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.buy.options import show_options
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import BuyAction, BuyCallback, BuyOfferCallback
 from bot.services.offers import OfferBoard
 from bot.telegram import show

@@ -11,13 +11,13 @@ from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.catalogue import country as country_info
 from bot.handlers.buy.draft import BuyContext, BuyDraft, BuyFlow, Needs, step
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     MAX_PRICE_LIMIT,
     BuyAction,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from aiogram import F
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from bot.catalogue import search_services
 from bot.handlers.buy.countries import show_countries
 from bot.handlers.buy.draft import BuyContext, BuyFlow, Needs, step
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,

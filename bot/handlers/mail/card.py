@@ -16,7 +16,6 @@ from aiogram import BaseMiddleware, F
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import UserAccount
 from bot.handlers.copies import Copies
@@ -24,6 +23,7 @@ from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, 
 from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import MailAction, MailCallback, MailReorderCallback
 from bot.middlewares.base import Handler
 from bot.middlewares.callback_answer import BUYING

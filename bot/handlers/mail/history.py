@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.routes import Routes
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import MailHistoryCallback
 from bot.keyboards.mail import history_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT

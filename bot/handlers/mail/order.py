@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel, ValidationError
 
 from bot.accounts import UserAccount
@@ -25,6 +24,7 @@ from bot.handlers.cancelled import cancel_dialog, new_dialog
 from bot.handlers.mail.common import Card, Settled, Unsettled, pressed_message, read_outcome
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, dead_quote
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     MailConfirmCallback,
     MailFlowAction,

@@ -11,7 +11,6 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.context import Needs, Wizard, step
@@ -28,6 +27,7 @@ from bot.handlers.rent.order import (
 )
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
 from bot.middlewares.callback_answer import BUYING

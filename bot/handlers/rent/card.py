@@ -10,13 +10,13 @@ from aiogram import F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.owned import each_account, item_labels
 from bot.handlers.rent.context import OWNED, Wizard
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import RentCallback, RentCardAction
 from bot.keyboards.rent import rents_keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT

@@ -13,10 +13,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 
 from bot.handlers.unsettled import alert
+from bot.i18n import gettext as _
 from bot.storage.rents import RentOptions
 from bot.views.rent import hours_problem
 

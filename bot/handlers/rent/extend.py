@@ -12,7 +12,6 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.cancelled import cancel_dialog
 from bot.handlers.rent.card import show_card
@@ -21,6 +20,7 @@ from bot.handlers.rent.dialog import RentFlow, load_draft, read_hours, update_dr
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, dead_quote
+from bot.i18n import gettext as _
 from bot.keyboards.callbacks import (
     RentCallback,
     RentCardAction,

@@ -13,7 +13,6 @@ from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.catalogue import search_countries, search_services
 from bot.handlers.cancelled import new_dialog
@@ -23,6 +22,7 @@ from bot.handlers.rent.dialog import RentFlow, read_hours, update_draft
 from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import dead_quote
+from bot.i18n import gettext as _
 from bot.keyboards.pager import paginate
 from bot.keyboards.rent import (
     confirm_keyboard,
