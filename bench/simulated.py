@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiogram import Bot
-from aiogram.client.default import DefaultBotProperties
 from redis.asyncio import Redis
 
+from bot.botapi import BotApi
 from bot.config import Settings
 from bot.events import Delivery
 from bot.provider.models import ActivationAction
@@ -49,7 +48,7 @@ from bot.storage.activations import Activation, BuyOptions
 from bot.storage.embedded import EmbeddedRedis
 from bot.worker import Worker, build_context, build_worker
 from tests.faketg import FakeTelegram
-from tests.faketg.session import InProcessSession
+from tests.faketg.transport import FakeTelegramTransport
 
 TOKEN = "123456:BENCH-TOKEN"
 PROVIDER = "herosms"
@@ -118,7 +117,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def open_bench(
-    redis_url: str, data_dir: Path, poll_interval: float, emulator: Emulator
+    redis_url: str, data_dir: Path, poll_interval: float, emulator: Emulator, bot_api: BotApi
 ) -> tuple[Resources, CountingTransport]:
     counting = CountingTransport(EmulatorTransport(emulator))
     settings = Settings(
@@ -142,6 +141,7 @@ async def open_bench(
         http=httpx.AsyncClient(transport=counting),
         clock=emulator.clock.now,
         steady=emulator.clock.now,  # simulated time passing, not a jump
+        bot_api=bot_api,
     )
     return resources, counting
 
@@ -182,12 +182,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         emulator = Emulator(
             EmulatorConfig(seed=args.seed, max_recorded_calls=0), Clock(frozen_at=START)
         )
-        resources, counting = await open_bench(redis_url, data_dir, args.poll_interval, emulator)
         telegram = TimedTelegram(TOKEN)
-        bot = Bot(
-            TOKEN,
-            session=InProcessSession(telegram),
-            default=DefaultBotProperties(parse_mode="HTML"),
+        bot_api = BotApi(TOKEN, transport=FakeTelegramTransport(telegram))
+        resources, counting = await open_bench(
+            redis_url, data_dir, args.poll_interval, emulator, bot_api
         )
         per_user = max(1, args.activations // args.users)
         users = [10_000_000 + n for n in range(args.users)]
@@ -224,10 +222,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finishes: list[tuple[float, str]] = []
         workers: list[Worker] = []
         for _ in range(args.workers):
-            ctx = build_context(resources, bot)
+            ctx = build_context(resources)
 
             ctx.events = _Timed(delivered_at, finishes, rng, args.finish_share, args.finish_after)
-            worker = build_worker(resources, bot, ctx)
+            worker = build_worker(resources, ctx)
             worker.batch = args.batch
             poll = worker.pollers["act"]
 

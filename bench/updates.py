@@ -49,12 +49,12 @@ from typing import Any
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher
+from bot.keyboards.callback_data import CallbackData
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,

@@ -8,7 +8,7 @@ import sys
 from aiogram import Bot, Dispatcher
 
 from bot.cli import start, stop_event
-from bot.factory import UPDATES_IN_FLIGHT, build_dispatcher
+from bot.factory import UPDATES_IN_FLIGHT, build_bot, build_dispatcher
 from bot.resources import Resources
 
 log = logging.getLogger("bot")
@@ -46,12 +46,16 @@ async def run_webhook(bot: Bot, dispatcher: Dispatcher, resources: Resources) ->
         await bot.session.close()
 
 
-async def serve(bot: Bot, resources: Resources) -> None:
-    dispatcher = build_dispatcher(resources)
-    if resources.settings.webhook_url:
-        await run_webhook(bot, dispatcher, resources)
-    else:
-        await run_polling(bot, dispatcher)
+async def serve(resources: Resources) -> None:
+    bot = build_bot(resources.settings)  # its HTTP session opens on first use
+    try:
+        dispatcher = build_dispatcher(resources)
+        if resources.settings.webhook_url:
+            await run_webhook(bot, dispatcher, resources)
+        else:
+            await run_polling(bot, dispatcher)
+    finally:
+        await bot.session.close()
 
 
 DESCRIPTION = """\

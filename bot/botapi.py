@@ -8,13 +8,20 @@ them, so the worker's retry logic reads the same with either client.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from bot.keyboards.markup import Keyboard
+
+log = logging.getLogger(__name__)
+
+#: Where the Bot API is when TELEGRAM_API_BASE is not set.
+TELEGRAM_API = "https://api.telegram.org"
 
 #: 400 descriptions that only mean the message changed or vanished meanwhile (a double press,
 #: a user who deleted it): nothing to report. aiogram's errors are read with it too
@@ -109,7 +116,7 @@ class BotApi:
     def __init__(
         self,
         token: str,
-        base: str = "https://api.telegram.org",
+        base: str = TELEGRAM_API,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
@@ -130,6 +137,10 @@ class BotApi:
 
     def __repr__(self) -> str:
         return f"BotApi(base={self._base!r})"
+
+    @property
+    def base(self) -> str:
+        return self._base
 
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """``result`` of the call, or the matching ``TelegramError``."""
@@ -222,3 +233,33 @@ def _result(method: str, status: int, content: bytes) -> Any:
     if status >= 500:
         raise TelegramServerError(message)
     raise TelegramError(message)
+
+
+class TokenRejected(Exception):
+    """Telegram refuses BOT_TOKEN: retrying cannot help."""
+
+
+async def reach_telegram(
+    api: BotApi, *, first_delay: float = 1.0, max_delay: float = 60.0
+) -> BotUser:
+    """The bot's own user, once Telegram answers.
+
+    Unreachable (no network, Telegram down, a wrong TELEGRAM_API_BASE): one line per try,
+    and tries again after a delay that doubles up to ``max_delay``, until cancelled.
+    """
+    delay = first_delay
+    while True:
+        try:
+            return await api.get_me()
+        except (TelegramUnauthorized, TelegramNotFound) as error:
+            message = f"BOT_TOKEN is rejected by Telegram at {api.base}: {error.message}"
+            raise TokenRejected(message) from None
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
+            log.warning(
+                "Telegram cannot be reached at %s (%s); trying again in %.0f s",
+                api.base,
+                error.message,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)

@@ -1,5 +1,9 @@
 """What ``python -m bot`` and ``python -m bot.worker`` share: help, settings, logging, the run,
-and one clear line (not a traceback) for each way a start can fail."""
+and one clear line (not a traceback) for each way a start can fail.
+
+Nothing here loads aiogram (the worker runs without it): Telegram is reached through
+``bot.botapi``, and the bot's own command builds its aiogram ``Bot`` in what it serves.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,17 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from aiogram import Bot
-from aiogram.utils.token import TokenValidationError, validate_token
 from pydantic import ValidationError
 
+from bot.botapi import TokenRejected, reach_telegram
 from bot.config import Settings
-from bot.factory import build_bot
 from bot.logs import setup_logging
 from bot.resources import Resources, close_resources, open_resources
 from bot.storage.secrets import SecretKeyMismatch
-from bot.telegram import TokenRejected, reach_telegram, telegram_api
 
 T = TypeVar("T")
 #: What a command does once Telegram answers; it returns when the command is to stop.
-Serve = Callable[[Bot, Resources], Coroutine[Any, Any, None]]
+Serve = Callable[[Resources], Coroutine[Any, Any, None]]
 
 SETTINGS_HELP = """\
 Settings come from the environment and from .env in the current directory. Every setting
@@ -73,9 +74,7 @@ def start(
     if settings.bot_token is None:
         print(no_token, file=sys.stderr)
         return 2
-    try:
-        validate_token(settings.bot_token.get_secret_value())
-    except TokenValidationError:
+    if not token_shaped(settings.bot_token.get_secret_value()):
         print(
             "BOT_TOKEN is malformed: it looks like 123456789:AAE... (ask @BotFather for it)",
             file=sys.stderr,
@@ -92,17 +91,21 @@ def start(
     return 0
 
 
+def token_shaped(token: str) -> bool:
+    """``123456789:AAE...``, as @BotFather gives it (the check aiogram makes before a call)."""
+    bot_id, colon, secret = token.partition(":")
+    return bool(colon and bot_id.isdigit() and secret) and not any(c.isspace() for c in token)
+
+
 async def run(settings: Settings, serve: Serve) -> None:
-    """Open the bot and the resources, wait until Telegram answers, ``serve``, close both."""
-    bot = build_bot(settings)  # its HTTP session opens on first use: nothing to close yet
+    """Open the resources, wait until Telegram answers, ``serve``, close them."""
     resources = await open_resources(settings)
     try:
         # Telegram unreachable at start: a line per try and a growing delay, until stopped.
-        if await unless_stopped(reach_telegram(bot, telegram_api(settings))) is None:
+        if await unless_stopped(reach_telegram(resources.bot_api)) is None:
             return
-        await serve(bot, resources)
+        await serve(resources)
     finally:
-        await bot.session.close()
         await close_resources(resources)
 
 

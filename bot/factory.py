@@ -15,13 +15,13 @@ from bot.dispatcher import BotDispatcher
 from bot.door import Door
 from bot.handlers import get_routers
 from bot.lifespan import setup_lifespan
-from bot.metrics import UpdateCounter
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.i18n import UserLocaleMiddleware
 from bot.middlewares.isolation import OrderedEventIsolation
 from bot.middlewares.key_guard import KeyGuard
 from bot.middlewares.menu import MenuBinding
 from bot.middlewares.slow import TypingWhileSlow
+from bot.middlewares.updates import UpdateCounter
 from bot.resources import Resources
 from bot.storage import keys
 from bot.storage.fsm import ScopedRedisStorage

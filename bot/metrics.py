@@ -13,16 +13,12 @@ import logging
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, Update
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client import Counter as PromCounter
 from redis.asyncio import Redis
 
 from bot.events import Delivery
-from bot.middlewares.base import Handler
 from bot.storage import keys
 from bot.storage.activations import Activation
 from bot.storage.schedule import DUE, LEASES, Schedule
@@ -183,18 +179,6 @@ class Metrics:
         self._gauges_at = time.monotonic()
         for kind in ("act", "rent", "mail"):
             self.open_items.labels(kind).set(counts.get(kind, 0))
-
-
-class UpdateCounter(BaseMiddleware):
-    """Counts every update the dispatcher handles, by type."""
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            self.metrics.update_handled(event.event_type)
-        return await handler(event, data)
 
 
 async def count_followed(redis: Redis) -> Counter[str]:

@@ -26,6 +26,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.accounts import Accounts
+from bot.botapi import TELEGRAM_API, BotApi
 from bot.config import Settings
 from bot.i18n import I18n, build_i18n
 from bot.metrics import Metrics
@@ -84,6 +85,8 @@ class Resources:
     settings: Settings
     redis: Redis
     i18n: I18n
+    #: The Bot API for what the bot sends on its own (codes, cards): no aiogram needed.
+    bot_api: BotApi
     users: UserRepo
     hub: ProviderHub
     accounts: Accounts
@@ -118,6 +121,7 @@ class Resources:
             "settings": self.settings,
             "redis": self.redis,
             "i18n": self.i18n,
+            "bot_api": self.bot_api,
             "users": self.users,
             "hub": self.hub,
             "accounts": self.accounts,
@@ -234,9 +238,10 @@ async def open_resources(
     http: httpx.AsyncClient | None = None,
     clock: Callable[[], float] | None = None,
     steady: Callable[[], float] = time.monotonic,
+    bot_api: BotApi | None = None,
 ) -> Resources:
-    """Open what the bot needs. Tests pass their own Redis, HTTP client and clocks (the
-    real wall clock is None: the shared schedule then keeps Redis time, see schedule.py).
+    """Open what the bot needs. Tests pass their own Redis, HTTP client, Bot API and clocks
+    (the real wall clock is None: the shared schedule then keeps Redis time, see schedule.py).
 
     A start that fails (a wrong SECRET_KEY, say) closes what it opened: no embedded Redis
     is left running behind it.
@@ -284,10 +289,15 @@ async def open_resources(
         repo.on_close = items.closed
     urls = webhook_urls(settings)
     catalogue = CatalogueService(redis)
+    if bot_api is None:
+        # Without BOT_TOKEN nothing is sent: both commands refuse to start without one.
+        token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+        bot_api = BotApi(token, settings.telegram_api_base or TELEGRAM_API)
     return Resources(
         settings=settings,
         redis=redis,
         i18n=i18n,
+        bot_api=bot_api,
         users=users,
         hub=hub,
         accounts=accounts,
@@ -325,6 +335,7 @@ def webhook_urls(settings: Settings) -> WebhookUrls | None:
 
 async def close_resources(resources: Resources) -> None:
     await resources.offer_service.aclose()
+    await resources.bot_api.aclose()
     for runtime in resources.sandboxes.values():
         await runtime.stop()
     await resources.hub.aclose()

@@ -17,22 +17,18 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
     TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
 )
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.botapi import is_harmless as harmless_message
+from bot.keyboards.markup import Keyboard
 
 if TYPE_CHECKING:
     from aiogram import Bot
 
-    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +40,26 @@ def is_harmless(error: TelegramBadRequest) -> bool:
     return harmless_message(error.message)
 
 
-async def edit_text(
-    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
-) -> None:
+def inline_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """A keyboard (plain data, see bot/keyboards/markup.py) as aiogram sends it."""
+    if keyboard is None:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=button.text, callback_data=button.callback_data, url=button.url
+                )
+                for button in row
+            ]
+            for row in keyboard.inline_keyboard
+        ]
+    )
+
+
+async def edit_text(message: Message, text: str, reply_markup: Keyboard | None = None) -> None:
     try:
-        await message.edit_text(text, reply_markup=reply_markup)
+        await message.edit_text(text, reply_markup=inline_markup(reply_markup))
     except TelegramBadRequest as error:
         if not is_harmless(error):
             raise
@@ -58,10 +69,10 @@ async def drop_keyboard(message: Message) -> None:
     await set_keyboard(message, None)
 
 
-async def set_keyboard(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+async def set_keyboard(message: Message, keyboard: Keyboard | None) -> None:
     """Replace only the buttons under ``message`` (its text stays as it is)."""
     try:
-        await message.edit_reply_markup(reply_markup=markup)
+        await message.edit_reply_markup(reply_markup=inline_markup(keyboard))
     except TelegramBadRequest as error:
         if not is_harmless(error):
             raise
@@ -75,7 +86,7 @@ async def delete(message: Message) -> bool:
 
 
 #: A message ``show`` drew: its id, and the buttons it has now.
-Drawn = tuple[int, InlineKeyboardMarkup | None]
+Drawn = tuple[int, Keyboard | None]
 _drawn: ContextVar[list[Drawn] | None] = ContextVar("drawn", default=None)
 
 
@@ -91,9 +102,7 @@ def drawing() -> Iterator[list[Drawn]]:
         _drawn.reset(token)
 
 
-async def show(
-    target: CallbackQuery | Message, text: str, reply_markup: InlineKeyboardMarkup | None
-) -> None:
+async def show(target: CallbackQuery | Message, text: str, reply_markup: Keyboard | None) -> None:
     """A step of a dialog: edit the message whose button was pressed, or answer typed input
     with a new message (the old one is above what the user typed)."""
     drawn = _drawn.get()
@@ -103,7 +112,7 @@ async def show(
             if drawn is not None:
                 drawn.append((target.message.message_id, reply_markup))
         return
-    sent = await target.answer(text, reply_markup=reply_markup)
+    sent = await target.answer(text, reply_markup=inline_markup(reply_markup))
     if drawn is not None:
         drawn.append((sent.message_id, reply_markup))
 
@@ -157,47 +166,3 @@ class BotSession(AiohttpSession):
         if returning not in _RESPONSE_MODELS:
             _RESPONSE_MODELS[returning] = Response[returning]  # type: ignore[valid-type]
         return super().check_response(bot, method, status_code, content)
-
-
-#: Where the Bot API is when TELEGRAM_API_BASE is not set.
-TELEGRAM_API = "https://api.telegram.org"
-
-
-def telegram_api(settings: Settings) -> str:
-    return settings.telegram_api_base or TELEGRAM_API
-
-
-class TokenRejected(Exception):
-    """Telegram refuses BOT_TOKEN: retrying cannot help."""
-
-
-async def reach_telegram(
-    bot: Bot, where: str, *, first_delay: float = 1.0, max_delay: float = 60.0
-) -> User:
-    """The bot's own user, once Telegram at ``where`` answers.
-
-    Unreachable (no network, Telegram down, a wrong TELEGRAM_API_BASE): one line per try,
-    and tries again after a delay that doubles up to ``max_delay``, until cancelled.
-    """
-    delay = first_delay
-    while True:
-        try:
-            return await bot.get_me()
-        except (TelegramUnauthorizedError, TelegramNotFound) as error:
-            message = f"BOT_TOKEN is rejected by Telegram at {where}: {error.message}"
-            raise TokenRejected(message) from None
-        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as error:
-            log.warning(
-                "Telegram cannot be reached at %s (%s); trying again in %.0f s",
-                where,
-                reason(error),
-                delay,
-            )
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, max_delay)
-
-
-def reason(error: Exception) -> str:
-    """The last words of aiogram's error ("HTTP Client says - ClientConnectorError: ...")."""
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
-    return str(message).rsplit(" - ", 1)[-1]

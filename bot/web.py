@@ -20,10 +20,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -38,14 +35,8 @@ log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
 #: Refreshes gauges that are read at scrape time.
 BeforeScrape = Callable[[], Awaitable[object]]
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramWebhook:
-    dispatcher: Dispatcher
-    bot: Bot
-    path: str
-    secret: str
+#: Adds routes of its own (Telegram's webhook, which only the bot process serves).
+Mount = Callable[[web.Application], None]
 
 
 class _ClientFaults(logging.Filter):
@@ -140,7 +131,7 @@ def create_web_app(
     before_scrape: BeforeScrape | None = None,
     hints: ProviderHints | None = None,
     urls: WebhookUrls | None = None,
-    telegram: TelegramWebhook | None = None,
+    telegram: Mount | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[METRICS] = metrics
@@ -153,8 +144,5 @@ def create_web_app(
         app[URLS] = urls
         app.router.add_post("/provider/{token}", _provider_webhook)
     if telegram is not None:
-        handler = SimpleRequestHandler(
-            telegram.dispatcher, telegram.bot, secret_token=telegram.secret
-        )
-        handler.register(app, path=telegram.path)
+        telegram(app)
     return app

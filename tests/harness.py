@@ -26,6 +26,7 @@ from aiogram.types import Update
 from fakeredis import FakeAsyncRedis
 
 from bot import resources as resources_module
+from bot.botapi import BotApi
 from bot.config import Settings
 from bot.factory import build_dispatcher
 from bot.provider.client import build_http_client
@@ -35,6 +36,7 @@ from bot.sandbox import Clock, Emulator, EmulatorConfig, EmulatorTransport
 from bot.worker import Worker, build_worker
 from tests.faketg import ChatMessage, FakeTelegram, UserSide
 from tests.faketg.session import InProcessSession
+from tests.faketg.transport import FakeTelegramTransport
 
 TOKEN = "123456:TEST-TOKEN"
 PROVIDER_URL = "https://provider.test/stubs/handler_api.php"
@@ -284,6 +286,7 @@ async def running_harness(
         transport = wrap_transport(transport)
     http = httpx.AsyncClient(transport=transport)
     settings = make_settings(data_dir, **overrides)
+    server = server or FakeTelegram(TOKEN)
     with mock.patch.object(resources_module, "SandboxRuntime", LazySandbox):
         resources = await open_resources(
             settings,
@@ -291,15 +294,16 @@ async def running_harness(
             http=http,
             clock=clock or emulator.clock.now,
             steady=emulator.clock.now,
+            # The worker's (and the cards') Bot API: the same fake Telegram as aiogram's.
+            bot_api=BotApi(TOKEN, transport=FakeTelegramTransport(server)),
         )
-    server = server or FakeTelegram(TOKEN)
     bot = Bot(
         TOKEN,
         session=InProcessSession(server),
         default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
     )
     dispatcher = build_dispatcher(resources)
-    harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources, bot))
+    harness = Harness(server, bot, dispatcher, resources, emulator, build_worker(resources))
     await dispatcher.emit_startup(bot=bot, dispatcher=dispatcher, **dispatcher.workflow_data)
     try:
         with no_retry_pauses():

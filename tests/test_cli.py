@@ -11,11 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiogram import Bot
-from aiogram.client.telegram import TelegramAPIServer
 
+from bot.botapi import BotApi, TokenRejected, reach_telegram
 from bot.config import Settings
-from bot.telegram import BotSession, TokenRejected, reach_telegram
 from tests.e2e.processes import free_port
 from tests.faketg import FakeTelegram
 
@@ -57,7 +55,7 @@ async def test_unreachable_telegram_is_a_line_per_try_with_a_growing_delay(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base = f"http://127.0.0.1:{free_port()}"
-    bot = Bot("123456:" + "A" * 35, session=BotSession(api=TelegramAPIServer.from_base(base)))
+    api = BotApi("123456:" + "A" * 35, base)
     delays: list[float] = []
     sleep = asyncio.sleep
 
@@ -65,15 +63,15 @@ async def test_unreachable_telegram_is_a_line_per_try_with_a_growing_delay(
         delays.append(delay)
         await sleep(0)
 
-    monkeypatch.setattr("bot.telegram.asyncio.sleep", record)
-    caplog.set_level(logging.WARNING, "bot.telegram")
-    task = asyncio.create_task(reach_telegram(bot, base, first_delay=1, max_delay=8))
+    monkeypatch.setattr("bot.botapi.asyncio.sleep", record)
+    caplog.set_level(logging.WARNING, "bot.botapi")
+    task = asyncio.create_task(reach_telegram(api, first_delay=1, max_delay=8))
     while len(delays) < 6:
         await sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await bot.session.close()
+    await api.aclose()
     assert delays[:6] == [1, 2, 4, 8, 8, 8]
     lines = [r.getMessage() for r in caplog.records]
     assert all(line.startswith(f"Telegram cannot be reached at {base} (") for line in lines)
@@ -81,18 +79,17 @@ async def test_unreachable_telegram_is_a_line_per_try_with_a_growing_delay(
 
 
 async def test_a_rejected_token_stops_the_wait(fake_telegram: FakeTelegram) -> None:
-    api = TelegramAPIServer.from_base(fake_telegram.base_url)
-    bot = Bot("123456:" + "B" * 35, session=BotSession(api=api))
+    wrong = BotApi("123456:" + "B" * 35, fake_telegram.base_url)
     try:
         with pytest.raises(TokenRejected, match="BOT_TOKEN is rejected by Telegram"):
-            await reach_telegram(bot, fake_telegram.base_url)
+            await reach_telegram(wrong)
     finally:
-        await bot.session.close()
-    good = Bot(fake_telegram.token, session=BotSession(api=api))
+        await wrong.aclose()
+    good = BotApi(fake_telegram.token, fake_telegram.base_url)
     try:
-        assert (await reach_telegram(good, fake_telegram.base_url)).is_bot
+        assert (await reach_telegram(good)).username
     finally:
-        await good.session.close()
+        await good.aclose()
 
 
 def test_the_worker_binds_no_port_unless_asked() -> None:

@@ -19,9 +19,9 @@ from redis.exceptions import ResponseError
 
 from bot import metrics as metrics_module
 from bot.config import Settings
-from bot.lifespan import healthy
 from bot.logs import JsonFormatter, Redactor
 from bot.metrics import Metrics, daily_totals
+from bot.side import healthy
 from bot.storage.schedule import DUE, Schedule
 from bot.web import create_web_app
 from tests.handlers.test_buy import buy_direct
@@ -69,7 +69,7 @@ async def test_metrics_count_updates_requests_deliveries_and_open_items(harness:
     user = await harness.connected()
     activation_id = await buy_direct(harness, user)
     harness.emulator.deliver_sms(activation_id, "Telegram code 24680", code="24680")
-    from bot.lifespan import watch_metrics
+    from bot.side import watch_metrics
 
     watch_metrics(harness.worker.ctx, harness.resources)
     await harness.poll()

@@ -8,6 +8,8 @@ not count: they never run.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,7 +161,7 @@ def test_the_graph_sees_what_bot_imports() -> None:
     assert "bot.handlers.routes" in graph["bot.handlers.buy"]
     assert "bot.handlers" not in graph["bot.handlers.buy"]  # its own package
     # A submodule's import runs its package's __init__ first.
-    assert {"bot.worker", "bot.worker.context"} <= graph["bot.lifespan"]
+    assert {"bot.worker", "bot.worker.context"} <= graph["bot.side"]
 
 
 def test_no_import_cycles_in_bot() -> None:
@@ -206,3 +208,16 @@ def test_private_accesses_are_found() -> None:
         (1, "router._parent_router"),
         (2, "getattr(dispatcher, '_handle_update_tasks', ())"),
     ]
+
+
+def test_the_worker_never_loads_aiogram() -> None:
+    """``python -m bot.worker`` sends through bot.botapi: importing any aiogram module would
+    build its ~300 Telegram models, about 150 MB of the worker's memory (BENCHMARKS.md)."""
+    probe = (
+        "import sys, bot.worker.__main__, bot.side\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'aiogram'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BOT.parent, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

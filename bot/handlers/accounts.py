@@ -14,7 +14,7 @@ from decimal import Decimal
 from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.accounts import Accounts, UserAccount
@@ -27,10 +27,11 @@ from bot.keyboards.accounts import (
 )
 from bot.keyboards.callbacks import AccountAction, AccountCallback
 from bot.keyboards.common import cancel_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.provider.presets import is_sandbox
 from bot.services.account_items import AccountItems, balances
 from bot.storage.accounts import TITLE_LIMIT
-from bot.telegram import edit_text
+from bot.telegram import edit_text, inline_markup
 from bot.texts import escape
 from bot.views.accounts import (
     AccountRow,
@@ -71,7 +72,7 @@ def account_rows(
 
 async def accounts_screen(
     accounts: Accounts, user_id: int, note: str = ""
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> tuple[str, Keyboard]:
     """The list of the user's accounts with their balances (asked all at once)."""
     connected = await accounts.all(user_id)
     rows = account_rows(connected, await balances(connected))
@@ -177,4 +178,4 @@ async def title_received(message: Message, state: FSMContext, accounts: Accounts
     account = await accounts.by_id(message.chat.id, str(account_id))
     await accounts.users.rename_account(message.chat.id, account.account_id, message.text)
     text, markup = await accounts_screen(accounts, message.chat.id, _("Renamed."))
-    await message.answer(text, reply_markup=markup)
+    await message.answer(text, reply_markup=inline_markup(markup))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.accounts import Accounts, UserAccount
@@ -26,6 +26,7 @@ from bot.keyboards.callbacks import (
     ExtraCallback,
     HistoryCallback,
 )
+from bot.keyboards.markup import Keyboard
 from bot.keyboards.pager import paginate
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.middlewares.callback_answer import BUYING
@@ -41,7 +42,7 @@ from bot.services.checkout import OrderKind, Outcome
 from bot.storage.activations import Activation
 from bot.storage.orders import Order
 from bot.storage.records import make_ref
-from bot.telegram import show
+from bot.telegram import inline_markup, show
 from bot.texts import describe_error, requote_notice
 from bot.views.activation import (
     active_view,
@@ -133,7 +134,7 @@ async def card_shown(query: CallbackQuery, card: PressedCard) -> None:
     """The card again, as a new message at the bottom of the chat (from /active)."""
     if isinstance(query.message, Message):
         text, markup = await card.render(card.activation)
-        sent = await query.message.answer(text, reply_markup=markup)
+        sent = await query.message.answer(text, reply_markup=inline_markup(markup))
         await card.service.set_card(card.activation.ref, sent.message_id)
 
 
@@ -150,19 +151,17 @@ async def extra_offered(
         return
     if isinstance(query.message, Message):
         text, markup = await _extra_offer(card)
-        await query.message.answer(text, reply_markup=markup)
+        await query.message.answer(text, reply_markup=inline_markup(markup))
 
 
-async def _extra_offer(card: PressedCard) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _extra_offer(card: PressedCard) -> tuple[str, Keyboard | None]:
     """The quote to reuse the card's number: the price now, Buy and Cancel."""
     info = await card.account.client.check_extra_activation(card.activation.id)
     token = await card.service.draft_extra(card.account, card.activation, info.cost)
     return extra_view(card.activation, info, token, card.locale)
 
 
-async def _additional_offer(
-    card: PressedCard, service: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _additional_offer(card: PressedCard, service: str) -> tuple[str, Keyboard | None]:
     """The confirmation to add ``service`` to the card's number: no published price, the
     balance it comes from, Confirm and Cancel."""
     balance = await card.account.client.get_balance()
@@ -171,7 +170,7 @@ async def _additional_offer(
     return additional_confirm_view(card.activation, service, balance, token, title, card.locale)
 
 
-async def _offer_again(card: PressedCard, quote: Order) -> tuple[str, InlineKeyboardMarkup | None]:
+async def _offer_again(card: PressedCard, quote: Order) -> tuple[str, Keyboard | None]:
     """A dead confirmation about the card's number, quoted afresh."""
     if quote.kind == OrderKind.ADDITIONAL.value:
         return await _additional_offer(card, AdditionalOrder.model_validate(quote.params).service)
@@ -230,7 +229,7 @@ async def additional_offered(
     codes = [c for c in await catalogue.service_codes(account) if c != activation.service]
     if isinstance(query.message, Message):
         text, markup = additional_view(activation, codes[:ADDITIONAL_CHOICES], card.locale)
-        await query.message.answer(text, reply_markup=markup)
+        await query.message.answer(text, reply_markup=inline_markup(markup))
 
 
 @router.callback_query(AdditionalCallback.filter(), flags=CARD)
@@ -280,7 +279,7 @@ async def show_bought(
 
 async def _active_page(
     account: UserAccount, service: ActivationService, accounts: Accounts, locale: str, page: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     open_ones = await service.activations.open_of_user(account.user_id)
     if not open_ones:
         return _("You have no open activations. /buy a number?"), None
@@ -307,7 +306,7 @@ async def _history_page(
     accounts: Accounts,
     locale: str,
     page: int,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     sharing = [a for a in await accounts.all(account.user_id) if a.supports(Feature.HISTORY)]
     if not sharing:
         return _("This provider does not share its history."), None

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.copies import Copies
@@ -25,6 +25,7 @@ from bot.keyboards.callbacks import (
     AdditionalConfirmCallback,
     ExtraCallback,
 )
+from bot.keyboards.markup import Keyboard
 from bot.middlewares.base import Handler
 from bot.provider.presets import Feature
 from bot.services.activations import ActivationService
@@ -37,7 +38,7 @@ CARD: Final = {CARD_FLAG: True}
 
 async def render(
     activation: Activation, account: UserAccount, service: ActivationService, locale: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     """The card, with the other services on the same number when there are any."""
     group = await service.activations.with_group(activation)
     return render_card(
@@ -59,7 +60,7 @@ class PressedCard:
     locale: str
     copies: Copies
 
-    async def render(self, activation: Activation) -> tuple[str, InlineKeyboardMarkup | None]:
+    async def render(self, activation: Activation) -> tuple[str, Keyboard | None]:
         """``activation`` (this one as it is now, or one bought from it) as a card."""
         return await render(activation, self.account, self.service, self.locale)
 

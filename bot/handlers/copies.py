@@ -13,8 +13,9 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import Message
 
+from bot.keyboards.markup import Keyboard
 from bot.storage.records import UserRecord, UserRecords
 from bot.telegram import edit_text
 from bot.worker.notifier import DeliveryFailed, Notifier
@@ -29,7 +30,7 @@ class Copies:
     @classmethod
     def of(cls, data: dict[str, Any]) -> Copies:
         """From a handler's data: its bot and the application's Redis, users and settings."""
-        return cls(Notifier.paced(data["bot"], data["redis"], data["users"], data["settings"]))
+        return cls(Notifier.paced(data["bot_api"], data["redis"], data["users"], data["settings"]))
 
     async def draw(
         self,
@@ -37,7 +38,7 @@ class Copies:
         record: R,
         store: UserRecords[R],
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: Keyboard | None,
     ) -> None:
         """Show ``record``'s card in ``tapped`` (None: no message was tapped) and every copy.
 

@@ -10,14 +10,16 @@ import logging
 
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import CallbackQuery, ErrorEvent, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.accounts import Accounts
 from bot.errors import BotError, NoKeyConnected, ProviderUnavailable
 from bot.handlers.routes import Routes
 from bot.i18n import gettext as _
 from bot.keyboards.common import connect_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.provider.errors import ProviderAPIError, ProviderError
+from bot.telegram import inline_markup
 from bot.texts import describe_error
 
 router = Routes(name=__name__)
@@ -35,7 +37,7 @@ async def _provider_title(event: ErrorEvent, accounts: Accounts) -> str | None:
     return preset.title if preset else None
 
 
-async def _tell(event: ErrorEvent, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def _tell(event: ErrorEvent, text: str, markup: Keyboard | None = None) -> None:
     query = event.update.callback_query
     message = event.update.message
     try:
@@ -44,9 +46,9 @@ async def _tell(event: ErrorEvent, text: str, markup: InlineKeyboardMarkup | Non
             if await _answered(query, text if fits else None):
                 return
             if isinstance(query.message, Message):
-                await query.message.answer(text, reply_markup=markup)
+                await query.message.answer(text, reply_markup=inline_markup(markup))
         elif message is not None:
-            await message.answer(text, reply_markup=markup)
+            await message.answer(text, reply_markup=inline_markup(markup))
     except TelegramAPIError as error:
         log.warning("could not deliver an error message: %s", type(error).__name__)
 

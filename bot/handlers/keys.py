@@ -35,7 +35,7 @@ from bot.keyboards.common import (
 from bot.provider import errors as pe
 from bot.provider.presets import ProviderPreset, is_sandbox
 from bot.services.account_items import AccountItems
-from bot.telegram import delete, drop_keyboard, edit_text
+from bot.telegram import delete, drop_keyboard, edit_text, inline_markup
 from bot.texts import describe_error, escape, money
 from bot.views.keys import deletion_note, next_steps
 from bot.webhook_urls import WebhookUrls
@@ -76,7 +76,7 @@ async def _ask_provider(message: Message, accounts: Accounts, *, edit: bool = Fa
     if edit:
         await edit_text(message, text, markup)
     else:
-        await message.answer(text, reply_markup=markup)
+        await message.answer(text, reply_markup=inline_markup(markup))
 
 
 async def _receive_key(
@@ -109,7 +109,7 @@ async def _receive_key(
                 "That does not look like an API key (8 to 256 letters, digits and -_.:=+/). "
                 "Send the key again, or /cancel."
             ),
-            reply_markup=cancel_keyboard(_("Cancel")),
+            reply_markup=inline_markup(cancel_keyboard(_("Cancel"))),
         )
         return
     try:
@@ -122,7 +122,7 @@ async def _receive_key(
                 "{provider} did not accept this key. Nothing was stored. Check the key in your "
                 "{provider} profile and send it again, or /cancel."
             ).format(provider=escape(preset.title)),
-            reply_markup=cancel_keyboard(_("Cancel")),
+            reply_markup=inline_markup(cancel_keyboard(_("Cancel"))),
         )
         return
     except pe.ProviderError as error:
@@ -135,7 +135,7 @@ async def _receive_key(
             + _(
                 "The key was not stored. Send it again when {provider} answers, or /cancel."
             ).format(provider=escape(preset.title)),
-            reply_markup=cancel_keyboard(_("Cancel")),
+            reply_markup=inline_markup(cancel_keyboard(_("Cancel"))),
         )
         return
     await state.clear()
@@ -178,7 +178,8 @@ async def key_command(
         return
     text, markup = await accounts_screen(accounts, user_id)
     await message.answer(
-        text + await _webhook_note(accounts, webhook_urls, user_id), reply_markup=markup
+        text + await _webhook_note(accounts, webhook_urls, user_id),
+        reply_markup=inline_markup(markup),
     )
 
 

@@ -17,7 +17,7 @@ from bot.i18n import I18n
 from bot.i18n import gettext as _
 from bot.keyboards.callbacks import LanguageCallback
 from bot.keyboards.common import languages_keyboard
-from bot.telegram import edit_text
+from bot.telegram import edit_text, inline_markup
 
 router = Routes(name=__name__, answer_taps=True)
 
@@ -25,7 +25,8 @@ router = Routes(name=__name__, answer_taps=True)
 @router.message(Command("language"))
 async def language_command(message: Message, i18n: I18n) -> None:
     await message.answer(
-        _("Choose your language:"), reply_markup=languages_keyboard(i18n.current_locale)
+        _("Choose your language:"),
+        reply_markup=inline_markup(languages_keyboard(i18n.current_locale)),
     )
 
 

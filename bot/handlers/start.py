@@ -14,7 +14,7 @@ from bot.keyboards.callbacks import DialogCallback
 from bot.keyboards.common import providers_keyboard
 from bot.services.checkout import OrderKind
 from bot.storage.orders import OrderRepo
-from bot.telegram import drop_keyboard
+from bot.telegram import drop_keyboard, inline_markup
 from bot.texts import escape
 
 router = Routes(name=__name__, answer_taps=True)
@@ -48,7 +48,7 @@ async def start(message: Message, state: FSMContext, accounts: Accounts) -> None
         return
     await message.answer(
         greeting + "\n\n" + _("To begin, choose your provider:"),
-        reply_markup=providers_keyboard(provider_choices(accounts)),
+        reply_markup=inline_markup(providers_keyboard(provider_choices(accounts))),
     )
 
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 from bot.keyboards.callbacks import AccountAction, AccountCallback, KeyAction, KeyCallback
+from bot.keyboards.markup import Keyboard, KeyboardBuilder
 
 
-def accounts_keyboard(
-    accounts: Sequence[tuple[str, str]], add: str, close: str
-) -> InlineKeyboardMarkup:
+def accounts_keyboard(accounts: Sequence[tuple[str, str]], add: str, close: str) -> Keyboard:
     """One button per (account id, label), then "add" and "close"."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for account_id, label in accounts:
         builder.button(
             text=label,
@@ -28,9 +24,9 @@ def accounts_keyboard(
 
 def account_keyboard(
     account_id: str, make_default: str | None, rename: str, remove: str, back: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """One account's actions (``make_default`` None: it is the default already)."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     actions = [
         (make_default, AccountAction.DEFAULT),
         (rename, AccountAction.RENAME),
@@ -46,8 +42,8 @@ def account_keyboard(
     return builder.as_markup()
 
 
-def confirm_account_removal_keyboard(account_id: str, yes: str, no: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def confirm_account_removal_keyboard(account_id: str, yes: str, no: str) -> Keyboard:
+    builder = KeyboardBuilder()
     builder.button(
         text=yes,
         callback_data=AccountCallback(action=AccountAction.REMOVE_CONFIRM, account=account_id),

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.keyboards.callback_data import CallbackData
 from bot.keyboards.callbacks import (
     ActAction,
     ActCallback,
@@ -17,43 +15,40 @@ from bot.keyboards.callbacks import (
     AdditionalCallback,
     HistoryCallback,
 )
+from bot.keyboards.markup import Button, Keyboard
 from bot.keyboards.pager import pager_row
 
 
 def quote_keyboard(
     buy: str, cancel: str, confirm: CallbackData, dismiss: CallbackData
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """A confirmation about a number: ``buy`` carries the quote, ``cancel`` kills it."""
-    return InlineKeyboardMarkup(
+    return Keyboard(
         inline_keyboard=[
-            [InlineKeyboardButton(text=buy, callback_data=confirm.pack())],
-            [InlineKeyboardButton(text=cancel, callback_data=dismiss.pack())],
+            [Button(text=buy, callback_data=confirm.pack())],
+            [Button(text=cancel, callback_data=dismiss.pack())],
         ]
     )
 
 
-def additional_keyboard(
-    items: Sequence[tuple[str, str]], activation_id: int
-) -> InlineKeyboardMarkup:
+def additional_keyboard(items: Sequence[tuple[str, str]], activation_id: int) -> Keyboard:
     """``items``: (service code, label), two to a row."""
     buttons = [
-        InlineKeyboardButton(
+        Button(
             text=label,
             callback_data=AdditionalCallback(id=activation_id, service=code).pack(),
         )
         for code, label in items
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return Keyboard(inline_keyboard=rows)
 
 
-def active_keyboard(
-    items: Sequence[tuple[int, str]], page: int, pages: int
-) -> InlineKeyboardMarkup:
+def active_keyboard(items: Sequence[tuple[int, str]], page: int, pages: int) -> Keyboard:
     """``items``: (activation id, label) of this page, one to a row; each shows its card."""
     rows = [
         [
-            InlineKeyboardButton(
+            Button(
                 text=label,
                 callback_data=ActCallback(action=ActAction.SHOW, id=activation_id).pack(),
             )
@@ -63,9 +58,9 @@ def active_keyboard(
     nav = pager_row(page, pages, lambda number: ActivePageCallback(page=number))
     if nav:
         rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return Keyboard(inline_keyboard=rows)
 
 
-def history_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+def history_keyboard(page: int, pages: int) -> Keyboard | None:
     nav = pager_row(page, pages, lambda number: HistoryCallback(page=number))
-    return InlineKeyboardMarkup(inline_keyboard=[nav]) if nav else None
+    return Keyboard(inline_keyboard=[nav]) if nav else None

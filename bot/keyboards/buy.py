@@ -6,11 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 from bot.keyboards import common
+from bot.keyboards.callback_data import CallbackData
 from bot.keyboards.callbacks import (
     BuyAction,
     BuyCallback,
@@ -25,30 +22,31 @@ from bot.keyboards.callbacks import (
     BuySort,
     BuySortCallback,
 )
+from bot.keyboards.markup import Button, Keyboard, KeyboardBuilder
 from bot.keyboards.pager import pager_row
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
+def _button(text: str, data: CallbackData) -> Button:
+    return Button(text=text, callback_data=data.pack())
 
 
-def _step(text: str, action: BuyAction) -> InlineKeyboardButton:
+def _step(text: str, action: BuyAction) -> Button:
     return _button(text, BuyCallback(action=action))
 
 
-def _pairs(buttons: list[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
+def _pairs(buttons: list[Button]) -> list[list[Button]]:
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
-def _to_services(label: str) -> InlineKeyboardButton:
+def _to_services(label: str) -> Button:
     return _button("◀ " + label, BuyServicesCallback(page=0))
 
 
-def _to_countries(label: str) -> InlineKeyboardButton:
+def _to_countries(label: str) -> Button:
     return _button("◀ " + label, BuyCountriesCallback(page=0))
 
 
-def _cancel(label: str) -> InlineKeyboardButton:
+def _cancel(label: str) -> Button:
     return _step("✖ " + label, BuyAction.CANCEL)
 
 
@@ -60,7 +58,7 @@ def services_keyboard(
     *,
     multi: str | None = None,
     done: str | None = None,
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """``items``: (code, label) of this page; ``multi`` switches several-services mode,
     ``done`` goes on with the services picked in it.
 
@@ -76,13 +74,11 @@ def services_keyboard(
     if multi is not None:
         rows.append([_step(multi, BuyAction.MULTI)])
     rows.append([_cancel(cancel)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return Keyboard(inline_keyboard=rows)
 
 
-def service_choices_keyboard(
-    items: Sequence[tuple[str, str]], back: str, cancel: str
-) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def service_choices_keyboard(items: Sequence[tuple[str, str]], back: str, cancel: str) -> Keyboard:
+    builder = KeyboardBuilder()
     for code, label in items:
         builder.button(text=label, callback_data=BuyServiceCallback(code=code))
     builder.adjust(2)
@@ -105,7 +101,7 @@ def countries_keyboard(
     sorts: SortLabels,
     back: str,
     cancel: str,
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     rows = [
         [_button(label, BuyCountryCallback(country=country_id))] for country_id, label in items
     ]
@@ -122,7 +118,7 @@ def countries_keyboard(
         ]
     )
     rows.append([_to_services(back), _cancel(cancel)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return Keyboard(inline_keyboard=rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +136,8 @@ class OptionLabels:
     offers: str | None = None  # None: one account, nothing to compare
 
 
-def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def options_keyboard(labels: OptionLabels, token: str) -> Keyboard:
+    builder = KeyboardBuilder()
     # Rows of the options this purchase has (a None label: not here); an empty row is left out.
     rows = (
         ((labels.operator, BuyAction.OPERATORS), (labels.max_price, BuyAction.MAX_PRICE)),
@@ -165,7 +161,7 @@ def options_keyboard(labels: OptionLabels, token: str) -> InlineKeyboardMarkup:
 
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     return common.operators_keyboard(
         operators,
         current,
@@ -175,8 +171,8 @@ def operators_keyboard(
     )
 
 
-def prompt_keyboard(back: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def prompt_keyboard(back: str) -> Keyboard:
+    builder = KeyboardBuilder()
     builder.row(_step("◀ " + back, BuyAction.TO_OPTIONS))
     return builder.as_markup()
 
@@ -186,10 +182,10 @@ def failure_keyboard(
     cancel: str,
     min_price: tuple[str, Decimal] | None = None,
     forward_off: str | None = None,
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """After a refused purchase: another country, the minimum max price offered, or the same
     purchase without call forwarding."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     if min_price is not None:
         label, price = min_price
         builder.row(_button(label, BuyMaxPriceCallback(price=price)))
@@ -201,7 +197,7 @@ def failure_keyboard(
 
 def offers_keyboard(
     items: Sequence[tuple[str, str]], service: str, country: int, back: str, cancel: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """``items``: (account id, label) of each offer, cheapest first; one row each, so the
     account's name and price fit. Then back to the countries, and cancel."""
     rows = [
@@ -209,4 +205,4 @@ def offers_keyboard(
         for account, label in items
     ]
     rows.append([_to_countries(back), _cancel(cancel)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return Keyboard(inline_keyboard=rows)

@@ -11,8 +11,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Final
 
-from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
+
+from bot.keyboards.callback_data import CallbackData
 
 
 class ProviderCallback(CallbackData, prefix="prov"):

@@ -1,6 +1,6 @@
 """Inline keyboards as plain data: what views build and both senders take.
 
-The bot hands a ``Keyboard`` to aiogram (``bot.telegram.markup``); the worker sends
+The bot hands a ``Keyboard`` to aiogram (``bot.telegram.inline_markup``); the worker sends
 ``Keyboard.to_api()`` as it is (``bot.botapi``), so it never loads aiogram's ~300 Telegram
 models (about 150 MB of memory). ``KeyboardBuilder`` lays rows out exactly as aiogram's
 ``InlineKeyboardBuilder`` does: the screens look the same whichever way they are sent.

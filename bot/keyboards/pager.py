@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from bot.keyboards.callback_data import CallbackData
+from bot.keyboards.markup import Button
 
 T = TypeVar("T")
 
@@ -32,18 +32,16 @@ def paginate(items: Sequence[T], page: int, size: int) -> Page[T]:
 
 def pager_row(
     page: int, pages: int, to_page: Callable[[int], CallbackData], *, counter: bool = True
-) -> list[InlineKeyboardButton]:
+) -> list[Button]:
     """◀, the page of pages (it redraws the page; left out without ``counter``), ▶; nothing
     for a single page."""
     if pages <= 1:
         return []
     row = []
     if page > 0:
-        row.append(InlineKeyboardButton(text="◀", callback_data=to_page(page - 1).pack()))
+        row.append(Button(text="◀", callback_data=to_page(page - 1).pack()))
     if counter:
-        row.append(
-            InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=to_page(page).pack())
-        )
+        row.append(Button(text=f"{page + 1}/{pages}", callback_data=to_page(page).pack()))
     if page < pages - 1:
-        row.append(InlineKeyboardButton(text="▶", callback_data=to_page(page + 1).pack()))
+        row.append(Button(text="▶", callback_data=to_page(page + 1).pack()))
     return row

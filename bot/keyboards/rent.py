@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 from bot.keyboards import common
 from bot.keyboards.callbacks import (
     RentBuyAction,
@@ -18,33 +15,30 @@ from bot.keyboards.callbacks import (
     RentExtendCallback,
 )
 from bot.keyboards.common import button
+from bot.keyboards.markup import Button, Keyboard, KeyboardBuilder
 from bot.keyboards.pager import pager_row
 
 
-def _step(text: str, action: RentBuyAction) -> InlineKeyboardButton:
+def _step(text: str, action: RentBuyAction) -> Button:
     """A button that carries nothing but where it leads."""
     return button(text, RentBuyCallback(action=action))
 
 
-def _back_and_cancel(
-    back: str, to: RentBuyAction, cancel: str
-) -> tuple[InlineKeyboardButton, InlineKeyboardButton]:
+def _back_and_cancel(back: str, to: RentBuyAction, cancel: str) -> tuple[Button, Button]:
     """The last row of a step: back to the step ``to`` leads to, and leave /rent."""
     return _step("◀ " + back, to), _step("✖ " + cancel, RentBuyAction.CANCEL)
 
 
-def _add_pager(
-    builder: InlineKeyboardBuilder, page: int, pages: int, action: RentBuyAction
-) -> None:
+def _add_pager(builder: KeyboardBuilder, page: int, pages: int, action: RentBuyAction) -> None:
     """A list's page buttons, on a row of their own (none when the list fits one page)."""
     nav = pager_row(page, pages, lambda number: RentBuyCallback(action=action, page=number))
     if nav:
         builder.row(*nav)
 
 
-def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> InlineKeyboardMarkup:
+def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> Keyboard:
     """``items``: (hours, label)."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for hours, label in items:
         builder.button(
             text=label, callback_data=RentBuyCallback(action=RentBuyAction.DURATION, hours=hours)
@@ -56,8 +50,8 @@ def durations_keyboard(items: Sequence[tuple[int, str]], cancel: str) -> InlineK
 
 def countries_keyboard(
     items: Sequence[tuple[int, str]], page: int, pages: int, back: str, cancel: str
-) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+) -> Keyboard:
+    builder = KeyboardBuilder()
     for country_id, label in items:
         builder.button(
             text=label,
@@ -71,9 +65,9 @@ def countries_keyboard(
 
 def services_keyboard(
     items: Sequence[tuple[str, str]], page: int, pages: int, back: str, cancel: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """``items``: (service code, label with price and count)."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for code, label in items:
         builder.row(button(label, RentBuyCallback(action=RentBuyAction.SERVICE, service=code)))
     _add_pager(builder, page, pages, RentBuyAction.SERVICE_PAGE)
@@ -89,8 +83,8 @@ class ConfirmLabels:
     cancel: str
 
 
-def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def confirm_keyboard(labels: ConfirmLabels, token: str) -> Keyboard:
+    builder = KeyboardBuilder()
     builder.row(
         button("✅ " + labels.rent, RentBuyCallback(action=RentBuyAction.CONFIRM, token=token))
     )
@@ -102,7 +96,7 @@ def confirm_keyboard(labels: ConfirmLabels, token: str) -> InlineKeyboardMarkup:
 
 def operators_keyboard(
     operators: Sequence[str], current: str | None, any_label: str, back: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     back_button = _step("◀ " + back, RentBuyAction.TO_CONFIRM)
     return common.operators_keyboard(operators, current, any_label, _operator, back_button)
 
@@ -112,9 +106,9 @@ def _operator(name: str) -> RentBuyCallback:
     return RentBuyCallback(action=RentBuyAction.OPERATOR, operator=name)
 
 
-def retry_keyboard(back: str, cancel: str) -> InlineKeyboardMarkup:
+def retry_keyboard(back: str, cancel: str) -> Keyboard:
     """After a refused rent: pick something else."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     builder.row(*_back_and_cancel(back, RentBuyAction.TO_SERVICES, cancel))
     return builder.as_markup()
 
@@ -129,8 +123,8 @@ class CardLabels:
     refresh: str | None
 
 
-def card_keyboard(rent_id: int, labels: CardLabels) -> InlineKeyboardMarkup | None:
-    builder = InlineKeyboardBuilder()
+def card_keyboard(rent_id: int, labels: CardLabels) -> Keyboard | None:
+    builder = KeyboardBuilder()
     for label, action in (
         (labels.finish, RentCardAction.FINISH),
         (labels.cancel, RentCardAction.CANCEL),
@@ -144,8 +138,8 @@ def card_keyboard(rent_id: int, labels: CardLabels) -> InlineKeyboardMarkup | No
     return markup if markup.inline_keyboard else None
 
 
-def extend_button(rent_id: int, label: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def extend_button(rent_id: int, label: str) -> Keyboard:
+    builder = KeyboardBuilder()
     builder.button(
         text=label, callback_data=RentCallback(action=RentCardAction.EXTEND, id=rent_id)
     )
@@ -160,26 +154,22 @@ def _extend(
 
 def extend_durations_keyboard(
     rent_id: int, items: Sequence[tuple[int, str]], cancel: str
-) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+) -> Keyboard:
+    builder = KeyboardBuilder()
     for hours, label in items:
         builder.button(
             text=label, callback_data=_extend(RentExtendAction.HOURS, rent_id, hours=hours)
         )
     builder.adjust(4)
     builder.row(
-        InlineKeyboardButton(
-            text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id).pack()
-        )
+        Button(text="✖ " + cancel, callback_data=_extend(RentExtendAction.CANCEL, rent_id).pack())
     )
     return builder.as_markup()
 
 
-def _after_quote(
-    rent_id: int, first: InlineKeyboardButton | None, other: str, cancel: str
-) -> InlineKeyboardMarkup:
+def _after_quote(rent_id: int, first: Button | None, other: str, cancel: str) -> Keyboard:
     """``first`` alone on the top row (when there is one), then another duration and cancel."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     if first is not None:
         builder.add(first)
     builder.button(text="◀ " + other, callback_data=_extend(RentExtendAction.DURATIONS, rent_id))
@@ -190,7 +180,7 @@ def _after_quote(
 
 def extend_confirm_keyboard(
     rent_id: int, confirm: tuple[str, str], other: str, cancel: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """``confirm``: (label, order token)."""
     label, token = confirm
     confirm_button = button("✅ " + label, _extend(RentExtendAction.CONFIRM, rent_id, token=token))
@@ -199,7 +189,7 @@ def extend_confirm_keyboard(
 
 def max_hours_keyboard(
     rent_id: int, offer: tuple[str, int] | None, other: str, cancel: str
-) -> InlineKeyboardMarkup:
+) -> Keyboard:
     """After MAX_HOURS_EXCEED: the longest extension offered (if any), as a button."""
     offered = None
     if offer is not None:
@@ -208,9 +198,9 @@ def max_hours_keyboard(
     return _after_quote(rent_id, offered, other, cancel)
 
 
-def rents_keyboard(items: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+def rents_keyboard(items: Sequence[tuple[int, str]]) -> Keyboard:
     """One button per rent (id, label): it opens the rent's card."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for rent_id, label in items:
         builder.button(
             text=label, callback_data=RentCallback(action=RentCardAction.SHOW, id=rent_id)

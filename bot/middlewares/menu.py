@@ -15,10 +15,11 @@ from typing import Any, Final
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.i18n import gettext as _
 from bot.keyboards.callbacks import Dialog, dialog_of
+from bot.keyboards.markup import Keyboard
 from bot.middlewares.base import Handler
 from bot.telegram import drawing
 
@@ -36,7 +37,7 @@ def out_of_date(dialog: Dialog) -> str:
     return texts[dialog]
 
 
-def _is_menu(markup: InlineKeyboardMarkup | None) -> bool:
+def _is_menu(markup: Keyboard | None) -> bool:
     rows = markup.inline_keyboard if markup is not None else []
     return any(dialog_of(button.callback_data) for row in rows for button in row)
 

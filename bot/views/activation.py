@@ -9,9 +9,6 @@ import time
 from collections.abc import Sequence
 from decimal import Decimal
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-
 from bot.catalogue import country, service_name
 from bot.i18n import gettext as _
 from bot.keyboards.activation import (
@@ -25,6 +22,7 @@ from bot.keyboards.callbacks import (
     AdditionalConfirmCallback,
     ExtraCallback,
 )
+from bot.keyboards.markup import Button, Keyboard, KeyboardBuilder
 from bot.keyboards.pager import Page
 from bot.provider.models import ExtraActivationInfo
 from bot.services.catalogue import Offer
@@ -41,7 +39,7 @@ from bot.views.common import (
     with_account,
 )
 
-View = tuple[str, InlineKeyboardMarkup]
+View = tuple[str, Keyboard]
 
 
 def spacing_note(service: str) -> str | None:
@@ -136,11 +134,9 @@ def group_card_text(group: Sequence[Activation], locale: str, now: float | None 
     return "\n".join(lines)
 
 
-def group_card_keyboard(
-    group: Sequence[Activation], *, locale: str
-) -> InlineKeyboardMarkup | None:
+def group_card_keyboard(group: Sequence[Activation], *, locale: str) -> Keyboard | None:
     """Per service the actions its state allows, each row named by the service."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     for activation in group:
         name = service_name(activation.service, locale)
         row = []
@@ -156,23 +152,21 @@ def group_card_keyboard(
         if row:
             builder.row(
                 *(
-                    InlineKeyboardButton(
-                        text=text, callback_data=ActCallback(action=action, id=ident).pack()
-                    )
+                    Button(text=text, callback_data=ActCallback(action=action, id=ident).pack())
                     for text, action in row
                 )
             )
     first = group[0]
     if any(a.is_open for a in group):
         builder.row(
-            InlineKeyboardButton(
+            Button(
                 text="🔄 " + _("Refresh"),
                 callback_data=ActCallback(action=ActAction.REFRESH, id=first.id).pack(),
             )
         )
     elif first.options is not None:
         builder.row(
-            InlineKeyboardButton(
+            Button(
                 text=_("Buy again"),
                 callback_data=ActCallback(action=ActAction.AGAIN, id=first.id).pack(),
             )
@@ -188,7 +182,7 @@ def render_card(
     ready_status: bool,
     extra: bool,
     now: float | None = None,
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     """The card of an activation, or of the services sharing its number."""
     if len(group) > 1:
         return group_card_text(group, locale, now), group_card_keyboard(group, locale=locale)
@@ -231,11 +225,9 @@ def card_text(activation: Activation, locale: str, now: float | None = None) -> 
     return "\n".join(lines)
 
 
-def card_keyboard(
-    activation: Activation, *, ready_status: bool, extra: bool
-) -> InlineKeyboardMarkup | None:
+def card_keyboard(activation: Activation, *, ready_status: bool, extra: bool) -> Keyboard | None:
     """Only the actions the provider allows in the activation's state."""
-    builder = InlineKeyboardBuilder()
+    builder = KeyboardBuilder()
     ident = activation.id
     match activation.state:
         case State.WAITING:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.catalogue import country as country_info
 from bot.catalogue import service_name
 from bot.i18n import gettext as _
@@ -23,6 +21,7 @@ from bot.keyboards.buy import (
     services_keyboard,
 )
 from bot.keyboards.callbacks import MAX_PRICE_LIMIT, BuySort
+from bot.keyboards.markup import Keyboard
 from bot.keyboards.pager import Page
 from bot.provider import errors as pe
 from bot.services.activation_rules import MAX_PREFIXES, PREFIX_MORE_DIGITS
@@ -32,7 +31,7 @@ from bot.texts import describe_error, escape, money, offer_line
 from bot.views.common import price_sum
 from bot.views.offers import payer_line
 
-View = tuple[str, InlineKeyboardMarkup]
+View = tuple[str, Keyboard]
 
 
 def services_title(codes: Sequence[str], locale: str) -> str:
@@ -80,7 +79,7 @@ def services_view(
     return text, markup
 
 
-def service_choices_view(choices: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+def service_choices_view(choices: Sequence[tuple[str, str]]) -> Keyboard:
     return service_choices_keyboard(choices, _("Services"), _("Cancel"))
 
 

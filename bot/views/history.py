@@ -6,11 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.catalogue import service_name
 from bot.i18n import gettext as _
 from bot.keyboards.activation import history_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.keyboards.pager import Page
 from bot.provider.models import HistoryEntry
 from bot.storage.activations import Activation
@@ -50,7 +49,7 @@ def history_view(
     known: Mapping[str, Activation],
     locale: str,
     silent: Sequence[str] = (),
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     """A page of the providers' history, newest first; ``known``: the bot's own records of
     these entries (by ref), which name the service and the price where the provider's history
     does not; ``silent``: the accounts that did not answer."""

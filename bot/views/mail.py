@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.i18n import gettext as _
 from bot.keyboards.mail import CardLabels, card_keyboard, letter_keyboard, letter_offer_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.provider import errors as pe
 from bot.storage.mails import Letter, Mailbox, MailState
 from bot.texts import describe_error, escape, money, site_name
@@ -241,7 +240,7 @@ def card_text(mailbox: Mailbox, provider: str, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
-def card_markup(mailbox: Mailbox) -> InlineKeyboardMarkup | None:
+def card_markup(mailbox: Mailbox) -> Keyboard | None:
     """Only what the provider allows: cancel before a letter, "another letter" after one."""
     waiting = mailbox.is_waiting
     labels = CardLabels(
@@ -252,13 +251,11 @@ def card_markup(mailbox: Mailbox) -> InlineKeyboardMarkup | None:
     return card_keyboard(mailbox.id, labels)
 
 
-def card(mailbox: Mailbox, provider: str, now: float) -> tuple[str, InlineKeyboardMarkup | None]:
+def card(mailbox: Mailbox, provider: str, now: float) -> tuple[str, Keyboard | None]:
     return card_text(mailbox, provider, now), card_markup(mailbox)
 
 
-def letter_offer(
-    mailbox: Mailbox, price: Decimal | None, token: str
-) -> tuple[str, InlineKeyboardMarkup]:
+def letter_offer(mailbox: Mailbox, price: Decimal | None, token: str) -> tuple[str, Keyboard]:
     """The confirmation of another letter: a note (the tap's answer, so plain text), and the
     card's buttons with its price, Buy and Cancel."""
     shown = money(price) if price is not None else "?"
@@ -280,7 +277,7 @@ def _link_buttons(links: Sequence[str]) -> list[tuple[str, str]]:
     ]
 
 
-def letter_push(mailbox: Mailbox, letter: Letter) -> tuple[str, InlineKeyboardMarkup | None]:
+def letter_push(mailbox: Mailbox, letter: Letter) -> tuple[str, Keyboard | None]:
     """The code or link first, the whole letter folded below, all within Telegram's limit."""
     found = essentials(letter)
     buttons = _link_buttons(found.links)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
 from bot.keyboards.buy import failure_keyboard, offers_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.services.offers import AccountOffer, OfferBoard, Silence, SilentAccount, SoldOut
 from bot.texts import escape, money
 
-View = tuple[str, InlineKeyboardMarkup]
+View = tuple[str, Keyboard]
 
 
 def _reason(reason: Silence) -> str:

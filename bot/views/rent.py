@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.catalogue import country, service_name
 from bot.i18n import gettext as _
 from bot.i18n import ngettext
+from bot.keyboards.markup import Keyboard
 from bot.keyboards.rent import CardLabels, ConfirmLabels, card_keyboard, extend_button
 from bot.services.rent_rules import (
     CANCEL_WINDOW,
@@ -160,7 +159,7 @@ def card_text(rent: Rent, locale: str, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
-def card_markup(rent: Rent, now: float | None = None) -> InlineKeyboardMarkup | None:
+def card_markup(rent: Rent, now: float | None = None) -> Keyboard | None:
     """Only what the provider allows now: Cancel inside the cancel window, Extend if it can."""
     moment = time.time() if now is None else now
     labels = CardLabels(
@@ -205,7 +204,7 @@ def sms_push(rent: Rent, sms: RentSms) -> str:
     return f"{head}\n{highlight(sms.text, PUSH_CHARS, _sms_service(rent, sms))}"
 
 
-def reminder(rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup]:
+def reminder(rent: Rent, now: float) -> tuple[str, Keyboard]:
     assert rent.ends_at is not None
     text = "⏰ " + _(
         "The rent of {phone} ends at {time} ({left}). Extend it to keep the number."

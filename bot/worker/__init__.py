@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Bot
-
 from bot.resources import Resources
 from bot.services.checkout import OrderKind
 from bot.worker.activations import ActivationPoller
@@ -17,13 +15,15 @@ from bot.worker.settle import SettlePoller, Settles
 from bot.worker.views import UserViews, ViewedRecipients
 
 
-def build_context(resources: Resources, bot: Bot) -> WorkerContext:
+def build_context(resources: Resources) -> WorkerContext:
     settings = resources.settings
     views = UserViews(resources.users, resources.steady)
     recipients = ViewedRecipients(views)
     # A quarter of a second's budget at a time (see Notifier): one Redis call per slice.
     rate_slice = max(1, settings.telegram_rate // 4)
-    notifier = Notifier.paced(bot, resources.redis, recipients, settings, rate_slice=rate_slice)
+    notifier = Notifier.paced(
+        resources.bot_api, resources.redis, recipients, settings, rate_slice=rate_slice
+    )
     return WorkerContext(
         settings=settings,
         redis=resources.redis,
@@ -40,8 +40,8 @@ def build_activation_poller(resources: Resources, ctx: WorkerContext) -> Activat
     return ActivationPoller(ctx, resources.activation_service, resources.worker_accounts)
 
 
-def build_worker(resources: Resources, bot: Bot, ctx: WorkerContext | None = None) -> Worker:
-    ctx = ctx or build_context(resources, bot)
+def build_worker(resources: Resources, ctx: WorkerContext | None = None) -> Worker:
+    ctx = ctx or build_context(resources)
     activations = build_activation_poller(resources, ctx)
     accounts = resources.worker_accounts
     reconciler = Reconciler(ctx, resources.activation_service, accounts)

@@ -1,7 +1,8 @@
 """``python -m bot.worker``: the worker alone (several may share one Redis); no long polling.
 
 It sends through the Bot API; it serves its own /healthz and /metrics on WORKER_HTTP_PORT
-when that is set (none by default, so it runs beside the bot on one host).
+when that is set (none by default, so it runs beside the bot on one host). It never imports
+aiogram (tests/test_structure.py checks): its Telegram models alone would be ~150 MB.
 """
 
 from __future__ import annotations
@@ -10,20 +11,18 @@ import asyncio
 import logging
 import sys
 
-from aiogram import Bot
-
 from bot.cli import start, stop_event
-from bot.lifespan import SideServices
 from bot.resources import Resources
+from bot.side import SideServices
 
 log = logging.getLogger("bot.worker")
 
 
-async def serve(bot: Bot, resources: Resources) -> None:
+async def serve(resources: Resources) -> None:
     services = SideServices(resources, http_port=resources.settings.worker_http_port)
     try:
         stop = stop_event()
-        await services.start(bot, run_worker=True)
+        await services.start(run_worker=True)
         assert services.worker_task is not None
         # Run until asked to stop, or until the worker loop itself ends.
         await asyncio.wait(

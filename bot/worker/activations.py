@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.accounts import Accounts, UserAccount
 from bot.events import Delivery
 from bot.i18n import gettext as _
+from bot.keyboards.markup import Keyboard
 from bot.provider import errors as pe
 from bot.provider.models import (
     ActivationState,
@@ -278,7 +277,7 @@ class ActivationPoller(Poller[ActivationService]):
         """A card for an activation the user has none for yet (found after a lost answer)."""
         await self.send_card(activation, *await self._card(activation))
 
-    async def _card(self, activation: Activation) -> tuple[str, InlineKeyboardMarkup | None]:
+    async def _card(self, activation: Activation) -> tuple[str, Keyboard | None]:
         ctx = self.ctx
         locale = await ctx.locale(activation.user_id)
         preset = self.accounts.hub.preset(activation.provider)

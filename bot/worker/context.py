@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from aiogram.types import InlineKeyboardMarkup
 from redis.asyncio import Redis
 
 from bot.accounts import Accounts, UserAccount
@@ -18,6 +17,7 @@ from bot.events import NoEvents, WorkerEvents
 from bot.i18n import I18n
 from bot.i18n import gettext as _
 from bot.keyboards.common import connect_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.provider.lane import ProviderBusy
 from bot.storage import keys
 from bot.storage.claims import Claims
@@ -133,9 +133,7 @@ class Poller(Generic[S]):
         self.service = service
         self.accounts = accounts
 
-    async def send_card(
-        self, record: UserRecord, text: str, markup: InlineKeyboardMarkup | None
-    ) -> bool:
+    async def send_card(self, record: UserRecord, text: str, markup: Keyboard | None) -> bool:
         """A new card message for ``record`` (one found after a lost answer had no card)."""
         sent = await self.ctx.notifier.send(record.user_id, text, reply_markup=markup)
         if sent.message_id is not None:

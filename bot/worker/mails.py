@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 import random
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.accounts import UserAccount
 from bot.events import Delivery
+from bot.keyboards.markup import Keyboard
 from bot.provider import errors as pe
 from bot.services.mail_rules import closed_state, forgotten_state, overdue
 from bot.services.mails import MailService
@@ -170,7 +169,7 @@ class MailPoller(Poller[MailService]):
         """A card for a mailbox the user has none for yet (found after a lost answer)."""
         await self.send_card(mailbox, *await self._card(mailbox))
 
-    async def _card(self, mailbox: Mailbox) -> tuple[str, InlineKeyboardMarkup | None]:
+    async def _card(self, mailbox: Mailbox) -> tuple[str, Keyboard | None]:
         ctx = self.ctx
         locale = await ctx.locale(mailbox.user_id)
         preset = self.accounts.hub.preset(mailbox.provider)

@@ -20,22 +20,22 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiogram import Bot
-from aiogram.exceptions import (
+from redis.asyncio import Redis
+
+from bot.botapi import (
+    BotApi,
     TelegramBadRequest,
-    TelegramForbiddenError,
+    TelegramForbidden,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    is_harmless,
 )
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
-from redis.asyncio import Redis
-
 from bot.config import Settings
+from bot.keyboards.markup import Keyboard
 from bot.storage import keys
 from bot.storage.rate import ChatPace, SlicedRate
 from bot.storage.records import UserRecord
-from bot.telegram import is_harmless
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Recipients(Protocol):
 class Notifier:
     def __init__(
         self,
-        bot: Bot,
+        api: BotApi,
         redis: Redis,
         users: Recipients,
         *,
@@ -83,7 +83,7 @@ class Notifier:
         chat_interval: float = 1.0,
         rate_slice: int = 1,
     ) -> None:
-        self.bot = bot
+        self.api = api
         self._users = users
         # Slices of each second's budget are leased from Redis and spent here: one script
         # call per slice rather than a transaction per message. What a slice leaves unspent
@@ -96,11 +96,17 @@ class Notifier:
 
     @classmethod
     def paced(
-        cls, bot: Bot, redis: Redis, users: Recipients, settings: Settings, *, rate_slice: int = 1
+        cls,
+        api: BotApi,
+        redis: Redis,
+        users: Recipients,
+        settings: Settings,
+        *,
+        rate_slice: int = 1,
     ) -> Notifier:
         """A notifier sharing the configured limits with every other (the worker's, handlers')."""
         return cls(
-            bot,
+            api,
             redis,
             users,
             global_rate=settings.telegram_rate,
@@ -122,7 +128,7 @@ class Notifier:
         chat_id: int,
         text: str,
         *,
-        reply_markup: InlineKeyboardMarkup | None = None,
+        reply_markup: Keyboard | None = None,
         reply_to: int | None = None,
     ) -> Sent:
         if await self._users.is_blocked(chat_id):
@@ -131,16 +137,13 @@ class Notifier:
         for attempt in range(MAX_ATTEMPTS):
             await self._wait_turn(chat_id)
             try:
-                message = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    reply_markup=reply_markup,
-                    reply_parameters=_reply(reply_to),
+                message_id = await self.api.send_message(
+                    chat_id, text, reply_markup=reply_markup, reply_to=reply_to
                 )
-                return Sent(message.message_id)
+                return Sent(message_id)
             except TelegramRetryAfter as error:
                 await asyncio.sleep(error.retry_after)
-            except TelegramForbiddenError:
+            except TelegramForbidden:
                 await self._users.set_blocked(chat_id, True)
                 log.info("user %s blocked the bot; pushes paused", chat_id)
                 return Sent(None)
@@ -165,7 +168,7 @@ class Notifier:
         chat_id: int,
         message_id: int,
         text: str,
-        reply_markup: InlineKeyboardMarkup | None = None,
+        reply_markup: Keyboard | None = None,
     ) -> bool:
         """Edit a card; False when the message is gone (the caller may send a new one)."""
         if await self._users.is_blocked(chat_id):
@@ -173,19 +176,19 @@ class Notifier:
         for attempt in range(MAX_ATTEMPTS):
             await self._wait_turn(chat_id, spare=1)
             try:
-                await self.bot.edit_message_text(
-                    text=text, chat_id=chat_id, message_id=message_id, reply_markup=reply_markup
+                await self.api.edit_message_text(
+                    chat_id, message_id, text, reply_markup=reply_markup
                 )
                 return True
             except TelegramRetryAfter as error:
                 await asyncio.sleep(error.retry_after)
-            except TelegramForbiddenError:
+            except TelegramForbidden:
                 await self._users.set_blocked(chat_id, True)
                 return True
             except TelegramBadRequest as error:
                 if "message is not modified" in error.message:
                     return True
-                if is_harmless(error):
+                if is_harmless(error.message):
                     return False
                 log.warning("Telegram refused a card edit for %s: %s", chat_id, error.message)
                 return True
@@ -198,7 +201,7 @@ class Notifier:
         record: UserRecord,
         store: CardStore,
         text: str,
-        reply_markup: InlineKeyboardMarkup | None,
+        reply_markup: Keyboard | None,
         *,
         drawn: int | None = None,
     ) -> None:
@@ -218,9 +221,3 @@ class CardStore(Protocol):
     """Where a record's card copies are kept (``UserRecords``)."""
 
     async def forget_cards(self, ref: str, gone: Collection[int]) -> None: ...
-
-
-def _reply(message_id: int | None) -> ReplyParameters | None:
-    if message_id is None:
-        return None
-    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)

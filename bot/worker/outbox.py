@@ -35,8 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
-from aiogram.types import InlineKeyboardMarkup
-
+from bot.keyboards.markup import Keyboard
 from bot.storage.claims import Claims
 from bot.storage.records import UserRecord
 from bot.worker.notifier import CardStore, DeliveryFailed, Notifier, Sent
@@ -47,7 +46,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 30
 
 #: The text, the buttons, and what to do when the message is gone.
-Edit = tuple[str, InlineKeyboardMarkup | None, Callable[[], Awaitable[None]] | None]
+Edit = tuple[str, Keyboard | None, Callable[[], Awaitable[None]] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +65,7 @@ class Push:
     #: It could not be sent (its claim is given back): have the item polled again later.
     failed: Callable[[], Awaitable[None]]
     reply_to: int | None = None
-    markup: InlineKeyboardMarkup | None = None
+    markup: Keyboard | None = None
 
 
 class Outbox:
@@ -101,7 +100,7 @@ class Outbox:
         record: UserRecord,
         store: CardStore,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: Keyboard | None,
     ) -> None:
         """Edit every copy of the record's card; the ones Telegram lost are forgotten."""
         for message_id in record.cards:
@@ -113,7 +112,7 @@ class Outbox:
         chat_id: int,
         message_id: int,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: Keyboard | None,
         *,
         gone: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -188,7 +187,7 @@ class Outbox:
         chat_id: int,
         message_id: int,
         text: str,
-        markup: InlineKeyboardMarkup | None,
+        markup: Keyboard | None,
         gone: Callable[[], Awaitable[None]] | None,
     ) -> None:
         try:

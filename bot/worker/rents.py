@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import random
 
-from aiogram.types import InlineKeyboardMarkup
-
 from bot.accounts import UserAccount
 from bot.events import Delivery
+from bot.keyboards.markup import Keyboard
 from bot.provider import errors as pe
 from bot.services.rent_rules import CANCEL_WINDOW, apply_status, overdue
 from bot.services.rents import RentService
@@ -151,7 +150,7 @@ class RentPoller(Poller[RentService]):
         if await self.send_card(rent, *await self._card(rent, now)):
             await self.service.mark_shown(rent.ref, card_signature(rent, now))
 
-    async def _card(self, rent: Rent, now: float) -> tuple[str, InlineKeyboardMarkup | None]:
+    async def _card(self, rent: Rent, now: float) -> tuple[str, Keyboard | None]:
         ctx = self.ctx
         locale = await ctx.locale(rent.user_id)
         with ctx.i18n.context(), ctx.i18n.use_locale(locale):

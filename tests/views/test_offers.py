@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import build_i18n
 from bot.keyboards.callbacks import BuyOfferCallback, Dialog, dialog_of
+from bot.keyboards.markup import Keyboard
 from bot.services.catalogue import Offer
 from bot.services.offers import AccountOffer, OfferBoard, Silence, SilentAccount, SoldOut
 from bot.storage.activations import BuyOptions
@@ -42,7 +42,7 @@ def locale(request: pytest.FixtureRequest) -> Iterator[str]:
         yield request.param
 
 
-def buttons(markup: InlineKeyboardMarkup) -> list[tuple[str, str]]:
+def buttons(markup: Keyboard) -> list[tuple[str, str]]:
     return [(b.text, b.callback_data or "") for row in markup.inline_keyboard for b in row]
 
 

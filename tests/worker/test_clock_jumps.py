@@ -209,7 +209,7 @@ async def test_two_workers_do_not_poll_one_number_twice_across_a_jump(tmp_path: 
         user = await harness.connected()
         ids = [await buy(harness, user) for _ in range(6)]
         await harness.advance(5)
-        first, second = harness.worker, build_worker(harness.resources, harness.bot)
+        first, second = harness.worker, build_worker(harness.resources)
         polled: Counter[str] = Counter()
         gate, all_in = asyncio.Event(), asyncio.Event()
         poll = first.pollers["act"]

@@ -95,12 +95,8 @@ async def test_two_pollers_at_once_push_once(harness: Harness):
     mailbox = await record(harness, user, mail.id)
     harness.emulator.deliver_mail(mail.id, "Your code is 161803")
     resources = harness.resources
-    first = MailPoller(
-        build_context(resources, harness.bot), resources.mail_service, resources.accounts
-    )
-    second = MailPoller(
-        build_context(resources, harness.bot), resources.mail_service, resources.accounts
-    )
+    first = MailPoller(build_context(resources), resources.mail_service, resources.accounts)
+    second = MailPoller(build_context(resources), resources.mail_service, resources.accounts)
     await asyncio.gather(first.poll(mailbox.ref), second.poll(mailbox.ref))
     await first.poll(mailbox.ref)
     assert len(pushes(user)) == 1

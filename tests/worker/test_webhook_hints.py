@@ -14,8 +14,8 @@ import pytest
 from aiohttp.http_exceptions import InvalidURLError
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.lifespan import healthy
 from bot.sandbox.models import Activation, Rent
+from bot.side import healthy
 from bot.web import SERVER_LOG, create_web_app
 from bot.webhook_urls import WebhookUrls
 from bot.worker import build_activation_poller

@@ -77,7 +77,7 @@ async def test_two_workers_deliver_every_code_exactly_once(tmp_path, real_redis)
             for _ in range(3):
                 activation_id = await buy(harness, user)
                 expected[activation_id] = f"{index}{activation_id % 10000:04d}"
-        second = build_worker(harness.resources, harness.bot)
+        second = build_worker(harness.resources)
         for activation_id, code in expected.items():
             harness.emulator.deliver_sms(activation_id, f"Code {code}", code=code)
         for _ in range(4):
@@ -253,7 +253,7 @@ async def test_reconciliation_adopts_numbers_bought_elsewhere(harness: Harness):
 
 async def test_parsed_snapshots_are_kept_only_while_fresh(harness: Harness):
     """A snapshot serves for seconds; a worker following many users must not keep them all."""
-    ctx = build_context(harness.resources, harness.bot)
+    ctx = build_context(harness.resources)
     poller = build_activation_poller(harness.resources, ctx)
     now = ctx.clock()
     snapshots = poller.snapshots

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, F
-from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.types import CallbackQuery, TelegramObject
 from aiogram.utils.callback_answer import CallbackAnswer
 
@@ -24,6 +23,7 @@ from bot.handlers.owned import owned_mailbox
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.i18n import gettext as _
+from bot.keyboards.callback_data import CallbackFilter
 from bot.keyboards.callbacks import MailAction, MailCallback, MailReorderCallback
 from bot.middlewares.base import Handler
 from bot.middlewares.callback_answer import BUYING
@@ -33,7 +33,7 @@ from bot.services.mail_purchases import address_price
 from bot.services.mail_rules import forgotten_state, member
 from bot.services.mails import LetterArrived, MailService
 from bot.storage.mails import Mailbox, MailState
-from bot.telegram import edit_text
+from bot.telegram import edit_text, inline_markup
 from bot.texts import describe_error, requote_notice
 from bot.views.mail import card as card_content
 from bot.views.mail import card_text, letter_offer, letter_parts, mail_error, reorder_unknown_text
@@ -67,7 +67,7 @@ router = Routes(name=__name__)
 router.callback_query.middleware(_Check())
 
 
-def _on(action: MailAction) -> CallbackQueryFilter:
+def _on(action: MailAction) -> CallbackFilter:
     """The filter of a mailbox card's button."""
     return MailCallback.filter(F.action == action)
 
@@ -223,5 +223,5 @@ async def card_again(query: CallbackQuery, pressed: Pressed) -> None:
     mailbox, card = pressed.mailbox, pressed.card
     if card.message is not None:
         text, markup = card_content(mailbox, card.provider, card.service.clock())
-        sent = await card.message.answer(text, reply_markup=markup)
+        sent = await card.message.answer(text, reply_markup=inline_markup(markup))
         await card.service.set_card(mailbox.ref, sent.message_id)

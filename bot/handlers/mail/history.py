@@ -10,13 +10,14 @@ import math
 from collections.abc import Sequence
 
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.accounts import Accounts, UserAccount
 from bot.handlers.routes import Routes
 from bot.i18n import gettext as _
 from bot.keyboards.callbacks import MailHistoryCallback
 from bot.keyboards.mail import history_keyboard
+from bot.keyboards.markup import Keyboard
 from bot.middlewares.account import NEEDS_ACCOUNT
 from bot.provider.models import MailHistory, MailHistoryEntry
 from bot.provider.presets import Feature
@@ -84,7 +85,7 @@ def _pages(answers: Sequence[MailHistory | None]) -> int:
 
 async def history_page(
     mailers: Sequence[UserAccount], mail_service: MailService, page: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> tuple[str, Keyboard | None]:
     answers = await _read(mailers, page)
     pages = _pages(answers)
     if not any(h is not None and h.entries for h in answers) and 0 < pages <= page:

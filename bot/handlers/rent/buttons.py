@@ -7,7 +7,6 @@ A button of a dialog that has ended (or never reached its step) is refused as ou
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -28,6 +27,7 @@ from bot.handlers.rent.order import (
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert
 from bot.i18n import gettext as _
+from bot.keyboards.callback_data import CallbackFilter
 from bot.keyboards.callbacks import RentBuyAction, RentBuyCallback
 from bot.keyboards.rent import operators_keyboard
 from bot.middlewares.callback_answer import BUYING
@@ -39,7 +39,7 @@ from bot.telegram import show
 router = Routes(name=__name__)
 
 
-def _on(*actions: RentBuyAction) -> CallbackQueryFilter:
+def _on(*actions: RentBuyAction) -> CallbackFilter:
     """The filter of a /rent button (of any of ``actions``)."""
     return RentBuyCallback.filter(F.action.in_(actions))
 

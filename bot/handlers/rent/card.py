@@ -24,6 +24,7 @@ from bot.provider import errors as pe
 from bot.provider.presets import Feature
 from bot.services.rents import RentService
 from bot.storage.rents import Rent
+from bot.telegram import inline_markup
 from bot.texts import describe_error
 from bot.views.rent import card_markup, card_text, rent_button_label, rents_text
 
@@ -95,7 +96,7 @@ async def show_again(query: CallbackQuery, rent: Rent, wizard: Wizard) -> None:
         return
     now = wizard.service.clock()
     sent = await query.message.answer(
-        card_text(rent, wizard.locale, now), reply_markup=card_markup(rent, now)
+        card_text(rent, wizard.locale, now), reply_markup=inline_markup(card_markup(rent, now))
     )
     await wizard.service.set_card(rent.ref, sent.message_id)
 
@@ -117,4 +118,6 @@ async def rents_command(
     rents.sort(key=lambda r: (not r.is_open, -r.created_at))
     labels = await item_labels(accounts, account.user_id, rents)
     items = [(rent.id, rent_button_label(rent, locale, labels)) for rent in rents]
-    await message.answer(rents_text(rents, locale, labels), reply_markup=rents_keyboard(items))
+    await message.answer(
+        rents_text(rents, locale, labels), reply_markup=inline_markup(rents_keyboard(items))
+    )

@@ -8,9 +8,8 @@ own before the provider is asked.
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.handlers.cancelled import cancel_dialog
@@ -21,12 +20,14 @@ from bot.handlers.rent.outcome import OutcomeTexts, settle
 from bot.handlers.routes import Routes
 from bot.handlers.unsettled import alert, dead_quote
 from bot.i18n import gettext as _
+from bot.keyboards.callback_data import CallbackFilter
 from bot.keyboards.callbacks import (
     RentCallback,
     RentCardAction,
     RentExtendAction,
     RentExtendCallback,
 )
+from bot.keyboards.markup import Keyboard
 from bot.keyboards.rent import (
     extend_confirm_keyboard,
     extend_durations_keyboard,
@@ -59,12 +60,12 @@ router = Routes(name=__name__)
 Target = CallbackQuery | Message
 
 
-def _on(action: RentExtendAction) -> CallbackQueryFilter:
+def _on(action: RentExtendAction) -> CallbackFilter:
     """The filter of a button of the extension dialog."""
     return RentExtendCallback.filter(F.action == action)
 
 
-async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, InlineKeyboardMarkup]:
+async def _ask_duration(wizard: Wizard, rent: Rent) -> tuple[str, Keyboard]:
     """Enter the extension dialog of ``rent``: its question and durations, for the caller."""
     hours = await wizard.service.durations(wizard.account)
     await wizard.state.set_state(RentFlow.extend)
@@ -163,9 +164,7 @@ async def show_quote(wizard: Wizard, target: Target, rent: Rent, hours: int) -> 
     )
 
 
-def _max_hours(
-    wizard: Wizard, rent: Rent, error: pe.MaxHoursExceeded
-) -> tuple[str, InlineKeyboardMarkup]:
+def _max_hours(wizard: Wizard, rent: Rent, error: pe.MaxHoursExceeded) -> tuple[str, Keyboard]:
     text = describe_error(error, wizard.provider)
     offer = longest_offer(error.max_hours)
     return text, max_hours_keyboard(rent.id, offer, _("Other duration"), _("Cancel"))
