@@ -41,13 +41,17 @@ def is_harmless(error: TelegramBadRequest) -> bool:
 
 
 def inline_markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    """A keyboard (plain data, see bot/keyboards/markup.py) as aiogram sends it."""
+    """A keyboard (plain data, see bot/keyboards/markup.py) as aiogram sends it.
+
+    Built without validation (``model_construct``): the buttons are ours and already well
+    formed, and validating a screen of thirty buttons on every update is not free.
+    """
     if keyboard is None:
         return None
-    return InlineKeyboardMarkup(
+    return InlineKeyboardMarkup.model_construct(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
+                InlineKeyboardButton.model_construct(
                     text=button.text, callback_data=button.callback_data, url=button.url
                 )
                 for button in row

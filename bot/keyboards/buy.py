@@ -60,10 +60,7 @@ def services_keyboard(
     done: str | None = None,
 ) -> Keyboard:
     """``items``: (code, label) of this page; ``multi`` switches several-services mode,
-    ``done`` goes on with the services picked in it.
-
-    Built as rows directly: aiogram's builder copies the whole keyboard on every button, and
-    this one is drawn on every /buy.
+    ``done`` goes on with the services picked in it (drawn on every /buy: built as rows).
     """
     rows = _pairs([_button(label, BuyServiceCallback(code=code)) for code, label in items])
     nav = pager_row(page, pages, lambda number: BuyServicesCallback(page=number))
