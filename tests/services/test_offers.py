@@ -160,19 +160,27 @@ async def test_a_hanging_provider_does_not_hold_up_the_others() -> None:
 
 
 async def test_each_account_has_its_own_timeout_not_a_shared_one() -> None:
-    # Two slow-but-in-time providers asked at once: both answer within one timeout.
-    class Slow(FakeClient):
+    # Two providers asked at once, each answering only once both were asked: asked one
+    # after the other, the first would wait out its timeout. No race with the clock: the
+    # timeout only ends a wait that would otherwise never end.
+    asked: list[str] = []
+    both_asked = asyncio.Event()
+
+    class Waiting(FakeClient):
         async def get_prices(
             self, service: str | None = None, country: int | None = None
         ) -> dict[int, dict[str, PriceInfo]]:
-            await asyncio.sleep(0.15)
+            asked.append("asked")
+            if len(asked) == 2:
+                both_asked.set()
+            await both_asked.wait()
             return await super().get_prices(service, country)
 
     accounts = [
-        account(name, Slow({INDONESIA: (price, 1)}))
+        account(name, Waiting({INDONESIA: (price, 1)}))
         for name, price in (("a", "0.2"), ("b", "0.1"))
     ]
-    board = await service(timeout=0.25).board(accounts, TG, INDONESIA)
+    board = await service(timeout=5).board(accounts, TG, INDONESIA)
     assert [o.account_id for o in board.offers] == ["b", "a"]
 
 
