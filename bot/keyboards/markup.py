@@ -8,7 +8,6 @@ models (about 150 MB of memory). ``KeyboardBuilder`` lays rows out exactly as ai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from typing import Any, Protocol
@@ -45,14 +44,11 @@ class Keyboard:
     inline_keyboard: list[list[Button]] = field(default_factory=list)
 
     def to_api(self) -> dict[str, Any]:
-        return {"inline_keyboard": [[button.to_api() for button in row] for row in self.rows]}
-
-    @property
-    def rows(self) -> list[list[Button]]:
-        return self.inline_keyboard
-
-    def buttons(self) -> Iterator[Button]:
-        return chain.from_iterable(self.inline_keyboard)
+        return {
+            "inline_keyboard": [
+                [button.to_api() for button in row] for row in self.inline_keyboard
+            ]
+        }
 
 
 class KeyboardBuilder:
@@ -87,7 +83,10 @@ class KeyboardBuilder:
         return self
 
     def adjust(self, *sizes: int) -> KeyboardBuilder:
-        widths = chain(sizes or (MAX_WIDTH,), repeat((sizes or (MAX_WIDTH,))[-1]))
+        sizes = sizes or (MAX_WIDTH,)
+        if not all(1 <= size <= MAX_WIDTH for size in sizes):
+            raise ValueError(f"rows hold 1 to {MAX_WIDTH} buttons, not {sizes}")
+        widths = chain(sizes, repeat(sizes[-1]))
         width = next(widths)
         rows: list[list[Button]] = []
         current: list[Button] = []

@@ -151,3 +151,10 @@ def test_a_keyboard_is_sent_as_the_bot_api_reads_it() -> None:
     converted = inline_markup(keyboard)
     assert converted is not None
     assert converted.model_dump(exclude_none=True) == api
+
+
+@pytest.mark.parametrize("sizes", [(0,), (9,), (2, 0)])
+def test_the_builder_refuses_rows_telegram_would_not_show(sizes: tuple[int, ...]) -> None:
+    builder = KeyboardBuilder().button(text="a", callback_data="a")
+    with pytest.raises(ValueError, match="rows hold 1 to 8 buttons"):
+        builder.adjust(*sizes)
