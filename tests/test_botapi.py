@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -61,8 +62,14 @@ async def started_user(server: FakeTelegram) -> UserSide:
     return user
 
 
-def mock_api(transport: httpx.MockTransport) -> BotApi:
-    return BotApi(TOKEN, transport=transport)
+@asynccontextmanager
+async def mock_api(answer: Callable[[httpx.Request], httpx.Response]) -> AsyncIterator[BotApi]:
+    """A client whose every call ``answer`` serves (or fails), closed after the test."""
+    api = BotApi(TOKEN, transport=httpx.MockTransport(answer))
+    try:
+        yield api
+    finally:
+        await api.aclose()
 
 
 async def test_send_message_with_keyboard_and_reply(server: FakeTelegram, api: BotApi) -> None:
@@ -245,12 +252,9 @@ async def test_a_connection_error_is_a_network_error_without_the_token() -> None
         # httpx messages may quote the URL; make this one do so on purpose.
         raise httpx.ConnectError(f"cannot connect to {request.url}", request=request)
 
-    api = mock_api(httpx.MockTransport(refuse))
-    try:
+    async with mock_api(refuse) as api:
         with pytest.raises(TelegramNetworkError) as caught:
             await api.send_message(1, "hello")
-    finally:
-        await api.aclose()
 
     error = caught.value
     printed = "".join(traceback.format_exception(error))
@@ -265,12 +269,9 @@ async def test_a_timeout_is_a_network_error() -> None:
     def hang(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("", request=request)
 
-    api = mock_api(httpx.MockTransport(hang))
-    try:
+    async with mock_api(hang) as api:
         with pytest.raises(TelegramNetworkError, match="ReadTimeout"):
             await api.get_me()
-    finally:
-        await api.aclose()
 
 
 @pytest.mark.parametrize(
@@ -284,12 +285,9 @@ async def test_a_body_that_is_not_the_bot_api(status: int, expected: type[Telegr
     def gateway(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, text="<html><h1>502 Bad Gateway</h1></html>")
 
-    api = mock_api(httpx.MockTransport(gateway))
-    try:
+    async with mock_api(gateway) as api:
         with pytest.raises(expected) as caught:
             await api.send_message(1, "hello")
-    finally:
-        await api.aclose()
 
     assert type(caught.value) is expected
     assert f"HTTP {status}" in caught.value.message
