@@ -119,6 +119,10 @@ class Result:
     bought_before: float
     #: The machine's 1-minute load average at the window's end (2 cores: above 2 is queueing).
     load: float = 0.0
+    #: Commands Redis ran in the window (commandstats: a script's own commands count too).
+    redis_commands: dict[str, int] = field(default_factory=dict)
+    #: Bot API calls the design made in the window, by method.
+    telegram_calls: dict[str, int] = field(default_factory=dict)
     delays: list[float] = field(repr=False, default_factory=list)
 
     @property
@@ -153,6 +157,11 @@ class Result:
             "redis_bytes_per_activation": self.redis_bytes_per_activation,
             "bought_before": round(self.bought_before, 1),
             "load": round(self.load, 1),
+            "redis_commands_per_code": round(
+                sum(self.redis_commands.values()) / max(1, self.delivered), 1
+            ),
+            "redis_commands": dict(Counter(self.redis_commands).most_common(12)),
+            "telegram_calls": self.telegram_calls,
         }
 
 
@@ -322,6 +331,7 @@ class Running:
     process: Process
     redis_pid: int | None = None
     redis_bytes_per_activation: float | None = None
+    redis: Redis | None = None
 
 
 async def deliver_codes(
@@ -384,15 +394,18 @@ async def measure(
     async with httpx.AsyncClient(base_url=stage.sandbox_url, timeout=60) as client:
         before: Counter[str] = Counter((await client.get("/sandbox/served")).json())
         cpu_before = [cpu_seconds(pid) for pid in pids]
+        commands_before = await redis_commands(running.redis)
         stage.telegram.calls.clear()
         started = time.monotonic()
         clock_offset = time.time() - started  # fake Telegram's monotonic stamps to wall time
         arrived = await deliver_codes(stage, workload, ids, started)
         await asyncio.sleep(max(0.0, started + window + grace - time.monotonic()))
         cpu_after = [cpu_seconds(pid) for pid in pids]
+        commands = await redis_commands(running.redis) - commands_before
         peaks = [peak_mib(pid) for pid in pids]
         after: Counter[str] = Counter((await client.get("/sandbox/served")).json())
     served = after - before
+    telegram_calls = Counter(call.method for call in stage.telegram.calls)
     first, sent = telegram_tally(stage, workload, clock_offset)
     delays = [first[index] - at for index, at in arrived.items() if index in first]
     spent = [end - start for start, end in zip(cpu_before, cpu_after, strict=True)]
@@ -413,7 +426,19 @@ async def measure(
         redis_bytes_per_activation=running.redis_bytes_per_activation,
         bought_before=bought_before,
         load=os.getloadavg()[0],
+        redis_commands=dict(commands),
+        telegram_calls=dict(telegram_calls.most_common()),
         delays=delays,
+    )
+
+
+async def redis_commands(redis: Redis | None) -> Counter[str]:
+    """How many times Redis has run each command (nothing without a Redis)."""
+    if redis is None:
+        return Counter()
+    stats: dict[str, Any] = await redis.info("commandstats")
+    return Counter(
+        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
     )
 
 
@@ -491,7 +516,7 @@ async def run_worker(stage: Stage, workload: Workload, options: Options) -> Resu
         ids = await buy_through_the_bot(stage, env)
         await asyncio.sleep(config.interval)  # every activation has been polled once
         used = int((await redis.info("memory"))["used_memory"])
-        running = Running(process, redis_pid, (used - empty) / config.activations)
+        running = Running(process, redis_pid, (used - empty) / config.activations, redis)
         bought_before = time.monotonic() - bought_at
         return await measure(
             stage, "worker", running, workload, ids, options.window,

@@ -81,19 +81,20 @@ local now, jump = schedule_now()
 
 # Releases given back items, then claims what is due, all in one call (a worker's turn).
 # KEYS[4], KEYS[5]: the user-change log and its sequence. ARGV[3]: lease seconds, ARGV[4]:
-# limit, ARGV[5]: the change sequence the caller saw last (-1: none), ARGV[6]: how many
-# releases follow, then that many (member, due in seconds or '') pairs.
-# Returns the jump, the seconds until the next due item ('' when none), the change sequence,
-# how many changed users follow (-1: too many to list, drop everything), those users, then
-# the members claimed.
+# limit, ARGV[5]: the change sequence the caller saw last (-1: none), ARGV[6]: claim what
+# falls due within this many seconds too, ARGV[7]: how many releases follow, then that many
+# (member, due in seconds or '') pairs.
+# Returns the jump, the seconds until the next due item not claimed ('' when none), the
+# change sequence, how many changed users follow (-1: too many to list, drop everything),
+# those users, then each member claimed and the seconds until it is due (0: now).
 _TURN = (
     _NOW
     + f"local KEPT = {keys.USER_CHANGES_KEPT}\n"
     + """
-local releases = tonumber(ARGV[6])
+local releases = tonumber(ARGV[7])
 if releases > 0 then
   local gone, back = {}, {}
-  for i = 7, 6 + 2 * releases, 2 do
+  for i = 8, 7 + 2 * releases, 2 do
     table.insert(gone, ARGV[i])
     if ARGV[i + 1] ~= '' then
       table.insert(back, now + tonumber(ARGV[i + 1]))
@@ -110,10 +111,16 @@ for _, member in ipairs(expired) do
   redis.call('ZREM', KEYS[2], member)
   redis.call('ZADD', KEYS[1], 'LT', now, member)
 end
-local claimed = {}
+local claimed, claimed_in = {}, {}
 local limit = tonumber(ARGV[4])
 if limit > 0 then
-  local candidates = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)
+  local found = redis.call(
+    'ZRANGEBYSCORE', KEYS[1], '-inf', now + tonumber(ARGV[6]), 'WITHSCORES', 'LIMIT', 0, limit)
+  local candidates, due = {}, {}
+  for i = 1, #found, 2 do
+    table.insert(candidates, found[i])
+    table.insert(due, tonumber(found[i + 1]))
+  end
   if #candidates > 0 then
     local held = redis.call('ZMSCORE', KEYS[2], unpack(candidates))
     local leased = {}
@@ -121,6 +128,7 @@ if limit > 0 then
     for i, member in ipairs(candidates) do
       if not held[i] then
         table.insert(claimed, member)
+        table.insert(claimed_in, tostring(math.max(0, due[i] - now)))
         table.insert(leased, until_)
         table.insert(leased, member)
       end
@@ -158,8 +166,9 @@ else
     end
   end
 end
-for _, member in ipairs(claimed) do
+for i, member in ipairs(claimed) do
   table.insert(out, member)
+  table.insert(out, claimed_in[i])
 end
 return out
 """
@@ -210,7 +219,10 @@ class Turn:
     """What one worker turn got from the schedule."""
 
     claimed: list[str]
-    #: Seconds until the next item is due, on the schedule's clock (None: nothing waits).
+    #: Seconds until each claimed item is due (0: it is due now), by member.
+    due_in: dict[str, float]
+    #: Seconds until the next item not claimed is due, on the schedule's clock (None:
+    #: nothing waits).
     next_in: float | None
     #: The user-change sequence now, and the users changed since the caller's (None: too
     #: many to list, or the caller saw none yet: forget every user).
@@ -288,9 +300,11 @@ class Schedule:
         lease: float,
         releases: Sequence[tuple[str, float | None]] = (),
         since: int = -1,
+        ahead: float = 0.0,
     ) -> Turn:
         """Give back ``releases`` (member, due again at, or None to stop following it), then
-        claim up to ``limit`` due members, in one script call; see :class:`Turn`.
+        claim up to ``limit`` members due now or within ``ahead`` seconds, in one script call;
+        see :class:`Turn`.
 
         Retried on a dropped connection when it gives items back: an item not given back
         waits out its lease.
@@ -306,7 +320,7 @@ class Schedule:
             try:
                 result = await self._turn(
                     keys=[DUE, LEASES, CLOCK, keys.USER_CHANGES, keys.USER_CHANGES_SEQ],
-                    args=self._args(lease, limit, since, len(releases), *pairs),
+                    args=self._args(lease, limit, since, ahead, len(releases), *pairs),
                 )
                 break
             except (RedisConnectionError, RedisTimeoutError):
@@ -318,7 +332,10 @@ class Schedule:
         next_in = float(values[0]) if values[0] else None
         count = int(values[2])
         changed = None if count < 0 else [int(user) for user in values[3 : 3 + count]]
-        return Turn(values[3 + max(count, 0) :], next_in, int(values[1]), changed)
+        rest = values[3 + max(count, 0) :]
+        claimed = rest[0::2]
+        due_in = {member: float(when) for member, when in zip(claimed, rest[1::2], strict=True)}
+        return Turn(claimed, due_in, next_in, int(values[1]), changed)
 
     async def release(self, member: str, next_at: float | None) -> None:
         """Give the item back, due again at ``next_at``, or no longer followed (None)."""
