@@ -229,9 +229,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             worker.batch = args.batch
             poll = worker.pollers["act"]
 
-            async def counted(ref: str, poll: Any = poll) -> float | None:
+            async def counted(ref: str, stored: Any = None, poll: Any = poll) -> float | None:
                 polls[ref] += 1
-                result: float | None = await poll(ref)
+                result: float | None = await poll(ref, stored)
                 return result
 
             worker.pollers["act"] = counted

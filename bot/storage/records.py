@@ -13,6 +13,7 @@ import contextlib
 import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -29,6 +30,14 @@ CARD_COPIES = 5
 
 class RecordMissing(LookupError):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A record as already read (by the schedule's turn that claimed its item): its JSON, or
+    None when there was no record."""
+
+    raw: str | None
 
 
 def dump(record: BaseModel) -> str:
@@ -234,8 +243,11 @@ class UserRecords(Generic[U]):
         await self.prune(record.user_id, record.created_at)
         return True
 
-    async def get(self, ref: str) -> U | None:
-        return await load(self._redis, self.key(ref), self.model)
+    async def get(self, ref: str, stored: Stored | None = None) -> U | None:
+        """The record; ``stored``: as it was read a moment ago (no round trip then)."""
+        if stored is None:
+            return await load(self._redis, self.key(ref), self.model)
+        return None if stored.raw is None else self.model.model_validate_json(stored.raw)
 
     async def get_many(self, refs: list[str]) -> list[U]:
         """The records behind ``refs`` that exist, in the same order."""

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from time import time
 
 from redis.asyncio import Redis
@@ -39,6 +40,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.storage import keys
+from bot.storage.records import Stored
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +84,28 @@ local now, jump = schedule_now()
 # Releases given back items, then claims what is due, all in one call (a worker's turn).
 # KEYS[4], KEYS[5]: the user-change log and its sequence. ARGV[3]: lease seconds, ARGV[4]:
 # limit, ARGV[5]: the change sequence the caller saw last (-1: none), ARGV[6]: claim what
-# falls due within this many seconds too, ARGV[7]: how many releases follow, then that many
-# (member, due in seconds or '') pairs.
+# falls due within this many seconds too, ARGV[7]: how many (kind, record key prefix) pairs
+# follow, then those pairs, then how many releases follow, then that many (member, due in
+# seconds or '') pairs.
 # Returns the jump, the seconds until the next due item not claimed ('' when none), the
 # change sequence, how many changed users follow (-1: too many to list, drop everything),
-# those users, then each member claimed and the seconds until it is due (0: now).
+# those users, then for each member claimed: the member, the seconds until it is due (0:
+# now), and its record when its kind was given ('' not read, '-' no record). A record read
+# here is a key the script was not given: fine on one Redis, not on a cluster.
 _TURN = (
     _NOW
     + f"local KEPT = {keys.USER_CHANGES_KEPT}\n"
     + """
-local releases = tonumber(ARGV[7])
+local prefixes = {}
+local at = 8
+for _ = 1, tonumber(ARGV[7]) do
+  prefixes[ARGV[at]] = ARGV[at + 1]
+  at = at + 2
+end
+local releases = tonumber(ARGV[at])
 if releases > 0 then
   local gone, back = {}, {}
-  for i = 8, 7 + 2 * releases, 2 do
+  for i = at + 1, at + 2 * releases, 2 do
     table.insert(gone, ARGV[i])
     if ARGV[i + 1] ~= '' then
       table.insert(back, now + tonumber(ARGV[i + 1]))
@@ -169,6 +180,13 @@ end
 for i, member in ipairs(claimed) do
   table.insert(out, member)
   table.insert(out, claimed_in[i])
+  local kind, ref = string.match(member, '^([^:]+):(.*)$')
+  local prefix = kind and prefixes[kind]
+  if prefix then
+    table.insert(out, redis.call('GET', prefix .. ref) or '-')
+  else
+    table.insert(out, '')
+  end
 end
 return out
 """
@@ -221,6 +239,8 @@ class Turn:
     claimed: list[str]
     #: Seconds until each claimed item is due (0: it is due now), by member.
     due_in: dict[str, float]
+    #: The records of the claimed items whose kind was asked for, read in the same call.
+    records: dict[str, Stored]
     #: Seconds until the next item not claimed is due, on the schedule's clock (None:
     #: nothing waits).
     next_in: float | None
@@ -301,10 +321,12 @@ class Schedule:
         releases: Sequence[tuple[str, float | None]] = (),
         since: int = -1,
         ahead: float = 0.0,
+        records: Mapping[str, str] | None = None,
     ) -> Turn:
         """Give back ``releases`` (member, due again at, or None to stop following it), then
         claim up to ``limit`` members due now or within ``ahead`` seconds, in one script call;
-        see :class:`Turn`.
+        see :class:`Turn`. ``records``: for members of these kinds (``kind:ref``), the record
+        at this prefix + ref is read with the claim (the poll then needs no round trip).
 
         Retried on a dropped connection when it gives items back: an item not given back
         waits out its lease.
@@ -313,6 +335,8 @@ class Schedule:
         while len(releases) > RELEASE_CHUNK:
             await self.turn(0, lease, releases[:RELEASE_CHUNK], since)
             releases = releases[RELEASE_CHUNK:]
+        wanted = dict(records or {})
+        prefixes = [len(wanted), *chain(*wanted.items())]
         pairs: list[str] = []
         for member, next_at in releases:
             pairs += [member, "" if next_at is None else self._in(next_at)]
@@ -320,7 +344,7 @@ class Schedule:
             try:
                 result = await self._turn(
                     keys=[DUE, LEASES, CLOCK, keys.USER_CHANGES, keys.USER_CHANGES_SEQ],
-                    args=self._args(lease, limit, since, ahead, len(releases), *pairs),
+                    args=self._args(lease, limit, since, ahead, *prefixes, len(releases), *pairs),
                 )
                 break
             except (RedisConnectionError, RedisTimeoutError):
@@ -333,9 +357,14 @@ class Schedule:
         count = int(values[2])
         changed = None if count < 0 else [int(user) for user in values[3 : 3 + count]]
         rest = values[3 + max(count, 0) :]
-        claimed = rest[0::2]
-        due_in = {member: float(when) for member, when in zip(claimed, rest[1::2], strict=True)}
-        return Turn(claimed, due_in, next_in, int(values[1]), changed)
+        claimed = rest[0::3]
+        due_in = {member: float(when) for member, when in zip(claimed, rest[1::3], strict=True)}
+        read = {
+            member: Stored(None if raw == "-" else raw)
+            for member, raw in zip(claimed, rest[2::3], strict=True)
+            if raw
+        }
+        return Turn(claimed, due_in, read, next_in, int(values[1]), changed)
 
     async def release(self, member: str, next_at: float | None) -> None:
         """Give the item back, due again at ``next_at``, or no longer followed (None)."""

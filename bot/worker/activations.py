@@ -35,6 +35,7 @@ from bot.services.activation_rules import (
 from bot.services.activations import ActivationService
 from bot.storage import keys
 from bot.storage.activations import Activation, State
+from bot.storage.records import Stored
 from bot.views.activation import code_push, render_card
 from bot.worker.clockguard import Burst
 from bot.worker.context import PAUSED_RETRY, Poller, WorkerContext
@@ -76,8 +77,8 @@ class ActivationPoller(Poller[ActivationService]):
             return  # the user has just replaced the key: the new one gets its chance
         await self.ctx.key_refused(account)
 
-    async def poll(self, ref: str) -> float | None:
-        activation = await self.service.activations.get(ref)
+    async def poll(self, ref: str, stored: Stored | None = None) -> float | None:
+        activation = await self.service.activations.get(ref, stored)
         if activation is None:
             return None
         # Judged on the clock the record was made with (a wall-clock jump since is taken

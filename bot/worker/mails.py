@@ -19,7 +19,7 @@ from bot.services.mail_rules import closed_state, forgotten_state, overdue
 from bot.services.mails import MailService
 from bot.storage import keys
 from bot.storage.mails import Mailbox, MailState
-from bot.storage.records import RecordMissing
+from bot.storage.records import RecordMissing, Stored
 from bot.views.mail import card_markup, card_text, letter_push
 from bot.worker.context import PAUSED_RETRY, Poller
 from bot.worker.pacing import MILESTONES
@@ -50,9 +50,9 @@ def next_poll(mailbox: Mailbox, now: float, base: float) -> float:
 
 
 class MailPoller(Poller[MailService]):
-    async def poll(self, ref: str) -> float | None:
+    async def poll(self, ref: str, stored: Stored | None = None) -> float | None:
         try:
-            mailbox = await self.service.mails.get(ref)
+            mailbox = await self.service.mails.get(ref, stored)
             if mailbox is None:
                 return None
             # Judged on the mailbox's own clock (a wall-clock jump since is taken out).

@@ -17,6 +17,7 @@ from bot.provider import errors as pe
 from bot.services.rent_rules import CANCEL_WINDOW, apply_status, overdue
 from bot.services.rents import RentService
 from bot.storage import records
+from bot.storage.records import Stored
 from bot.storage.rents import Rent
 from bot.views.rent import card_markup, card_signature, card_text, reminder, sms_push
 from bot.worker.context import PAUSED_RETRY, Poller
@@ -51,8 +52,8 @@ def next_poll(rent: Rent, now: float, base: float, reminder_lead: float) -> floa
 
 
 class RentPoller(Poller[RentService]):
-    async def poll(self, ref: str) -> float | None:
-        rent = await self.service.rents.get(ref)
+    async def poll(self, ref: str, stored: Stored | None = None) -> float | None:
+        rent = await self.service.rents.get(ref, stored)
         if rent is None:
             return None
         try:

@@ -12,17 +12,19 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from redis.exceptions import RedisError
 
 from bot.storage import keys
+from bot.storage.records import Stored
 from bot.storage.schedule import Schedule
 from bot.worker.context import WorkerContext
 
 log = logging.getLogger(__name__)
 
-Poll = Callable[[str], Awaitable[float | None]]
+#: Polls one item (its ref, and its record when the turn read it); when to poll it next.
+Poll = Callable[[str, Stored | None], Awaitable[float | None]]
 HEARTBEAT_TTL = 30
 HEARTBEAT_EVERY = 5.0
 #: How long a woken loop lets other items come due (or polls end) before its turn, and the
@@ -56,6 +58,7 @@ class Worker:
         idle: float = 0.25,
         ahead: float = 0.25,
         on_start: Sequence[Callable[[], Awaitable[object]]] = (),
+        records: Mapping[str, str] | None = None,
     ) -> None:
         self.ctx = ctx
         self.schedule = schedule
@@ -64,6 +67,8 @@ class Worker:
         self.lease = lease
         self.idle = idle
         self.ahead = ahead
+        # Kinds whose record each turn reads with the claim (kind -> record key prefix).
+        self.records = dict(records or {})
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -161,15 +166,15 @@ class Worker:
         views = self.ctx.views
         try:
             turn = await self.schedule.turn(
-                limit, self.lease, released, since=views.seq, ahead=ahead
+                limit, self.lease, released, since=views.seq, ahead=ahead, records=self.records
             )
         except BaseException:
             self._released[:0] = released  # given back with the next turn
             raise
         views.synced(turn.changes_seq, turn.changed_users)
         for member in turn.claimed:
-            due_in = turn.due_in.get(member, 0.0)
-            self._track(asyncio.create_task(self._process(member, due_in)))
+            due_in, stored = turn.due_in.get(member, 0.0), turn.records.get(member)
+            self._track(asyncio.create_task(self._process(member, due_in, stored)))
         return turn.claimed, turn.next_in
 
     async def _flush(self) -> None:
@@ -217,7 +222,9 @@ class Worker:
             keys.worker_heartbeat(self.name), int(self.ctx.clock()), ex=HEARTBEAT_TTL
         )
 
-    async def _process(self, member: str, due_in: float = 0.0) -> None:
+    async def _process(
+        self, member: str, due_in: float = 0.0, stored: Stored | None = None
+    ) -> None:
         self._polling.add(member)
         # Whatever goes wrong, the item comes back: at once when the poll was cancelled.
         next_at: float | None = self.ctx.clock()
@@ -227,14 +234,14 @@ class Worker:
                 # stop meanwhile gives it back unpolled, due at once).
                 await asyncio.sleep(due_in)
             if not self._stopping.is_set():
-                next_at = await self._poll_member(member)
+                next_at = await self._poll_member(member, stored)
         finally:
             self._polling.discard(member)
             self._released.append((member, next_at))
             if len(self._tasks) >= self.batch:
                 self._wake.set()  # a slot is free: claim what waits for one
 
-    async def _poll_member(self, member: str) -> float | None:
+    async def _poll_member(self, member: str, stored: Stored | None = None) -> float | None:
         kind, _, ref = member.partition(":")
         poll = self.pollers.get(kind)
         if poll is None:
@@ -242,7 +249,7 @@ class Worker:
             return None
         async with self._semaphore:
             try:
-                next_at = await poll(ref)
+                next_at = await poll(ref, stored)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as error:

@@ -18,6 +18,7 @@ from bot.accounts import Accounts, UserAccount
 from bot.services.checkout import Purchase
 from bot.services.settlement import Verdict, follow_up
 from bot.storage.orders import Order, OrderRepo
+from bot.storage.records import Stored
 from bot.views.settlement import settled_text
 from bot.worker.context import WorkerContext
 from bot.worker.views import connected
@@ -46,7 +47,8 @@ class SettlePoller:
         self.accounts = accounts
         self.kinds = kinds
 
-    async def poll(self, ref: str) -> float | None:
+    async def poll(self, ref: str, stored: Stored | None = None) -> float | None:
+        """``stored`` is never read for an order (its record is not the member's)."""
         user_text, _, token = ref.partition(":")
         if not user_text.isdigit() or not token:
             return None

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from bot.sandbox import Clock, Emulator, EmulatorConfig
 from bot.sandbox.models import ActivationStatus
+from bot.storage.records import Stored
 from bot.storage.schedule import Schedule
 from bot.worker import build_worker
 from bot.worker.activations import BURST_CANCELS
@@ -214,12 +215,12 @@ async def test_two_workers_do_not_poll_one_number_twice_across_a_jump(tmp_path: 
         gate, all_in = asyncio.Event(), asyncio.Event()
         poll = first.pollers["act"]
 
-        async def held(ref: str) -> float | None:
+        async def held(ref: str, stored: Stored | None) -> float | None:
             polled[ref] += 1
             if sum(polled.values()) == len(ids):
                 all_in.set()
             await gate.wait()  # the first worker is slow: its leases are all it has
-            return await poll(ref)
+            return await poll(ref, stored)
 
         first.pollers["act"] = held
         for activation_id in ids:

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+import time
+from types import SimpleNamespace
+from typing import Any, cast
+from unittest.mock import AsyncMock
 
 import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.storage.activations import Code, State
-from bot.storage.schedule import Schedule
+from bot.storage.records import Stored
+from bot.storage.schedule import Schedule, Turn
 from bot.storage.secrets import KeyCipher
 from bot.storage.users import Standing, UserRepo
+from bot.worker.context import WorkerContext
 from bot.worker.outbox import Outbox
 from bot.worker.pacing import CODE_IN_ALONE, FOLLOW_AT_LEAST, Pace, next_poll
+from bot.worker.runner import Worker
 from bot.worker.views import UserViews
 from tests.records import NOW, activation_record
 
@@ -49,6 +55,73 @@ async def test_a_turn_gives_back_and_claims_in_one_call_and_says_when_next_is_du
     assert third.claimed == []
     assert not await schedule.is_followed("act:p:1")
     assert await schedule.is_followed("act:p:2")
+
+
+async def test_a_turn_claims_what_falls_due_soon_with_when_and_reads_the_records() -> None:
+    redis = FakeAsyncRedis()
+    clock = Clock()
+    schedule = Schedule(redis, clock)
+    for member, due_in in (("act:p:1", 0), ("act:p:2", 0.2), ("rent:p:3", 0.1), ("act:p:4", 1)):
+        await schedule.add(member, clock.now + due_in)
+    await redis.set("rec:act:p:1", '{"ref": "p:1"}')
+    turn = await schedule.turn(
+        10, lease=30, ahead=0.25, records={"act": "rec:act:", "mail": "rec:mail:"}
+    )
+    assert sorted(turn.claimed) == ["act:p:1", "act:p:2", "rent:p:3"]
+    assert turn.due_in == pytest.approx({"act:p:1": 0, "act:p:2": 0.2, "rent:p:3": 0.1})
+    # Its own record, or None when there is none; a kind not asked for is not read.
+    assert turn.records == {"act:p:1": Stored('{"ref": "p:1"}'), "act:p:2": Stored(None)}
+    assert turn.next_in == pytest.approx(1)  # act:p:4, not claimed
+
+
+async def test_items_claimed_together_are_each_polled_at_their_due_time_not_before() -> None:
+    redis = FakeAsyncRedis()
+    schedule = Schedule(redis, time.time)
+    turns: list[list[str]] = []
+    turn = schedule.turn
+
+    async def counted(*args: Any, **kwargs: Any) -> Turn:
+        result = await turn(*args, **kwargs)
+        if result.claimed:
+            turns.append(sorted(result.claimed))
+        return result
+
+    schedule.turn = counted  # type: ignore[method-assign]
+    polled: dict[str, tuple[float, Stored | None]] = {}
+    both = asyncio.Event()
+
+    async def poll(ref: str, stored: Stored | None) -> float | None:
+        polled[ref] = (time.time(), stored)
+        if len(polled) == 2:
+            both.set()
+        return None
+
+    ctx = SimpleNamespace(
+        redis=redis,
+        guard=SimpleNamespace(sync=AsyncMock()),
+        views=SimpleNamespace(seq=-1, synced=lambda seq, users: None),
+        clock=time.time,
+        events=SimpleNamespace(polled=lambda kind: None),
+        outbox=SimpleNamespace(drain=AsyncMock()),
+        settings=SimpleNamespace(poll_interval=5.0),
+    )
+    worker = Worker(
+        cast(WorkerContext, ctx), schedule, {"act": poll}, ahead=0.25, records={"act": "rec:"}
+    )
+    started = time.time()
+    due = {"p:1": started + 0.05, "p:2": started + 0.2}
+    for ref, at in due.items():
+        await schedule.add(f"act:{ref}", at)
+    await redis.set("rec:p:2", "{}")
+    running = asyncio.create_task(worker.run())
+    await asyncio.wait_for(both.wait(), 10)
+    worker.stop()
+    await running
+    assert turns[0] == ["act:p:1", "act:p:2"]  # one turn claimed both
+    for ref, at in due.items():
+        assert polled[ref][0] >= at - 0.01  # never early (sleep rounds to the loop's clock)
+    assert polled["p:1"][1] == Stored(None)
+    assert polled["p:2"][1] == Stored("{}")
 
 
 async def test_a_turn_tells_which_users_changed_since_the_last() -> None:

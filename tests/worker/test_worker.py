@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from bot.provider import errors as pe
 from bot.provider.lane import ProviderBusy
 from bot.storage.embedded import EmbeddedRedis
+from bot.storage.records import Stored
 from bot.worker import build_activation_poller, build_context, build_worker
 from bot.worker.snapshots import CACHE_BOUND
 from tests.harness import GOOD_KEY, ChatUser, Harness, running_harness
@@ -184,9 +185,9 @@ async def test_one_item_keeps_a_users_pace_and_the_others_are_polled_when_they_c
     polls: Counter[str] = Counter()
     poll = harness.worker.pollers["act"]
 
-    async def counted(ref: str) -> float | None:
+    async def counted(ref: str, stored: Stored | None) -> float | None:
         polls[ref] += 1
-        return await poll(ref)
+        return await poll(ref, stored)
 
     harness.worker.pollers["act"] = counted
     for _ in range(8):  # the followers settle at their own, slower pace
