@@ -24,6 +24,8 @@ from bot.storage import keys
 R = TypeVar("R", bound=BaseModel)
 
 MAX_ATTEMPTS = 50
+#: Records whose last write a repository remembers (to update them again without a read).
+WRITES_KEPT = 1_000
 #: Copies of one card the bot keeps editing; an older one keeps what it showed last.
 CARD_COPIES = 5
 
@@ -37,7 +39,7 @@ class Stored:
     """A record as already read (by the schedule's turn that claimed its item): its JSON, or
     None when there was no record."""
 
-    raw: str | None
+    raw: str | bytes | None
 
 
 def dump(record: BaseModel) -> str:
@@ -58,34 +60,59 @@ async def update(
     key: str,
     model: type[R],
     change: Callable[[R], R | None],
+    known: str | bytes | None = None,
+    written: Callable[[str], None] | None = None,
 ) -> tuple[R, R]:
     """Apply ``change`` to the stored record atomically; returns (before, after).
 
     ``change`` gets a copy and returns the new record, or None to leave it as it is. It may run
     more than once (when another writer intervenes), so it must not have side effects.
+
+    ``known``: the record as the caller last saw it (read with a claim, or written a moment
+    ago), tried without reading it first: the write checks it is still what is stored, and a
+    stale one costs nothing (the script hands back what is stored instead). An answer of "no
+    change" is only trusted from a read. ``written`` is told each record written.
     """
     swap = redis.register_script(_SWAP)
+    raw: str | bytes | None = known
+    verified = known is None
     for _ in range(MAX_ATTEMPTS):
-        raw = await redis.get(key)
         if raw is None:
-            raise RecordMissing(key)
+            raw, verified = await redis.get(key), True
+            if raw is None:
+                raise RecordMissing(key)
         before = model.model_validate_json(raw)
         after = change(before.model_copy(deep=True))
         if after is None or after == before:
-            return before, before
-        if await swap(keys=[key], args=[raw, dump(after)]):
+            if verified:
+                return before, before
+            raw = None  # judged on what the caller saw: read it to be sure
+            continue
+        new = dump(after)
+        outcome = await swap(keys=[key], args=[raw, new])
+        if outcome[0]:
+            if written is not None:
+                written(new)
             return before, after
+        if len(outcome) < 2:
+            raise RecordMissing(key)
+        raw, verified = outcome[1], True  # someone else wrote it meanwhile: go on from theirs
     raise RuntimeError(f"too much contention on {key}")
 
 
 # KEYS[1]: the record; ARGV[1]: what it was when read, ARGV[2]: what it becomes. KEEPTTL:
 # a record that runs out (an order) keeps its deadline through every change.
+# Returns {1} when written, {0, the stored record} when it was not ARGV[1], {0} when none is.
 _SWAP = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local stored = redis.call('GET', KEYS[1])
+if stored == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-  return 1
+  return {1}
 end
-return 0
+if stored then
+  return {0, stored}
+end
+return {0}
 """
 
 
@@ -216,6 +243,8 @@ class UserRecords(Generic[U]):
         self._add = redis.register_script(_ADD)
         #: Told of every record that closes (after it is stored closed).
         self.on_close: Callable[[UserRecord], Awaitable[None]] | None = None
+        # What this process last wrote of a few records: the next update starts from it.
+        self._written: dict[str, str] = {}
 
     def key(self, ref: str) -> str:
         return keys.record(self.kind, ref)
@@ -266,9 +295,24 @@ class UserRecords(Generic[U]):
         """The user's newest records, newest first."""
         return await self.get_many(await self.refs(user_id, limit=limit))
 
-    async def update(self, ref: str, change: Callable[[U], U | None]) -> tuple[U, U]:
-        """See :func:`update`; a record that closes leaves its owner's open set."""
-        before, after = await update(self._redis, self.key(ref), self.model, change)
+    async def update(
+        self, ref: str, change: Callable[[U], U | None], known: Stored | None = None
+    ) -> tuple[U, U]:
+        """See :func:`update`; a record that closes leaves its owner's open set.
+
+        Tried first on ``known`` (as the caller read it), else on what this process last wrote
+        of it: a poll's write and the delivery mark right after it need no read then.
+        """
+        seen = known.raw if known is not None else self._written.pop(ref, None)
+
+        def remember(raw: str) -> None:
+            if len(self._written) >= WRITES_KEPT:
+                del self._written[next(iter(self._written))]  # the oldest
+            self._written[ref] = raw
+
+        before, after = await update(
+            self._redis, self.key(ref), self.model, change, seen, remember
+        )
         if before.is_open and not after.is_open:
             if self.open_index:
                 await self._redis.srem(self.open_set(after.user_id), ref)

@@ -83,10 +83,10 @@ class ActivationPoller(Poller[ActivationService]):
             return None
         # Judged on the clock the record was made with (a wall-clock jump since is taken
         # out, see clockguard.py); the next time goes back to the wall clock for the schedule.
-        next_at = await self._poll(activation)
+        next_at = await self._poll(activation, stored)
         return self.ctx.wall_time(next_at, activation.created_at)
 
-    async def _poll(self, activation: Activation) -> float | None:
+    async def _poll(self, activation: Activation, stored: Stored | None = None) -> float | None:
         ctx = self.ctx
         ref, since = activation.ref, activation.created_at
         now = ctx.now_for(since)
@@ -134,7 +134,7 @@ class ActivationPoller(Poller[ActivationService]):
         ):
             before = after = activation  # nothing new: most polls end here, without a write
         else:
-            before, after = await self.service.activations.update(ref, change)
+            before, after = await self.service.activations.update(ref, change, stored)
             if after.version != seen_version:
                 return now + 0.5
         owed = not await self.deliver(after)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from fakeredis import FakeAsyncRedis
 
 from bot.storage import keys
-from bot.storage.activations import ActivationRepo, State
+from bot.storage.activations import Activation, ActivationRepo, State
 from bot.storage.mails import MailRepo, MailState
-from bot.storage.records import RETENTION, RecordMissing
+from bot.storage.records import RETENTION, RecordMissing, Stored
 from bot.storage.rents import RentRepo, RentState
 from tests.records import NOW
 from tests.records import activation_record as activation
@@ -18,6 +20,7 @@ from tests.records import mailbox_record as mailbox
 from tests.records import rent_record as rent
 
 DAY = 24 * 3600
+NINE = Decimal(9)
 
 
 @pytest.fixture
@@ -136,3 +139,74 @@ async def test_a_reordered_rent_is_found_by_its_earlier_id(redis: FakeAsyncRedis
     assert await repo.find(2, 20) is None
     await repo.update("sandbox:21", lambda r: r.model_copy(update={"state": RentState.FINISHED}))
     assert await repo.open_of_user(1) == []
+
+
+class CountedGets(FakeAsyncRedis):
+    """Counts the reads a record update makes before it writes."""
+
+    gets = 0
+
+    async def get(self, name: Any) -> Any:
+        self.gets += 1
+        return await super().get(name)
+
+
+def rename(phone: str) -> Callable[[Activation], Activation]:
+    def change(record: Activation) -> Activation:
+        record.phone = phone
+        return record
+
+    return change
+
+
+async def test_an_update_after_this_process_wrote_the_record_needs_no_read() -> None:
+    redis = CountedGets()
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7))
+    await repo.update("sandbox:7", rename("100"))
+    assert redis.gets == 1
+    _, after = await repo.update("sandbox:7", rename("200"))
+    assert redis.gets == 1  # started from its own write, which was still what is stored
+    assert after.phone == "200"
+    assert await repo.get("sandbox:7") == after
+
+
+async def test_an_update_from_a_stale_record_goes_on_from_what_is_stored() -> None:
+    redis = CountedGets()
+    repo, elsewhere = ActivationRepo(redis), ActivationRepo(redis)
+    await repo.add(activation(7))
+    stale = Stored(await redis.get(keys.record("act", "sandbox:7")))
+    await elsewhere.update("sandbox:7", lambda record: record.model_copy(update={"cost": NINE}))
+    reads = redis.gets
+
+    def mark(record: Activation) -> Activation:
+        record.phone = "300"
+        return record
+
+    before, after = await repo.update("sandbox:7", mark, stale)
+    assert redis.gets == reads  # the failed write handed back the stored record
+    assert before.cost == Decimal(9)  # the other writer's change is kept, not overwritten
+    assert (after.cost, after.phone) == (Decimal(9), "300")
+    assert await repo.get("sandbox:7") == after
+
+
+async def test_no_change_judged_on_a_record_the_caller_saw_is_checked_by_a_read() -> None:
+    redis = CountedGets()
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7))
+    stale = Stored(await redis.get(keys.record("act", "sandbox:7")))
+    await ActivationRepo(redis).update("sandbox:7", rename("100"))
+    before, after = await repo.update("sandbox:7", rename(activation(7).phone), stale)
+    # Against the stale copy the change was nothing; against the stored one it is a change.
+    assert before.phone == "100"
+    assert after.phone == activation(7).phone
+
+
+async def test_an_update_of_a_record_gone_meanwhile_says_so() -> None:
+    redis = FakeAsyncRedis()
+    repo = ActivationRepo(redis)
+    await repo.add(activation(7))
+    known = Stored(await redis.get(keys.record("act", "sandbox:7")))
+    await redis.delete(keys.record("act", "sandbox:7"))
+    with pytest.raises(RecordMissing):
+        await repo.update("sandbox:7", rename("100"), known)
