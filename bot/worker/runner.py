@@ -37,13 +37,14 @@ class Worker:
 
     One script call per turn gives back every item polled since the last turn and claims what
     is due now or within ``ahead`` seconds (see Schedule.turn); each claimed item's poll starts
-    when it is due, not earlier. Between turns the loop sleeps until the next item is due (at
-    most ``idle``: items another process adds are seen that soon), and wakes
-    early when an item is added in this process, when a poll ends while every slot is taken,
-    or on stop. So a turn serves every item falling due within ``ahead``: measured with 100
-    users on their own moments (pacing.py), a turn per due moment was five turns per code
-    delivered, each a script of a dozen Redis commands. A polled item goes back with the next
-    turn (at most ``idle`` later): nobody else may poll it meanwhile anyway.
+    when it is due, not earlier, and takes one of ``batch`` slots only from then on (items
+    waiting for their moment in the slots would hold up items due). Between turns the loop
+    sleeps until the next item is due (at most ``idle``: items another process adds are seen
+    that soon), and wakes early when an item is added in this process, when a poll ends while
+    every slot is taken, or on stop. So a turn serves every item falling due within ``ahead``:
+    measured with 100 users on their own moments (pacing.py), a turn per due moment was five
+    turns per code delivered, each a script of a dozen Redis commands. A polled item goes back
+    with the next turn (at most ``idle`` later): nobody else may poll it meanwhile anyway.
     """
 
     def __init__(
@@ -72,6 +73,8 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self._semaphore = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Claimed items still waiting for their due time: they take no slot of ``batch``.
+        self._waiting: set[str] = set()
         self._stopping = asyncio.Event()
         self._on_start = list(on_start)
         self._last_loop = time.monotonic()
@@ -147,7 +150,7 @@ class Worker:
         if self._polling and self._last_loop - self._last_renewal >= self.lease / 3:
             await self.schedule.renew(self._polling, self.lease)
             self._last_renewal = self._last_loop
-        free = self.batch - len(self._tasks)
+        free = self.batch - self._busy
         if free <= 0 and not self._released:
             # Full: go on as soon as one item is done.
             return self.idle
@@ -174,6 +177,8 @@ class Worker:
         views.synced(turn.changes_seq, turn.changed_users)
         for member in turn.claimed:
             due_in, stored = turn.due_in.get(member, 0.0), turn.records.get(member)
+            if due_in > 0:
+                self._waiting.add(member)  # counted from now: the next turn may come first
             self._track(asyncio.create_task(self._process(member, due_in, stored)))
         return turn.claimed, turn.next_in
 
@@ -199,6 +204,11 @@ class Worker:
     def alive(self, within: float = HEARTBEAT_TTL) -> bool:
         """The loop went round recently (a stuck loop fails the health check)."""
         return time.monotonic() - self._last_loop < within
+
+    @property
+    def _busy(self) -> int:
+        """Items being polled (or given back) now, not waiting for their due time."""
+        return len(self._tasks) - len(self._waiting)
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
@@ -233,12 +243,14 @@ class Worker:
                 # Claimed ahead with the items of its turn; polled on time, never early (a
                 # stop meanwhile gives it back unpolled, due at once).
                 await asyncio.sleep(due_in)
+                self._waiting.discard(member)
             if not self._stopping.is_set():
                 next_at = await self._poll_member(member, stored)
         finally:
+            self._waiting.discard(member)
             self._polling.discard(member)
             self._released.append((member, next_at))
-            if len(self._tasks) >= self.batch:
+            if self._busy >= self.batch:
                 self._wake.set()  # a slot is free: claim what waits for one
 
     async def _poll_member(self, member: str, stored: Stored | None = None) -> float | None:

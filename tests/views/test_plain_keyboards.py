@@ -153,6 +153,21 @@ def test_a_keyboard_is_sent_as_the_bot_api_reads_it() -> None:
     assert converted.model_dump(exclude_none=True) == api
 
 
+URL = "https://example.org"
+
+
+def test_a_keyboard_met_before_is_converted_once() -> None:
+    def menu(last: str) -> Keyboard:
+        return Keyboard([[Button(text="A", callback_data="a")], [Button(text=last, url=URL)]])
+
+    first = inline_markup(menu("Site"))
+    assert inline_markup(menu("Site")) is first  # the same buttons: the same model
+    other = inline_markup(menu("Other"))
+    assert other is not first
+    assert other is not None
+    assert other.inline_keyboard[1][0].text == "Other"
+
+
 @pytest.mark.parametrize("sizes", [(0,), (9,), (2, 0)])
 def test_the_builder_refuses_rows_telegram_would_not_show(sizes: tuple[int, ...]) -> None:
     builder = KeyboardBuilder().button(text="a", callback_data="a")

@@ -74,6 +74,44 @@ async def test_a_turn_claims_what_falls_due_soon_with_when_and_reads_the_records
     assert turn.next_in == pytest.approx(1)  # act:p:4, not claimed
 
 
+def bare_context(redis: FakeAsyncRedis) -> WorkerContext:
+    """What the worker loop itself reads of its context (the pollers here are the tests')."""
+    ctx = SimpleNamespace(
+        redis=redis,
+        guard=SimpleNamespace(sync=AsyncMock()),
+        views=SimpleNamespace(seq=-1, synced=lambda seq, users: None),
+        clock=time.time,
+        events=SimpleNamespace(polled=lambda kind: None),
+        outbox=SimpleNamespace(drain=AsyncMock()),
+        settings=SimpleNamespace(poll_interval=5.0),
+    )
+    return cast(WorkerContext, ctx)
+
+
+async def test_items_waiting_for_their_moment_take_no_slot_from_items_due() -> None:
+    redis = FakeAsyncRedis()
+    schedule = Schedule(redis, time.time)
+    last_polled = asyncio.Event()
+
+    async def poll(ref: str, stored: Stored | None) -> float | None:
+        if ref == "p:3":
+            last_polled.set()
+        else:
+            await last_polled.wait()  # two slow polls fill both slots
+        return None
+
+    worker = Worker(bare_context(redis), schedule, {"act": poll}, batch=2, ahead=0.25)
+    now = time.time()
+    for n, due_in in ((1, 0.1), (2, 0.12), (3, 0.2)):  # p:3 comes last in every turn
+        await schedule.add(f"act:p:{n}", now + due_in)
+    running = asyncio.create_task(worker.run())
+    # The third was claimed while the first two waited for their moment, so it is polled
+    # although both slots are taken by then.
+    await asyncio.wait_for(last_polled.wait(), 10)
+    worker.stop()
+    await running
+
+
 async def test_items_claimed_together_are_each_polled_at_their_due_time_not_before() -> None:
     redis = FakeAsyncRedis()
     schedule = Schedule(redis, time.time)
@@ -96,17 +134,8 @@ async def test_items_claimed_together_are_each_polled_at_their_due_time_not_befo
             both.set()
         return None
 
-    ctx = SimpleNamespace(
-        redis=redis,
-        guard=SimpleNamespace(sync=AsyncMock()),
-        views=SimpleNamespace(seq=-1, synced=lambda seq, users: None),
-        clock=time.time,
-        events=SimpleNamespace(polled=lambda kind: None),
-        outbox=SimpleNamespace(drain=AsyncMock()),
-        settings=SimpleNamespace(poll_interval=5.0),
-    )
     worker = Worker(
-        cast(WorkerContext, ctx), schedule, {"act": poll}, ahead=0.25, records={"act": "rec:"}
+        bare_context(redis), schedule, {"act": poll}, ahead=0.25, records={"act": "rec:"}
     )
     started = time.time()
     due = {"p:1": started + 0.05, "p:2": started + 0.2}
