@@ -100,9 +100,10 @@ async def test_items_waiting_for_their_moment_take_no_slot_from_items_due() -> N
             await last_polled.wait()  # two slow polls fill both slots
         return None
 
-    worker = Worker(bare_context(redis), schedule, {"act": poll}, batch=2, ahead=0.25)
+    # Due well after the first turns (a slow machine must not start the loop past them).
+    worker = Worker(bare_context(redis), schedule, {"act": poll}, batch=2, ahead=1.0)
     now = time.time()
-    for n, due_in in ((1, 0.1), (2, 0.12), (3, 0.2)):  # p:3 comes last in every turn
+    for n, due_in in ((1, 0.5), (2, 0.55), (3, 0.6)):  # p:3 comes last in every turn
         await schedule.add(f"act:p:{n}", now + due_in)
     running = asyncio.create_task(worker.run())
     # The third was claimed while the first two waited for their moment, so it is polled
