@@ -44,6 +44,7 @@ from bench.scaling import (
     cpu_seconds,
     free_port,
     peak_mib,
+    redis_commands,
     spawn,
     stop,
     wait_http,
@@ -429,16 +430,6 @@ async def measure(
         redis_commands=dict(commands),
         telegram_calls=dict(telegram_calls.most_common()),
         delays=delays,
-    )
-
-
-async def redis_commands(redis: Redis | None) -> Counter[str]:
-    """How many times Redis has run each command (nothing without a Redis)."""
-    if redis is None:
-        return Counter()
-    stats: dict[str, Any] = await redis.info("commandstats")
-    return Counter(
-        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
     )
 
 

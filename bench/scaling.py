@@ -21,6 +21,7 @@ import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,17 @@ def peak_mib(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+async def redis_commands(redis: Redis | None) -> Counter[str]:
+    """How many times Redis has run each command so far, scripts' own commands included
+    (``INFO commandstats``); nothing without a Redis."""
+    if redis is None:
+        return Counter()
+    stats: dict[str, Any] = await redis.info("commandstats")
+    return Counter(
+        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
+    )
 
 
 def cpu_seconds(pid: int) -> float:

@@ -52,6 +52,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import CallbackQuery, Message
 from redis.asyncio import Redis
 
+from bench.scaling import redis_commands
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher
 from bot.keyboards.callback_data import CallbackData
@@ -504,13 +505,6 @@ def cpu_seconds(pid: int) -> float:
         # The command name may contain spaces; the fields after it are fixed.
         fields = stat.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-async def redis_commands(redis: Redis) -> Counter[str]:
-    stats: dict[str, Any] = await redis.info("commandstats")
-    return Counter(
-        {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
-    )
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -303,7 +303,8 @@ class UserRecords(Generic[U]):
         Tried first on ``known`` (as the caller read it), else on what this process last wrote
         of it: a poll's write and the delivery mark right after it need no read then.
         """
-        seen = known.raw if known is not None else self._written.pop(ref, None)
+        last_written = self._written.pop(ref, None)  # replaced by this write, if any
+        seen = known.raw if known is not None else last_written
 
         def remember(raw: str) -> None:
             if len(self._written) >= WRITES_KEPT:

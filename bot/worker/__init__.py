@@ -74,9 +74,12 @@ def build_worker(resources: Resources, ctx: WorkerContext | None = None) -> Work
         on_start=[reconciler.run],
         # Read with each claim, so a poll starts without a round trip for its record.
         records={
-            "act": resources.activation_service.activations.key(""),
-            "mail": resources.mail_service.mails.key(""),
-            "rent": resources.rent_service.rents.key(""),
+            repo.kind: repo.key("")
+            for repo in (
+                resources.activation_service.activations,
+                resources.mail_service.mails,
+                resources.rent_service.rents,
+            )
         },
     )
 
